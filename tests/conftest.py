@@ -1,0 +1,53 @@
+"""Shared fixtures: the scripted OpenAI-compatible server, and a guard that fails a
+test when an asyncio task died with an exception nobody retrieved."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.support.scripted_server import ScriptedServer
+
+
+class _AsyncioErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_asyncio_errors() -> Iterator[None]:
+    """Unhandled task exceptions reach the loop's exception handler, which logs them
+    on the 'asyncio' logger: any such record fails the test."""
+    handler = _AsyncioErrors()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    try:
+        yield
+        gc.collect()
+    finally:
+        logger.removeHandler(handler)
+    if handler.records:
+        messages = "\n".join(r.getMessage() for r in handler.records)
+        pytest.fail(f"asyncio reported errors:\n{messages}")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[ScriptedServer]:
+    async with ScriptedServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def client(server: ScriptedServer):  # type: ignore[no-untyped-def]
+    from desktop_agent.providers.openai import OpenAIClient
+
+    c = OpenAIClient(api_key="sk-test-key-123456", model="scripted-small", base_url=server.base_url)
+    yield c
+    await c.aclose()
