@@ -15,7 +15,6 @@ streams that text. `model.requests` records the messages of every request.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -116,7 +115,6 @@ class ScriptedModel:
         turn = self._take()
         if turn.error is not None and turn.error_after <= 0:
             raise turn.error
-        sent = 0
         pieces: list[ChatChunk] = []
         size = max(1, turn.chunk_size)
         for i in range(0, len(turn.reasoning), size):
@@ -126,15 +124,16 @@ class ScriptedModel:
             args = call.arguments_text()
             call_id = call.id or f"call_{index}_{len(self.requests)}"
             pieces.append(ChatChunk(tool_calls=(ToolCallDelta(index, call_id, call.name, ""),)))
-            for part in itertools.batched(args, size):
-                pieces.append(ChatChunk(tool_calls=(ToolCallDelta(index, arguments="".join(part)),)))
-        for piece in pieces:
+            for i in range(0, len(args), size):
+                pieces.append(
+                    ChatChunk(tool_calls=(ToolCallDelta(index, arguments=args[i : i + size]),))
+                )
+        for sent, piece in enumerate(pieces):
             if turn.error is not None and sent >= turn.error_after:
                 raise turn.error
             if turn.delay:
                 await asyncio.sleep(turn.delay)
             yield piece
-            sent += 1
         if turn.error is not None:
             raise turn.error
         finish = turn.finish_reason

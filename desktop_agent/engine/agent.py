@@ -181,7 +181,13 @@ class _StallWatch:
 
     def progress(self) -> None:
         self.last = self.loop.time()
-        self.got_any = True
+        if not self.got_any:
+            # From now on the idle limit applies: re-arm for it.
+            self.got_any = True
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            self._arm()
 
     def __enter__(self) -> _StallWatch:
         self._task = asyncio.current_task()
@@ -260,9 +266,7 @@ class _Run:
     def set_status(self, status: AgentStatus) -> None:
         old = self.state.status
         if old is not status:
-            self.emit(
-                EventType.STATE_CHANGE, {"old_status": old.value, "new_status": status.value}
-            )
+            self.emit(EventType.STATE_CHANGE, {"old_status": old.value, "new_status": status.value})
 
     # -- the run ----------------------------------------------------------------
 
@@ -313,8 +317,13 @@ class _Run:
         if self._message_id is not None:
             self._complete_message(reason)
         for call_id, name in list(self._open_calls.items()):
-            self._end_tool(call_id, name, None, "cancelled" if reason == "cancelled" else
-                           "the run ended before the tool finished", 0.0)
+            self._end_tool(
+                call_id,
+                name,
+                None,
+                "cancelled" if reason == "cancelled" else "the run ended before the tool finished",
+                0.0,
+            )
         if error is not None:
             message, error_type, recoverable = error
             self.emit(
@@ -381,15 +390,14 @@ class _Run:
         agent = self.agent
         timeouts = agent.timeouts
         message_id = self._message_id = new_id("msg")
-        self._parts = parts = []
-        self._reasoning = reasoning = []
-        self._calls = calls = {}
+        parts: list[str] = []
+        reasoning: list[str] = []
+        calls: dict[int, _CallBuilder] = {}
+        self._parts, self._reasoning, self._calls = parts, reasoning, calls
         emit = self.emit
         finish: str | None = None
         usage: Usage | None = None
-        stream = agent.model.stream_completion(
-            self.state.messages, tool_schemas, timeouts=timeouts
-        )
+        stream = agent.model.stream_completion(self.state.messages, tool_schemas, timeouts=timeouts)
         with _StallWatch(timeouts.first_token, timeouts.idle) as watch:
             async with _aclosing(stream):
                 async for chunk in stream:
@@ -399,8 +407,11 @@ class _Run:
                             self.set_status(AgentStatus.STREAMING)
                         emit(
                             EventType.REASONING_CHUNK,
-                            {"chunk": chunk.reasoning, "message_id": message_id,
-                             "index": len(reasoning)},
+                            {
+                                "chunk": chunk.reasoning,
+                                "message_id": message_id,
+                                "index": len(reasoning),
+                            },
                         )
                         reasoning.append(chunk.reasoning)
                         self._text_emitted = True
@@ -409,8 +420,7 @@ class _Run:
                             self.set_status(AgentStatus.STREAMING)
                         emit(
                             EventType.MESSAGE_CHUNK,
-                            {"chunk": chunk.content, "message_id": message_id,
-                             "index": len(parts)},
+                            {"chunk": chunk.content, "message_id": message_id, "index": len(parts)},
                         )
                         parts.append(chunk.content)
                         self._text_emitted = True
@@ -496,8 +506,11 @@ class _Run:
             self._start_tool(call.id, call.name, _loose_json(call.arguments))
             names = ", ".join(registry.names) or "none"
             self._end_tool(
-                call.id, call.name, None,
-                f"unknown tool {call.name!r}; available tools: {names}", 0.0,
+                call.id,
+                call.name,
+                None,
+                f"unknown tool {call.name!r}; available tools: {names}",
+                0.0,
             )
             return
         try:
@@ -531,8 +544,10 @@ def _loose_json(text: str) -> Any:
 
 
 def _jsonable_args(args: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if hasattr(v, "value") and not isinstance(v, (str, int)) else v)
-            for k, v in args.items()}
+    return {
+        k: (v.value if hasattr(v, "value") and not isinstance(v, (str, int)) else v)
+        for k, v in args.items()
+    }
 
 
 def _result_text(value: Any) -> str:

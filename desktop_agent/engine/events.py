@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 __all__ = ["MERGEABLE_TYPES", "Event", "EventMeta", "EventType"]
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     """What happened. The value is the wire name."""
 
     STATE_CHANGE = "state_change"  # old_status, new_status
     MESSAGE_CHUNK = "message_chunk"  # chunk, message_id, index
     REASONING_CHUNK = "reasoning_chunk"  # chunk, message_id, index
-    MESSAGE_COMPLETE = "message_complete"  # message_id, content, finish_reason (+ reasoning, tool_calls)
+    MESSAGE_COMPLETE = (
+        "message_complete"  # message_id, content, finish_reason (+ reasoning, tool_calls)
+    )
     TOOL_CALL_ARGS = "tool_call_args"  # call_id, tool_name, delta
     TOOL_CALL_START = "tool_call_start"  # call_id, tool_name, arguments
     TOOL_CALL_END = "tool_call_end"  # call_id, tool_name, result, error, duration_ms
@@ -31,9 +33,6 @@ class EventType(str, Enum):
     TOOL_APPROVAL_REQUEST = "tool_approval_request"  # call_id, tool_name, arguments
     ERROR = "error"  # error, error_type, recoverable
     DONE = "done"  # status, duration_ms, usage
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Event types whose text may be merged for a slow subscriber, with the data key

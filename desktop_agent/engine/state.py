@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .events import Event, EventType
@@ -19,7 +19,7 @@ from .model import Message, Usage
 __all__ = ["AgentState", "AgentStateSnapshot", "AgentStatus", "ToolCallState"]
 
 
-class AgentStatus(str, Enum):
+class AgentStatus(StrEnum):
     IDLE = "idle"
     THINKING = "thinking"
     STREAMING = "streaming"
@@ -28,9 +28,6 @@ class AgentStatus(str, Enum):
     DONE = "done"
     CANCELLED = "cancelled"
     FAILED = "failed"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def busy(self) -> bool:
@@ -206,7 +203,10 @@ def _on_complete(state: AgentState, data: dict[str, Any]) -> AgentState:
     calls = data.get("tool_calls") or []
     messages = state.messages
     if content or calls:
-        message: Message = {"role": "assistant", "content": content if content or not calls else None}
+        message: Message = {
+            "role": "assistant",
+            "content": content if content or not calls else None,
+        }
         if calls:
             message["tool_calls"] = [
                 {
@@ -232,7 +232,9 @@ def _on_args(state: AgentState, data: dict[str, Any]) -> AgentState:
             return replace(
                 state, tool_calls=_update_tool(state, call.call_id, arguments=args + data["delta"])
             )
-    new = ToolCallState(call_id=data["call_id"], tool_name=data["tool_name"], arguments=data["delta"])
+    new = ToolCallState(
+        call_id=data["call_id"], tool_name=data["tool_name"], arguments=data["delta"]
+    )
     return replace(state, tool_calls=(*state.tool_calls, new))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from .dispatcher import Subscription
@@ -32,7 +32,7 @@ __all__ = ["StreamEngine", "StreamItem", "StreamMode"]
 StreamItem = Event | AgentState
 
 
-class StreamMode(str, Enum):
+class StreamMode(StrEnum):
     EVENTS = "events"
     INCREMENTAL = "incremental"
     MESSAGES = "messages"

@@ -193,7 +193,10 @@ def make_tool(
         raise ValueError(f"tool name {tool_name!r} must be 1-64 letters, digits, _ or -")
     doc = inspect.getdoc(fn) or ""
     summary, param_docs = _parse_docstring(doc)
-    hints = typing.get_type_hints(fn, include_extras=True)
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except NameError as exc:
+        raise TypeError(f"tool {tool_name}: cannot resolve a type hint ({exc})") from None
     properties: dict[str, JSONSchema] = {}
     required: list[str] = []
     enums: dict[str, type[enum.Enum]] = {}
@@ -242,6 +245,7 @@ _SIMPLE: dict[Any, str] = {str: "string", int: "integer", float: "number", bool:
 
 def _schema_for(tp: Any, where: str) -> tuple[JSONSchema, bool, type[enum.Enum] | None]:
     """(schema, is_optional, enum type to convert to) for a type hint."""
+    schema: JSONSchema
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         base, *extras = typing.get_args(tp)
@@ -264,7 +268,7 @@ def _schema_for(tp: Any, where: str) -> tuple[JSONSchema, bool, type[enum.Enum] 
     if origin is Literal:
         values = list(typing.get_args(tp))
         kinds = {_SIMPLE.get(type(v)) for v in values}
-        schema: JSONSchema = {"enum": values}
+        schema = {"enum": values}
         if len(kinds) == 1 and None not in kinds:
             schema["type"] = kinds.pop()
         return schema, False, None

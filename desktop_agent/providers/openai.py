@@ -108,7 +108,9 @@ class OpenAIClient:
 
     # -- requests -----------------------------------------------------------------
 
-    def _body(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
+    def _body(
+        self, messages: Sequence[Message], tools: Sequence[dict[str, Any]] | None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": wire_messages(messages)}
         if tools:
             body["tools"] = list(tools)
@@ -131,7 +133,7 @@ class OpenAIClient:
                 completion = await self._complete(body, timeout)
                 yield _completion_chunk(completion)
                 return
-            options = {"include_usage": True} if self.supports_stream_options else None
+            options: Any = {"include_usage": True} if self.supports_stream_options else None
             try:
                 async with self._client.chat.completions.with_streaming_response.create(
                     **body,
@@ -175,10 +177,10 @@ class OpenAIClient:
         """A whole answer without streaming."""
         return await self._complete(self._body(messages, tools), self._http_timeout(self.timeouts))
 
-    async def _complete(self, body: dict[str, Any], timeout: httpx2.Timeout) -> Completion:
+    async def _complete(self, body: dict[str, Any], http_timeout: httpx2.Timeout) -> Completion:
         try:
             async with self._client.chat.completions.with_streaming_response.create(
-                **body, extra_body=self.extra_body or None, timeout=timeout
+                **body, extra_body=self.extra_body or None, timeout=http_timeout
             ) as response:
                 return _parse_completion(await self._json(response))
         except (openai.APIError, httpx2.HTTPError) as exc:
@@ -190,9 +192,7 @@ class OpenAIClient:
         try:
             return json.loads(text)
         except json.JSONDecodeError:
-            raise BadResponseError(
-                f"The server's answer is not JSON: {text[:120]!r}"
-            ) from None
+            raise BadResponseError(f"The server's answer is not JSON: {text[:120]!r}") from None
 
     async def list_models(self) -> list[str]:
         """The ids the endpoint's `/models` lists, sorted."""
@@ -402,10 +402,7 @@ def _completion_chunk(c: Completion) -> ChatChunk:
 
 def _stream_error(obj: Any) -> ModelError:
     err = obj.get("error") if isinstance(obj, dict) else None
-    if isinstance(err, dict):
-        message = str(err.get("message") or err)
-    else:
-        message = str(err or obj)
+    message = str(err.get("message") or err) if isinstance(err, dict) else str(err or obj)
     return ServerError(f"The model server reported an error mid-stream: {message}")
 
 
@@ -426,7 +423,7 @@ def _detail(exc: openai.APIStatusError) -> str:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    if "Connection refused" in text or "ConnectError" in type(exc).__name__ and not str(exc):
+    if "Connection refused" in text or ("ConnectError" in type(exc).__name__ and not str(exc)):
         return "connection refused (is the server running?)"
     return text
 

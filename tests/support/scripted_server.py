@@ -73,7 +73,9 @@ class Recorded:
     at: float
 
 
-def _chunk(delta: dict[str, Any], finish: str | None = None, model: str = "scripted") -> dict[str, Any]:
+def _chunk(
+    delta: dict[str, Any], finish: str | None = None, model: str = "scripted"
+) -> dict[str, Any]:
     return {
         "id": "chatcmpl-scripted",
         "object": "chat.completion.chunk",
@@ -89,15 +91,21 @@ def render_chunks(reply: Reply) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [_chunk({"role": "assistant", "content": ""})]
     for i in range(0, len(reply.reasoning), size):
         out.append(_chunk({reply.reasoning_field: reply.reasoning[i : i + size]}))
-    texts = reply.chunks if reply.chunks is not None else [
-        reply.text[i : i + size] for i in range(0, len(reply.text), size)
-    ]
+    texts = (
+        reply.chunks
+        if reply.chunks is not None
+        else [reply.text[i : i + size] for i in range(0, len(reply.text), size)]
+    )
     out.extend(_chunk({"content": t}) for t in texts)
     per_call: list[list[dict[str, Any]]] = []
     for index, (call_id, name, args) in enumerate(reply.tool_calls):
         pieces = [
-            {"index": index, "id": call_id, "type": "function",
-             "function": {"name": name, "arguments": ""}}
+            {
+                "index": index,
+                "id": call_id,
+                "type": "function",
+                "function": {"name": name, "arguments": ""},
+            }
         ]
         pieces += [
             {"index": index, "function": {"arguments": args[i : i + size]}}
@@ -211,7 +219,12 @@ class ScriptedServer:
             return None
         if request.headers.get("Authorization") != f"Bearer {self.require_key}":
             return web.json_response(
-                {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error"}},
+                {
+                    "error": {
+                        "message": "Incorrect API key provided.",
+                        "type": "invalid_request_error",
+                    }
+                },
                 status=401,
             )
         return None
@@ -226,9 +239,7 @@ class ScriptedServer:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.requests.append(
-            Recorded(request.path, body, dict(request.headers), time.monotonic())
-        )
+        self.requests.append(Recorded(request.path, body, dict(request.headers), time.monotonic()))
         if (denied := self._check_key(request)) is not None:
             return denied
         streaming = bool(body.get("stream"))
@@ -249,23 +260,39 @@ class ScriptedServer:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return await self._stream(request, item, include_usage)
 
-    async def _stream(self, request: web.Request, reply: Reply, include_usage: bool) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    async def _stream(
+        self, request: web.Request, reply: Reply, include_usage: bool
+    ) -> web.StreamResponse:
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
         await resp.prepare(request)
         chunks = render_chunks(reply)
         tail: list[str] = []
         if not reply.omit_finish:
             tail.append(json.dumps(_chunk({}, finish_of(reply))))
         if include_usage and reply.usage:
-            tail.append(json.dumps({
-                "id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": 1700000000,
-                "model": "scripted", "choices": [],
-                "usage": {"prompt_tokens": 3, "completion_tokens": len(chunks), "total_tokens": 3 + len(chunks)},
-            }))
+            tail.append(
+                json.dumps(
+                    {
+                        "id": "chatcmpl-scripted",
+                        "object": "chat.completion.chunk",
+                        "created": 1700000000,
+                        "model": "scripted",
+                        "choices": [],
+                        "usage": {
+                            "prompt_tokens": 3,
+                            "completion_tokens": len(chunks),
+                            "total_tokens": 3 + len(chunks),
+                        },
+                    }
+                )
+            )
         if reply.send_done:
             tail.append("[DONE]")
         faults = [
-            x for x in (reply.cut_after, reply.reset_after, reply.malformed_after, reply.hang_after)
+            x
+            for x in (reply.cut_after, reply.reset_after, reply.malformed_after, reply.hang_after)
             if x is not None
         ]
         stop_at = min(faults) if faults else None

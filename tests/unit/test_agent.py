@@ -1,0 +1,465 @@
+"""The agent loop over a ScriptedModel: contract, tools, limits, cancel, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from desktop_agent import (
+    Agent,
+    AgentState,
+    AgentStatus,
+    Event,
+    EventType,
+    ModelConnectionError,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+    StreamEngine,
+    StreamMode,
+    Timeouts,
+    tool,
+)
+from desktop_agent.engine.model import AuthenticationError
+from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from tests.support.contract import check_run, text_of, types_of
+
+FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02)
+
+
+async def collect(
+    agent: Agent, message: str | None, state: AgentState | None = None
+) -> list[Event]:
+    return [e async for e in StreamEngine().stream(agent, message, state)]  # type: ignore[misc]
+
+
+@tool("Add two integers")
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def test_simple_answer_streams_and_completes() -> None:
+    async def main() -> None:
+        model = ScriptedModel(["Hello there, how can I help?"])
+        agent = Agent("Be brief.", model=model)
+        events = await collect(agent, "hi")
+        check_run(events)
+        assert text_of(events) == "Hello there, how can I help?"
+        assert events[0].type is EventType.STATE_CHANGE
+        assert events[-1].data["status"] == "completed"
+        statuses = [e.data["new_status"] for e in events if e.type is EventType.STATE_CHANGE]
+        assert statuses == ["thinking", "streaming", "done"]
+        assert model.requests[0][0] == {"role": "system", "content": "Be brief."}
+        assert model.requests[0][1] == {"role": "user", "content": "hi"}
+
+    asyncio.run(main())
+
+
+async def test_handle_message_returns_history_for_next_turn() -> None:
+    model = ScriptedModel(["first answer", "second answer"])
+    agent = Agent("sys", model=model)
+    state = await agent.handle_message("one")
+    assert state.status is AgentStatus.DONE
+    state = await agent.handle_message("two", state)
+    roles = [m["role"] for m in state.messages]
+    assert roles == ["system", "user", "assistant", "user", "assistant"]
+    assert state.messages[-1]["content"] == "second answer"
+    assert model.requests[1][-1] == {"role": "user", "content": "two"}
+    assert state.last_answer == "second answer"
+
+
+async def test_tool_call_result_goes_back_to_model() -> None:
+    model = ScriptedModel(
+        [Turn(tool_calls=[ScriptedToolCall("add", {"a": 2, "b": 3}, id="c1")]), "It is 5."]
+    )
+    agent = Agent(model=model, tools=[add])
+    events = await collect(agent, "2+3?")
+    check_run(events)
+    start = next(e for e in events if e.type is EventType.TOOL_CALL_START)
+    end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
+    assert start.data == {"call_id": "c1", "tool_name": "add", "arguments": {"a": 2, "b": 3}}
+    assert end.data["result"] == "5" and end.data["error"] is None
+    assert end.data["duration_ms"] >= 0
+    args = "".join(e.data["delta"] for e in events if e.type is EventType.TOOL_CALL_ARGS)
+    assert args == '{"a": 2, "b": 3}'
+    second = model.requests[1]
+    assert second[-2]["role"] == "assistant"
+    assert second[-2]["tool_calls"][0]["function"] == {"name": "add", "arguments": args}
+    assert second[-1] == {"role": "tool", "tool_call_id": "c1", "content": "5"}
+    assert model.tools_seen[0] is not None and model.tools_seen[0][0]["function"]["name"] == "add"
+
+
+async def test_calls_of_one_step_run_concurrently() -> None:
+    running = 0
+    peak = 0
+
+    @tool
+    async def slow(n: int) -> int:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return n
+
+    calls = [ScriptedToolCall("slow", {"n": i}, id=f"c{i}") for i in range(4)]
+    model = ScriptedModel([Turn(tool_calls=calls), "done"])
+    events = await collect(Agent(model=model, tools=[slow]), "go")
+    check_run(events)
+    assert peak == 4
+    results = {
+        e.data["call_id"]: e.data["result"] for e in events if e.type is EventType.TOOL_CALL_END
+    }
+    assert results == {"c0": "0", "c1": "1", "c2": "2", "c3": "3"}
+
+
+async def test_sync_tools_run_in_a_worker_thread() -> None:
+    seen: list[int] = []
+
+    @tool
+    def where() -> str:
+        seen.append(threading.get_ident())
+        time.sleep(0.05)
+        return "ok"
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    t = asyncio.ensure_future(ticker())
+    model = ScriptedModel([Turn(tool_calls=[ScriptedToolCall("where")]), "fine"])
+    await collect(Agent(model=model, tools=[where]), "x")
+    t.cancel()
+    assert seen and seen[0] != threading.get_ident()
+    assert ticks >= 2, "the loop was blocked while the sync tool ran"
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (ScriptedToolCall("nope", {}), "unknown tool 'nope'; available tools: add"),
+        (ScriptedToolCall("add", "{not json"), "invalid arguments: arguments are not valid JSON"),
+        (
+            ScriptedToolCall("add", {"a": "x", "b": 1}),
+            "invalid arguments: argument 'a': expected integer, got string",
+        ),
+        (ScriptedToolCall("add", {"a": 1}), "invalid arguments: arguments: missing 'b'"),
+        (
+            ScriptedToolCall("add", {"a": 1, "b": 2, "c": 3}),
+            "invalid arguments: arguments: unexpected argument 'c'",
+        ),
+    ],
+)
+async def test_bad_tool_input_goes_back_as_error(call: ScriptedToolCall, expected: str) -> None:
+    model = ScriptedModel([Turn(tool_calls=[call]), "recovered"])
+    events = await collect(Agent(model=model, tools=[add]), "go")
+    check_run(events)
+    end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
+    assert end.data["error"].startswith(expected), end.data["error"]
+    assert end.data["result"] is None
+    assert model.requests[1][-1]["content"].startswith("Error: ")
+    assert events[-1].data["status"] == "completed"
+    assert text_of(events) == "recovered"
+
+
+async def test_tool_that_raises_or_hangs() -> None:
+    @tool
+    def boom() -> str:
+        raise RuntimeError("disk on fire")
+
+    @tool(timeout=0.05)
+    async def hang() -> str:
+        await asyncio.sleep(30)
+        return "never"
+
+    model = ScriptedModel(
+        [
+            Turn(tool_calls=[ScriptedToolCall("boom", id="b"), ScriptedToolCall("hang", id="h")]),
+            "ok",
+        ]
+    )
+    events = await collect(Agent(model=model, tools=[boom, hang]), "go")
+    check_run(events)
+    errors = {
+        e.data["call_id"]: e.data["error"] for e in events if e.type is EventType.TOOL_CALL_END
+    }
+    assert errors == {"b": "RuntimeError: disk on fire", "h": "timed out after 0.05 s"}
+    assert events[-1].data["status"] == "completed"
+
+
+async def test_max_steps_fails_with_clear_message() -> None:
+    model = ScriptedModel([Turn(tool_calls=[ScriptedToolCall("add", {"a": 1, "b": 1})])], loop=True)
+    events = await collect(Agent(model=model, tools=[add], max_steps=3), "loop")
+    check_run(events)
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data["error_type"] == "max_steps"
+    assert "Stopped after 3 steps" in error.data["error"]
+    assert events[-1].data["status"] == "failed"
+    assert len(model.requests) == 3
+
+
+async def test_cancel_keeps_partial_text_and_closes_tools() -> None:
+    model = ScriptedModel([Turn(text="abcdefghij" * 10, chunk_size=1, delay=0.01)])
+    agent = Agent(model=model)
+    events: list[Event] = []
+
+    async def consume() -> None:
+        async for e in StreamEngine().stream(agent, "talk"):
+            events.append(e)
+            if e.type is EventType.MESSAGE_CHUNK and e.data["index"] == 5:
+                assert agent.cancel(e.run_id)
+
+    await consume()
+    check_run(events)
+    complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
+    assert complete.data["finish_reason"] == "cancelled"
+    assert complete.data["content"].startswith("abcdef")
+    assert events[-1].data["status"] == "cancelled"
+    assert not any(e.type is EventType.ERROR for e in events)
+
+
+async def test_cancel_during_tool_call_ends_the_call() -> None:
+    started = asyncio.Event()
+
+    @tool
+    async def wait_forever() -> str:
+        started.set()
+        await asyncio.sleep(60)
+        return "no"
+
+    model = ScriptedModel([Turn(tool_calls=[ScriptedToolCall("wait_forever", id="w")])])
+    agent = Agent(model=model, tools=[wait_forever])
+    sub = agent.dispatcher.subscribe()
+    task = asyncio.ensure_future(agent.handle_message("go"))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    events = [e async for e in _drain(sub)]
+    check_run(events)
+    end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
+    assert end.data["error"] == "cancelled"
+    assert events[-1].data["status"] == "cancelled"
+
+
+async def _drain(sub):  # type: ignore[no-untyped-def]
+    while (e := sub.recv_nowait()) is not None:
+        yield e
+
+
+async def test_history_after_cancel_is_valid_for_the_next_request() -> None:
+    model = ScriptedModel([Turn(text="x" * 50, chunk_size=1, delay=0.01), "second"])
+    agent = Agent(model=model)
+    task = asyncio.ensure_future(agent.handle_message("first"))
+    await asyncio.sleep(0.1)
+    agent.cancel(agent.active_runs[0])
+    state = await task
+    assert state.status is AgentStatus.CANCELLED
+    assert state.messages[-1]["finish_reason"] == "cancelled"
+    state = await agent.handle_message("again", state)
+    assert state.status is AgentStatus.DONE
+    assert [m["role"] for m in model.requests[1]] == ["user", "assistant", "user"]
+
+
+async def test_first_token_timeout() -> None:
+    model = ScriptedModel([Turn(text="late", delay=5)])
+    agent = Agent(model=model, timeouts=Timeouts(first_token=0.05))
+    events = await collect(agent, "x")
+    check_run(events)
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data["error_type"] == "timeout"
+    assert error.data["error"] == "Timed out: the model sent nothing for 0.05 s."
+    assert events[-1].data["status"] == "failed"
+
+
+async def test_idle_timeout_keeps_partial_text() -> None:
+    class Stalling(ScriptedModel):
+        async def stream_completion(self, messages, tools=None, *, timeouts=None):  # type: ignore[no-untyped-def]
+            from desktop_agent import ChatChunk
+
+            yield ChatChunk(content="partial ")
+            yield ChatChunk(content="text")
+            await asyncio.sleep(10)
+
+    agent = Agent(model=Stalling(), timeouts=Timeouts(idle=0.05))
+    events = await collect(agent, "x")
+    check_run(events)
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data["error"] == "Timed out: no data from the model for 0.05 s."
+    complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
+    assert complete.data == {
+        "message_id": complete.data["message_id"],
+        "content": "partial text",
+        "finish_reason": "error",
+    }
+
+
+async def test_total_timeout() -> None:
+    model = ScriptedModel([Turn(text="y" * 100, chunk_size=1, delay=0.01)])
+    agent = Agent(model=model, timeouts=Timeouts(total=0.1))
+    events = await collect(agent, "x")
+    check_run(events)
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data == {
+        "error": "Timed out: the run took longer than 0.1 s.",
+        "error_type": "timeout",
+        "recoverable": True,
+    }
+
+
+async def test_retry_before_text_then_success() -> None:
+    model = ScriptedModel(
+        [
+            Turn(error=RateLimitError("Rate limited (429)", retry_after=0.01)),
+            Turn(error=ServerError("boom (500)")),
+            "finally",
+        ]
+    )
+    events = await collect(Agent(model=model, retry=FAST_RETRY), "x")
+    check_run(events)
+    assert text_of(events) == "finally"
+    assert len(model.requests) == 3
+    assert events[-1].data["status"] == "completed"
+
+
+async def test_no_retry_after_text_was_shown() -> None:
+    model = ScriptedModel(
+        [Turn(text="half an answer", error=ModelConnectionError("reset"), error_after=2), "dup"]
+    )
+    events = await collect(Agent(model=model, retry=FAST_RETRY), "x")
+    check_run(events)
+    assert len(model.requests) == 1
+    assert text_of(events) == "half an answer"[:8]
+    complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
+    assert complete.data["finish_reason"] == "error"
+    assert events[-1].data["status"] == "failed"
+
+
+async def test_retries_give_up_with_attempt_count() -> None:
+    model = ScriptedModel([Turn(error=ServerError("Server error (503)"))], loop=True)
+    events = await collect(Agent(model=model, retry=FAST_RETRY), "x")
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data["error"] == "Server error (503) (after 3 attempts)"
+    assert error.data["recoverable"] is True
+
+
+async def test_auth_error_is_not_retried() -> None:
+    model = ScriptedModel([Turn(error=AuthenticationError("bad key (401)"))], loop=True)
+    events = await collect(Agent(model=model, retry=FAST_RETRY), "x")
+    check_run(events)
+    assert len(model.requests) == 1
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data == {"error": "bad key (401)", "error_type": "auth", "recoverable": False}
+
+
+async def test_internal_error_in_model_is_reported_not_raised() -> None:
+    class Broken(ScriptedModel):
+        async def stream_completion(self, messages, tools=None, *, timeouts=None):  # type: ignore[no-untyped-def]
+            raise KeyError("surprise")
+            yield
+
+    events = await collect(Agent(model=Broken()), "x")
+    check_run(events)
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data["error_type"] == "internal"
+    assert "KeyError" in error.data["error"]
+
+
+async def test_stream_without_finish_reason_fails() -> None:
+    model = ScriptedModel([Turn(text="cut short", finish_reason="")])
+    events = await collect(Agent(model=model), "x")
+    check_run(events)
+    error = next(e for e in events if e.type is EventType.ERROR)
+    assert error.data["error_type"] == "bad_response"
+    complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
+    assert complete.data["content"] == "cut short"
+
+
+async def test_reasoning_is_streamed_and_kept_out_of_content() -> None:
+    model = ScriptedModel([Turn(text="answer", reasoning="because")])
+    events = await collect(Agent(model=model), "x")
+    check_run(events)
+    complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
+    assert complete.data["reasoning"] == "because"
+    assert complete.data["content"] == "answer"
+
+
+async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
+    model = ScriptedModel([Turn(text="z" * 200, chunk_size=1, delay=0.005)])
+    agent = Agent(model=model)
+    watcher = agent.dispatcher.subscribe()
+    async for event in StreamEngine().stream(agent, "x"):
+        if event.type is EventType.MESSAGE_CHUNK:
+            break
+    await asyncio.sleep(0.05)
+    events = [e async for e in _drain(watcher)]
+    check_run(events)
+    assert events[-1].data["status"] == "cancelled"
+    assert agent.active_runs == []
+
+
+async def test_runs_of_one_agent_have_their_own_seq() -> None:
+    model = ScriptedModel(["aaaa bbbb cccc"], loop=True)
+    agent = Agent(model=model)
+    a, b = await asyncio.gather(collect(agent, "1"), collect(agent, "2"))
+    check_run(a)
+    check_run(b)
+    assert a[0].run_id != b[0].run_id
+
+
+@pytest.mark.parametrize("mode", list(StreamMode))
+async def test_stream_modes(mode: StreamMode) -> None:
+    model = ScriptedModel(
+        [
+            Turn(
+                text="calc",
+                delay=0.002,
+                tool_calls=[ScriptedToolCall("add", {"a": 1, "b": 2}, id="k")],
+            ),
+            "3",
+        ]
+    )
+    items = [x async for x in StreamEngine(mode).stream(Agent(model=model, tools=[add]), "1+2")]
+    if mode in (StreamMode.EVENTS, StreamMode.INCREMENTAL):
+        check_run(items)  # type: ignore[arg-type]
+    elif mode is StreamMode.MESSAGES:
+        assert set(types_of(items)) == {"message_chunk", "message_complete", "done"}  # type: ignore[arg-type]
+    elif mode is StreamMode.UPDATES:
+        kinds = types_of(items)  # type: ignore[arg-type]
+        assert "message_chunk" not in kinds and "tool_call_args" not in kinds
+        assert kinds[-1] == "done"
+        start = next(i for i in items if i.type is EventType.TOOL_CALL_START)  # type: ignore[union-attr]
+        assert start.data["changes"]["tool_calls"][0]["status"] == "running"
+        end = next(i for i in items if i.type is EventType.TOOL_CALL_END)  # type: ignore[union-attr]
+        assert end.data["changes"]["messages_added"] == [
+            {"role": "tool", "tool_call_id": "k", "content": "3"}
+        ]
+        first = next(i for i in items if i.type is EventType.STATE_CHANGE)  # type: ignore[union-attr]
+        assert first.data["changes"] == {"status": "thinking"}
+    else:
+        assert all(isinstance(x, AgentState) for x in items)
+        final = items[-1]
+        assert isinstance(final, AgentState)
+        assert final.status is AgentStatus.DONE
+        assert final.messages[-1]["content"] == "3"
+        assert any(isinstance(x, AgentState) and x.text for x in items), "no partial text seen"
+
+
+async def test_values_snapshots_match_the_agents_own_state() -> None:
+    turns = [Turn(text="let me", tool_calls=[ScriptedToolCall("add", {"a": 4, "b": 4})]), "8"]
+    agent = Agent("sys", model=ScriptedModel(turns), tools=[add])
+    values = [x async for x in StreamEngine(StreamMode.VALUES).stream(agent, "4+4")]
+    replay = ScriptedModel(turns)
+    direct = await Agent("sys", model=replay, tools=[add]).handle_message("4+4")
+    final = values[-1]
+    assert isinstance(final, AgentState)
+    strip = [{k: v for k, v in m.items() if k != "tool_calls"} for m in final.messages]
+    assert strip == [{k: v for k, v in m.items() if k != "tool_calls"} for m in direct.messages]
+    assert final.status is direct.status is AgentStatus.DONE
