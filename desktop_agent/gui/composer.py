@@ -1,0 +1,51 @@
+"""The composer: where the user types. Enter sends, Shift+Enter adds a line,
+Up in an empty composer brings back the last message for editing."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+__all__ = ["Composer"]
+
+
+class Composer(QPlainTextEdit):
+    submitted = Signal(str)  # the text to send (stripped, not empty)
+    edit_last_requested = Signal()  # Up was pressed in an empty composer
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composer")
+        self.setAccessibleName("Message")
+        self.setAccessibleDescription("Type a message. Enter sends, Shift+Enter adds a line.")
+        self.setPlaceholderText("Message the agent…  (Enter to send, Shift+Enter for a new line)")
+        self.setTabChangesFocus(True)
+        self.setMaximumHeight(140)
+        self.setMinimumHeight(56)
+        #: While a run is busy the text stays editable (draft the next message) but
+        #: Enter does not send; the window sets this from the run's state.
+        self.busy = False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        key = event.key()
+        mods = event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if mods & Qt.KeyboardModifier.ShiftModifier:
+                self.insertPlainText("\n")
+                return
+            if mods == Qt.KeyboardModifier.NoModifier or mods == Qt.KeyboardModifier.KeypadModifier:
+                self.submit()
+                return
+        if key == Qt.Key.Key_Up and not self.toPlainText() and mods == Qt.KeyboardModifier.NoModifier:
+            self.edit_last_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def submit(self) -> bool:
+        text = self.toPlainText().strip()
+        if not text or self.busy:
+            return False
+        self.clear()
+        self.submitted.emit(text)
+        return True

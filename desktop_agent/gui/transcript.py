@@ -1,0 +1,481 @@
+"""The transcript: one QTextDocument, one QTextFrame per entry.
+
+Streaming cost stays flat however long the conversation is: only the streaming
+message's frame changes, and inside it only the unfinished tail is re-rendered
+(finished top-level blocks are rendered once, see `split_stable`). Frames keep
+their positions as the document changes, so an entry (a tool call being
+expanded, say) can be re-rendered in place.
+
+Model output is never trusted: Markdown is rendered with raw HTML escaped, no
+resource is ever loaded (`loadResource` refuses everything), and links open in
+the system browser only when clicked, and only for http, https and mailto.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFrame,
+    QTextFrameFormat,
+    QTextLength,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from .markdown import MarkdownRenderer, split_stable
+from .theme import Theme
+
+__all__ = ["Entry", "Transcript"]
+
+#: Tool results longer than this are cut for display (the full text is one click away).
+RESULT_PREVIEW_CHARS = 2000
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+@dataclass(eq=False)
+class Entry:
+    """One thing shown in the transcript."""
+
+    kind: str  # "user" | "assistant" | "tool" | "error" | "notice"
+    key: str
+    frame: QTextFrame
+    source: str = ""
+    label: str = ""
+    # assistant
+    reasoning: str = ""
+    reasoning_open: bool = False
+    streaming: bool = False
+    finish_reason: str | None = None
+    header_len: int = 0  # document chars of the header region
+    stable_len: int = 0  # chars of `source` rendered as finished blocks
+    stable_doc_len: int = 0  # document chars they take
+    # tool
+    tool_name: str = ""
+    arguments: Any = None
+    result: str | None = None
+    error: str | None = None
+    duration_ms: float | None = None
+    expanded: bool = False
+    show_full: bool = False
+    running: bool = False
+    # error
+    retry: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Transcript(QTextBrowser):
+    """Shows the conversation; emits what the user asks for through its links."""
+
+    retry_requested = Signal()  # the user clicked Retry on an error entry
+    copied = Signal(str)  # what was copied to the clipboard (code block)
+    link_opened = Signal(str)  # an external URL handed to the system browser
+    link_refused = Signal(str)  # a URL that was clicked but is not allowed
+
+    def __init__(self, parent: QWidget | None = None, theme: Theme | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Conversation transcript")
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.document().setUndoRedoEnabled(False)
+        self.document().setDocumentMargin(12)
+        self.anchorClicked.connect(self._on_anchor)
+        self.theme = theme or Theme.from_palette()
+        self._code: dict[str, str] = {}
+        self._code_ids = itertools.count()
+        self._renderer = MarkdownRenderer(self.theme.markdown_colors(), self._register_code)
+        self.entries: list[Entry] = []
+        self._by_key: dict[str, Entry] = {}
+        self._keys = itertools.count()
+        self.document().setDefaultStyleSheet(
+            f"a {{ color: {self.theme.link}; }} "
+            f"code {{ font-family: monospace; background-color: {self.theme.code_bg}; }} "
+            "h1 { font-size: x-large; } h2 { font-size: large; } "
+        )
+        #: Refused resource requests, for tests and the curious.
+        self.refused_resources: list[str] = []
+
+    # -- safety -------------------------------------------------------------------
+
+    def loadResource(self, kind: int, url: QUrl | str) -> Any:  # noqa: N802 (Qt override)
+        """Nothing in the transcript is ever loaded: not files, not the network."""
+        self.refused_resources.append(url.toString() if isinstance(url, QUrl) else str(url))
+        return None
+
+    def _on_anchor(self, url: QUrl) -> None:
+        scheme = url.scheme().lower()
+        target = url.toString()
+        if scheme == "copy":
+            code = self._code.get(url.path())
+            if code is not None:
+                QGuiApplication.clipboard().setText(code)
+                self.copied.emit(code)
+        elif scheme == "toggle":
+            entry = self._by_key.get(url.path())
+            if entry is not None:
+                self._toggle(entry, url.query())
+        elif scheme == "action" and url.path() == "retry":
+            self.retry_requested.emit()
+        elif scheme in SAFE_SCHEMES:
+            QDesktopServices.openUrl(url)
+            self.link_opened.emit(target)
+        else:
+            self.link_refused.emit(target)
+
+    def _register_code(self, code: str) -> str:
+        key = f"c{next(self._code_ids)}"
+        self._code[key] = code
+        return key
+
+    # -- frames -------------------------------------------------------------------
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 8
+
+    def _follow(self, was_at_bottom: bool) -> None:
+        if was_at_bottom:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def _new_frame(self, kind: str) -> QTextFrame:
+        t = self.theme
+        fmt = QTextFrameFormat()
+        fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        fmt.setTopMargin(6)
+        fmt.setBottomMargin(6)
+        fmt.setPadding(8)
+        if kind == "user":
+            fmt.setBackground(_color(t.user_bg))
+            fmt.setBorder(0)
+        elif kind == "tool":
+            fmt.setBackground(_color(t.tool_bg))
+            fmt.setPadding(5)
+            fmt.setLeftMargin(16)
+        elif kind == "error":
+            fmt.setBackground(_color(t.error_bg))
+            fmt.setBorder(1)
+            fmt.setBorderBrush(_color(t.error_border))
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor.insertFrame(fmt)
+
+    def _add(self, kind: str, key: str | None = None, **fields: Any) -> Entry:
+        key = key or f"e{next(self._keys)}"
+        entry = Entry(kind=kind, key=key, frame=self._new_frame(kind), **fields)
+        self.entries.append(entry)
+        self._by_key[key] = entry
+        return entry
+
+    def _replace(self, frame: QTextFrame, start: int, html_text: str) -> int:
+        """Replace the frame's content from `start` (offset) to its end; new length."""
+        return self._replace_range(frame, start, frame.lastPosition() - frame.firstPosition() - start, html_text)
+
+    def _replace_range(self, frame: QTextFrame, start: int, length: int, html_text: str) -> int:
+        cursor = QTextCursor(self.document())
+        first = frame.firstPosition()
+        cursor.setPosition(first + start)
+        cursor.setPosition(first + start + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        # Removing a range merges its first and last blocks, and the survivor keeps
+        # the last one's format (a list item, a heading): start from a plain block.
+        current_list = cursor.currentList()
+        if current_list is not None:
+            current_list.remove(cursor.block())
+        cursor.setBlockFormat(QTextBlockFormat())
+        cursor.setCharFormat(QTextCharFormat())
+        cursor.insertHtml(html_text)
+        return cursor.position() - first - start
+
+    def _label(self, text: str, extra: str = "") -> str:
+        t = self.theme
+        return (
+            f'<p style="margin:0;"><b>{html.escape(text)}</b>'
+            f'<span style="color:{t.muted};">{extra}</span></p>'
+        )
+
+    # -- entries ------------------------------------------------------------------
+
+    def add_user(self, text: str) -> Entry:
+        at_bottom = self._at_bottom()
+        entry = self._add("user", source=text, label="You")
+        body = html.escape(text).replace("\n", "<br>")
+        self._replace(entry.frame, 0, self._label("You") + f'<p style="margin:0;">{body}</p>')
+        self._follow(at_bottom)
+        return entry
+
+    def add_notice(self, text: str) -> Entry:
+        at_bottom = self._at_bottom()
+        entry = self._add("notice", source=text)
+        self._replace(
+            entry.frame, 0, f'<p style="color:{self.theme.muted};">{html.escape(text)}</p>'
+        )
+        self._follow(at_bottom)
+        return entry
+
+    def begin_assistant(self, message_id: str, label: str = "Assistant") -> Entry:
+        existing = self._by_key.get(message_id)
+        if existing is not None:
+            return existing
+        at_bottom = self._at_bottom()
+        entry = self._add("assistant", key=message_id, label=label, streaming=True)
+        self._render_header(entry)
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(entry.frame.firstPosition() + entry.header_len)
+        cursor.insertBlock()
+        entry.header_len += 1
+        self._follow(at_bottom)
+        return entry
+
+    def _render_header(self, entry: Entry) -> None:
+        t = self.theme
+        parts = [self._label(entry.label)]
+        if entry.reasoning:
+            arrow = "▾" if entry.reasoning_open else "▸"
+            state = "Thinking…" if entry.streaming and not entry.source else "Reasoning"
+            parts.append(
+                f'<p style="margin:0;"><a href="toggle:{entry.key}?reasoning" '
+                f'style="color:{t.muted}; text-decoration:none;">{arrow} {state} '
+                f"({len(entry.reasoning):,} chars)</a></p>"
+            )
+            if entry.reasoning_open:
+                text = html.escape(entry.reasoning).replace("\n", "<br>")
+                parts.append(f'<p style="margin:0; color:{t.muted};"><i>{text}</i></p>')
+        old = entry.header_len - 1 if entry.header_len else 0
+        new_len = self._replace_range(entry.frame, 0, old, "".join(parts))
+        entry.header_len = new_len + (1 if entry.header_len else 0)
+
+    def append_reasoning(self, message_id: str, text: str) -> None:
+        entry = self._by_key.get(message_id) or self.begin_assistant(message_id)
+        at_bottom = self._at_bottom()
+        entry.reasoning += text
+        self._render_header(entry)
+        self._follow(at_bottom)
+
+    def append_chunk(self, message_id: str, text: str) -> None:
+        """Add streamed text to a message; re-renders only its unfinished tail."""
+        entry = self._by_key.get(message_id) or self.begin_assistant(message_id)
+        at_bottom = self._at_bottom()
+        if not entry.source and entry.reasoning:
+            entry.source = text
+            self._render_header(entry)  # "Thinking…" becomes "Reasoning"
+        else:
+            entry.source += text
+        boundary = split_stable(entry.source, entry.stable_len)
+        body = entry.header_len
+        if boundary > entry.stable_len:
+            block = self._renderer.render(entry.source[entry.stable_len : boundary])
+            self._replace(entry.frame, body + entry.stable_doc_len, block)
+            # The finished blocks now fill the frame; the tail starts in a new block
+            # after them (measured from the frame, not the cursor, which a table
+            # leaves inside its last cell).
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(entry.frame.lastPosition())
+            cursor.insertBlock()
+            entry.stable_doc_len = entry.frame.lastPosition() - entry.frame.firstPosition() - body
+            entry.stable_len = boundary
+        tail = entry.source[entry.stable_len :]
+        self._replace(entry.frame, body + entry.stable_doc_len, self._renderer.render(tail))
+        self._follow(at_bottom)
+
+    def complete_assistant(self, message_id: str, content: str, finish_reason: str | None) -> Entry:
+        """Render the whole message once, exactly; note an early stop."""
+        entry = self._by_key.get(message_id) or self.begin_assistant(message_id)
+        at_bottom = self._at_bottom()
+        entry.source = content
+        entry.streaming = False
+        entry.finish_reason = finish_reason
+        self._render_header(entry)
+        note = ""
+        if finish_reason == "cancelled":
+            note = "stopped"
+        elif finish_reason == "error":
+            note = "interrupted"
+        elif finish_reason == "length":
+            note = "cut short: the answer reached the length limit"
+        html_text = self._renderer.render(content) if content else ""
+        if note:
+            html_text += f'<p style="color:{self.theme.muted};"><i>({note})</i></p>'
+        if not html_text:
+            html_text = "<p></p>"
+        self._replace(entry.frame, entry.header_len, html_text)
+        entry.stable_len = entry.stable_doc_len = 0
+        self._follow(at_bottom)
+        return entry
+
+    def add_tool_call(self, call_id: str, name: str, arguments: Any) -> Entry:
+        entry = self._by_key.get(call_id)
+        at_bottom = self._at_bottom()
+        if entry is None:
+            entry = self._add("tool", key=call_id, tool_name=name)
+        entry.arguments = arguments
+        entry.running = True
+        self._render_tool(entry)
+        self._follow(at_bottom)
+        return entry
+
+    def finish_tool_call(
+        self, call_id: str, name: str, result: str | None, error: str | None, duration_ms: float
+    ) -> Entry:
+        entry = self._by_key.get(call_id) or self.add_tool_call(call_id, name, None)
+        at_bottom = self._at_bottom()
+        entry.running = False
+        entry.result = result
+        entry.error = error
+        entry.duration_ms = duration_ms
+        self._render_tool(entry)
+        self._follow(at_bottom)
+        return entry
+
+    def _render_tool(self, entry: Entry) -> None:
+        t = self.theme
+        name = html.escape(entry.tool_name)
+        summary = html.escape(argument_summary(entry.arguments))
+        if entry.running:
+            status = f'<span style="color:{t.muted};">running…</span>'
+        elif entry.error:
+            status = f'<span style="color:{t.error_border};">✗ {html.escape(entry.error)}</span>'
+        else:
+            status = f'<span style="color:{t.ok};">✓ {entry.duration_ms or 0:.0f} ms</span>'
+        arrow = "▾" if entry.expanded else "▸"
+        line = (
+            f'<p style="margin:0;"><a href="toggle:{entry.key}?details" '
+            f'style="color:{t.muted}; text-decoration:none;">{arrow}</a> '
+            f'<span style="font-family:monospace;"><b>{name}</b>({summary})</span> '
+            f"{status}</p>"
+        )
+        parts = [line]
+        if entry.expanded:
+            parts.append(self._pre("arguments", pretty_json(entry.arguments)))
+            if entry.result is not None:
+                shown = entry.result
+                more = ""
+                if not entry.show_full and len(shown) > RESULT_PREVIEW_CHARS:
+                    shown = shown[:RESULT_PREVIEW_CHARS]
+                    more = (
+                        f'<p style="margin:0;"><a href="toggle:{entry.key}?full">'
+                        f"show all {len(entry.result):,} characters</a></p>"
+                    )
+                parts.append(self._pre("result", describe_result(shown)) + more)
+        self._replace(entry.frame, 0, "".join(parts))
+
+    def _pre(self, title: str, text: str) -> str:
+        return (
+            f'<p style="margin:2px 0 0 0; color:{self.theme.muted};">{title}</p>'
+            f'<pre style="margin:0; font-family:monospace;">{html.escape(text)}</pre>'
+        )
+
+    def add_error(self, message: str, *, retry: bool = True) -> Entry:
+        at_bottom = self._at_bottom()
+        entry = self._add("error", source=message, retry=retry)
+        t = self.theme
+        link = (
+            f' &nbsp; <a href="action:retry" style="color:{t.link};"><b>Retry</b></a>'
+            f' <span style="color:{t.muted};">(Ctrl+R)</span>'
+            if retry
+            else ""
+        )
+        self._replace(
+            entry.frame,
+            0,
+            f'<p style="margin:0; color:{t.error_text};"><b>Error</b></p>'
+            f'<p style="margin:0;">{html.escape(message)}{link}</p>',
+        )
+        self._follow(at_bottom)
+        return entry
+
+    def _toggle(self, entry: Entry, what: str) -> None:
+        if what == "reasoning":
+            entry.reasoning_open = not entry.reasoning_open
+            self._render_header(entry)
+        elif what == "details":
+            entry.expanded = not entry.expanded
+            self._render_tool(entry)
+        elif what == "full":
+            entry.show_full = True
+            self._render_tool(entry)
+
+    # -- queries and edits ----------------------------------------------------------
+
+    def entry(self, key: str) -> Entry | None:
+        return self._by_key.get(key)
+
+    def last(self, kind: str) -> Entry | None:
+        for entry in reversed(self.entries):
+            if entry.kind == kind:
+                return entry
+        return None
+
+    def last_answer(self) -> str | None:
+        for entry in reversed(self.entries):
+            if entry.kind == "assistant" and entry.source:
+                return entry.source
+        return None
+
+    def truncate(self, entry: Entry) -> None:
+        """Remove `entry` and everything after it."""
+        if entry not in self.entries:
+            return
+        index = self.entries.index(entry)
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(entry.frame.firstPosition() - 1)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        for gone in self.entries[index:]:
+            self._by_key.pop(gone.key, None)
+        del self.entries[index:]
+
+    def clear_all(self) -> None:
+        self.entries.clear()
+        self._by_key.clear()
+        self._code.clear()
+        self.document().clear()
+
+
+def _color(name: str) -> Any:
+    from PySide6.QtGui import QColor
+
+    return QColor(name)
+
+
+def argument_summary(arguments: Any, limit: int = 60) -> str:
+    """A short, one-line view of a call's arguments: `a=1, path="x.txt"`."""
+    if arguments is None:
+        return ""
+    if isinstance(arguments, dict):
+        text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
+    else:
+        text = str(arguments)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pretty_json(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def describe_result(text: str) -> str:
+    """Text as it is; binary-looking data described instead of dumped."""
+    if text.startswith("data:") and ";base64," in text[:100]:
+        kind = text[5 : text.index(";")]
+        return f"[{kind} data, {len(text):,} characters, not shown]"
+    control = sum(1 for ch in text[:2000] if ord(ch) < 32 and ch not in "\n\r\t")
+    if control > 20:
+        return f"[binary data, {len(text):,} characters, not shown]"
+    return text
