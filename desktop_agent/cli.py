@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL, else the OpenAI API)",
     )
     parser.add_argument("--model", help="model name (default: $DESKTOP_AGENT_MODEL)")
+    parser.add_argument("--prompt", help="send this message as soon as the window is ready")
     return parser
 
 
@@ -31,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .gui.app import run_app
 
-    return run_app(base_url=args.base_url, model=args.model)
+    status: int = run_app(base_url=args.base_url, model=args.model, prompt=args.prompt)
+    return status
 
 
 if __name__ == "__main__":

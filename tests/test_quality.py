@@ -36,7 +36,8 @@ def test_check_passes(cmd: tuple[str, ...]) -> None:
 def test_engine_imports_without_heavy_dependencies() -> None:
     code = (
         "import sys, desktop_agent; "
-        "heavy = [m for m in ('openai', 'PySide6', 'aiohttp', 'sqlite3', 'httpx2') if m in sys.modules]; "
+        "names = ('openai', 'PySide6', 'aiohttp', 'sqlite3', 'httpx2'); "
+        "heavy = [m for m in names if m in sys.modules]; "
         "print(heavy)"
     )
     result = _run(sys.executable, "-c", code)

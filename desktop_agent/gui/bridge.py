@@ -34,7 +34,9 @@ class EventBridge(QObject):
     state_changed = Signal(str, str)  # old_status, new_status
     tool_args = Signal(str, str, str)  # call_id, tool_name, argument text delta (merged)
     tool_started = Signal(dict)  # TOOL_CALL_START data: call_id, tool_name, arguments
-    tool_finished = Signal(dict)  # TOOL_CALL_END data: call_id, tool_name, result, error, duration_ms
+    tool_finished = Signal(
+        dict
+    )  # TOOL_CALL_END data: call_id, tool_name, result, error, duration_ms
     approval_requested = Signal(dict)  # TOOL_APPROVAL_REQUEST data: call_id, tool_name, arguments
     usage_reported = Signal(dict)  # USAGE data: prompt_tokens, completion_tokens, total_tokens
     error_occurred = Signal(dict)  # ERROR data: error, error_type, recoverable

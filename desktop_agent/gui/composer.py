@@ -27,7 +27,7 @@ class Composer(QPlainTextEdit):
         #: Enter does not send; the window sets this from the run's state.
         self.busy = False
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         mods = event.modifiers()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -37,7 +37,11 @@ class Composer(QPlainTextEdit):
             if mods == Qt.KeyboardModifier.NoModifier or mods == Qt.KeyboardModifier.KeypadModifier:
                 self.submit()
                 return
-        if key == Qt.Key.Key_Up and not self.toPlainText() and mods == Qt.KeyboardModifier.NoModifier:
+        if (
+            key == Qt.Key.Key_Up
+            and not self.toPlainText()
+            and mods == Qt.KeyboardModifier.NoModifier
+        ):
             self.edit_last_requested.emit()
             return
         super().keyPressEvent(event)

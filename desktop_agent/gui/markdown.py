@@ -95,7 +95,8 @@ class MarkdownRenderer:
         self._md = md
 
     def render(self, text: str) -> str:
-        return self._md.render(text)
+        rendered: str = self._md.render(text)
+        return rendered
 
     # -- rules ------------------------------------------------------------------
 
@@ -133,4 +134,5 @@ class MarkdownRenderer:
         return f"[image: {alt}]"
 
     def _table_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        return f'<table border="1" cellspacing="0" cellpadding="4" style="border-color:{self.colors.border};">'
+        border = self.colors.border
+        return f'<table border="1" cellspacing="0" cellpadding="4" style="border-color:{border};">'

@@ -62,7 +62,7 @@ class Spinner(QWidget):
         self._angle = (self._angle + 30) % 360
         self.update()
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         color = self.palette().color(QPalette.ColorRole.Highlight)
@@ -125,12 +125,17 @@ class ToolStatusBar(QStatusBar):
             self._running.clear()
             self._ticker.stop()
             self._refresh_tools()
-        elif status is AgentStatus.THINKING:
-            self._last = ""
-            self._refresh_tools()
+
+    def begin_run(self) -> None:
+        """A new run: forget the last run's tool results."""
+        self._last = ""
+        self._running.clear()
+        self.set_status(AgentStatus.THINKING)
 
     def tool_started(self, call_id: str, name: str, arguments: object) -> None:
-        self._running[call_id] = _RunningTool(name, argument_summary(arguments, 40), time.monotonic())
+        self._running[call_id] = _RunningTool(
+            name, argument_summary(arguments, 40), time.monotonic()
+        )
         if not self._ticker.isActive():
             self._ticker.start()
         self._refresh_tools()

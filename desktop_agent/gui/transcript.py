@@ -108,7 +108,7 @@ class Transcript(QTextBrowser):
 
     # -- safety -------------------------------------------------------------------
 
-    def loadResource(self, kind: int, url: QUrl | str) -> Any:  # noqa: N802 (Qt override)
+    def loadResource(self, kind: int, url: QUrl | str) -> Any:
         """Nothing in the transcript is ever loaded: not files, not the network."""
         self.refused_resources.append(url.toString() if isinstance(url, QUrl) else str(url))
         return None
@@ -180,7 +180,9 @@ class Transcript(QTextBrowser):
 
     def _replace(self, frame: QTextFrame, start: int, html_text: str) -> int:
         """Replace the frame's content from `start` (offset) to its end; new length."""
-        return self._replace_range(frame, start, frame.lastPosition() - frame.firstPosition() - start, html_text)
+        return self._replace_range(
+            frame, start, frame.lastPosition() - frame.firstPosition() - start, html_text
+        )
 
     def _replace_range(self, frame: QTextFrame, start: int, length: int, html_text: str) -> int:
         cursor = QTextCursor(self.document())

@@ -13,11 +13,12 @@ stream (asked again without streaming; the answer arrives as one chunk).
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -147,8 +148,13 @@ class OpenAIClient:
                         # A server that ignored stream=true: one whole answer.
                         yield _completion_chunk(_parse_completion(await self._json(response)))
                         return
-                    async for chunk in _read_sse(response.iter_lines()):
-                        yield chunk
+                    # Close every generator here, on the loop, not at garbage collection.
+                    async with (
+                        contextlib.aclosing(response.iter_lines()) as lines,
+                        contextlib.aclosing(_read_sse(lines)) as chunks,
+                    ):
+                        async for chunk in chunks:
+                            yield chunk
                     return
             except openai.APIStatusError as exc:
                 if exc.status_code in (400, 422) and self._adapt_to(exc):
@@ -275,7 +281,7 @@ def wire_messages(messages: Sequence[Message]) -> list[Message]:
     return out
 
 
-async def _read_sse(lines: AsyncIterator[str]) -> AsyncIterator[ChatChunk]:
+async def _read_sse(lines: AsyncIterator[str]) -> AsyncGenerator[ChatChunk, None]:
     """Server-sent events -> ChatChunks; raises on error events and cut streams."""
     data: list[str] = []
     event_name = ""
@@ -283,6 +289,10 @@ async def _read_sse(lines: AsyncIterator[str]) -> AsyncIterator[ChatChunk]:
     done = False  # saw [DONE]
     loads = json.loads
     async for line in lines:
+        if done:
+            # Read on to the end of the body (a server may add a blank line or a
+            # comment), so every generator under us finishes here, on the loop.
+            continue
         if line:
             if line.startswith("data:"):
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
@@ -295,7 +305,7 @@ async def _read_sse(lines: AsyncIterator[str]) -> AsyncIterator[ChatChunk]:
         data = []
         if payload == "[DONE]":
             done = True
-            break
+            continue
         try:
             obj = loads(payload)
         except json.JSONDecodeError:

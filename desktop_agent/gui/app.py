@@ -1,0 +1,124 @@
+"""QApplication + qasync: one asyncio loop on the Qt loop, a clean start and exit.
+
+Start-up order: the window is shown first; the model client (and `import
+openai`, ~0.5 s) comes after the first paint. Exit: closing the window (or
+Ctrl+Q, SIGTERM, SIGINT) cancels the runs and closes the connections before the
+loop stops, so the process exits 0 without tracebacks or orphan tasks.
+Exceptions that escape a task or a slot are logged and shown in the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+os.environ.setdefault("QT_API", "pyside6")
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from .. import __version__
+from ..config import ConnectionConfig, data_dir, load_settings, resource_path, save_settings
+
+__all__ = ["app_icon", "run_app"]
+
+_log = logging.getLogger("desktop_agent")
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for path in sorted(resource_path("icons").glob("desktop-agent*")):
+        icon.addFile(str(path))
+    return icon
+
+
+def _setup_logging() -> Path:
+    log_dir = data_dir() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "desktop-agent.log"
+    handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
+    if sys.stderr is not None:  # None in a windowed (frozen) app
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setLevel(logging.WARNING)
+        handlers.append(stderr)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    return path
+
+
+def run_app(
+    *, base_url: str | None = None, model: str | None = None, prompt: str | None = None
+) -> int:
+    """Open the window and run until it is closed; returns the exit status."""
+    _setup_logging()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("desktop-agent")
+    app.setApplicationDisplayName("desktop-agent")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("desktop-agent")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+
+    import qasync
+
+    from ..builtin_tools import DEFAULT_TOOLS
+    from .window import MainWindow
+
+    config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
+    window = MainWindow(
+        config,
+        tools=DEFAULT_TOOLS,
+        on_settings_saved=lambda c: save_settings(c.to_settings()),
+    )
+    window.show()
+
+    def report(message: str, exc: BaseException | None) -> None:
+        _log.error("%s", message, exc_info=exc)
+        text = f"{message}: {type(exc).__name__}: {exc}" if exc else message
+        try:
+            window.status.showMessage(f"Internal error — see the log. {text}", 10000)
+        except RuntimeError:
+            pass  # the window is already gone
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        report("Unhandled exception in the window", exc)
+        if sys.stderr is not None:
+            traceback.print_exception(kind, exc, tb, file=sys.stderr)
+
+    def loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        report(
+            str(context.get("message", "Unhandled exception in a task")), context.get("exception")
+        )
+
+    sys.excepthook = excepthook
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(loop_exception)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, window.close)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not on this platform / loop
+        await window.start()
+        if prompt:
+            window.send(prompt)
+        await window.closed.wait()
+
+    if sys.version_info >= (3, 12):
+        asyncio.run(main(), loop_factory=qasync.QEventLoop)
+    else:
+        qasync.run(main())
+    return 0
