@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
 __all__ = ["Composer"]
 
@@ -21,8 +21,9 @@ class Composer(QPlainTextEdit):
         self.setAccessibleDescription("Type a message. Enter sends, Shift+Enter adds a line.")
         self.setPlaceholderText("Message the agent…  (Enter to send, Shift+Enter for a new line)")
         self.setTabChangesFocus(True)
-        self.setMaximumHeight(140)
-        self.setMinimumHeight(56)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(line * 3 + 16)
         #: While a run is busy the text stays editable (draft the next message) but
         #: Enter does not send; the window sets this from the run's state.
         self.busy = False

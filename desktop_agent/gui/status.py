@@ -110,7 +110,7 @@ class ToolStatusBar(QStatusBar):
         self.addPermanentWidget(self.model_label)
         self.status = AgentStatus.IDLE
         self._running: dict[str, _RunningTool] = {}
-        self._last: str = ""
+        self._finished: list[str] = []  # this run's finished tools, newest last
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
         self._ticker.timeout.connect(self._refresh_tools)
@@ -128,7 +128,7 @@ class ToolStatusBar(QStatusBar):
 
     def begin_run(self) -> None:
         """A new run: forget the last run's tool results."""
-        self._last = ""
+        self._finished.clear()
         self._running.clear()
         self.set_status(AgentStatus.THINKING)
 
@@ -143,9 +143,10 @@ class ToolStatusBar(QStatusBar):
     def tool_finished(self, call_id: str, name: str, error: str | None, duration_ms: float) -> None:
         self._running.pop(call_id, None)
         if error:
-            self._last = f"✗ {name}: {error}"
+            self._finished.append(f"✗ {name}: {error}")
         else:
-            self._last = f"✓ {name} ({duration_ms:.0f} ms)"
+            self._finished.append(f"✓ {name} ({duration_ms:.0f} ms)")
+        del self._finished[:-3]
         if not self._running:
             self._ticker.stop()
         self._refresh_tools()
@@ -162,5 +163,5 @@ class ToolStatusBar(QStatusBar):
         running = [
             f"⚙ {t.name}({t.summary}) {now - t.started:.1f} s" for t in self._running.values()
         ]
-        parts = running if running else ([self._last] if self._last else [])
+        parts = running if running else self._finished
         self.tools_label.setText("   ".join(parts))

@@ -105,6 +105,14 @@ class Transcript(QTextBrowser):
         )
         #: Refused resource requests, for tests and the curious.
         self.refused_resources: list[str] = []
+        self._thin_first_block()
+
+    def _thin_first_block(self) -> None:
+        """The document's first block (before any entry) only takes space: shrink it."""
+        cursor = QTextCursor(self.document())
+        spacer = QTextBlockFormat()
+        spacer.setLineHeight(2, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+        cursor.setBlockFormat(spacer)
 
     # -- safety -------------------------------------------------------------------
 
@@ -153,15 +161,17 @@ class Transcript(QTextBrowser):
         t = self.theme
         fmt = QTextFrameFormat()
         fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-        fmt.setTopMargin(6)
-        fmt.setBottomMargin(6)
+        fmt.setTopMargin(4)
+        fmt.setBottomMargin(4)
         fmt.setPadding(8)
         if kind == "user":
             fmt.setBackground(_color(t.user_bg))
             fmt.setBorder(0)
         elif kind == "tool":
             fmt.setBackground(_color(t.tool_bg))
-            fmt.setPadding(5)
+            fmt.setPadding(4)
+            fmt.setTopMargin(1)
+            fmt.setBottomMargin(1)
             fmt.setLeftMargin(16)
         elif kind == "error":
             fmt.setBackground(_color(t.error_bg))
@@ -169,7 +179,13 @@ class Transcript(QTextBrowser):
             fmt.setBorderBrush(_color(t.error_border))
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        return cursor.insertFrame(fmt)
+        frame = cursor.insertFrame(fmt)
+        # The block Qt keeps after each frame only separates entries: keep it thin.
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        spacer = QTextBlockFormat()
+        spacer.setLineHeight(2, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+        cursor.setBlockFormat(spacer)
+        return frame
 
     def _add(self, kind: str, key: str | None = None, **fields: Any) -> Entry:
         key = key or f"e{next(self._keys)}"
@@ -309,9 +325,10 @@ class Transcript(QTextBrowser):
         html_text = self._renderer.render(content) if content else ""
         if note:
             html_text += f'<p style="color:{self.theme.muted};"><i>({note})</i></p>'
-        if not html_text:
-            html_text = "<p></p>"
-        self._replace(entry.frame, entry.header_len, html_text)
+        if html_text:
+            self._replace(entry.frame, entry.header_len, html_text)
+        else:  # reasoning and tool calls only: no empty body line
+            self._replace(entry.frame, entry.header_len - 1, "")
         entry.stable_len = entry.stable_doc_len = 0
         self._follow(at_bottom)
         return entry
@@ -349,7 +366,9 @@ class Transcript(QTextBrowser):
         elif entry.error:
             status = f'<span style="color:{t.error_border};">✗ {html.escape(entry.error)}</span>'
         else:
-            status = f'<span style="color:{t.ok};">✓ {entry.duration_ms or 0:.0f} ms</span>'
+            preview = html.escape(argument_summary(describe_result(entry.result or ""), 50))
+            shown = f' <span style="color:{t.muted};">→ {preview}</span>' if preview else ""
+            status = f'<span style="color:{t.ok};">✓ {entry.duration_ms or 0:.0f} ms</span>{shown}'
         arrow = "▾" if entry.expanded else "▸"
         line = (
             f'<p style="margin:0;"><a href="toggle:{entry.key}?details" '
@@ -443,6 +462,7 @@ class Transcript(QTextBrowser):
         self._by_key.clear()
         self._code.clear()
         self.document().clear()
+        self._thin_first_block()
 
 
 def _color(name: str) -> Any:

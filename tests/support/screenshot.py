@@ -1,0 +1,82 @@
+"""Render the README's screenshot: a scripted conversation with tool calls, offscreen.
+
+    QT_QPA_PLATFORM=offscreen python -m tests.support.screenshot resources/screenshots/window.png
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+ANSWER = """**12.5 % of 3,240 is 405.** In Tokyo it is {time}.
+
+| step | value |
+|------|-------|
+| 3,240 × 0.125 | 405 |
+
+To do the same in Python:
+
+```python
+share = 3240 * 12.5 / 100
+print(f"{{share:g}}")  # 405
+```
+"""
+
+
+def tokyo_time() -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%H:%M on %A")
+
+
+def main(path: str) -> None:
+    import qasync
+
+    from desktop_agent.builtin_tools import DEFAULT_TOOLS
+    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.gui.window import MainWindow
+    from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    model = ScriptedModel(
+        [
+            Turn(
+                reasoning="The user wants a percentage and the time in Tokyo: two tools.",
+                tool_calls=[
+                    ScriptedToolCall("calculator", {"expression": "3240 * 12.5 / 100"}),
+                    ScriptedToolCall("current_time", {"timezone": "Asia/Tokyo"}),
+                ],
+                delay=0.002,
+            ),
+            Turn(text=ANSWER.format(time=tokyo_time()), delay=0.002, chunk_size=6),
+        ],
+        model="gpt-4o-mini",
+    )
+    config = ConnectionConfig(base_url="https://api.openai.com/v1", model="gpt-4o-mini")
+    window = MainWindow(config, tools=DEFAULT_TOOLS, model_factory=lambda _c: model)
+    window.resize(880, 760)
+    window.show()
+
+    async def scene() -> None:
+        await window.start()
+        window.send("What is 12.5% of 3,240? And what time is it in Tokyo?")
+        while window.busy or not window.transcript.last_answer():
+            await asyncio.sleep(0.02)
+        window.composer.setPlainText("Thanks! Now convert 405 EUR to USD at 1.08")
+        await asyncio.sleep(0.2)
+        window.grab().save(path)
+        await window.shutdown()
+
+    qasync.run(scene())
+    print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "window.png")
