@@ -22,14 +22,11 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 def resource_path(*parts: str) -> Path:
-    """A file of `resources/`: installed as `desktop_agent.resources`, or the
-    source checkout's folder when running from it."""
-    try:
-        from importlib import resources
-
-        root = Path(str(resources.files("desktop_agent.resources")))
-    except ModuleNotFoundError:
-        root = Path(__file__).resolve().parent.parent / "resources"
+    """A file of `resources/`: installed as the `desktop_agent/resources` folder,
+    or the source checkout's top-level folder when running from it."""
+    here = Path(__file__).resolve().parent
+    installed = here / "resources"
+    root = installed if installed.is_dir() else here.parent / "resources"
     return root.joinpath(*parts)
 
 

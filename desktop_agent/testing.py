@@ -131,8 +131,9 @@ class ScriptedModel:
         for sent, piece in enumerate(pieces):
             if turn.error is not None and sent >= turn.error_after:
                 raise turn.error
-            if turn.delay:
-                await asyncio.sleep(turn.delay)
+            # Even with no delay, give the loop a turn per piece, as a network
+            # stream does: other tasks (and cancellation) get their chance.
+            await asyncio.sleep(turn.delay)
             yield piece
         if turn.error is not None:
             raise turn.error

@@ -1,68 +1,106 @@
-"""The Qt-free streaming agent engine (stdlib only)."""
+"""The Qt-free streaming agent engine (stdlib only).
 
-from .agent import Agent, MaxStepsExceeded
-from .dispatcher import EventDispatcher, Subscription, SubscriptionClosed, SubscriptionOverflow
-from .events import Event, EventMeta, EventType
-from .model import (
-    AuthenticationError,
-    BadResponseError,
-    ChatChunk,
-    ChatModel,
-    Completion,
-    Message,
-    ModelConnectionError,
-    ModelError,
-    ModelRequestError,
-    ModelTimeoutError,
-    RateLimitError,
-    RetryPolicy,
-    ServerError,
-    Timeouts,
-    ToolCallDelta,
-    Usage,
-)
-from .orchestrator import Orchestrator, RunHandle
-from .state import AgentState, AgentStateSnapshot, AgentStatus, ToolCallState
-from .stream import StreamEngine, StreamItem, StreamMode
-from .tools import Tool, ToolArgumentError, ToolRegistry, tool
+Names are imported on first use (PEP 562), so a surface can import one module
+(say `engine.state`) without paying for the rest (`asyncio` in particular).
+"""
 
-__all__ = [
-    "Agent",
-    "AgentState",
-    "AgentStateSnapshot",
-    "AgentStatus",
-    "AuthenticationError",
-    "BadResponseError",
-    "ChatChunk",
-    "ChatModel",
-    "Completion",
-    "Event",
-    "EventDispatcher",
-    "EventMeta",
-    "EventType",
-    "MaxStepsExceeded",
-    "Message",
-    "ModelConnectionError",
-    "ModelError",
-    "ModelRequestError",
-    "ModelTimeoutError",
-    "Orchestrator",
-    "RateLimitError",
-    "RetryPolicy",
-    "RunHandle",
-    "ServerError",
-    "StreamEngine",
-    "StreamItem",
-    "StreamMode",
-    "Subscription",
-    "SubscriptionClosed",
-    "SubscriptionOverflow",
-    "Timeouts",
-    "Tool",
-    "ToolArgumentError",
-    "ToolCallDelta",
-    "ToolCallState",
-    "ToolRegistry",
-    "Usage",
-    "tool",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "Agent": "agent",
+    "AgentState": "state",
+    "AgentStateSnapshot": "state",
+    "AgentStatus": "state",
+    "AuthenticationError": "model",
+    "BadResponseError": "model",
+    "ChatChunk": "model",
+    "ChatModel": "model",
+    "Completion": "model",
+    "Event": "events",
+    "EventDispatcher": "dispatcher",
+    "EventMeta": "events",
+    "EventType": "events",
+    "MaxStepsExceeded": "agent",
+    "Message": "model",
+    "ModelConnectionError": "model",
+    "ModelError": "model",
+    "ModelRequestError": "model",
+    "ModelTimeoutError": "model",
+    "Orchestrator": "orchestrator",
+    "RateLimitError": "model",
+    "RetryPolicy": "model",
+    "RunHandle": "orchestrator",
+    "ServerError": "model",
+    "StreamEngine": "stream",
+    "StreamItem": "stream",
+    "StreamMode": "stream",
+    "Subscription": "dispatcher",
+    "SubscriptionClosed": "dispatcher",
+    "SubscriptionOverflow": "dispatcher",
+    "Timeouts": "model",
+    "Tool": "tools",
+    "ToolArgumentError": "tools",
+    "ToolCallDelta": "model",
+    "ToolCallState": "state",
+    "ToolRegistry": "tools",
+    "Usage": "model",
+    "tool": "tools",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .agent import Agent as Agent
+    from .agent import MaxStepsExceeded as MaxStepsExceeded
+    from .dispatcher import EventDispatcher as EventDispatcher
+    from .dispatcher import Subscription as Subscription
+    from .dispatcher import SubscriptionClosed as SubscriptionClosed
+    from .dispatcher import SubscriptionOverflow as SubscriptionOverflow
+    from .events import Event as Event
+    from .events import EventMeta as EventMeta
+    from .events import EventType as EventType
+    from .model import AuthenticationError as AuthenticationError
+    from .model import BadResponseError as BadResponseError
+    from .model import ChatChunk as ChatChunk
+    from .model import ChatModel as ChatModel
+    from .model import Completion as Completion
+    from .model import Message as Message
+    from .model import ModelConnectionError as ModelConnectionError
+    from .model import ModelError as ModelError
+    from .model import ModelRequestError as ModelRequestError
+    from .model import ModelTimeoutError as ModelTimeoutError
+    from .model import RateLimitError as RateLimitError
+    from .model import RetryPolicy as RetryPolicy
+    from .model import ServerError as ServerError
+    from .model import Timeouts as Timeouts
+    from .model import ToolCallDelta as ToolCallDelta
+    from .model import Usage as Usage
+    from .orchestrator import Orchestrator as Orchestrator
+    from .orchestrator import RunHandle as RunHandle
+    from .state import AgentState as AgentState
+    from .state import AgentStateSnapshot as AgentStateSnapshot
+    from .state import AgentStatus as AgentStatus
+    from .state import ToolCallState as ToolCallState
+    from .stream import StreamEngine as StreamEngine
+    from .stream import StreamItem as StreamItem
+    from .stream import StreamMode as StreamMode
+    from .tools import Tool as Tool
+    from .tools import ToolArgumentError as ToolArgumentError
+    from .tools import ToolRegistry as ToolRegistry
+    from .tools import tool as tool
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *_EXPORTS]

@@ -48,7 +48,7 @@ class EventBridge(QObject):
         dispatcher: EventDispatcher,
         *,
         tenant_id: str | None = None,
-        frame_ms: float = 25.0,
+        frame_ms: float = 33.0,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)

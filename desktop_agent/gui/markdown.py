@@ -13,14 +13,10 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 __all__ = ["MarkdownRenderer", "split_stable"]
 
@@ -78,6 +74,9 @@ class MarkdownRenderer:
 
     def __init__(self, colors: Colors, register_code: Callable[[str], str]) -> None:
         """`register_code(code)` stores a code block and returns its copy key."""
+        from markdown_it import MarkdownIt
+        from pygments.formatters import HtmlFormatter
+
         self.colors = colors
         self._register_code = register_code
         self._style = "monokai" if colors.dark else "default"
@@ -105,6 +104,10 @@ class MarkdownRenderer:
         code = token.content
         lang = (token.info or "").strip().split(" ")[0]
         key = self._register_code(code)
+        from pygments import highlight
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+
         try:
             lexer = get_lexer_by_name(lang) if lang else None
         except ClassNotFound:

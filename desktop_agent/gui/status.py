@@ -14,21 +14,24 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QWidget
 
-from ..engine import AgentStatus
 from .transcript import argument_summary
 
 __all__ = ["Spinner", "ToolStatusBar"]
 
+# Keyed by AgentStatus values (plain strings: the engine is not imported before
+# the window is on screen).
 STATUS_TEXT = {
-    AgentStatus.IDLE: "Ready",
-    AgentStatus.THINKING: "Thinking…",
-    AgentStatus.STREAMING: "Writing…",
-    AgentStatus.CALLING_TOOL: "Running tools…",
-    AgentStatus.AWAITING_APPROVAL: "Waiting for approval…",
-    AgentStatus.DONE: "Ready",
-    AgentStatus.CANCELLED: "Stopped",
-    AgentStatus.FAILED: "Failed",
+    "idle": "Ready",
+    "thinking": "Thinking…",
+    "streaming": "Writing…",
+    "calling_tool": "Running tools…",
+    "awaiting_approval": "Waiting for approval…",
+    "done": "Ready",
+    "cancelled": "Stopped",
+    "failed": "Failed",
 }
+BUSY = frozenset({"thinking", "streaming", "calling_tool", "awaiting_approval"})
+FINISHED = frozenset({"done", "cancelled", "failed"})
 
 
 class Spinner(QWidget):
@@ -95,7 +98,7 @@ class ToolStatusBar(QStatusBar):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(8)
         self.spinner = Spinner(box)
-        self.state_label = QLabel(STATUS_TEXT[AgentStatus.IDLE], box)
+        self.state_label = QLabel(STATUS_TEXT["idle"], box)
         self.state_label.setAccessibleName("Agent status")
         self.tools_label = QLabel("", box)
         self.tools_label.setAccessibleName("Tool activity")
@@ -108,7 +111,7 @@ class ToolStatusBar(QStatusBar):
         self.model_label = QLabel("", self)
         self.model_label.setAccessibleName("Model and where it runs")
         self.addPermanentWidget(self.model_label)
-        self.status = AgentStatus.IDLE
+        self.status = "idle"
         self._running: dict[str, _RunningTool] = {}
         self._finished: list[str] = []  # this run's finished tools, newest last
         self._ticker = QTimer(self)
@@ -117,11 +120,13 @@ class ToolStatusBar(QStatusBar):
 
     # -- driven by the bridge ---------------------------------------------------------
 
-    def set_status(self, status: AgentStatus) -> None:
+    def set_status(self, status: str) -> None:
+        """Show an `AgentStatus` (a str enum) or its value."""
+        status = str(status)
         self.status = status
-        self.spinner.set_running(status.busy)
+        self.spinner.set_running(status in BUSY)
         self.state_label.setText(STATUS_TEXT[status])
-        if status.finished:
+        if status in FINISHED:
             self._running.clear()
             self._ticker.stop()
             self._refresh_tools()
@@ -130,7 +135,7 @@ class ToolStatusBar(QStatusBar):
         """A new run: forget the last run's tool results."""
         self._finished.clear()
         self._running.clear()
-        self.set_status(AgentStatus.THINKING)
+        self.set_status("thinking")
 
     def tool_started(self, call_id: str, name: str, arguments: object) -> None:
         self._running[call_id] = _RunningTool(

@@ -7,12 +7,11 @@ closes the HTTP connections, and only then lets the app quit.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -25,13 +24,22 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import ConnectionConfig
-from ..engine import AgentStatus, ChatModel, Orchestrator, Timeouts, Tool
-from .bridge import EventBridge
 from .composer import Composer
-from .settings import SettingsDialog, ShortcutsDialog
-from .status import ToolStatusBar
+from .status import BUSY, ToolStatusBar
 from .theme import Theme
 from .transcript import Transcript
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ..engine.model import ChatModel, Timeouts
+    from ..engine.orchestrator import Orchestrator
+    from ..engine.tools import Tool
+    from .bridge import EventBridge
+
+# asyncio, the engine and the bridge are imported when first used, after the
+# window is on screen: start-up paints first (see app.py). Statuses are the
+# AgentStatus values, as strings.
 
 __all__ = ["SHORTCUTS", "MainWindow"]
 
@@ -52,7 +60,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Q", "Quit"),
 ]
 
-ModelFactory = Callable[[ConnectionConfig], ChatModel]
+ModelFactory = Callable[[ConnectionConfig], "ChatModel"]
 
 
 def openai_model(config: ConnectionConfig) -> ChatModel:
@@ -79,13 +87,14 @@ class MainWindow(QMainWindow):
         *,
         tools: Iterable[Tool] = (),
         model_factory: ModelFactory = openai_model,
-        frame_ms: float = 25.0,
+        frame_ms: float = 33.0,
         timeouts: Timeouts | None = None,
         on_settings_saved: Callable[[ConnectionConfig], None] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
-        self._tools = list(tools)
+        #: The tools runs may use (set before `start()`).
+        self.tools: list[Tool] = list(tools)
         self._model_factory = model_factory
         self._frame_ms = frame_ms
         self._timeouts = timeouts
@@ -98,7 +107,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._shutdown_done = False
         self._pending: list[str] = []  # messages sent before the client was ready
-        self.closed = asyncio.Event()
+        self._closed: asyncio.Event | None = None
         self._dialogs: list[QWidget] = []
         self._tasks: set[asyncio.Future[Any]] = set()
 
@@ -162,14 +171,28 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"desktop-agent — {label}")
         self.status.set_model(label)
 
+    @property
+    def closed(self) -> asyncio.Event:
+        """Set once the window has shut down (runs cancelled, connections closed)."""
+        if self._closed is None:
+            import asyncio
+
+            self._closed = asyncio.Event()
+        return self._closed
+
     async def start(self) -> None:
         """Create the model client (heavy imports) once the window is on screen."""
+        import asyncio
+
+        from ..engine.orchestrator import Orchestrator
+        from .bridge import EventBridge
+
         await asyncio.sleep(0)  # let the first paint happen
         model = await asyncio.to_thread(self._model_factory, self.config)
         self.orchestrator = Orchestrator(
             model,
             system_prompt=self.config.system_prompt,
-            tools=self._tools,
+            tools=self.tools,
             timeouts=self._timeouts,
         )
         self.bridge = EventBridge(
@@ -180,6 +203,7 @@ class MainWindow(QMainWindow):
         )
         self._connect_bridge(self.bridge)
         self.bridge.start()
+        self.transcript.prepare()
         self.ready.emit()
         pending, self._pending = self._pending, []
         for text in pending:
@@ -223,9 +247,8 @@ class MainWindow(QMainWindow):
         self.transcript.complete_assistant(message_id, data["content"], data.get("finish_reason"))
 
     def _on_state(self, _old: str, new: str) -> None:
-        status = AgentStatus(new)
-        self.status.set_status(status)
-        if status.busy:
+        self.status.set_status(new)
+        if new in BUSY:
             self._set_busy(True)
 
     def _on_tool_start(self, data: dict[str, Any]) -> None:
@@ -252,9 +275,7 @@ class MainWindow(QMainWindow):
 
     def _on_done(self, data: dict[str, Any]) -> None:
         self.status.set_status(
-            {"completed": AgentStatus.DONE, "cancelled": AgentStatus.CANCELLED}.get(
-                data.get("status", ""), AgentStatus.FAILED
-            )
+            {"completed": "done", "cancelled": "cancelled"}.get(data.get("status", ""), "failed")
         )
         self._set_busy(False)
 
@@ -355,12 +376,14 @@ class MainWindow(QMainWindow):
         self._editing = None
         self.transcript.clear_all()
         self._set_busy(False)
-        self.status.set_status(AgentStatus.IDLE)
+        self.status.set_status("idle")
         if self.bridge is not None:
             self.bridge.watch(self.tenant_id)
         self.composer.setFocus()
 
     def open_settings(self) -> None:
+        from .settings import SettingsDialog
+
         dialog = SettingsDialog(self.config, self)
         dialog.saved.connect(self.apply_config)
         self._dialogs.append(dialog)
@@ -383,6 +406,8 @@ class MainWindow(QMainWindow):
         self.status.showMessage("Settings saved", 2000)
 
     def show_shortcuts(self) -> None:
+        from .settings import ShortcutsDialog
+
         dialog = ShortcutsDialog(SHORTCUTS, self)
         self._dialogs.append(dialog)
         dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
@@ -390,6 +415,8 @@ class MainWindow(QMainWindow):
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine on the loop, keeping it referenced until it ends."""
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

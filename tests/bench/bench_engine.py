@@ -44,8 +44,9 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
     return proc, base_url
 
 
-def queue_reply(base_url: str, chunks: int) -> None:
-    reply = Reply(chunks=[f"t{i % 10} " for i in range(chunks)])
+def queue_reply(base_url: str, chunks: int | list[str]) -> None:
+    texts = [f"t{i % 10} " for i in range(chunks)] if isinstance(chunks, int) else chunks
+    reply = Reply(chunks=texts)
     body = json.dumps([asdict(reply)]).encode()
     root = base_url.rsplit("/v1", 1)[0]
     req = urllib.request.Request(

@@ -1,6 +1,6 @@
 """Render the README's screenshot: a scripted conversation with tool calls, offscreen.
 
-    QT_QPA_PLATFORM=offscreen python -m tests.support.screenshot resources/screenshots/window.png
+QT_QPA_PLATFORM=offscreen python -m tests.support.screenshot resources/screenshots/window.png
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
 ANSWER = """**12.5 % of 3,240 is 405.** In Tokyo it is {time}.
 
@@ -44,7 +44,8 @@ def main(path: str) -> None:
     from desktop_agent.gui.window import MainWindow
     from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if QApplication.instance() is None:
+        QApplication(sys.argv[:1])
     model = ScriptedModel(
         [
             Turn(
@@ -66,9 +67,12 @@ def main(path: str) -> None:
 
     async def scene() -> None:
         await window.start()
+        done = asyncio.Event()
+        assert window.bridge is not None
+        window.bridge.run_done.connect(lambda _data: done.set())
         window.send("What is 12.5% of 3,240? And what time is it in Tokyo?")
-        while window.busy or not window.transcript.last_answer():
-            await asyncio.sleep(0.02)
+        await done.wait()
+        await asyncio.sleep(0.1)
         window.composer.setPlainText("Thanks! Now convert 405 EUR to USD at 1.08")
         await asyncio.sleep(0.2)
         window.grab().save(path)
