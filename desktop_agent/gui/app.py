@@ -40,6 +40,42 @@ def app_icon() -> QIcon:
     return icon
 
 
+def _reporter(window: Any) -> Any:
+    def report(message: str, exc: BaseException | None) -> None:
+        _log.error("%s", message, exc_info=exc)
+        text = f"{message}: {type(exc).__name__}: {exc}" if exc else message
+        try:
+            window.status.showMessage(f"Internal error (details in the log): {text}", 15000)
+        except RuntimeError:
+            pass  # the window is already gone
+
+    return report
+
+
+def install_error_reporting(window: Any) -> None:
+    """Exceptions that escape a Qt slot: logged, shown in the status bar, never lost."""
+    report = _reporter(window)
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        report("Unhandled exception in the window", exc)
+        if sys.stderr is not None:
+            traceback.print_exception(kind, exc, tb, file=sys.stderr)
+
+    sys.excepthook = excepthook
+
+
+def loop_exception_reporter(window: Any) -> Any:
+    """An asyncio exception handler: a task that died is logged and shown."""
+    report = _reporter(window)
+
+    def handler(loop: Any, context: dict[str, Any]) -> None:
+        report(
+            str(context.get("message", "Unhandled exception in a task")), context.get("exception")
+        )
+
+    return handler
+
+
 def settle_heap() -> None:
     """Freeze what start-up allocated (Qt, openai, pydantic...) out of the garbage
     collector: a full collection otherwise walks all of it, a ~50 ms stall
@@ -101,29 +137,11 @@ def run_app(
 
     window.tools = list(DEFAULT_TOOLS)
 
-    def report(message: str, exc: BaseException | None) -> None:
-        _log.error("%s", message, exc_info=exc)
-        text = f"{message}: {type(exc).__name__}: {exc}" if exc else message
-        try:
-            window.status.showMessage(f"Internal error — see the log. {text}", 10000)
-        except RuntimeError:
-            pass  # the window is already gone
-
-    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        report("Unhandled exception in the window", exc)
-        if sys.stderr is not None:
-            traceback.print_exception(kind, exc, tb, file=sys.stderr)
-
-    def loop_exception(loop: Any, context: dict[str, Any]) -> None:
-        report(
-            str(context.get("message", "Unhandled exception in a task")), context.get("exception")
-        )
-
-    sys.excepthook = excepthook
+    install_error_reporting(window)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        loop.set_exception_handler(loop_exception)
+        loop.set_exception_handler(loop_exception_reporter(window))
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(sig, window.close)

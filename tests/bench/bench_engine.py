@@ -44,15 +44,19 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
     return proc, base_url
 
 
-def queue_reply(base_url: str, chunks: int | list[str]) -> None:
-    texts = [f"t{i % 10} " for i in range(chunks)] if isinstance(chunks, int) else chunks
-    reply = Reply(chunks=texts)
-    body = json.dumps([asdict(reply)]).encode()
+def post_script(base_url: str, *replies: Reply) -> None:
+    """Queue replies on the server in the other process."""
+    body = json.dumps([asdict(r) for r in replies]).encode()
     root = base_url.rsplit("/v1", 1)[0]
     req = urllib.request.Request(
         f"{root}/_script", data=body, headers={"Content-Type": "application/json"}
     )
     urllib.request.urlopen(req, timeout=30).read()
+
+
+def queue_reply(base_url: str, chunks: int | list[str]) -> None:
+    texts = [f"t{i % 10} " for i in range(chunks)] if isinstance(chunks, int) else chunks
+    post_script(base_url, Reply(chunks=texts))
 
 
 async def raw_sdk(base_url: str, chunks: int) -> tuple[float, float, int]:
@@ -104,6 +108,30 @@ async def pipeline(base_url: str, chunks: int) -> tuple[float, float, int]:
     return wall, cpu, len(parts)
 
 
+async def cancel_latency(base_url: str) -> float:
+    """From `agent.cancel()` mid-stream to the run's DONE (the HTTP stream is
+    closed before DONE is published)."""
+    from desktop_agent import Agent, EventType
+    from desktop_agent.providers.openai import OpenAIClient
+
+    client = OpenAIClient(api_key="bench", model="bench", base_url=base_url)
+    agent = Agent(model=client)
+    sub = agent.dispatcher.subscribe()
+    task = asyncio.ensure_future(agent.handle_message("go"))
+    cancelled_at = 0.0
+    async for event in sub:
+        if event.type is EventType.MESSAGE_CHUNK and event.data["index"] == 50:
+            cancelled_at = time.perf_counter()
+            agent.cancel(event.run_id)
+        if event.type is EventType.DONE:
+            assert event.data["status"] == "cancelled"
+            break
+    latency = time.perf_counter() - cancelled_at
+    await task
+    await client.aclose()
+    return latency
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=20_000)
@@ -117,6 +145,10 @@ def main() -> None:
         for _ in range(args.rounds):
             results["sdk"].append(asyncio.run(raw_sdk(base_url, args.chunks)))
             results["pipeline"].append(asyncio.run(pipeline(base_url, args.chunks)))
+        cancels = []
+        for _ in range(5):
+            post_script(base_url, Reply(text="x" * 4000, chunk_size=2, delay=0.002))
+            cancels.append(asyncio.run(cancel_latency(base_url)))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -134,6 +166,11 @@ def main() -> None:
         per_chunk = cpu / args.chunks * 1e6
         print(f"  {label:42s} {rates[name]:9,.0f} chunks/s  {per_chunk:6.1f} CPU µs/chunk")
     print(f"  ratio b/a: {rates['pipeline'] / rates['sdk']:.2f}  (target >= 2.0)")
+    print(
+        f"cancel mid-stream -> DONE (HTTP stream closed): median "
+        f"{statistics.median(cancels) * 1000:.1f} ms, worst {max(cancels) * 1000:.1f} ms "
+        "(target 100 ms)"
+    )
 
 
 if __name__ == "__main__":

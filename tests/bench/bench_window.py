@@ -110,6 +110,30 @@ async def through_window(make_model) -> tuple[float, float, bool, int]:  # type:
     return CHUNKS / elapsed, stalls.worst, identical, frames
 
 
+async def esc_latency() -> float:
+    """From Esc (window.stop) mid-stream to the run's DONE reaching the window."""
+    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.gui.window import MainWindow
+    from desktop_agent.testing import ScriptedModel, Turn
+
+    model = ScriptedModel([Turn(text="y" * 5000, chunk_size=2, delay=0.002)])
+    window = MainWindow(ConnectionConfig(model="bench"), model_factory=lambda _c: model)
+    window.show()
+    await window.start()
+    assert window.bridge is not None
+    done = asyncio.get_running_loop().create_future()
+    window.bridge.run_done.connect(lambda d: done.done() or done.set_result(d))
+    window.send("go")
+    await asyncio.sleep(0.3)
+    pressed = time.perf_counter()
+    window.stop()
+    data = await done
+    latency = time.perf_counter() - pressed
+    assert data["status"] == "cancelled"
+    await window.shutdown()
+    return latency
+
+
 async def insert_plain_baseline(n: int) -> float:
     browser = QTextBrowser()
     browser.resize(900, 700)
@@ -235,6 +259,7 @@ def main() -> None:
         results["engine_http"] = await engine_alone(over_http)
         results["window_http"] = await through_window(over_http)
         results["scaling"] = await scaling()
+        results["esc"] = [await esc_latency() for _ in range(5)]
 
     try:
         qasync.run(run_all())
@@ -260,6 +285,11 @@ def main() -> None:
     print(
         f"2. One streamed update: {small * 1000:.2f} ms with 10 KB shown, "
         f"{large * 1000:.2f} ms with 5 MB shown: ratio {large / small:.2f} (target <= 1.5)"
+    )
+    esc = results["esc"]
+    print(
+        f"   Esc mid-stream -> run stopped in the window: median "
+        f"{statistics.median(esc) * 1000:.0f} ms, worst {max(esc) * 1000:.0f} ms (target 200 ms)"  # type: ignore[arg-type]
     )
     bare, app_t = results["startup"]  # type: ignore[misc]
     print(

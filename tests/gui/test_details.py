@@ -1,0 +1,135 @@
+"""Smaller window behaviours: frame coalescing, auto-scroll, copy, error reporting, theme."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+from desktop_agent import EventDispatcher, EventType
+from desktop_agent.engine.events import Event, EventMeta
+from desktop_agent.gui.bridge import EventBridge
+from desktop_agent.gui.theme import Theme
+from desktop_agent.gui.transcript import Transcript
+from tests.gui.conftest import Gui
+
+
+def chunk(seq: int, text: str) -> Event:
+    data = {"chunk": text, "message_id": "m", "index": seq}
+    return Event(EventType.MESSAGE_CHUNK, data, EventMeta("r", "t", seq))
+
+
+def test_bridge_coalesces_per_frame_and_keeps_every_byte(gui: Gui) -> None:
+    dispatcher = EventDispatcher()
+    bridge = EventBridge(dispatcher, frame_ms=30)
+    got: list[str] = []
+    frames: list[int] = []
+    finished = asyncio.Event()
+    bridge.chunk_received.connect(lambda _mid, text: got.append(text))
+    bridge.frame_delivered.connect(frames.append)
+    bridge.run_done.connect(lambda _data: finished.set())
+    sent = [f"tok{i}·" for i in range(5000)]
+
+    async def produce() -> None:
+        bridge.start()
+        for i, text in enumerate(sent):
+            dispatcher.publish(chunk(i, text))
+            if i % 50 == 0:
+                await asyncio.sleep(0.001)  # a fast stream: ~50 chunks per millisecond
+        done = {"status": "completed", "duration_ms": 1.0, "usage": {}}
+        dispatcher.publish(Event(EventType.DONE, done, EventMeta("r", "t", len(sent))))
+        await finished.wait()
+        await bridge.aclose()
+
+    gui.run(produce())
+    assert "".join(got) == "".join(sent)
+    assert len(got) <= len(frames)  # at most one merged text signal per frame
+    assert len(frames) < len(sent) / 20  # bounded updates, not one per chunk
+
+
+def test_bridge_frame_interval_is_validated() -> None:
+    with pytest.raises(ValueError, match="frame_ms"):
+        EventBridge(EventDispatcher(), frame_ms=0)
+
+
+def test_auto_scroll_follows_unless_scrolled_up(qtbot: Any) -> None:
+    t = Transcript()
+    qtbot.addWidget(t)
+    t.resize(500, 300)
+    t.show()
+    t.begin_assistant("m")
+    for i in range(60):
+        t.append_chunk("m", f"line {i}\n\n")
+    bar = t.verticalScrollBar()
+    assert bar.maximum() > 0
+    assert bar.value() == bar.maximum()  # followed the stream
+    bar.setValue(0)  # the user scrolls up to read
+    for i in range(20):
+        t.append_chunk("m", f"more {i}\n\n")
+    assert bar.value() == 0  # left where the user put it
+    bar.setValue(bar.maximum())  # back at the bottom: following again
+    t.append_chunk("m", "tail\n\n")
+    assert bar.value() == bar.maximum()
+
+
+def test_code_block_copy_action(gui: Gui) -> None:
+    t = Transcript()
+    gui.qtbot.addWidget(t)
+    copied: list[str] = []
+    t.copied.connect(copied.append)
+    t.complete_assistant("m", "Run:\n\n```bash\necho 'hi'\n```\n", "stop")
+    html = t.toHtml()
+    assert 'href="copy:c' in html
+    key = html.split('href="copy:', 1)[1].split('"', 1)[0]
+    gui.call(t._on_anchor, QUrl(f"copy:{key}"))
+    assert copied == ["echo 'hi'\n"]
+    assert QGuiApplication.clipboard().text() == "echo 'hi'\n"
+
+
+def test_dark_palette_gives_dark_theme(qapp: Any) -> None:
+    pal = QPalette()
+    pal.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    pal.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
+    dark = Theme.from_palette(pal)
+    assert dark.dark
+    assert QColor(dark.user_bg).lightness() < 80
+    pal.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.Text, QColor("#000000"))
+    light = Theme.from_palette(pal)
+    assert not light.dark
+    assert QColor(light.user_bg).lightness() > 200
+
+
+def test_errors_in_slots_and_tasks_are_reported(
+    gui: Gui, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.gui.app import install_error_reporting, loop_exception_reporter
+    from desktop_agent.gui.window import MainWindow
+
+    window = MainWindow(ConnectionConfig())
+    gui.qtbot.addWidget(window)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    install_error_reporting(window)
+    with caplog.at_level(logging.ERROR, logger="desktop_agent"):
+        sys.excepthook(RuntimeError, RuntimeError("slot broke"), None)
+        assert "slot broke" in window.status.currentMessage()
+        handler = loop_exception_reporter(window)
+        handler(
+            gui.loop,
+            {
+                "message": "Task exception was never retrieved",
+                "exception": ValueError("task broke"),
+            },
+        )
+        assert "task broke" in window.status.currentMessage()
+    assert [r.getMessage() for r in caplog.records] == [
+        "Unhandled exception in the window",
+        "Task exception was never retrieved",
+    ]
