@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..engine import Event, EventDispatcher, EventType, Subscription, SubscriptionClosed
+from ..engine.events import MERGEABLE_TYPES
 
 __all__ = ["EventBridge"]
 
@@ -131,21 +132,14 @@ class EventBridge(QObject):
             parts.clear()
 
         for event in batch:
-            kind = event.type
-            data = event.data
-            if kind is EventType.MESSAGE_CHUNK or kind is EventType.REASONING_CHUNK:
-                key = data["message_id"]
-                if pending is None or pending[0] is not kind or pending[1] != key:
+            spec = MERGEABLE_TYPES.get(event.type)
+            if spec is not None:  # text: merge consecutive pieces of one stream
+                key_field, text_field = spec
+                key = event.data[key_field]
+                if pending is None or pending[0] is not event.type or pending[1] != key:
                     flush()
-                    pending = (kind, key, "")
-                parts.append(data["chunk"])
-                continue
-            if kind is EventType.TOOL_CALL_ARGS:
-                key = data["call_id"]
-                if pending is None or pending[0] is not kind or pending[1] != key:
-                    flush()
-                    pending = (kind, key, data["tool_name"])
-                parts.append(data["delta"])
+                    pending = (event.type, key, event.data.get("tool_name", ""))
+                parts.append(event.data[text_field])
                 continue
             flush()
             self._emit_structural(event)
