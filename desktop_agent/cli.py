@@ -1,4 +1,8 @@
-"""Command line: `desktop-agent [--base-url URL] [--model NAME]` opens the window.
+"""Command line.
+
+    desktop-agent [--base-url URL] [--model NAME] [--prompt TEXT]   the window
+    desktop-agent chat [PROMPT] [--json]                            the terminal
+    desktop-agent serve [--host H] [--port P] [--token T]           SSE/WebSocket server
 
 Sub-commands are imported only when used, so `--version` and `--help` stay fast
 and the window's start-up does not pay for the others.
@@ -13,23 +17,63 @@ from collections.abc import Sequence
 from . import __version__
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="desktop-agent",
-        description="A desktop chat client for tool-calling LLM agents.",
-    )
-    parser.add_argument("--version", action="version", version=f"desktop-agent {__version__}")
-    parser.add_argument(
+def _connection_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "--base-url",
         help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL, else the OpenAI API)",
     )
-    parser.add_argument("--model", help="model name (default: $DESKTOP_AGENT_MODEL)")
+    common.add_argument("--model", help="model name (default: $DESKTOP_AGENT_MODEL)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _connection_options()
+    parser = argparse.ArgumentParser(
+        prog="desktop-agent",
+        description="A desktop chat client for tool-calling LLM agents.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"desktop-agent {__version__}")
     parser.add_argument("--prompt", help="send this message as soon as the window is ready")
+    commands = parser.add_subparsers(dest="command", metavar="{chat,serve}")
+    chat = commands.add_parser(
+        "chat", parents=[common], help="chat in the terminal", description="Chat in the terminal."
+    )
+    chat.add_argument("prompt", nargs="?", help="ask this and exit (else an interactive session)")
+    chat.add_argument("--json", action="store_true", help="one event per line (JSON), for scripts")
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="stream runs over SSE and WebSocket",
+        description="Serve the agent over HTTP: SSE, WebSocket and a reference page.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.add_argument(
+        "--token", help="required on every request ($DESKTOP_AGENT_TOKEN); needed off loopback"
+    )
+    serve.add_argument("--cors-origin", help="allow this browser origin (CORS is off by default)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "chat":
+        from .terminal import main as chat_main
+
+        return chat_main(args.prompt, base_url=args.base_url, model=args.model, json_mode=args.json)
+    if args.command == "serve":
+        from .web.server import main as serve_main
+
+        return serve_main(
+            host=args.host,
+            port=args.port,
+            token=args.token,
+            cors_origin=args.cors_origin,
+            base_url=args.base_url,
+            model=args.model,
+        )
     from .gui.app import run_app
 
     status: int = run_app(base_url=args.base_url, model=args.model, prompt=args.prompt)

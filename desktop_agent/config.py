@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["ConnectionConfig", "data_dir", "load_settings", "resource_path", "save_settings"]
+__all__ = [
+    "ConnectionConfig",
+    "data_dir",
+    "load_settings",
+    "model_from_config",
+    "resource_path",
+    "save_settings",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -90,6 +97,18 @@ class ConnectionConfig:
         data = asdict(self)
         data.pop("api_key")
         return data
+
+
+def model_from_config(config: ConnectionConfig) -> Any:
+    """The `ChatModel` for a connection: `OpenAIClient` (imports openai, ~0.5 s)."""
+    from .providers.openai import OpenAIClient
+
+    return OpenAIClient(
+        api_key=config.api_key or None,
+        model=config.model,
+        base_url=config.base_url,
+        temperature=config.temperature,
+    )
 
 
 def _settings_path() -> Path:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..config import ConnectionConfig
+from ..config import ConnectionConfig, model_from_config
 from .composer import Composer
 from .status import BUSY, ToolStatusBar
 from .theme import Theme
@@ -63,18 +63,6 @@ SHORTCUTS: list[tuple[str, str]] = [
 ModelFactory = Callable[[ConnectionConfig], "ChatModel"]
 
 
-def openai_model(config: ConnectionConfig) -> ChatModel:
-    """The default model factory: `OpenAIClient` (imports openai on first use)."""
-    from ..providers.openai import OpenAIClient
-
-    return OpenAIClient(
-        api_key=config.api_key or None,
-        model=config.model,
-        base_url=config.base_url,
-        temperature=config.temperature,
-    )
-
-
 class MainWindow(QMainWindow):
     """desktop-agent's window."""
 
@@ -86,7 +74,7 @@ class MainWindow(QMainWindow):
         config: ConnectionConfig,
         *,
         tools: Iterable[Tool] = (),
-        model_factory: ModelFactory = openai_model,
+        model_factory: ModelFactory = model_from_config,
         frame_ms: float = 33.0,
         timeouts: Timeouts | None = None,
         on_settings_saved: Callable[[ConnectionConfig], None] | None = None,

@@ -432,10 +432,9 @@ def _detail(exc: openai.APIStatusError) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    if "Connection refused" in text or ("ConnectError" in type(exc).__name__ and not str(exc)):
-        return "connection refused (is the server running?)"
-    return text
+    if isinstance(exc, httpx2.ConnectError):
+        return "could not connect (is the server running, and the address right?)"
+    return str(exc) or type(exc).__name__
 
 
 def _retry_after(headers: Any) -> float | None:

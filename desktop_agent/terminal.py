@@ -1,0 +1,358 @@
+"""`desktop-agent chat`: the event stream rendered in a terminal, with rich.
+
+* On a terminal: the answer streams in place and is shown as Markdown once it is
+  complete; a spinner names the tool that runs; afterwards "✓ name (N ms)".
+* Piped (stdout not a terminal): plain text, no spinner, no escape codes; tool
+  lines go to stderr so stdout carries the answer alone.
+* `--json`: one event per line in the wire form of DESIGN.md, nothing else.
+
+Exit status: 0 when the answer completed; 1 with one line on stderr when the run
+failed (bad endpoint, bad key, timeout...); 130 when interrupted (Ctrl+C).
+Interactive mode (no prompt): history kept, `/new`, `/model NAME`, `/exit`;
+Ctrl+C stops the current answer, a second Ctrl+C (or Ctrl+D) exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import threading
+import time
+import uuid
+from dataclasses import replace
+from typing import IO, Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.text import Text
+
+from .config import ConnectionConfig, load_settings, model_from_config
+from .engine import Event, EventType, Orchestrator
+
+__all__ = ["TerminalRenderer", "main", "run_chat"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _summary(arguments: Any, limit: int = 50) -> str:
+    if isinstance(arguments, dict):
+        text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
+    else:
+        text = str(arguments)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class TerminalRenderer:
+    """Draws one run's events; remembers how the run ended."""
+
+    def __init__(self, out: IO[str], err: IO[str], *, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+        self.out = out
+        self.err = err
+        self.console = Console(file=out, highlight=False, soft_wrap=True)
+        self.err_console = Console(file=err, highlight=False, soft_wrap=True)
+        self.rich = self.console.is_terminal and not json_mode
+        self.status: str | None = None  # DONE's status
+        self.error: str | None = None
+        self._live: Live | None = None
+        self._text = ""
+        self._spinner: Any = None
+        self._tools: dict[str, str] = {}
+        self._line_open = False  # plain mode: the answer's last line has no newline yet
+
+    # -- dispatch ------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        if self.json_mode:
+            self.out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            self.out.flush()
+        else:
+            handler = getattr(self, f"_on_{event.type.value}", None)
+            if handler is not None:
+                handler(event.data)
+        if event.type is EventType.ERROR:
+            self.error = str(event.data.get("error"))
+        elif event.type is EventType.DONE:
+            self.status = str(event.data.get("status"))
+            self._stop_spinner()
+            self._stop_live()
+
+    # -- text ------------------------------------------------------------------------
+
+    def _on_message_chunk(self, data: dict[str, Any]) -> None:
+        self._stop_spinner()
+        if self.rich:
+            if self._live is None:
+                self._text = ""
+                self._live = Live(
+                    Text(""),
+                    console=self.console,
+                    refresh_per_second=12,
+                    vertical_overflow="visible",
+                )
+                self._live.start()
+            self._text += data["chunk"]
+            self._live.update(Text(self._text))
+        else:
+            self.out.write(data["chunk"])
+            self.out.flush()
+            self._line_open = not data["chunk"].endswith("\n")
+
+    def _on_message_complete(self, data: dict[str, Any]) -> None:
+        if self.rich and self._live is not None:
+            content = data.get("content") or ""
+            self._live.update(Markdown(content) if content else Text(""))
+            self._stop_live()
+        elif self._line_open:
+            self.out.write("\n")
+            self.out.flush()
+            self._line_open = False
+        if data.get("finish_reason") == "cancelled":
+            self._note("(stopped)")
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    # -- progress --------------------------------------------------------------------
+
+    def _spin(self, text: str) -> None:
+        if not self.rich:
+            return
+        if self._spinner is None:
+            self._spinner = self.console.status(text, spinner="dots")
+            self._spinner.start()
+        else:
+            self._spinner.update(text)
+
+    def _stop_spinner(self) -> None:
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
+
+    def _on_state_change(self, data: dict[str, Any]) -> None:
+        new = data["new_status"]
+        if new == "thinking":
+            self._spin("Thinking…")
+        elif new == "awaiting_approval":
+            self._spin("Waiting for approval…")
+
+    def _on_tool_call_start(self, data: dict[str, Any]) -> None:
+        self._tools[data["call_id"]] = f"{data['tool_name']}({_summary(data['arguments'])})"
+        self._spin("⚙ " + "  ⚙ ".join(self._tools.values()))
+
+    def _on_tool_call_end(self, data: dict[str, Any]) -> None:
+        self._tools.pop(data["call_id"], None)
+        name = data["tool_name"]
+        if data.get("error"):
+            line = f"✗ {name}: {data['error']}"
+        else:
+            line = f"✓ {name} ({float(data.get('duration_ms') or 0):.0f} ms)"
+        self._note(line, style="red" if data.get("error") else "green")
+        if self._tools:
+            self._spin("⚙ " + "  ⚙ ".join(self._tools.values()))
+        else:
+            self._stop_spinner()
+
+    def _note(self, text: str, style: str = "dim") -> None:
+        if self.rich:
+            self.console.print(Text(text, style=style))
+        else:
+            if self._line_open:
+                self.out.write("\n")
+                self.out.flush()
+                self._line_open = False
+            self.err.write(text + "\n")
+            self.err.flush()
+
+    def close(self) -> None:
+        self._stop_spinner()
+        self._stop_live()
+
+
+class _StdinLines:
+    """Lines from stdin, read on a daemon thread so the loop never blocks on it
+    (and the process can exit while a read is pending)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def read() -> None:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(self.queue.put_nowait, line.rstrip("\n"))
+            loop.call_soon_threadsafe(self.queue.put_nowait, None)
+
+        threading.Thread(target=read, name="stdin", daemon=True).start()
+
+    async def next(self) -> str | None:
+        return await self.queue.get()
+
+
+async def run_chat(
+    prompt: str | None,
+    config: ConnectionConfig,
+    *,
+    json_mode: bool = False,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+    model: Any = None,
+    tools: list[Any] | None = None,
+) -> int:
+    """Run one prompt (or an interactive session); returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if tools is None:
+        from .builtin_tools import DEFAULT_TOOLS
+
+        tools = list(DEFAULT_TOOLS)
+    orchestrator = Orchestrator(
+        model if model is not None else model_from_config(config),
+        system_prompt=config.system_prompt,
+        tools=tools,
+    )
+    tenant = f"chat_{uuid.uuid4().hex[:12]}"
+    interrupts: list[float] = []
+    loop = asyncio.get_running_loop()
+    exit_now = asyncio.Event()
+
+    def on_sigint() -> None:
+        now = time.monotonic()
+        if orchestrator.busy(tenant) and not interrupts:
+            interrupts.append(now)
+            orchestrator.cancel(tenant)
+        else:
+            exit_now.set()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+
+    async def ask(message: str) -> int:
+        renderer = TerminalRenderer(out, err, json_mode=json_mode)
+        stream = orchestrator.process_stream(message, tenant_id=tenant)
+        try:
+            async for event in stream:
+                renderer.handle(event)  # type: ignore[arg-type]
+        finally:
+            renderer.close()
+        if renderer.status == "completed":
+            return EXIT_OK
+        if renderer.status == "cancelled":
+            if not json_mode:
+                err.write("interrupted\n")
+            return EXIT_INTERRUPTED
+        err.write(f"error: {renderer.error or 'the run failed'}\n")
+        return EXIT_FAILED
+
+    async def ask_or_exit(message: str) -> int | None:
+        asking = asyncio.ensure_future(ask(message))
+        quitting = asyncio.ensure_future(exit_now.wait())
+        await asyncio.wait({asking, quitting}, return_when=asyncio.FIRST_COMPLETED)
+        quitting.cancel()
+        if not asking.done():  # a second Ctrl+C while stopping: leave now
+            orchestrator.cancel(tenant)
+            asking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asking
+            return None
+        return asking.result()
+
+    try:
+        if prompt is not None:
+            status = await ask_or_exit(prompt)
+            return EXIT_INTERRUPTED if status is None else status
+        return await _interactive(orchestrator, config, out, err, ask_or_exit, interrupts, exit_now)
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+        await orchestrator.aclose()
+        close = getattr(orchestrator.model, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+async def _interactive(
+    orchestrator: Orchestrator,
+    config: ConnectionConfig,
+    out: IO[str],
+    err: IO[str],
+    ask_or_exit: Any,
+    interrupts: list[float],
+    exit_now: asyncio.Event,
+) -> int:
+    console = Console(file=out, highlight=False)
+    console.print(
+        f"[bold]desktop-agent[/bold] · {config.label()}  "
+        "[dim](/new, /model NAME, /exit; Ctrl+C stops an answer, twice exits)[/dim]"
+    )
+    lines = _StdinLines()
+    while True:
+        out.write("› ")
+        out.flush()
+        reading = asyncio.ensure_future(lines.next())
+        quitting = asyncio.ensure_future(exit_now.wait())
+        await asyncio.wait({reading, quitting}, return_when=asyncio.FIRST_COMPLETED)
+        quitting.cancel()
+        if not reading.done():  # Ctrl+C at the prompt
+            reading.cancel()
+            out.write("\n")
+            return EXIT_OK
+        line = reading.result()
+        if line is None:  # Ctrl+D
+            out.write("\n")
+            return EXIT_OK
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/exit", "/quit"):
+            return EXIT_OK
+        if line == "/new":
+            for tenant in orchestrator.tenants():
+                orchestrator.set_history(tenant, [])
+            console.print("[dim]New conversation.[/dim]")
+            continue
+        if line.startswith("/model"):
+            name = line.partition(" ")[2].strip()
+            if not name:
+                console.print(f"[dim]Model: {config.model}[/dim]")
+                continue
+            config = replace(config, model=name)
+            old = orchestrator.model
+            orchestrator.model = model_from_config(config)
+            close = getattr(old, "aclose", None)
+            if close is not None:
+                await close()
+            console.print(f"[dim]Now using {config.label()}.[/dim]")
+            continue
+        if line.startswith("/"):
+            console.print(
+                f"[red]Unknown command {line.split()[0]}[/red] (/new, /model NAME, /exit)"
+            )
+            continue
+        interrupts.clear()
+        status = await ask_or_exit(line)
+        if status is None:
+            return EXIT_OK
+
+
+def main(
+    prompt: str | None,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    json_mode: bool = False,
+) -> int:
+    config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
+    try:
+        return asyncio.run(run_chat(prompt, config, json_mode=json_mode))
+    except KeyboardInterrupt:  # before the handler was installed
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED

@@ -1,0 +1,132 @@
+"""`desktop-agent chat` as a subprocess against the scripted server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_agent import Event
+from tests.support.contract import check_run
+from tests.support.scripted_server import Reply, ScriptedServer
+from tests.support.threaded_server import threaded_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    with threaded_server() as srv:
+        yield srv
+
+
+def env_for(tmp_path: Path, base_url: str, key: str = "sk-term-test") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DESKTOP_AGENT_"))}
+    env.update(OPENAI_BASE_URL=base_url, OPENAI_API_KEY=key, DESKTOP_AGENT_HOME=str(tmp_path))
+    return env
+
+
+def chat(
+    tmp_path: Path, base_url: str, *args: str, stdin: str | None = None, key: str = "sk-term-test"
+):  # type: ignore[no-untyped-def]
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_agent", "chat", *args],
+        env=env_for(tmp_path, base_url, key),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_plain_answer_with_tool_line(tmp_path: Path, server: ScriptedServer) -> None:
+    server.add(
+        Reply(text="Computing. ", tool_calls=[["c1", "calculator", '{"expression": "6*7"}']]),
+        Reply(text="It is **42**."),
+    )
+    result = chat(tmp_path, server.base_url, "what is 6*7?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Computing. \nIt is **42**.\n"  # plain: no escape codes
+    assert "\x1b" not in result.stdout + result.stderr
+    assert result.stderr.startswith("✓ calculator (")
+    assert server.requests[1].body["messages"][-1]["content"] == "42"
+
+
+def test_json_lines_are_the_wire_form(tmp_path: Path, server: ScriptedServer) -> None:
+    server.add(Reply(text="json please", chunk_size=3))
+    result = chat(tmp_path, server.base_url, "--json", "hi")
+    assert result.returncode == 0, result.stderr
+    events = [Event.from_dict(json.loads(line)) for line in result.stdout.splitlines()]
+    check_run(events)
+    assert events[-1].data["status"] == "completed"
+    assert result.stderr == ""
+
+
+def test_bad_endpoint_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = chat(tmp_path, f"http://127.0.0.1:{port}/v1", "hi")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: Cannot reach 127.0.0.1:{port}: could not connect")
+
+
+def test_bad_key_one_clear_line(tmp_path: Path, server: ScriptedServer) -> None:
+    server.require_key = "sk-the-right-one"
+    result = chat(tmp_path, server.base_url, "hi", key="sk-wrong-key-123")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: 127.0.0.1:{server.port} rejected the API key (401): Incorrect API key provided."
+    ]
+
+
+def test_sigint_mid_stream(tmp_path: Path, server: ScriptedServer) -> None:
+    server.add(Reply(text="slow words " * 100, chunk_size=4, delay=0.02))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_agent", "chat", "talk"],
+        env=env_for(tmp_path, server.base_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.read(8)  # the answer has started
+    assert first
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted"
+    assert "Traceback" not in err
+    assert (first + out).startswith("slow wor")  # the partial answer stays on stdout
+    deadline = time.monotonic() + 5
+    while not server.disconnects and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.disconnects, "the HTTP stream stayed open"
+
+
+def test_interactive_session(tmp_path: Path, server: ScriptedServer) -> None:
+    server.add(Reply(text="first"), Reply(text="second"), Reply(text="third"))
+    script = "hello\nand again\n/model other-model\n/new\nfresh start\n/bogus\n/exit\n"
+    result = chat(tmp_path, server.base_url, stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "first" in result.stdout and "second" in result.stdout and "third" in result.stdout
+    second = server.requests[1].body
+    assert [m["content"] for m in second["messages"] if m["role"] == "user"] == [
+        "hello",
+        "and again",
+    ]
+    third = server.requests[2].body
+    assert third["model"] == "other-model"
+    assert [m["content"] for m in third["messages"] if m["role"] == "user"] == ["fresh start"]
+    assert "Unknown command /bogus" in result.stdout
