@@ -1,0 +1,1 @@
+"""The HTTP surface (`desktop-agent serve`): the only package that imports aiohttp."""

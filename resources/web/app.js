@@ -1,0 +1,85 @@
+// The reference page: one EventSource per message, rendering the engine's events.
+"use strict";
+const log = document.getElementById("log");
+const form = document.getElementById("composer");
+const input = document.getElementById("message");
+const send = document.getElementById("send");
+const token = new URLSearchParams(location.search).get("token");
+let conversationId = null;
+
+function add(kind, text, label) {
+  const div = document.createElement("div");
+  div.className = "entry " + kind;
+  if (label) {
+    const span = document.createElement("span");
+    span.className = "label";
+    span.textContent = label;
+    div.appendChild(span);
+  }
+  const body = document.createElement("span");
+  body.className = "body";
+  body.textContent = text || "";
+  div.appendChild(body);
+  log.appendChild(div);
+  log.scrollTop = log.scrollHeight;
+  return div;
+}
+
+function ask(message) {
+  add("user", message, "You");
+  let answer = null;
+  const tools = {};
+  const params = new URLSearchParams({ message });
+  if (conversationId) params.set("conversation_id", conversationId);
+  if (token) params.set("token", token);
+  const source = new EventSource("/chat/stream?" + params.toString());
+  send.disabled = true;
+  const on = (type, handler) =>
+    source.addEventListener(type, (e) => { if (e.data) handler(JSON.parse(e.data)); });
+  on("message_chunk", (ev) => {
+    conversationId = ev.tenant_id;
+    if (!answer) answer = add("assistant", "", "Assistant");
+    answer.querySelector(".body").textContent += ev.data.chunk;
+    log.scrollTop = log.scrollHeight;
+  });
+  on("message_complete", () => { answer = null; });
+  on("tool_call_start", (ev) => {
+    tools[ev.data.call_id] = add("tool running", ev.data.tool_name + " " + JSON.stringify(ev.data.arguments));
+  });
+  on("tool_call_end", (ev) => {
+    const el = tools[ev.data.call_id];
+    if (!el) return;
+    el.className = "entry tool " + (ev.data.error ? "failed" : "ok");
+    el.querySelector(".body").textContent = ev.data.error
+      ? "✗ " + ev.data.tool_name + ": " + ev.data.error
+      : "✓ " + ev.data.tool_name + " (" + Math.round(ev.data.duration_ms) + " ms)";
+  });
+  on("error", (ev) => add("error", ev.data.error, "Error"));
+  on("done", (ev) => {
+    conversationId = ev.tenant_id;
+    source.close();
+    send.disabled = false;
+    input.focus();
+  });
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) return;
+    source.close();
+    add("error", "The connection to the server was lost.", "Error");
+    send.disabled = false;
+  };
+}
+
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const message = input.value.trim();
+  if (!message || send.disabled) return;
+  input.value = "";
+  ask(message);
+});
+input.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey) {
+    e.preventDefault();
+    form.requestSubmit();
+  }
+});
+input.focus();
