@@ -16,6 +16,10 @@ from tests.support.cdp import chromium_page
 
 pytestmark = pytest.mark.slow
 
+ANSWERS = (
+    "[...document.querySelectorAll('.entry.assistant .body')].map(e => e.textContent).join('|')"
+)
+
 
 async def test_page_streams_answer_and_shows_tool(tmp_path: Path) -> None:
     model = ScriptedModel(
@@ -54,14 +58,10 @@ async def test_page_streams_answer_and_shows_tool(tmp_path: Path) -> None:
                 "document.querySelector('.entry.tool.ok')?.textContent.startsWith('✓ slow_lookup')",
                 "the finished tool",
             )
-            partial = await page.wait_for(
-                "[...document.querySelectorAll('.entry.assistant .body')].map(e => e.textContent).join('|')",
-                "streamed text",
-            )
+            partial = await page.wait_for(ANSWERS, "streamed text")
             assert partial.startswith("Let me look.")
             final = await page.wait_for(
-                "document.querySelector('#send').disabled === false && "
-                "[...document.querySelectorAll('.entry.assistant .body')].map(e => e.textContent).join('|')",
+                f"document.querySelector('#send').disabled === false && {ANSWERS}",
                 "the finished answer",
             )
             assert final == "Let me look. |Owls are **nocturnal** birds of prey."

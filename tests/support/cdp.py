@@ -54,8 +54,8 @@ class Page:
         result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    async def wait_for(self, expression: str, what: str, timeout: float = 20) -> Any:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for(self, expression: str, what: str, limit: float = 20) -> Any:
+        deadline = asyncio.get_running_loop().time() + limit
         while True:
             value = await self.evaluate(expression)
             if value:
