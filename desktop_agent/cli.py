@@ -64,7 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return chat_main(args.prompt, base_url=args.base_url, model=args.model, json_mode=args.json)
     if args.command == "serve":
-        from .web.server import main as serve_main
+        try:
+            from .web.server import main as serve_main
+        except ModuleNotFoundError as exc:
+            if exc.name != "aiohttp":
+                raise
+            sys.stderr.write(
+                "error: `desktop-agent serve` needs the server extra: "
+                "pip install 'desktop-agent[server]'\n"
+            )
+            return 2
 
         return serve_main(
             host=args.host,

@@ -130,3 +130,38 @@ def test_interactive_session(tmp_path: Path, server: ScriptedServer) -> None:
     assert third["model"] == "other-model"
     assert [m["content"] for m in third["messages"] if m["role"] == "user"] == ["fresh start"]
     assert "Unknown command /bogus" in result.stdout
+
+
+def test_interactive_ctrl_c_stops_answer_then_exits(tmp_path: Path, server: ScriptedServer) -> None:
+    server.add(Reply(text="endless " * 300, chunk_size=4, delay=0.02), Reply(text="next answer"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_agent", "chat"],
+        env=env_for(tmp_path, server.base_url),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("talk forever\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 20
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)  # first: stop the answer, stay in the session
+    time.sleep(0.5)
+    assert proc.poll() is None, "the first Ctrl+C must not exit"
+    proc.stdin.write("and now?\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 20
+    while len(server.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)  # at the prompt: exit
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert "next answer" in out
+    second = server.requests[1].body["messages"]
+    assert [m["content"] for m in second if m["role"] == "user"] == ["talk forever", "and now?"]
