@@ -9,4 +9,4 @@ as_root=""
 if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $as_root apt-get update -qq
-$as_root apt-get install -y -qq --no-install-recommends chromium >/dev/null
+$as_root apt-get install -y -qq chromium >/dev/null
