@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("prompt", nargs="?", help="ask this and exit (else an interactive session)")
     chat.add_argument("--json", action="store_true", help="one event per line (JSON), for scripts")
+    chat.add_argument(
+        "--local", action="store_true", help="use the embedded model (the `local` extra)"
+    )
     serve = commands.add_parser(
         "serve",
         parents=[common],
@@ -62,7 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "chat":
         from .terminal import main as chat_main
 
-        return chat_main(args.prompt, base_url=args.base_url, model=args.model, json_mode=args.json)
+        return chat_main(
+            args.prompt,
+            base_url=args.base_url,
+            model=args.model,
+            json_mode=args.json,
+            local=args.local,
+        )
     if args.command == "serve":
         try:
             from .web.server import main as serve_main

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -50,15 +51,29 @@ def data_dir() -> Path:
     return path
 
 
+#: How the app reaches a model.
+#: "openai": an OpenAI-compatible endpoint (`base_url`); "local": the embedded
+#: llama.cpp engine; "auto": nothing configured yet (the window decides at start:
+#: a server the user picked before if it is running, else the embedded model, else
+#: the first-run panel); "none": nothing available.
+KINDS = ("openai", "local", "auto", "none")
+
+
 @dataclass(frozen=True)
 class ConnectionConfig:
     """How to reach the model. `api_key` lives in memory only."""
 
+    kind: str = "auto"
     base_url: str = DEFAULT_BASE_URL
     model: str = "gpt-4o-mini"
     api_key: str = ""
     system_prompt: str = "You are a helpful assistant. Use the tools you have when they help."
     temperature: float | None = None
+    #: The embedded engine's model file ("" = SmolLM2-135M from the `local` extra).
+    gguf_path: str = ""
+    n_ctx: int = 2048
+    #: A discovered local server the user chose before (used when it is running).
+    picked_server: str = ""
 
     @property
     def host(self) -> str:
@@ -66,11 +81,20 @@ class ConnectionConfig:
 
     @property
     def is_local(self) -> bool:
+        if self.kind == "local":
+            return True
         host = urlsplit(self.base_url).hostname or ""
         return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
     def label(self) -> str:
-        """What the window shows: "gpt-4o-mini · api.openai.com"."""
+        """What the window shows: "gpt-4o-mini · api.openai.com",
+        "SmolLM2-135M-Instruct · on this computer"."""
+        if self.kind == "local":
+            return f"{self.model} · on this computer"
+        if self.kind == "auto":
+            return "looking for a model…"
+        if self.kind == "none":
+            return "not connected (Ctrl+, to connect)"
         where = f"{self.host} (this computer)" if self.is_local else self.host
         return f"{self.model} · {where}"
 
@@ -81,17 +105,31 @@ class ConnectionConfig:
         base_url: str | None = None,
         model: str | None = None,
         saved: dict[str, Any] | None = None,
+        local: bool = False,
     ) -> ConnectionConfig:
-        """Flags, then environment, then saved settings, then defaults."""
+        """Flags, then environment, then saved settings, then defaults.
+
+        An endpoint named by a flag or `OPENAI_BASE_URL` (or a key in
+        `OPENAI_API_KEY`, meaning the OpenAI API) wins; `local` asks for the
+        embedded model; with nothing configured the kind stays "auto".
+        """
         saved = saved or {}
         known = {f.name for f in fields(cls)} - {"api_key"}
         base = cls(**{k: v for k, v in saved.items() if k in known})
-        return replace(
-            base,
-            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or base.base_url,
-            model=model or os.environ.get("DESKTOP_AGENT_MODEL") or base.model,
-            api_key=os.environ.get("OPENAI_API_KEY", ""),
-        )
+        if base.kind not in KINDS:
+            base = replace(base, kind="auto")
+        env_url = os.environ.get("OPENAI_BASE_URL")
+        key = os.environ.get("OPENAI_API_KEY", "")
+        config = replace(base, api_key=key)
+        if local:
+            return replace(config, kind="local", model=model or local_model_label(config))
+        if base_url or env_url or (key and base.kind == "auto"):
+            url = base_url or env_url or DEFAULT_BASE_URL
+            config = replace(config, kind="openai", base_url=url)
+        env_model = os.environ.get("DESKTOP_AGENT_MODEL")
+        if config.kind == "openai":
+            config = replace(config, model=model or env_model or base.model)
+        return config
 
     def to_settings(self) -> dict[str, Any]:
         data = asdict(self)
@@ -99,8 +137,58 @@ class ConnectionConfig:
         return data
 
 
-def model_from_config(config: ConnectionConfig) -> Any:
-    """The `ChatModel` for a connection: `OpenAIClient` (imports openai, ~0.5 s)."""
+def local_model_label(config: ConnectionConfig) -> str:
+    from .providers.local import default_model_path, model_label
+
+    path = Path(config.gguf_path) if config.gguf_path else default_model_path()
+    return model_label(path) if path is not None else "local model"
+
+
+async def resolve_auto(config: ConnectionConfig) -> tuple[ConnectionConfig, list[Any]]:
+    """For kind "auto": (the connection to use, the servers found running)."""
+    from .providers.discovery import discover
+    from .providers.local import local_engine_available
+
+    found = await discover()
+    if config.picked_server:
+        for server in found:
+            if server.base_url == config.picked_server and server.models:
+                chosen = config.model if config.model in server.models else server.models[0]
+                picked = replace(config, kind="openai", base_url=server.base_url, model=chosen)
+                return picked, found
+    if config.gguf_path or local_engine_available():
+        return replace(config, kind="local", model=local_model_label(config)), found
+    return replace(config, kind="none"), found
+
+
+class NotConnected:
+    """The `ChatModel` when nothing is set up: every request says what to do."""
+
+    model = "none"
+
+    async def stream_completion(
+        self, messages: Any, tools: Any = None, *, timeouts: Any = None
+    ) -> AsyncIterator[Any]:
+        from .engine.model import ModelRequestError
+
+        raise ModelRequestError(
+            "No model is set up yet. Press Ctrl+, to connect to a server (Ollama, LM Studio, "
+            "OpenAI...), or install the local model: pip install 'desktop-agent[local]'."
+        )
+        yield  # an async generator, like every ChatModel
+
+
+def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> Any:
+    """The `ChatModel` for a connection (imports openai, ~0.5 s)."""
+    if config.kind == "local":
+        from .providers.local import EmbeddedEngine, LocalModel
+
+        engine = EmbeddedEngine(
+            config.gguf_path or None, n_ctx=config.n_ctx, on_state=on_engine_state
+        )
+        return LocalModel(engine)
+    if config.kind in ("none", "auto"):
+        return NotConnected()
     from .providers.openai import OpenAIClient
 
     return OpenAIClient(

@@ -30,7 +30,7 @@ from rich.live import Live
 from rich.markdown import Markdown
 from rich.text import Text
 
-from .config import ConnectionConfig, load_settings, model_from_config
+from .config import ConnectionConfig, load_settings, model_from_config, resolve_auto
 from .engine import Event, EventType, Orchestrator
 
 __all__ = ["TerminalRenderer", "main", "run_chat"]
@@ -213,8 +213,14 @@ async def run_chat(
         from .builtin_tools import DEFAULT_TOOLS
 
         tools = list(DEFAULT_TOOLS)
+
+    def engine_state(state: str, message: str) -> None:
+        if not json_mode and state in ("loading", "restarting", "failed"):
+            err.write(message + "\n")
+            err.flush()
+
     orchestrator = Orchestrator(
-        model if model is not None else model_from_config(config),
+        model if model is not None else model_from_config(config, engine_state),
         system_prompt=config.system_prompt,
         tools=tools,
     )
@@ -349,8 +355,13 @@ def main(
     base_url: str | None = None,
     model: str | None = None,
     json_mode: bool = False,
+    local: bool = False,
 ) -> int:
-    config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
+    config = ConnectionConfig.resolve(
+        base_url=base_url, model=model, saved=load_settings(), local=local
+    )
+    if config.kind == "auto":  # nothing configured: the same choice as the window's
+        config, _found = asyncio.run(resolve_auto(config))
     try:
         return asyncio.run(run_chat(prompt, config, json_mode=json_mode))
     except KeyboardInterrupt:  # before the handler was installed

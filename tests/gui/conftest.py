@@ -120,6 +120,7 @@ def http_server() -> Iterator[ScriptedServer]:
 @pytest.fixture
 def config(http_server: ScriptedServer) -> ConnectionConfig:
     return ConnectionConfig(
+        kind="openai",
         base_url=http_server.base_url,
         model="scripted-small",
         api_key="sk-gui-test",

