@@ -230,7 +230,8 @@ class MainWindow(QMainWindow):
         try:
             await engine.ensure_running()
         except ModelError as exc:
-            self.transcript.add_error(str(exc), retry=False)
+            if not self._closing:
+                self.transcript.add_error(str(exc), retry=False)
 
     def engine_state_changed(self, state: str, message: str) -> None:
         """The embedded engine's progress: loading, ready, restarting, failed, stopped."""
@@ -475,6 +476,12 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         """Cancel runs, close connections, then close the window for real."""
+        import asyncio
+
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
         try:
             if self.bridge is not None:
                 await self.bridge.aclose()

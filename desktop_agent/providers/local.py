@@ -221,15 +221,17 @@ class EmbeddedEngine:
             "--model_alias",
             self.label,
         ]
-        self.process = _spawn(cmd, self._log_file)
+        process = self.process = _spawn(cmd, self._log_file)
         deadline = time.monotonic() + self.startup_timeout
         while True:
-            if self.process.poll() is not None:
+            if self.process is not process:
+                raise EngineError(f"The local model {self.label} was stopped while loading.")
+            if process.poll() is not None:
                 tail = self._tail()
                 self._set_state("failed", f"The local model failed to start: {tail[-200:]}")
                 raise EngineError(
                     f"The local model {self.label} failed to start "
-                    f"(exit code {self.process.returncode}). {tail[-300:]}".strip()
+                    f"(exit code {process.returncode}). {tail[-300:]}".strip()
                 )
             if await _http_ok(self.port):
                 break

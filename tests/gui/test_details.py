@@ -114,7 +114,6 @@ def test_errors_in_slots_and_tasks_are_reported(
     from desktop_agent.gui.window import MainWindow
 
     window = MainWindow(ConnectionConfig(kind="openai"))
-    gui.qtbot.addWidget(window)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     install_error_reporting(window)
     with caplog.at_level(logging.ERROR, logger="desktop_agent"):
@@ -133,3 +132,4 @@ def test_errors_in_slots_and_tasks_are_reported(
         "Unhandled exception in the window",
         "Task exception was never retrieved",
     ]
+    gui.run(window.shutdown())

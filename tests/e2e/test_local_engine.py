@@ -1,0 +1,156 @@
+"""The real embedded engine (llama.cpp + SmolLM2-135M): streaming, crashes, orphans."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_agent import Agent, EventType, StreamEngine
+from desktop_agent.providers.local import EmbeddedEngine, LocalModel
+from tests.support.contract import check_run, text_of
+
+pytestmark = pytest.mark.slow
+
+
+def engine_children(parent: int | None = None) -> list[int]:
+    """Pids of running engine children (of `parent`, when given)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ours = b"desktop_agent.providers.engine_child" in cmd
+        if ours and (parent is None or str(parent).encode() in cmd):
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(predicate, what: str, limit: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+async def ask(model: LocalModel, prompt: str = "Say hello.") -> list:  # type: ignore[type-arg]
+    agent = Agent("Answer in one short sentence.", model=model)
+    return [e async for e in StreamEngine().stream(agent, prompt)]
+
+
+async def test_agent_streams_a_real_reply() -> None:
+    states: list[str] = []
+    engine = EmbeddedEngine(on_state=lambda state, _msg: states.append(state))
+    model = LocalModel(engine)
+    try:
+        events = await ask(model)
+        check_run(events)  # type: ignore[arg-type]
+        assert events[-1].data["status"] == "completed"
+        assert text_of(events).strip()  # type: ignore[arg-type]
+        assert states[:2] == ["loading", "ready"]
+        pid = engine.pid
+        assert pid is not None
+    finally:
+        await model.aclose()
+    wait_until(lambda: not Path(f"/proc/{pid}").exists() or engine_children() == [], "engine exit")
+    assert states[-1] == "stopped"
+
+
+async def test_crash_restarts_once_then_reports() -> None:
+    states: list[tuple[str, str]] = []
+    engine = EmbeddedEngine(on_state=lambda state, msg: states.append((state, msg)))
+    model = LocalModel(engine)
+    try:
+        await engine.ensure_running()
+        first = engine.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        await asyncio.to_thread(wait_until, lambda: engine.process.poll() is not None, "the crash")  # type: ignore[union-attr]
+        events = await ask(model)
+        assert events[-1].data["status"] == "completed"
+        assert engine.pid != first
+        assert any(s == "restarting" and "stopped unexpectedly" in m for s, m in states)
+        os.kill(engine.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        await asyncio.to_thread(wait_until, lambda: engine.process.poll() is not None, "the crash")  # type: ignore[union-attr]
+        events = await ask(model)
+        check_run(events)  # type: ignore[arg-type]
+        error = next(e for e in events if e.type is EventType.ERROR)
+        assert "crashed twice" in error.data["error"]
+    finally:
+        await model.aclose()
+
+
+@pytest.mark.parametrize("kind", ["missing", "not-gguf"])
+async def test_bad_model_file_gives_clear_error(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "model.gguf"
+    if kind == "not-gguf":
+        path.write_text("this is not a model")
+    model = LocalModel(EmbeddedEngine(path))
+    events = await ask(model)
+    check_run(events)  # type: ignore[arg-type]
+    error = next(e for e in events if e.type is EventType.ERROR).data["error"]
+    expected = "does not exist" if kind == "missing" else "is not a GGUF model file"
+    assert expected in error and str(path) in error
+    assert model.engine.process is None
+    await model.aclose()
+
+
+def app_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DESKTOP_AGENT_"))}
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        DESKTOP_AGENT_HOME=str(home),
+        DESKTOP_AGENT_DISCOVERY_PORTS="none=9",  # nothing there: the embedded model is chosen
+    )
+    return env
+
+
+def test_chat_local_streams(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_agent", "chat", "--local", "Say hello."],
+        env=app_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert "Loading SmolLM2-135M-Instruct on this computer" in result.stderr
+    assert engine_children() == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_no_orphan_engine_after_the_app_ends(tmp_path: Path, sig: signal.Signals) -> None:
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        app = subprocess.Popen(
+            [sys.executable, "-m", "desktop_agent"],
+            env=app_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        wait_until(lambda: bool(engine_children(app.pid)) or app.poll() is not None, "the engine")
+        assert app.poll() is None, log.read_text()
+        children = engine_children(app.pid)
+        assert len(children) == 1
+        app.send_signal(sig)
+        app.wait(30)
+        if sig is signal.SIGTERM:
+            assert app.returncode == 0, log.read_text()
+            assert "Traceback" not in log.read_text()
+        wait_until(lambda: not Path(f"/proc/{children[0]}").exists(), "the engine to exit", 15)
+    finally:
+        if app.poll() is None:
+            app.kill()
