@@ -138,6 +138,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(buttons)
         self._task: asyncio.Task[None] | None = None
+        self.base_url.setEnabled(self._presets[self.preset.currentIndex()][1] != "local")
 
     def _preset_index(self, config: ConnectionConfig) -> int:
         for i, (_label, kind, url, _found) in enumerate(self._presets):
