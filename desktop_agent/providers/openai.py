@@ -18,7 +18,7 @@ import email.utils
 import json
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,15 +38,13 @@ from ..engine.model import (
     RateLimitError,
     ServerError,
     Timeouts,
-    ToolCallDelta,
-    Usage,
 )
+from .openai_wire import completion_chunk, parse_completion, read_sse, wire_messages
 
 __all__ = ["DEFAULT_MODEL", "OpenAIClient"]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 _NO_KEY = "no-key-configured"
-_WIRE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
 
 
 class OpenAIClient:
@@ -132,7 +130,7 @@ class OpenAIClient:
         for _attempt in range(3):
             if not self.supports_streaming:
                 completion = await self._complete(body, timeout)
-                yield _completion_chunk(completion)
+                yield completion_chunk(completion)
                 return
             options: Any = {"include_usage": True} if self.supports_stream_options else None
             try:
@@ -146,12 +144,12 @@ class OpenAIClient:
                     ctype = response.headers.get("content-type", "")
                     if "json" in ctype and "event-stream" not in ctype:
                         # A server that ignored stream=true: one whole answer.
-                        yield _completion_chunk(_parse_completion(await self._json(response)))
+                        yield completion_chunk(parse_completion(await self._json(response)))
                         return
                     # Close every generator here, on the loop, not at garbage collection.
                     async with (
                         contextlib.aclosing(response.iter_lines()) as lines,
-                        contextlib.aclosing(_read_sse(lines)) as chunks,
+                        contextlib.aclosing(read_sse(lines)) as chunks,
                     ):
                         async for chunk in chunks:
                             yield chunk
@@ -188,7 +186,7 @@ class OpenAIClient:
             async with self._client.chat.completions.with_streaming_response.create(
                 **body, extra_body=self.extra_body or None, timeout=http_timeout
             ) as response:
-                return _parse_completion(await self._json(response))
+                return parse_completion(await self._json(response))
         except (openai.APIError, httpx2.HTTPError) as exc:
             raise self._error(exc) from None
 
@@ -265,155 +263,6 @@ class OpenAIClient:
         if isinstance(exc, ModelError):
             return exc
         return BadResponseError(self._redact(f"Unexpected answer from {where}: {exc}"))
-
-
-# -- wire parsing -------------------------------------------------------------------
-
-
-def wire_messages(messages: Sequence[Message]) -> list[Message]:
-    """History as the API takes it (app-only keys such as reasoning dropped)."""
-    out = []
-    for m in messages:
-        if all(k in _WIRE_KEYS for k in m):
-            out.append(m)
-        else:
-            out.append({k: v for k, v in m.items() if k in _WIRE_KEYS})
-    return out
-
-
-async def _read_sse(lines: AsyncIterator[str]) -> AsyncGenerator[ChatChunk, None]:
-    """Server-sent events -> ChatChunks; raises on error events and cut streams."""
-    data: list[str] = []
-    event_name = ""
-    finished = False  # saw a finish_reason
-    done = False  # saw [DONE]
-    loads = json.loads
-    async for line in lines:
-        if done:
-            # Read on to the end of the body (a server may add a blank line or a
-            # comment), so every generator under us finishes here, on the loop.
-            continue
-        if line:
-            if line.startswith("data:"):
-                data.append(line[6:] if line.startswith("data: ") else line[5:])
-            elif line.startswith("event:"):
-                event_name = line[6:].strip()
-            continue  # comments (":") and other fields are ignored
-        if not data:
-            continue
-        payload = data[0] if len(data) == 1 else "\n".join(data)
-        data = []
-        if payload == "[DONE]":
-            done = True
-            continue
-        try:
-            obj = loads(payload)
-        except json.JSONDecodeError:
-            raise BadResponseError(
-                f"The model server sent a chunk that is not valid JSON: {payload[:80]!r}"
-            ) from None
-        if event_name == "error" or (isinstance(obj, dict) and "error" in obj):
-            raise _stream_error(obj)
-        event_name = ""
-        chunk = _chunk(obj)
-        if chunk is not None:
-            if chunk.finish_reason:
-                finished = True
-            yield chunk
-    if data and data[0] != "[DONE]":
-        raise BadResponseError("The stream ended in the middle of a chunk.")
-    if not finished:
-        if not done:
-            raise BadResponseError(
-                "The connection closed before the answer was finished "
-                "(no finish_reason and no [DONE])."
-            )
-        yield ChatChunk(finish_reason="stop")
-
-
-def _chunk(obj: Any) -> ChatChunk | None:
-    if not isinstance(obj, dict):
-        raise BadResponseError(f"Unexpected chunk from the model server: {str(obj)[:80]!r}")
-    usage = _usage(obj.get("usage"))
-    choices = obj.get("choices")
-    if not choices:
-        return ChatChunk(usage=usage) if usage else None
-    choice = choices[0]
-    delta = choice.get("delta") or choice.get("message") or {}
-    content = delta.get("content")
-    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-    raw_calls = delta.get("tool_calls")
-    finish = choice.get("finish_reason")
-    if not (content or reasoning or raw_calls or finish or usage):
-        return None
-    calls: tuple[ToolCallDelta, ...] = ()
-    if raw_calls:
-        calls = tuple(_tool_delta(tc, i) for i, tc in enumerate(raw_calls))
-    return ChatChunk(
-        content=content or None,
-        reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
-        tool_calls=calls,
-        finish_reason=finish,
-        usage=usage,
-    )
-
-
-def _tool_delta(raw: dict[str, Any], position: int) -> ToolCallDelta:
-    fn = raw.get("function") or {}
-    args = fn.get("arguments")
-    if args is not None and not isinstance(args, str):
-        args = json.dumps(args)  # some servers send an object, not a JSON text
-    index = raw.get("index")
-    return ToolCallDelta(
-        index=int(index) if index is not None else position,
-        id=raw.get("id") or None,
-        name=fn.get("name") or None,
-        arguments=args or "",
-    )
-
-
-def _usage(raw: Any) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-    return Usage(
-        int(raw.get("prompt_tokens") or 0),
-        int(raw.get("completion_tokens") or 0),
-        int(raw.get("total_tokens") or 0),
-    )
-
-
-def _parse_completion(obj: Any) -> Completion:
-    if not isinstance(obj, dict) or not obj.get("choices"):
-        if isinstance(obj, dict) and "error" in obj:
-            raise _stream_error(obj)
-        raise BadResponseError(f"The server's answer has no choices: {str(obj)[:120]!r}")
-    choice = obj["choices"][0]
-    message = choice.get("message") or {}
-    calls = tuple(_tool_delta(tc, i) for i, tc in enumerate(message.get("tool_calls") or ()))
-    finish = choice.get("finish_reason") or ("tool_calls" if calls else "stop")
-    return Completion(
-        content=message.get("content") or "",
-        reasoning=message.get("reasoning_content") or message.get("reasoning") or None,
-        tool_calls=calls,
-        finish_reason=finish,
-        usage=_usage(obj.get("usage")),
-    )
-
-
-def _completion_chunk(c: Completion) -> ChatChunk:
-    return ChatChunk(
-        content=c.content or None,
-        reasoning=c.reasoning,
-        tool_calls=c.tool_calls,
-        finish_reason=c.finish_reason or "stop",
-        usage=c.usage,
-    )
-
-
-def _stream_error(obj: Any) -> ModelError:
-    err = obj.get("error") if isinstance(obj, dict) else None
-    message = str(err.get("message") or err) if isinstance(err, dict) else str(err or obj)
-    return ServerError(f"The model server reported an error mid-stream: {message}")
 
 
 def _detail(exc: openai.APIStatusError) -> str:

@@ -1,0 +1,474 @@
+"""One run of an agent: the model <-> tools loop, told as events.
+
+`Agent` (agent.py) holds configuration; a `Run` executes one `handle_message`:
+it streams the model's answer (with first-token/idle watchdog and retries before
+any text reached subscribers), runs the step's tool calls concurrently, and
+always ends with exactly one `DONE` - after an `ERROR` when it failed, after
+completing the partial message and closing every started tool call when it was
+cancelled or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .events import Event, EventMeta, EventType
+from .model import (
+    BadResponseError,
+    ChatChunk,
+    ModelError,
+    ModelTimeoutError,
+    Usage,
+)
+from .state import AgentState, AgentStatus
+from .tools import ToolArgumentError
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+__all__ = ["MaxStepsExceeded", "Run", "new_id"]
+
+_log = logging.getLogger(__name__)
+
+_TEXT_TYPES = frozenset(
+    {EventType.MESSAGE_CHUNK, EventType.REASONING_CHUNK, EventType.TOOL_CALL_ARGS}
+)
+
+
+class MaxStepsExceeded(Exception):
+    error_type = "max_steps"
+    retryable = False
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+@dataclass
+class _CallBuilder:
+    """A tool call assembled from deltas."""
+
+    id: str
+    name: str
+    arguments: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+
+class _StallWatch:
+    """Times out the current task when a stream makes no progress for too long.
+
+    Cheaper than rescheduling a timer per chunk: `progress()` only records the time,
+    and the timer, when it fires, re-arms itself if progress was made meanwhile.
+    """
+
+    def __init__(self, first: float | None, idle: float | None) -> None:
+        self.first = first
+        self.idle = idle
+        self.loop = asyncio.get_running_loop()
+        self.started = self.last = self.loop.time()
+        self.got_any = False
+        self.expired: str | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelling = 0
+
+    def progress(self) -> None:
+        self.last = self.loop.time()
+        if not self.got_any:
+            # From now on the idle limit applies: re-arm for it.
+            self.got_any = True
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            self._arm()
+
+    def __enter__(self) -> _StallWatch:
+        self._task = asyncio.current_task()
+        if self._task is not None:
+            self._cancelling = self._task.cancelling()
+        self._arm()
+        return self
+
+    def _limit(self) -> float | None:
+        return self.idle if self.got_any else self.first
+
+    def _arm(self) -> None:
+        limit = self._limit()
+        if limit is not None:
+            self._handle = self.loop.call_at(self.last + limit, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        limit = self._limit()
+        if limit is None:
+            return
+        if self.loop.time() - self.last >= limit - 1e-3:
+            if self.got_any:
+                self.expired = f"no data from the model for {limit:g} s"
+            else:
+                self.expired = f"the model sent nothing for {limit:g} s"
+            if self._task is not None:
+                self._task.cancel()
+        else:
+            self._arm()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if (
+            self.expired
+            and exc_type is asyncio.CancelledError
+            and self._task is not None
+            and self._task.uncancel() <= self._cancelling
+        ):
+            raise ModelTimeoutError(f"Timed out: {self.expired}.")
+
+
+class Run:
+    """One run of an agent: its state, its seq counter, its partial work."""
+
+    def __init__(self, agent: Agent, state: AgentState) -> None:
+        self.agent = agent
+        self.state = state
+        assert state.run_id is not None
+        self.run_id: str = state.run_id
+        self.tenant_id = state.tenant_id
+        self._seq = 0
+        self._publish = agent.dispatcher.publish
+        self.task: asyncio.Task[Any] | None = None
+        self._cancel_requested = False
+        # The message being streamed, so a stop can still complete it.
+        self._message_id: str | None = None
+        self._parts: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: dict[int, _CallBuilder] = {}
+        self._open_calls: dict[str, str] = {}  # call_id -> tool name, started not ended
+        self._text_emitted = False  # any text of the current step reached subscribers
+        self.usage = Usage()
+
+    # -- emitting ---------------------------------------------------------------
+
+    def emit(self, type_: EventType, data: dict[str, Any]) -> None:
+        event = Event(type_, data, EventMeta(self.run_id, self.tenant_id, self._seq))
+        self._seq += 1
+        if type_ not in _TEXT_TYPES:
+            self.state = self.state.apply(event)
+        self._publish(event)
+
+    def set_status(self, status: AgentStatus) -> None:
+        old = self.state.status
+        if old is not status:
+            self.emit(EventType.STATE_CHANGE, {"old_status": old.value, "new_status": status.value})
+
+    # -- the run ----------------------------------------------------------------
+
+    def cancel(self) -> None:
+        self._cancel_requested = True
+        if self.task is not None:
+            self.task.cancel()
+
+    async def execute(self) -> AgentState:
+        self.task = asyncio.current_task()
+        started = time.monotonic()
+        total = self.agent.timeouts.total
+        outcome = "completed"
+        error: tuple[str, str, bool] | None = None
+        cancelled_from_outside = False
+        try:
+            try:
+                async with asyncio.timeout(total):
+                    await self._loop()
+            except TimeoutError:
+                raise ModelTimeoutError(
+                    f"Timed out: the run took longer than {total:g} s."
+                ) from None
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            cancelled_from_outside = not self._cancel_requested
+            if self._cancel_requested and self.task is not None:
+                self.task.uncancel()
+        except ModelError as exc:
+            outcome = "failed"
+            recoverable = exc.retryable or isinstance(exc, ModelTimeoutError)
+            error = (exc.message, exc.error_type, recoverable)
+        except MaxStepsExceeded as exc:
+            outcome = "failed"
+            error = (str(exc), exc.error_type, False)
+        except Exception as exc:
+            _log.exception("run %s failed with an internal error", self.run_id)
+            outcome = "failed"
+            error = (f"Internal error: {type(exc).__name__}: {exc}", "internal", False)
+        self._finish(outcome, error, started)
+        if cancelled_from_outside:
+            raise asyncio.CancelledError()
+        return self.state
+
+    def _finish(self, outcome: str, error: tuple[str, str, bool] | None, started: float) -> None:
+        """Close what is open, then ERROR (if failed), the final state and DONE."""
+        reason = "cancelled" if outcome == "cancelled" else "error"
+        if self._message_id is not None:
+            self._complete_message(reason)
+        for call_id, name in list(self._open_calls.items()):
+            self._end_tool(
+                call_id,
+                name,
+                None,
+                "cancelled" if reason == "cancelled" else "the run ended before the tool finished",
+                0.0,
+            )
+        if error is not None:
+            message, error_type, recoverable = error
+            self.emit(
+                EventType.ERROR,
+                {"error": message, "error_type": error_type, "recoverable": recoverable},
+            )
+        final = {
+            "completed": AgentStatus.DONE,
+            "cancelled": AgentStatus.CANCELLED,
+            "failed": AgentStatus.FAILED,
+        }[outcome]
+        self.set_status(final)
+        self.emit(
+            EventType.DONE,
+            {
+                "status": outcome,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "usage": self.usage.to_dict(),
+            },
+        )
+
+    async def _loop(self) -> None:
+        tool_schemas = self.agent.tools.schemas() or None
+        for _step in range(self.agent.max_steps):
+            self.set_status(AgentStatus.THINKING)
+            calls = await self._model_step(tool_schemas)
+            if not calls:
+                return
+            self.set_status(AgentStatus.CALLING_TOOL)
+            async with asyncio.TaskGroup() as group:
+                for call in calls:
+                    group.create_task(self._call_tool(call))
+        raise MaxStepsExceeded(
+            f"Stopped after {self.agent.max_steps} steps: the model kept asking for tools "
+            f"(max_steps={self.agent.max_steps})."
+        )
+
+    async def _model_step(self, tool_schemas: list[dict[str, Any]] | None) -> list[_CallBuilder]:
+        policy = self.agent.retry
+        attempt = 0
+        while True:
+            self._text_emitted = False
+            try:
+                return await self._stream_once(tool_schemas)
+            except ModelError as exc:
+                attempt += 1
+                if not exc.retryable or self._text_emitted or attempt >= policy.max_attempts:
+                    if attempt > 1:
+                        exc.message = f"{exc.message} (after {attempt} attempts)"
+                    raise
+                delay = policy.delay(attempt - 1, exc.retry_after)
+                _log.info("retrying in %.2fs after: %s", delay, exc.message)
+                self._discard_message()
+                await asyncio.sleep(delay)
+
+    def _discard_message(self) -> None:
+        """Forget a message that failed before any of its text was sent."""
+        self._message_id = None
+        self._parts = []
+        self._reasoning = []
+        self._calls = {}
+
+    async def _stream_once(self, tool_schemas: list[dict[str, Any]] | None) -> list[_CallBuilder]:
+        agent = self.agent
+        timeouts = agent.timeouts
+        message_id = self._message_id = new_id("msg")
+        parts: list[str] = []
+        reasoning: list[str] = []
+        calls: dict[int, _CallBuilder] = {}
+        self._parts, self._reasoning, self._calls = parts, reasoning, calls
+        emit = self.emit
+        finish: str | None = None
+        usage: Usage | None = None
+        stream = agent.model.stream_completion(self.state.messages, tool_schemas, timeouts=timeouts)
+        with _StallWatch(timeouts.first_token, timeouts.idle) as watch:
+            async with _aclosing(stream):
+                async for chunk in stream:
+                    watch.progress()
+                    if chunk.reasoning:
+                        if not reasoning:
+                            self.set_status(AgentStatus.STREAMING)
+                        emit(
+                            EventType.REASONING_CHUNK,
+                            {
+                                "chunk": chunk.reasoning,
+                                "message_id": message_id,
+                                "index": len(reasoning),
+                            },
+                        )
+                        reasoning.append(chunk.reasoning)
+                        self._text_emitted = True
+                    if chunk.content:
+                        if not parts and not reasoning:
+                            self.set_status(AgentStatus.STREAMING)
+                        emit(
+                            EventType.MESSAGE_CHUNK,
+                            {"chunk": chunk.content, "message_id": message_id, "index": len(parts)},
+                        )
+                        parts.append(chunk.content)
+                        self._text_emitted = True
+                    if chunk.tool_calls:
+                        self._on_tool_deltas(chunk)
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+                    if chunk.finish_reason:
+                        finish = chunk.finish_reason
+        if finish is None:
+            raise BadResponseError(
+                "The model's stream ended before the answer was finished "
+                "(no finish_reason): the connection may have been cut."
+            )
+        builders = list(calls.values())
+        self._complete_message(finish)
+        if usage is not None:
+            self.usage = self.usage + usage
+            self.emit(EventType.USAGE, usage.to_dict())
+        return builders
+
+    def _on_tool_deltas(self, chunk: ChatChunk) -> None:
+        for delta in chunk.tool_calls:
+            call = self._calls.get(delta.index)
+            if call is None:
+                call = _CallBuilder(id=delta.id or new_id("call"), name=delta.name or "")
+                self._calls[delta.index] = call
+                if not self._parts and not self._reasoning and len(self._calls) == 1:
+                    self.set_status(AgentStatus.STREAMING)
+            elif delta.name and not call.name:
+                call.name = delta.name
+            if delta.arguments:
+                call.arguments += delta.arguments
+                self.emit(
+                    EventType.TOOL_CALL_ARGS,
+                    {"call_id": call.id, "tool_name": call.name, "delta": delta.arguments},
+                )
+                self._text_emitted = True
+
+    def _complete_message(self, finish_reason: str) -> None:
+        assert self._message_id is not None
+        data: dict[str, Any] = {
+            "message_id": self._message_id,
+            "content": "".join(self._parts),
+            "finish_reason": finish_reason,
+        }
+        if self._reasoning:
+            data["reasoning"] = "".join(self._reasoning)
+        if self._calls and finish_reason not in ("cancelled", "error"):
+            data["tool_calls"] = [c.to_dict() for c in self._calls.values()]
+        self._message_id = None
+        self._calls = {}
+        self.emit(EventType.MESSAGE_COMPLETE, data)
+
+    # -- tools ------------------------------------------------------------------
+
+    def _start_tool(self, call_id: str, name: str, arguments: Any) -> None:
+        self._open_calls[call_id] = name
+        self.emit(
+            EventType.TOOL_CALL_START,
+            {"call_id": call_id, "tool_name": name, "arguments": arguments},
+        )
+
+    def _end_tool(
+        self, call_id: str, name: str, result: str | None, error: str | None, ms: float
+    ) -> None:
+        self._open_calls.pop(call_id, None)
+        self.emit(
+            EventType.TOOL_CALL_END,
+            {
+                "call_id": call_id,
+                "tool_name": name,
+                "result": result,
+                "error": error,
+                "duration_ms": round(ms, 1),
+            },
+        )
+
+    async def _call_tool(self, call: _CallBuilder) -> None:
+        registry = self.agent.tools
+        found = registry.get(call.name)
+        if found is None:
+            self._start_tool(call.id, call.name, _loose_json(call.arguments))
+            names = ", ".join(registry.names) or "none"
+            self._end_tool(
+                call.id,
+                call.name,
+                None,
+                f"unknown tool {call.name!r}; available tools: {names}",
+                0.0,
+            )
+            return
+        try:
+            args = found.parse_arguments(call.arguments)
+        except ToolArgumentError as exc:
+            self._start_tool(call.id, call.name, _loose_json(call.arguments))
+            self._end_tool(call.id, call.name, None, f"invalid arguments: {exc}", 0.0)
+            return
+        self._start_tool(call.id, call.name, _jsonable_args(args))
+        limit = found.timeout if found.timeout is not None else self.agent.timeouts.tool
+        started = time.monotonic()
+        result: str | None = None
+        error: str | None = None
+        try:
+            async with asyncio.timeout(limit):
+                value = await found.invoke(args)
+            result = _result_text(value)
+        except TimeoutError:
+            error = f"timed out after {limit:g} s"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self._end_tool(call.id, call.name, result, error, (time.monotonic() - started) * 1000)
+
+
+def _loose_json(text: str) -> Any:
+    """The arguments as an object when they parse, else the raw text."""
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError:
+        return text
+
+
+def _jsonable_args(args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v.value if hasattr(v, "value") and not isinstance(v, (str, int)) else v)
+        for k, v in args.items()
+    }
+
+
+def _result_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@contextlib.asynccontextmanager
+async def _aclosing(stream: AsyncIterator[ChatChunk]) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
