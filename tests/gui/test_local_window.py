@@ -144,3 +144,26 @@ def test_remote_endpoint_never_contacted_unless_configured(monkeypatch: pytest.M
     saved = replace(ConnectionConfig(), kind="local").to_settings()
     assert ConnectionConfig.resolve(saved=saved).kind == "local"
     assert "api_key" not in saved
+
+
+def test_gguf_choice_persists(gui: Gui, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_agent.config import load_settings, save_settings
+    from desktop_agent.gui.settings import SettingsDialog
+
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path))
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    model_file = tmp_path / "Other-Model.Q8_0.gguf"
+    model_file.write_bytes(b"GGUF" + b"\0" * 16)
+    dialog = SettingsDialog(ConnectionConfig(kind="openai", api_key="sk-secret-1234"))
+    gui.qtbot.addWidget(dialog)
+    dialog.preset.setCurrentIndex(0)  # "On this computer"
+    dialog.gguf_path.setText(str(model_file))
+    dialog.n_ctx.setValue(4096)
+    chosen = dialog.current()
+    assert (chosen.kind, chosen.model, chosen.n_ctx) == ("local", "Other-Model", 4096)
+    save_settings(chosen.to_settings())
+    again = ConnectionConfig.resolve(saved=load_settings())
+    assert (again.kind, again.gguf_path, again.n_ctx) == ("local", str(model_file), 4096)
+    assert again.label() == "Other-Model · on this computer"
+    assert "sk-secret-1234" not in (tmp_path / "settings.json").read_text()
