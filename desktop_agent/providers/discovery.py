@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_SERVERS", "Discovered", "discover", "servers_to_check"]
+__all__ = ["DEFAULT_SERVERS", "Discovered", "discover", "loopback_get", "servers_to_check"]
 
 DEFAULT_SERVERS: dict[str, int] = {"Ollama": 11434, "LM Studio": 1234, "llama.cpp": 8080}
 
@@ -41,16 +41,16 @@ def servers_to_check() -> dict[str, int]:
     return servers
 
 
-async def _models(port: int, limit: float) -> tuple[str, ...] | None:
-    """The ids `GET /v1/models` lists on 127.0.0.1:port, or None when nothing answers."""
-    request = f"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+async def loopback_get(port: int, path: str, limit: float) -> bytes | None:
+    """The body of a 200 answer to `GET path` on 127.0.0.1:port, else None."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
     writer = None
     try:
         async with asyncio.timeout(limit):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(request.encode())
             await writer.drain()
-            raw = await reader.read(1 << 20)
+            raw = await reader.read(4 << 20)  # the server closes: read to the end
     except (OSError, TimeoutError):
         return None
     finally:
@@ -61,6 +61,14 @@ async def _models(port: int, limit: float) -> tuple[str, ...] | None:
         return None
     if b"transfer-encoding: chunked" in head.lower():
         body = _unchunk(body)
+    return body
+
+
+async def _models(port: int, limit: float) -> tuple[str, ...] | None:
+    """The ids `GET /v1/models` lists on 127.0.0.1:port, or None when nothing answers."""
+    body = await loopback_get(port, "/v1/models", limit)
+    if body is None:
+        return None
     try:
         data = json.loads(body)
         return tuple(

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.model import ChatChunk, Message, ModelConnectionError, ModelError, Timeouts
+from .discovery import loopback_get
 
 __all__ = [
     "EmbeddedEngine",
@@ -94,23 +95,8 @@ def _free_port() -> int:
 
 
 async def _http_ok(port: int, path: str = "/v1/models", limit: float = 2.0) -> bool:
-    """A minimal GET on 127.0.0.1: True on a 200 answer."""
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    writer = None
-    try:
-        async with asyncio.timeout(limit):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(request.encode())
-            await writer.drain()
-            status = await reader.readline()
-        return status.split(b" ")[1:2] == [b"200"]
-    except (OSError, TimeoutError):
-        return False
-    finally:
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+    """True when 127.0.0.1:port answers `GET path` with 200."""
+    return await loopback_get(port, path, limit) is not None
 
 
 def _spawn(cmd: list[str], log: Any) -> subprocess.Popen[bytes]:
