@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QWidget
 
-from .transcript import argument_summary
+from .formatting import argument_summary
 
 __all__ = ["Spinner", "ToolStatusBar"]
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import html
 import itertools
-import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
+    QColor,
     QDesktopServices,
     QGuiApplication,
     QTextBlockFormat,
@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from .formatting import argument_summary, describe_result, pretty_json
 from .markdown import split_stable
 from .theme import Theme
 
@@ -245,7 +246,7 @@ class Transcript(QTextBrowser):
         while block.isValid() and block.position() <= end:
             fmt = QTextBlockFormat()
             if background is not None:
-                fmt.setBackground(_color(background))
+                fmt.setBackground(QColor(background))
             if block.position() == first:
                 fmt.setTopMargin(3 if entry.kind == "tool" else 12)
             if background is not None or block.position() == first:
@@ -499,41 +500,3 @@ class Transcript(QTextBrowser):
         self._by_key.clear()
         self._code.clear()
         self.document().clear()
-
-
-def _color(name: str) -> Any:
-    from PySide6.QtGui import QColor
-
-    return QColor(name)
-
-
-def argument_summary(arguments: Any, limit: int = 60) -> str:
-    """A short, one-line view of a call's arguments: `a=1, path="x.txt"`."""
-    if arguments is None:
-        return ""
-    if isinstance(arguments, dict):
-        text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
-    else:
-        text = str(arguments)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def pretty_json(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, indent=2, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def describe_result(text: str) -> str:
-    """Text as it is; binary-looking data described instead of dumped."""
-    if text.startswith("data:") and ";base64," in text[:100]:
-        kind = text[5 : text.index(";")]
-        return f"[{kind} data, {len(text):,} characters, not shown]"
-    control = sum(1 for ch in text[:2000] if ord(ch) < 32 and ch not in "\n\r\t")
-    if control > 20:
-        return f"[binary data, {len(text):,} characters, not shown]"
-    return text
