@@ -187,6 +187,7 @@ class EmbeddedEngine:
         check_gguf(self.model_path)
         self._set_state("loading", f"Loading {self.label} on this computer…")
         self.port = _free_port()
+        self._drop_log()  # the crashed engine's log, after a restart
         self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open with the child)
             prefix="desktop-agent-engine-", suffix=".log", delete=False
         )
@@ -237,6 +238,13 @@ class EmbeddedEngine:
             and await _http_ok(self.port)
         )
 
+    def _drop_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self._log_file.name)
+            self._log_file = None
+
     async def stop(self) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
@@ -248,11 +256,7 @@ class EmbeddedEngine:
             else:
                 process.kill()
                 process.wait(5)
-        if self._log_file is not None:
-            self._log_file.close()
-            with contextlib.suppress(OSError):
-                os.unlink(self._log_file.name)
-            self._log_file = None
+        self._drop_log()
         if self.state != "stopped":
             self._set_state("stopped", "The local model has stopped.")
 
