@@ -76,6 +76,14 @@ def loop_exception_reporter(window: Any) -> Any:
     return handler
 
 
+def no_display() -> bool:
+    """True on Linux with no X11/Wayland display and no Qt platform chosen:
+    Qt would abort the process instead of opening a window."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def settle_heap() -> None:
     """Freeze what start-up allocated (Qt, openai, pydantic...) out of the garbage
     collector: a full collection otherwise walks all of it, a ~50 ms stall
@@ -106,6 +114,13 @@ def run_app(
     *, base_url: str | None = None, model: str | None = None, prompt: str | None = None
 ) -> int:
     """Open the window and run until it is closed; returns the exit status."""
+    if no_display():
+        sys.stderr.write(
+            "error: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). "
+            "Use `desktop-agent chat` in a terminal, or run under a display "
+            "(QT_QPA_PLATFORM=offscreen runs it without one).\n"
+        )
+        return 2
     _setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

@@ -74,3 +74,16 @@ def test_version() -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert result.stdout.strip().startswith("desktop-agent 0.")
+
+
+def test_no_display_is_a_clear_error(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["DESKTOP_AGENT_HOME"] = str(tmp_path)
+    cmd = [sys.executable, "-m", "desktop_agent"]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no display to open the window on")
