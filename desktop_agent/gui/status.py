@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QWidget
 
@@ -66,6 +66,8 @@ class Spinner(QWidget):
         self.update()
 
     def paintEvent(self, event: object) -> None:
+        from PySide6.QtCore import Qt  # here, not at import: see app.py (start-up)
+
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         color = self.palette().color(QPalette.ColorRole.Highlight)
@@ -102,7 +104,6 @@ class ToolStatusBar(QStatusBar):
         self.state_label.setAccessibleName("Agent status")
         self.tools_label = QLabel("", box)
         self.tools_label.setAccessibleName("Tool activity")
-        self.tools_label.setTextFormat(Qt.TextFormat.PlainText)
         self.tools_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.spinner)
         layout.addWidget(self.state_label)
@@ -114,6 +115,7 @@ class ToolStatusBar(QStatusBar):
         self.status = "idle"
         self._running: dict[str, _RunningTool] = {}
         self._finished: list[str] = []  # this run's finished tools, newest last
+        self._plain = False
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
         self._ticker.timeout.connect(self._refresh_tools)
@@ -164,6 +166,11 @@ class ToolStatusBar(QStatusBar):
         return self.tools_label.text()
 
     def _refresh_tools(self) -> None:
+        if not self._plain:
+            from PySide6.QtCore import Qt
+
+            self.tools_label.setTextFormat(Qt.TextFormat.PlainText)  # tool arguments are data
+            self._plain = True
         now = time.monotonic()
         running = [
             f"⚙ {t.name}({t.summary}) {now - t.started:.1f} s" for t in self._running.values()

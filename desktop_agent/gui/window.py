@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         self.send_button.setMinimumHeight(40)
         self.send_button.clicked.connect(self._send_or_stop)
         row.addWidget(self.composer, 1)
-        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self.send_button)
         layout.addLayout(row)
         self.setCentralWidget(central)
         self.status = ToolStatusBar(self)
@@ -142,7 +142,6 @@ class MainWindow(QMainWindow):
         def act(name: str, keys: list[str], slot: Callable[[], Any]) -> QAction:
             action = QAction(name, self)
             action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(lambda _checked=False: slot())
             self.addAction(action)
             return action
@@ -400,6 +399,8 @@ class MainWindow(QMainWindow):
         self.status.showMessage("Editing your last message: Enter resends, Esc cancels", 4000)
 
     def focus_composer(self) -> None:
+        from PySide6.QtCore import Qt
+
         self.composer.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def copy_last_answer(self) -> None:
