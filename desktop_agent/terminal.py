@@ -32,6 +32,7 @@ from rich.text import Text
 
 from .config import ConnectionConfig, load_settings, model_from_config, resolve_auto
 from .engine import Event, EventType, Orchestrator
+from .engine.model import close_model
 
 __all__ = ["TerminalRenderer", "main", "run_chat"]
 
@@ -278,11 +279,7 @@ async def run_chat(
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
-        await orchestrator.aclose()
-        close = getattr(orchestrator.model, "aclose", None)
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await close()
+        await orchestrator.aclose(close_model=True)
 
 
 async def _interactive(
@@ -333,9 +330,7 @@ async def _interactive(
             config = replace(config, model=name)
             old = orchestrator.model
             orchestrator.model = model_from_config(config)
-            close = getattr(old, "aclose", None)
-            if close is not None:
-                await close()
+            await close_model(old)
             console.print(f"[dim]Now using {config.label()}.[/dim]")
             continue
         if line.startswith("/"):

@@ -7,6 +7,7 @@ compatible HTTP client, the embedded local engine) and so does
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +29,7 @@ __all__ = [
     "Timeouts",
     "ToolCallDelta",
     "Usage",
+    "close_model",
 ]
 
 #: A chat message in the OpenAI wire shape: {"role": ..., "content": ..., ...}.
@@ -198,6 +200,20 @@ class BadResponseError(ModelError):
     """The endpoint answered with something that is not a valid completion stream."""
 
     error_type = "bad_response"
+
+
+async def close_model(model: object) -> None:
+    """Release a model's connections or processes (its `aclose()`, when it has one).
+
+    A failure here is logged, not raised: closing happens on the way out.
+    """
+    aclose = getattr(model, "aclose", None)
+    if aclose is None:
+        return
+    try:
+        await aclose()
+    except Exception:
+        logging.getLogger(__name__).exception("closing the model %r failed", model)
 
 
 @runtime_checkable

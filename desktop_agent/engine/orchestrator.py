@@ -17,6 +17,7 @@ from typing import Any
 from .agent import Agent, new_id
 from .dispatcher import EventDispatcher, Subscription
 from .model import ChatModel, Message, RetryPolicy, Timeouts
+from .model import close_model as close_model_
 from .state import AgentState
 from .stream import StreamEngine, StreamItem, StreamMode
 from .tools import Tool
@@ -228,8 +229,9 @@ class Orchestrator:
                 return True
         return False
 
-    async def aclose(self) -> None:
-        """Cancel every run and wait for each to publish its DONE."""
+    async def aclose(self, *, close_model: bool = False) -> None:
+        """Cancel every run and wait for each to publish its DONE; with
+        `close_model`, then release the model (connections, a local engine)."""
         self._closed = True
         handles = [h for t in self._tenants.values() for h in t.runs.values()]
         for tenant_id in list(self._tenants):
@@ -237,3 +239,5 @@ class Orchestrator:
         for handle in handles:
             with contextlib.suppress(asyncio.CancelledError):
                 await handle.task
+        if close_model:
+            await close_model_(self.agent.model)

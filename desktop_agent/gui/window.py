@@ -7,7 +7,6 @@ closes the HTTP connections, and only then lets the app quit.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
@@ -431,6 +430,8 @@ class MainWindow(QMainWindow):
 
     def apply_config(self, config: ConnectionConfig) -> None:
         """Use new connection settings for the next runs."""
+        from ..engine.model import close_model
+
         self.config = config
         self._update_labels()
         if self.orchestrator is not None:
@@ -441,9 +442,7 @@ class MainWindow(QMainWindow):
             engine = getattr(model, "engine", None)
             if engine is not None:
                 self._spawn(self._preload(engine))
-            aclose = getattr(old, "aclose", None)
-            if aclose is not None:
-                self._spawn(aclose())
+            self._spawn(close_model(old))
         if self._on_settings_saved is not None:
             self._on_settings_saved(config)
         self.status.showMessage("Settings saved", 2000)
@@ -487,11 +486,7 @@ class MainWindow(QMainWindow):
             if self.bridge is not None:
                 await self.bridge.aclose()
             if self.orchestrator is not None:
-                await self.orchestrator.aclose()
-                aclose = getattr(self.orchestrator.model, "aclose", None)
-                if aclose is not None:
-                    with contextlib.suppress(Exception):
-                        await aclose()
+                await self.orchestrator.aclose(close_model=True)
         except Exception:
             _log.exception("error while shutting down")
         finally:

@@ -330,12 +330,8 @@ async def serve(
     try:
         await stop.wait()
     finally:
-        await server.orchestrator.aclose()
+        await server.orchestrator.aclose(close_model=True)
         await runner.cleanup()
-        close = getattr(server.orchestrator.model, "aclose", None)
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await close()
 
 
 def main(
