@@ -3,6 +3,8 @@
     desktop-agent [--base-url URL] [--model NAME] [--prompt TEXT]   the window
     desktop-agent chat [PROMPT] [--json]                            the terminal
     desktop-agent serve [--host H] [--port P] [--token T]           SSE/WebSocket server
+    desktop-agent install-desktop-entry [--uninstall]               application menu (Linux)
+    desktop-agent --self-test                                       check the installation
 
 Sub-commands are imported only when used, so `--version` and `--help` stay fast
 and the window's start-up does not pay for the others.
@@ -36,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"desktop-agent {__version__}")
     parser.add_argument("--prompt", help="send this message as soon as the window is ready")
-    commands = parser.add_subparsers(dest="command", metavar="{chat,serve}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation offscreen (window, scripted conversation, TLS) and exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{chat,serve,install-desktop-entry}")
     chat = commands.add_parser(
         "chat", parents=[common], help="chat in the terminal", description="Chat in the terminal."
     )
@@ -57,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--token", help="required on every request ($DESKTOP_AGENT_TOKEN); needed off loopback"
     )
     serve.add_argument("--cors-origin", help="allow this browser origin (CORS is off by default)")
+    entry = commands.add_parser(
+        "install-desktop-entry",
+        help="add the app to this user's application menu (Linux)",
+        description="Write a .desktop file and icons for this user (Linux).",
+    )
+    entry.add_argument("--uninstall", action="store_true", help="remove them again")
     return parser
 
 
@@ -92,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             base_url=args.base_url,
             model=args.model,
         )
+    if args.command == "install-desktop-entry":
+        from .desktop_entry import main as entry_main
+
+        return entry_main(remove=args.uninstall)
+    if args.self_test:
+        from .gui.self_test import run_self_test
+
+        return run_self_test()
     from .gui.app import run_app
 
     status: int = run_app(base_url=args.base_url, model=args.model, prompt=args.prompt)

@@ -35,8 +35,9 @@ _log = logging.getLogger("desktop_agent")
 
 def app_icon() -> QIcon:
     icon = QIcon()
-    for path in sorted(resource_path("icons").glob("desktop-agent*")):
-        icon.addFile(str(path))
+    for pattern in ("desktop-agent.svg", "desktop-agent-*.png"):
+        for path in sorted(resource_path("icons").glob(pattern)):
+            icon.addFile(str(path))
     return icon
 
 

@@ -18,6 +18,17 @@ import sys
 import threading
 import time
 
+#: The frozen app's executable runs the child when given this first argument
+#: (a frozen app has no `python -m`); see `desktop_agent.frozen`.
+FROZEN_FLAG = "--engine-child"
+
+
+def child_command(parent_pid: int) -> list[str]:
+    """The start of the command line that runs this module as the engine child."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, FROZEN_FLAG, str(parent_pid)]
+    return [sys.executable, "-m", "desktop_agent.providers.engine_child", str(parent_pid)]
+
 
 def die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):

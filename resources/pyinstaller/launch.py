@@ -1,0 +1,7 @@
+"""PyInstaller's entry script: the app, frozen (see desktop_agent/frozen.py)."""
+
+import sys
+
+from desktop_agent.frozen import main
+
+sys.exit(main())
