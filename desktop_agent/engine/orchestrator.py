@@ -53,6 +53,8 @@ class _Tenant:
     state: AgentState
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     runs: dict[str, RunHandle] = field(default_factory=dict)
+    #: This conversation's own model / system prompt (`configure`), else the default.
+    agent: Agent | None = None
 
 
 class Orchestrator:
@@ -118,6 +120,35 @@ class Orchestrator:
         tenant = self._tenant(tenant_id)
         tenant.state = replace(tenant.state, messages=tuple(messages))
 
+    def configure(
+        self,
+        tenant_id: str,
+        *,
+        model: ChatModel | None = None,
+        system_prompt: str | None = None,
+    ) -> None:
+        """Give one conversation its own model and/or system prompt (runs that start
+        from now on); None keeps the orchestrator's default for that setting."""
+        tenant = self._tenant(tenant_id)
+        base = self.agent
+        if model is None and system_prompt is None:
+            tenant.agent = None
+            return
+        tenant.agent = Agent(
+            base.system_prompt if system_prompt is None else system_prompt,
+            model=model or base.model,
+            tools=base.tools,
+            dispatcher=self.dispatcher,
+            max_steps=base.max_steps,
+            timeouts=base.timeouts,
+            retry=base.retry,
+        )
+
+    def agent_for(self, tenant_id: str) -> Agent:
+        """The agent that answers this conversation."""
+        tenant = self._tenants.get(tenant_id)
+        return (tenant.agent if tenant else None) or self.agent
+
     def tenants(self) -> list[str]:
         return list(self._tenants)
 
@@ -158,10 +189,11 @@ class Orchestrator:
             return tenant.state
         try:
             handle = tenant.runs.get(run_id)
-            initial = self.agent.begin(message, tenant.state, run_id=run_id, tenant_id=tenant_id)
+            agent = tenant.agent or self.agent
+            initial = agent.begin(message, tenant.state, run_id=run_id, tenant_id=tenant_id)
             if handle is not None:
                 handle.initial = initial
-            final = await self.agent.run(initial)
+            final = await agent.run(initial)
             tenant.state = final
             return final
         finally:
@@ -213,7 +245,7 @@ class Orchestrator:
                 continue
             found = True
             if handle.started:
-                self.agent.cancel(handle.run_id)
+                (tenant.agent or self.agent).cancel(handle.run_id)
             else:
                 handle.task.cancel()
         return found
@@ -223,7 +255,7 @@ class Orchestrator:
             handle = tenant.runs.get(run_id)
             if handle is not None and not handle.done:
                 if handle.started:
-                    self.agent.cancel(run_id)
+                    (tenant.agent or self.agent).cancel(run_id)
                 else:
                     handle.task.cancel()
                 return True
@@ -240,4 +272,9 @@ class Orchestrator:
             with contextlib.suppress(asyncio.CancelledError):
                 await handle.task
         if close_model:
-            await close_model_(self.agent.model)
+            models = [self.agent.model]
+            for tenant in self._tenants.values():
+                if tenant.agent is not None and tenant.agent.model not in models:
+                    models.append(tenant.agent.model)
+            for model in models:
+                await close_model_(model)

@@ -169,7 +169,12 @@ class Run:
     def set_status(self, status: AgentStatus) -> None:
         old = self.state.status
         if old is not status:
-            self.emit(EventType.STATE_CHANGE, {"old_status": old.value, "new_status": status.value})
+            data: dict[str, Any] = {"old_status": old.value, "new_status": status.value}
+            if self._seq == 0 and self.state.input is not None:
+                # The run's first event says what it answers: a recorder (the
+                # history store) learns the user's message from the stream too.
+                data["input"] = self.state.input
+            self.emit(EventType.STATE_CHANGE, data)
 
     # -- the run ----------------------------------------------------------------
 

@@ -89,6 +89,8 @@ class AgentState:
     tool_calls: tuple[ToolCallState, ...] = ()
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    #: The user's message this run answers (None: it answers the history as it stands).
+    input: str | None = None
 
     def begin_run(self, run_id: str, tenant_id: str, user_message: str | None) -> AgentState:
         """The state at the start of a run that answers `user_message`."""
@@ -107,6 +109,7 @@ class AgentState:
             tool_calls=(),
             usage=Usage(),
             error=None,
+            input=user_message,
         )
 
     def with_system_prompt(self, prompt: str) -> AgentState:
@@ -146,6 +149,7 @@ class AgentState:
             "tool_calls": [t.to_dict() for t in self.tool_calls],
             "usage": self.usage.to_dict(),
             "error": self.error,
+            "input": self.input,
         }
 
     def changes_since(self, old: AgentState) -> dict[str, Any]:

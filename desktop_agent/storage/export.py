@@ -1,0 +1,152 @@
+"""A conversation as Markdown (what is shown) or JSON (everything, every version),
+and JSON back into the store. Nothing secret is in either: API keys never reach
+the store."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from .store import Store, StoreError
+
+__all__ = ["FORMAT", "ConversationFormatError", "dumps", "from_json", "to_json", "to_markdown"]
+
+FORMAT = "desktop-agent.conversation"
+FORMAT_VERSION = 1
+_FIELDS = (
+    "id",
+    "parent_id",
+    "role",
+    "content",
+    "reasoning",
+    "tool_calls",
+    "tool_call_id",
+    "tool_name",
+    "status",
+    "error",
+    "prompt_tokens",
+    "completion_tokens",
+    "created_at",
+)
+
+
+class ConversationFormatError(ValueError):
+    """The file is not a conversation this version can import (the message says why)."""
+
+
+def to_json(store: Store, conversation_id: str) -> dict[str, Any]:
+    conv = store.conversation(conversation_id, include_deleted=True)
+    if conv is None:
+        raise StoreError(f"No conversation {conversation_id!r}.")
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "exported_at": time.time(),
+        "conversation": {
+            "id": conv.id,
+            "title": conv.title,
+            "created_at": conv.created_at,
+            "updated_at": conv.updated_at,
+            "model": conv.model,
+            "system_prompt": conv.system_prompt,
+            "leaf_id": conv.leaf_id,
+        },
+        "messages": [
+            {name: getattr(m, name) for name in _FIELDS} for m in store.messages(conversation_id)
+        ],
+    }
+
+
+def to_markdown(store: Store, conversation_id: str) -> str:
+    conv = store.conversation(conversation_id, include_deleted=True)
+    if conv is None:
+        raise StoreError(f"No conversation {conversation_id!r}.")
+    lines = [f"# {conv.title or 'Untitled'}", ""]
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(conv.created_at))
+    lines += [f"*{stamp}{' · ' + conv.model if conv.model else ''}*", ""]
+    for m in store.path(conversation_id):
+        if m.role == "user":
+            lines += ["## You", "", m.content, ""]
+        elif m.role == "assistant":
+            lines += ["## Assistant", ""]
+            if m.reasoning:
+                quoted = "\n".join(f"> {line}" for line in m.reasoning.splitlines())
+                lines += ["> *Reasoning*", ">", quoted, ""]
+            if m.content:
+                lines += [m.content, ""]
+            for call in m.tool_calls or []:
+                lines += [f"**Tool call** `{call['name']}`", "", "```json", call["arguments"]]
+                lines += ["```", ""]
+            if m.status != "complete":
+                lines += [f"*({m.status})*", ""]
+        elif m.role == "tool":
+            fence = "````" if "```" in m.content else "```"
+            lines += [f"**Result** of `{m.tool_name or 'tool'}`", "", fence, m.content, fence, ""]
+        if m.error:
+            lines += [f"**Error:** {m.error}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def from_json(store: Store, data: Any) -> str:
+    """Import an exported conversation as a new one (new ids); returns its id."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ConversationFormatError(
+            f"not a desktop-agent conversation (expected format {FORMAT!r})"
+        )
+    if data.get("version") != FORMAT_VERSION:
+        raise ConversationFormatError(
+            f"unsupported conversation format version {data.get('version')!r}"
+        )
+    conv = data.get("conversation")
+    messages = data.get("messages")
+    if not isinstance(conv, dict) or not isinstance(messages, list):
+        raise ConversationFormatError("the file has no conversation or no messages list")
+    ids = {m.get("id"): f"m-{uuid.uuid4().hex}" for m in messages if isinstance(m, dict)}
+    conversation_id = store.create_conversation(
+        title=str(conv.get("title") or ""),
+        model=conv.get("model"),
+        system_prompt=conv.get("system_prompt"),
+        created_at=float(conv.get("created_at") or time.time()),
+    )
+    try:
+        for raw in messages:
+            if not isinstance(raw, dict) or raw.get("role") not in (
+                "user",
+                "assistant",
+                "tool",
+                "system",
+            ):
+                raise ConversationFormatError(f"a message has no valid role: {str(raw)[:80]}")
+            parent = raw.get("parent_id")
+            if parent is not None and parent not in ids:
+                raise ConversationFormatError(
+                    f"message {raw.get('id')!r} answers an unknown message"
+                )
+            store.add_message(
+                conversation_id,
+                raw["role"],
+                str(raw.get("content") or ""),
+                message_id=ids[raw.get("id")],
+                parent_id=ids[parent] if parent is not None else None,
+                reasoning=str(raw.get("reasoning") or ""),
+                tool_calls=raw.get("tool_calls"),
+                tool_call_id=raw.get("tool_call_id"),
+                tool_name=raw.get("tool_name"),
+                status=str(raw.get("status") or "complete"),
+                error=raw.get("error"),
+                created_at=raw.get("created_at"),
+            )
+        leaf = conv.get("leaf_id")
+        store.set_leaf(conversation_id, ids.get(leaf) if leaf else None)
+    except (ConversationFormatError, KeyError, TypeError) as exc:
+        store.remove(conversation_id)
+        if isinstance(exc, ConversationFormatError):
+            raise
+        raise ConversationFormatError(f"the file is damaged: {exc}") from exc
+    return conversation_id
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)

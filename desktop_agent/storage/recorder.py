@@ -1,0 +1,236 @@
+"""The recorder: writes what the event stream says into the store.
+
+It listens to the dispatcher (`add_listener`: called in order, as each event is
+published), so the store is never behind the stream for structural events and no
+surface writes messages itself. Each tenant is a conversation (tenant_id =
+conversation id); a run's first event carries the user's message (`input`).
+
+Streamed text is kept in memory and checkpointed at least every `checkpoint_s`
+(0.5 s): a process killed mid-answer loses at most that much of it, and the next
+start shows the message as interrupted. MESSAGE_COMPLETE writes the final text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine.dispatcher import EventDispatcher
+from ..engine.events import Event, EventType
+from .store import Store, StoreError
+
+__all__ = ["Recorder"]
+
+_log = logging.getLogger(__name__)
+
+_FINISH_STATUS = {"cancelled": "cancelled", "error": "failed"}
+
+
+@dataclass
+class _Streaming:
+    """The assistant message a run is streaming."""
+
+    message_id: str
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    stored: bool = False  # its row exists
+    dirty: bool = False
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class _RunRecord:
+    conversation_id: str
+    user_message_id: str | None = None
+    last_assistant_id: str | None = None
+    streaming: _Streaming | None = None
+
+
+class Recorder:
+    """Records every run published on `dispatcher` into `store`.
+
+    Args:
+        on_error: told once per failure to write (the message says what was lost);
+            recording goes on with the next event.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        dispatcher: EventDispatcher,
+        *,
+        checkpoint_s: float = 0.5,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.checkpoint_s = checkpoint_s
+        self.on_error = on_error
+        self._runs: dict[str, _RunRecord] = {}
+        self._remove: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        if self._remove is None:
+            self._remove = self.dispatcher.add_listener(self._on_event)
+
+    def stop(self) -> None:
+        """Stop listening; text still in memory is written now."""
+        if self._remove is not None:
+            self._remove()
+            self._remove = None
+        for record in self._runs.values():
+            self._checkpoint(record)
+
+    def recording(self, conversation_id: str) -> bool:
+        return any(r.conversation_id == conversation_id for r in self._runs.values())
+
+    # -- events -------------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        try:
+            self._handle(event)
+        except (sqlite3.Error, StoreError) as exc:
+            _log.exception("history: could not record %s", event.type)
+            if self.on_error is not None:
+                self.on_error(f"Could not save to the history ({event.type.value}): {exc}")
+
+    def _handle(self, event: Event) -> None:
+        kind = event.type
+        data: dict[str, Any] = event.data
+        record = self._runs.get(event.run_id)
+        if record is None:
+            record = self._runs[event.run_id] = _RunRecord(event.tenant_id)
+            self.store.ensure_conversation(event.tenant_id)
+        if kind is EventType.STATE_CHANGE and data.get("input") is not None:
+            record.user_message_id = self.store.add_message(
+                record.conversation_id, "user", str(data["input"]), run_id=event.run_id
+            )
+        elif kind is EventType.MESSAGE_CHUNK or kind is EventType.REASONING_CHUNK:
+            streaming = self._streaming(record, data["message_id"], event.run_id)
+            (streaming.text if kind is EventType.MESSAGE_CHUNK else streaming.reasoning).append(
+                data["chunk"]
+            )
+            self._schedule(record, streaming)
+        elif kind is EventType.MESSAGE_COMPLETE:
+            self._complete(record, data, event.run_id)
+        elif kind is EventType.TOOL_CALL_END:
+            error = data.get("error")
+            result = data.get("result")
+            content = f"Error: {error}" if error else result if isinstance(result, str) else ""
+            if not isinstance(result, str) and result is not None and not error:
+                content = json.dumps(result, ensure_ascii=False, default=str)
+            self.store.add_message(
+                record.conversation_id,
+                "tool",
+                content,
+                tool_call_id=data["call_id"],
+                tool_name=data.get("tool_name"),
+                status="failed" if error else "complete",
+                error=error,
+                run_id=event.run_id,
+            )
+        elif kind is EventType.USAGE and record.last_assistant_id is not None:
+            self.store.update_message(
+                record.last_assistant_id,
+                prompt_tokens=data.get("prompt_tokens"),
+                completion_tokens=data.get("completion_tokens"),
+            )
+        elif kind is EventType.ERROR:
+            target = record.last_assistant_id or record.user_message_id
+            if target is not None:
+                self.store.update_message(target, error=str(data.get("error")))
+        elif kind is EventType.DONE:
+            self._checkpoint(record)
+            self._runs.pop(event.run_id, None)
+            self.store.touch(record.conversation_id)
+
+    def _streaming(self, record: _RunRecord, message_id: str, run_id: str) -> _Streaming:
+        streaming = record.streaming
+        if streaming is None or streaming.message_id != message_id:
+            self._checkpoint(record)
+            streaming = record.streaming = _Streaming(message_id)
+        if not streaming.stored:
+            self.store.add_message(
+                record.conversation_id,
+                "assistant",
+                message_id=message_id,
+                status="partial",
+                run_id=run_id,
+            )
+            streaming.stored = True
+            record.last_assistant_id = message_id
+        return streaming
+
+    def _schedule(self, record: _RunRecord, streaming: _Streaming) -> None:
+        streaming.dirty = True
+        if streaming.timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # published outside a loop: write now
+                self._checkpoint(record)
+                return
+            streaming.timer = loop.call_later(self.checkpoint_s, self._timed, record)
+
+    def _timed(self, record: _RunRecord) -> None:
+        try:
+            self._checkpoint(record)
+        except (sqlite3.Error, StoreError) as exc:
+            _log.exception("history: checkpoint failed")
+            if self.on_error is not None:
+                self.on_error(f"Could not save the answer so far: {exc}")
+
+    def _checkpoint(self, record: _RunRecord) -> None:
+        streaming = record.streaming
+        if streaming is None:
+            return
+        if streaming.timer is not None:
+            streaming.timer.cancel()
+            streaming.timer = None
+        if streaming.dirty and streaming.stored:
+            self.store.update_message(
+                streaming.message_id,
+                content="".join(streaming.text),
+                reasoning="".join(streaming.reasoning),
+            )
+        streaming.dirty = False
+
+    def _complete(self, record: _RunRecord, data: dict[str, Any], run_id: str) -> None:
+        message_id = data["message_id"]
+        content = data.get("content") or ""
+        calls = data.get("tool_calls") or None
+        status = _FINISH_STATUS.get(data.get("finish_reason") or "", "complete")
+        streaming = record.streaming
+        if streaming is not None and streaming.message_id == message_id:
+            if streaming.timer is not None:
+                streaming.timer.cancel()
+            record.streaming = None
+            stored = streaming.stored
+        else:
+            stored = False
+        if not stored:
+            if not (content or calls or data.get("reasoning")):
+                return  # nothing was said (stopped before the first token)
+            self.store.add_message(
+                record.conversation_id,
+                "assistant",
+                content,
+                message_id=message_id,
+                reasoning=data.get("reasoning") or "",
+                tool_calls=calls,
+                status=status,
+                run_id=run_id,
+            )
+            record.last_assistant_id = message_id
+            return
+        self.store.update_message(
+            message_id,
+            content=content,
+            reasoning=data.get("reasoning") or "",
+            tool_calls=calls,
+            status=status,
+        )

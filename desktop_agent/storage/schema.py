@@ -1,0 +1,143 @@
+"""The history database's schema and its migrations.
+
+`PRAGMA user_version` is the schema version. Every migration runs in one
+transaction, after the file was copied aside (`history.db.v1.bak`), and carries all
+old data forward: nothing is ever dropped.
+
+Version 1 (the first release): conversations and a flat list of messages.
+Version 2: messages form a tree (edits and regenerations are versions, siblings
+under one parent; a conversation shows the path to its `leaf_id`), with reasoning,
+tool calls and results, status, token usage; per-conversation model, provider and
+system prompt; soft delete (undo); FTS5 over titles and message text; sessions (to
+tell an answer interrupted by a killed process from one still streaming).
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 2
+
+V1 = """
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    content TEXT,
+    created_at REAL NOT NULL
+);
+"""
+
+_V2_TABLES = """
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    title_locked INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    leaf_id TEXT,
+    provider_id TEXT,
+    model TEXT,
+    system_prompt TEXT,
+    deleted_at REAL
+);
+CREATE INDEX conversations_recent ON conversations (updated_at DESC);
+CREATE TABLE messages (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    parent_id TEXT,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL DEFAULT '',
+    reasoning TEXT NOT NULL DEFAULT '',
+    tool_calls TEXT,
+    tool_call_id TEXT,
+    tool_name TEXT,
+    status TEXT NOT NULL DEFAULT 'complete',
+    error TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    run_id TEXT,
+    session_id TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX messages_children ON messages (conversation_id, parent_id);
+CREATE INDEX messages_partial ON messages (status) WHERE status = 'partial';
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    started_at REAL NOT NULL
+);
+"""
+
+_V2_SEARCH = """
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content='messages', content_rowid='n', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.n, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.n, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.n, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.n, new.content);
+END;
+CREATE VIRTUAL TABLE titles_fts USING fts5(
+    title, content='conversations', content_rowid='rowid',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO titles_fts (rowid, title) VALUES (new.rowid, new.title);
+END;
+CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+END;
+CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+    INSERT INTO titles_fts (rowid, title) VALUES (new.rowid, new.title);
+END;
+"""
+
+#: A new database: the current schema at once.
+CREATE = _V2_TABLES + _V2_SEARCH
+
+#: Version 1 -> 2: rebuild both tables; each conversation's messages become a chain
+#: (parent = the previous message), its last message the leaf.
+MIGRATE_1_TO_2 = (
+    """
+ALTER TABLE conversations RENAME TO conversations_v1;
+ALTER TABLE messages RENAME TO messages_v1;
+"""
+    + _V2_TABLES
+    + """
+INSERT INTO conversations (id, title, created_at, updated_at)
+    SELECT id, title, created_at, updated_at FROM conversations_v1;
+INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at, updated_at)
+    SELECT 'v1-' || id, conversation_id,
+           CASE WHEN prev IS NULL THEN NULL ELSE 'v1-' || prev END,
+           role, COALESCE(content, ''), created_at, created_at
+    FROM (SELECT *, LAG(id) OVER (PARTITION BY conversation_id ORDER BY id) AS prev
+          FROM messages_v1)
+    ORDER BY id;
+UPDATE conversations SET leaf_id = (
+    SELECT 'v1-' || MAX(id) FROM messages_v1 WHERE conversation_id = conversations.id
+);
+DROP TABLE messages_v1;
+DROP TABLE conversations_v1;
+"""
+    + _V2_SEARCH
+    + """
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
+"""
+)
+
+#: from-version -> the SQL that brings it to from-version + 1
+MIGRATIONS = {1: MIGRATE_1_TO_2}

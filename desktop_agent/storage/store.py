@@ -1,0 +1,622 @@
+"""The conversation store: SQLite (stdlib `sqlite3`, WAL) in the data folder.
+
+Conversations hold a tree of messages: editing a message or regenerating an
+answer adds a sibling (a new version) instead of overwriting, and the
+conversation shows the path from the root to its current leaf. Reads of long
+conversations are paged from the leaf upwards, so opening one costs the same
+whatever its length.
+
+One process writes a conversation at a time (the app); others (`desktop-agent
+history`, `export`) may read concurrently: WAL lets them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..engine.model import Message
+from .schema import CREATE, MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "Conversation",
+    "SearchHit",
+    "Store",
+    "StoreError",
+    "StoredMessage",
+]
+
+_log = logging.getLogger(__name__)
+
+#: Message statuses. "partial": still streaming (checkpointed); "interrupted": was
+#: partial when its process died.
+STATUSES = ("complete", "partial", "cancelled", "failed", "interrupted")
+TITLE_CHARS = 80
+_FINISH_REASONS = {"cancelled": "cancelled", "failed": "error", "interrupted": "error"}
+_UNSET: Any = object()
+
+
+class StoreError(Exception):
+    """The history database cannot be opened or used (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    leaf_id: str | None = None
+    provider_id: str | None = None
+    model: str | None = None
+    system_prompt: str | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: str
+    conversation_id: str
+    parent_id: str | None
+    role: str
+    content: str
+    reasoning: str = ""
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    tool_name: str | None = None
+    status: str = "complete"
+    error: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    created_at: float = 0.0
+
+    def to_message(self) -> Message:
+        """The engine's form, as sent to a model."""
+        message: Message = {"role": self.role, "content": self.content}
+        if self.role == "assistant" and self.tool_calls:
+            message["content"] = self.content or None
+            message["tool_calls"] = [
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["arguments"]},
+                }
+                for call in self.tool_calls
+            ]
+        if self.role == "assistant":  # as the engine's own history has them
+            if self.reasoning:
+                message["reasoning"] = self.reasoning
+            finish = _FINISH_REASONS.get(self.status)
+            if finish:
+                message["finish_reason"] = finish
+        if self.role == "tool":
+            message["tool_call_id"] = self.tool_call_id or ""
+        return message
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    conversation_id: str
+    title: str
+    updated_at: float
+    snippet: str  # "" for a title match
+    message_id: str | None = None
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _fts_query(text: str) -> str:
+    """User text → an FTS5 query: every word must match, as a prefix."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"*' for w in words if w)
+
+
+class Store:
+    """The history database. Open with `Store(path)`; `close()` when done."""
+
+    def __init__(self, path: Path | str, *, session: bool = True) -> None:
+        self.file = Path(path)
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.file, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._backup_before_migrating()
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"The history database {self.file} cannot be opened: {exc}") from exc
+        self.session_id = uuid.uuid4().hex
+        if session:
+            self._start_session()
+
+    # -- opening ------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @property
+    def version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _backup_before_migrating(self) -> None:
+        """A copy of an older database, made (with SQLite's backup API, so it is
+        consistent) before anything is changed: history.db.vN.bak."""
+        version = self.version
+        if 0 < version < SCHEMA_VERSION:
+            backup = self.file.with_name(f"{self.file.name}.v{version}.bak")
+            target = sqlite3.connect(backup)
+            try:
+                self._db.backup(target)
+            finally:
+                target.close()
+            _log.info("history: backed up schema %d to %s before migrating", version, backup)
+
+    def _migrate(self) -> None:
+        version = self.version
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The history database {self.file} is from a newer desktop-agent "
+                f"(schema {version}, this version knows {SCHEMA_VERSION}); not touching it."
+            )
+        if version == 0 and not self._db.execute("SELECT 1 FROM sqlite_master").fetchone():
+            with self._transaction() as db:
+                for statement in _statements(CREATE):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            return
+        while version < SCHEMA_VERSION:
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise StoreError(f"No migration from history schema {version}.")
+            with self._transaction() as db:
+                for statement in _statements(step):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+            version += 1
+
+    def _start_session(self) -> None:
+        """Register this process; answers left "partial" by dead ones are interrupted."""
+        with self._transaction() as db:
+            for row in db.execute("SELECT id, pid FROM sessions").fetchall():
+                if row["pid"] == os.getpid() or _alive(row["pid"]):
+                    continue
+                db.execute(
+                    "UPDATE messages SET status = 'interrupted' "
+                    "WHERE status = 'partial' AND session_id = ?",
+                    (row["id"],),
+                )
+                db.execute("DELETE FROM sessions WHERE id = ?", (row["id"],))
+            db.execute(
+                "INSERT INTO sessions (id, pid, started_at) VALUES (?, ?, ?)",
+                (self.session_id, os.getpid(), time.time()),
+            )
+
+    def close(self) -> None:
+        try:
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (self.session_id,))
+            self._db.execute(
+                "UPDATE messages SET status = 'interrupted' "
+                "WHERE status = 'partial' AND session_id = ?",
+                (self.session_id,),
+            )
+        except sqlite3.Error:
+            pass
+        self._db.close()
+
+    # -- conversations ------------------------------------------------------------
+
+    def create_conversation(
+        self,
+        conversation_id: str | None = None,
+        *,
+        title: str = "",
+        provider_id: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        created_at: float | None = None,
+    ) -> str:
+        conversation_id = conversation_id or f"c-{uuid.uuid4().hex}"
+        now = created_at or time.time()
+        self._db.execute(
+            "INSERT INTO conversations (id, title, title_locked, created_at, updated_at, "
+            "provider_id, model, system_prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (conversation_id, title, int(bool(title)), now, now, provider_id, model, system_prompt),
+        )
+        return conversation_id
+
+    def ensure_conversation(self, conversation_id: str, **settings: Any) -> None:
+        if self.conversation(conversation_id, include_deleted=True) is None:
+            self.create_conversation(conversation_id, **settings)
+
+    def conversation(
+        self, conversation_id: str, *, include_deleted: bool = False
+    ) -> Conversation | None:
+        row = self._db.execute(
+            "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None or (row["deleted_at"] is not None and not include_deleted):
+            return None
+        return _conversation(row)
+
+    def conversations(self, limit: int | None = None) -> list[Conversation]:
+        """Newest first (by last activity), deleted ones left out."""
+        rows = self._db.execute(
+            "SELECT * FROM conversations WHERE deleted_at IS NULL ORDER BY updated_at DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        ).fetchall()
+        return [_conversation(row) for row in rows]
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        self._db.execute(
+            "UPDATE conversations SET title = ?, title_locked = 1 WHERE id = ?",
+            (_title_from(title) or "Untitled", conversation_id),
+        )
+
+    def set_settings(
+        self,
+        conversation_id: str,
+        *,
+        provider_id: str | None = _UNSET,
+        model: str | None = _UNSET,
+        system_prompt: str | None = _UNSET,
+    ) -> None:
+        changes = {
+            key: value
+            for key, value in (
+                ("provider_id", provider_id),
+                ("model", model),
+                ("system_prompt", system_prompt),
+            )
+            if value is not _UNSET
+        }
+        if changes:
+            assignments = ", ".join(f"{key} = ?" for key in changes)
+            self._db.execute(
+                f"UPDATE conversations SET {assignments} WHERE id = ?",
+                (*changes.values(), conversation_id),
+            )
+
+    def delete(self, conversation_id: str) -> None:
+        """Hide the conversation (`restore` undoes it; `purge_deleted` makes it final)."""
+        self._db.execute(
+            "UPDATE conversations SET deleted_at = ? WHERE id = ?", (time.time(), conversation_id)
+        )
+
+    def restore(self, conversation_id: str) -> None:
+        self._db.execute(
+            "UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,)
+        )
+
+    def remove(self, conversation_id: str) -> None:
+        """Delete a conversation and its messages now (no undo)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    def purge_deleted(self) -> int:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
+
+    # -- messages -----------------------------------------------------------------
+
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        content: str = "",
+        *,
+        message_id: str | None = None,
+        parent_id: str | None = _UNSET,
+        reasoning: str = "",
+        tool_calls: Sequence[dict[str, Any]] | None = None,
+        tool_call_id: str | None = None,
+        tool_name: str | None = None,
+        status: str = "complete",
+        error: str | None = None,
+        run_id: str | None = None,
+        created_at: float | None = None,
+    ) -> str:
+        """Append a message under `parent_id` (default: the current leaf); it becomes
+        the leaf. The first user message names an untitled conversation."""
+        message_id = message_id or f"m-{uuid.uuid4().hex}"
+        now = created_at or time.time()
+        with self._transaction() as db:
+            conv = db.execute(
+                "SELECT leaf_id, title, title_locked FROM conversations WHERE id = ?",
+                (conversation_id,),
+            ).fetchone()
+            if conv is None:
+                raise StoreError(f"No conversation {conversation_id!r}.")
+            parent = conv["leaf_id"] if parent_id is _UNSET else parent_id
+            db.execute(
+                "INSERT INTO messages (id, conversation_id, parent_id, role, content, reasoning, "
+                "tool_calls, tool_call_id, tool_name, status, error, run_id, session_id, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message_id,
+                    conversation_id,
+                    parent,
+                    role,
+                    content,
+                    reasoning,
+                    json.dumps(list(tool_calls)) if tool_calls else None,
+                    tool_call_id,
+                    tool_name,
+                    status,
+                    error,
+                    run_id,
+                    self.session_id,
+                    now,
+                    now,
+                ),
+            )
+            title = conv["title"]
+            if role == "user" and not conv["title_locked"] and not title:
+                title = _title_from(content)
+            db.execute(
+                "UPDATE conversations SET leaf_id = ?, updated_at = ?, title = ? WHERE id = ?",
+                (message_id, now, title, conversation_id),
+            )
+        return message_id
+
+    def update_message(self, message_id: str, **fields: Any) -> None:
+        """Change stored fields of a message (content, reasoning, tool_calls, status,
+        error, prompt_tokens, completion_tokens)."""
+        allowed = {
+            "content",
+            "reasoning",
+            "tool_calls",
+            "status",
+            "error",
+            "prompt_tokens",
+            "completion_tokens",
+        }
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        if "tool_calls" in fields:
+            calls = fields["tool_calls"]
+            fields["tool_calls"] = json.dumps(list(calls)) if calls else None
+        if not fields:
+            return
+        now = time.time()
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        self._db.execute(
+            f"UPDATE messages SET {assignments}, updated_at = ? WHERE id = ?",
+            (*fields.values(), now, message_id),
+        )
+
+    def messages(self, conversation_id: str) -> list[StoredMessage]:
+        """Every message of the conversation, every version, in the order written."""
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY n", (conversation_id,)
+        ).fetchall()
+        return [_message(row) for row in rows]
+
+    def message(self, message_id: str) -> StoredMessage | None:
+        row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return _message(row) if row else None
+
+    def touch(self, conversation_id: str) -> None:
+        self._db.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", (time.time(), conversation_id)
+        )
+
+    # -- the shown path -----------------------------------------------------------
+
+    def page(
+        self, conversation_id: str, *, before: str | None = None, limit: int = 50
+    ) -> tuple[list[StoredMessage], bool]:
+        """Up to `limit` messages of the shown path ending just above `before` (the
+        latest ones when None), oldest first; and whether older ones exist."""
+        if before is None:
+            conv = self.conversation(conversation_id, include_deleted=True)
+            start = conv.leaf_id if conv else None
+        else:
+            found = self.message(before)
+            start = found.parent_id if found else None
+        if start is None or limit <= 0:
+            return [], False
+        rows = self._db.execute(
+            "WITH RECURSIVE path(id, depth) AS ("
+            "  SELECT ?, 0"
+            "  UNION ALL"
+            "  SELECT m.parent_id, p.depth + 1 FROM path p JOIN messages m ON m.id = p.id"
+            "  WHERE m.parent_id IS NOT NULL AND p.depth < ?"
+            ") SELECT m.* FROM path p JOIN messages m ON m.id = p.id ORDER BY p.depth DESC",
+            (start, limit - 1),
+        ).fetchall()
+        messages = [_message(row) for row in rows]
+        more = bool(messages) and messages[0].parent_id is not None
+        return messages, more
+
+    def path(self, conversation_id: str) -> list[StoredMessage]:
+        """The whole shown path, oldest first."""
+        messages, _more = self.page(conversation_id, limit=1_000_000_000)
+        return messages
+
+    def history(self, conversation_id: str) -> list[Message]:
+        """The shown path as the messages a model is sent."""
+        return [
+            m.to_message()
+            for m in self.path(conversation_id)
+            if m.role in ("user", "assistant", "tool", "system")
+            and (m.content or m.tool_calls or m.role != "assistant")
+        ]
+
+    def set_leaf(self, conversation_id: str, message_id: str | None) -> None:
+        """Make `message_id` the end of the shown path (None: an empty path, so the
+        next message starts a new root version)."""
+        self._db.execute(
+            "UPDATE conversations SET leaf_id = ? WHERE id = ?", (message_id, conversation_id)
+        )
+
+    def versions(self, messages: Iterable[StoredMessage]) -> dict[str, tuple[int, int]]:
+        """For each message with siblings of its role: (1-based index, count)."""
+        out: dict[str, tuple[int, int]] = {}
+        for message in messages:
+            if message.role not in ("user", "assistant"):
+                continue
+            siblings = self._siblings(message)
+            if len(siblings) > 1:
+                out[message.id] = (siblings.index(message.id) + 1, len(siblings))
+        return out
+
+    def _siblings(self, message: StoredMessage) -> list[str]:
+        if message.parent_id is None:
+            rows = self._db.execute(
+                "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS NULL "
+                "AND role = ? ORDER BY n",
+                (message.conversation_id, message.role),
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT id FROM messages WHERE conversation_id = ? AND parent_id = ? "
+                "AND role = ? ORDER BY n",
+                (message.conversation_id, message.parent_id, message.role),
+            )
+        return [row[0] for row in rows]
+
+    def switch_version(self, message_id: str, step: int) -> str | None:
+        """Show the sibling `step` away from `message_id` (and its latest answers);
+        returns the sibling's id, or None if there is none that way."""
+        message = self.message(message_id)
+        if message is None:
+            return None
+        siblings = self._siblings(message)
+        index = siblings.index(message_id) + step
+        if not 0 <= index < len(siblings):
+            return None
+        target = siblings[index]
+        rows = self._db.execute(
+            "WITH RECURSIVE down(id) AS ("
+            "  SELECT ?"
+            "  UNION ALL"
+            "  SELECT (SELECT c.id FROM messages c WHERE c.parent_id = down.id ORDER BY c.n DESC"
+            "          LIMIT 1) FROM down WHERE down.id IS NOT NULL"
+            ") SELECT id FROM down WHERE id IS NOT NULL",
+            (target,),
+        ).fetchall()
+        self.set_leaf(message.conversation_id, rows[-1][0])
+        return target
+
+    # -- search -------------------------------------------------------------------
+
+    def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
+        """Conversations whose title or messages match every word of `text` (as
+        prefixes), title matches first, then by recent activity."""
+        query = _fts_query(text)
+        if not query:
+            return [SearchHit(c.id, c.title, c.updated_at, "") for c in self.conversations(limit)]
+        hits: dict[str, SearchHit] = {}
+        for row in self._db.execute(
+            "SELECT c.id, c.title, c.updated_at FROM titles_fts f "
+            "JOIN conversations c ON c.rowid = f.rowid "
+            "WHERE titles_fts MATCH ? AND c.deleted_at IS NULL "
+            "ORDER BY c.updated_at DESC LIMIT ?",
+            (query, limit),
+        ):
+            hits[row["id"]] = SearchHit(row["id"], row["title"], row["updated_at"], "")
+        if len(hits) < limit:
+            rows = self._db.execute(
+                "SELECT c.id, c.title, c.updated_at, m.id AS message_id, "
+                "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
+                "FROM messages_fts f JOIN messages m ON m.n = f.rowid "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
+                "ORDER BY c.updated_at DESC, m.n DESC LIMIT ?",
+                (query, limit * 4),
+            )
+            for row in rows:
+                if row["id"] not in hits:
+                    hits[row["id"]] = SearchHit(
+                        row["id"],
+                        row["title"],
+                        row["updated_at"],
+                        row["snippet"],
+                        row["message_id"],
+                    )
+                    if len(hits) >= limit:
+                        break
+        return list(hits.values())
+
+
+def _statements(script: str) -> list[str]:
+    """Split a schema script into statements (triggers keep their inner `;`)."""
+    out: list[str] = []
+    current: list[str] = []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            out.append(text)
+            current = []
+    if "\n".join(current).strip():
+        out.append("\n".join(current))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        title=row["title"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        leaf_id=row["leaf_id"],
+        provider_id=row["provider_id"],
+        model=row["model"],
+        system_prompt=row["system_prompt"],
+        deleted=row["deleted_at"] is not None,
+    )
+
+
+def _message(row: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        parent_id=row["parent_id"],
+        role=row["role"],
+        content=row["content"],
+        reasoning=row["reasoning"],
+        tool_calls=json.loads(row["tool_calls"]) if row["tool_calls"] else None,
+        tool_call_id=row["tool_call_id"],
+        tool_name=row["tool_name"],
+        status=row["status"],
+        error=row["error"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        created_at=row["created_at"],
+    )
