@@ -3,6 +3,7 @@
     desktop-agent [--base-url URL] [--model NAME] [--prompt TEXT]   the window
     desktop-agent chat [PROMPT] [--json]                            the terminal
     desktop-agent serve [--host H] [--port P] [--token T]           SSE/WebSocket server
+    desktop-agent history | export ID [--format md|json] | import FILE   stored conversations
     desktop-agent install-desktop-entry [--uninstall]               application menu (Linux)
     desktop-agent --self-test                                       check the installation
 
@@ -43,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check this installation offscreen (window, scripted conversation, TLS) and exit",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{chat,serve,install-desktop-entry}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{chat,serve,history,export,import,install-desktop-entry}"
+    )
     chat = commands.add_parser(
         "chat", parents=[common], help="chat in the terminal", description="Chat in the terminal."
     )
@@ -64,6 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--token", help="required on every request ($DESKTOP_AGENT_TOKEN); needed off loopback"
     )
     serve.add_argument("--cors-origin", help="allow this browser origin (CORS is off by default)")
+    history = commands.add_parser(
+        "history", help="list stored conversations", description="List stored conversations."
+    )
+    history.add_argument("--search", "-s", help="only those whose title or messages match")
+    history.add_argument("--limit", "-n", type=int, default=50, help="at most this many (50)")
+    export = commands.add_parser(
+        "export",
+        help="a conversation as Markdown or JSON",
+        description="Write a stored conversation as Markdown (what is shown) or JSON "
+        "(everything, every version; `import` reads it back).",
+    )
+    export.add_argument("conversation", help="its id (see `desktop-agent history`)")
+    export.add_argument("--format", "-f", choices=["md", "json"], default="md")
+    export.add_argument("--output", "-o", help="write to this file (default: standard output)")
+    imp = commands.add_parser(
+        "import", help="add a conversation exported as JSON", description="Import a JSON export."
+    )
+    imp.add_argument("file", help="a file written by `desktop-agent export --format json`")
     entry = commands.add_parser(
         "install-desktop-entry",
         help="add the app to this user's application menu (Linux)",
@@ -105,6 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             base_url=args.base_url,
             model=args.model,
         )
+    if args.command in ("history", "export", "import"):
+        from . import history as history_cli
+
+        if args.command == "history":
+            return history_cli.history_main(search=args.search, limit=args.limit)
+        if args.command == "export":
+            return history_cli.export_main(args.conversation, fmt=args.format, output=args.output)
+        return history_cli.import_main(args.file)
     if args.command == "install-desktop-entry":
         from .desktop_entry import main as entry_main
 

@@ -51,6 +51,11 @@ def data_dir() -> Path:
     return path
 
 
+def history_path() -> Path:
+    """The conversation store (SQLite) in the data folder."""
+    return data_dir() / "history.db"
+
+
 #: How the app reaches a model.
 #: "openai": an OpenAI-compatible endpoint (`base_url`); "local": the embedded
 #: llama.cpp engine; "auto": nothing configured yet (the window decides at start:
