@@ -1,7 +1,8 @@
 """Where data and settings live, and how the app connects to a model.
 
 `DESKTOP_AGENT_HOME` overrides the data directory (else platformdirs' user data
-directory). Settings are a JSON file there; API keys are never written to it.
+directory). Settings are a JSON file there; API keys are never written to it (they
+live in the OS keyring, see `credentials`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -69,6 +71,9 @@ class ConnectionConfig:
     """How to reach the model. `api_key` lives in memory only."""
 
     kind: str = "auto"
+    #: Which saved provider this is (the API key is stored under it), and its name.
+    id: str = "default"
+    name: str = ""
     base_url: str = DEFAULT_BASE_URL
     model: str = "gpt-4o-mini"
     api_key: str = ""
@@ -118,7 +123,7 @@ class ConnectionConfig:
         `OPENAI_API_KEY`, meaning the OpenAI API) wins; `local` asks for the
         embedded model; with nothing configured the kind stays "auto".
         """
-        saved = saved or {}
+        saved = Providers.from_settings(saved or {}).default.to_settings()
         known = {f.name for f in fields(cls)} - {"api_key"}
         base = cls(**{k: v for k, v in saved.items() if k in known})
         if base.kind not in KINDS:
@@ -140,6 +145,86 @@ class ConnectionConfig:
         data = asdict(self)
         data.pop("api_key")
         return data
+
+    @property
+    def title(self) -> str:
+        """The provider's name as listed: its own, else where it connects."""
+        return self.name or self.label()
+
+
+@dataclass
+class Providers:
+    """The saved providers (connections) and which one new conversations use.
+
+    Settings file shape: {"providers": [{...ConnectionConfig without api_key}],
+    "default_provider": id}. A file from before several providers (one flat
+    connection) reads as a single provider "default".
+    """
+
+    items: list[ConnectionConfig]
+    default_id: str = "default"
+
+    @classmethod
+    def from_settings(cls, saved: dict[str, Any]) -> Providers:
+        known = {f.name for f in fields(ConnectionConfig)} - {"api_key"}
+        raw = saved.get("providers")
+        items: list[ConnectionConfig] = []
+        if isinstance(raw, list):
+            for entry in raw:
+                if isinstance(entry, dict):
+                    config = ConnectionConfig(**{k: v for k, v in entry.items() if k in known})
+                    if config.kind not in KINDS:
+                        config = replace(config, kind="auto")
+                    if all(c.id != config.id for c in items):
+                        items.append(config)
+        elif any(k in known for k in saved):  # the one-connection settings file
+            items.append(ConnectionConfig(**{k: v for k, v in saved.items() if k in known}))
+        if not items:
+            items.append(ConnectionConfig())
+        default_id = str(saved.get("default_provider") or items[0].id)
+        if all(c.id != default_id for c in items):
+            default_id = items[0].id
+        return cls(items, default_id)
+
+    def to_settings(self) -> dict[str, Any]:
+        return {
+            "providers": [c.to_settings() for c in self.items],
+            "default_provider": self.default_id,
+        }
+
+    @property
+    def default(self) -> ConnectionConfig:
+        return self.get(self.default_id) or self.items[0]
+
+    def get(self, provider_id: str | None) -> ConnectionConfig | None:
+        return next((c for c in self.items if c.id == provider_id), None)
+
+    def replace(self, config: ConnectionConfig) -> None:
+        """Put `config` in place of the provider with its id (or add it)."""
+        for i, old in enumerate(self.items):
+            if old.id == config.id:
+                self.items[i] = config
+                return
+        self.items.append(config)
+
+
+def new_provider_id() -> str:
+    return f"p-{uuid.uuid4().hex[:10]}"
+
+
+def credentials() -> Any:
+    """Where API keys are kept (imports keyring, ~0.1 s: not before the first paint)."""
+    from .credentials import Credentials
+
+    return Credentials(data_dir())
+
+
+def with_stored_key(config: ConnectionConfig, keys: Any = None) -> ConnectionConfig:
+    """`config` with its provider's saved API key, unless one is set already."""
+    if config.api_key or config.kind != "openai":
+        return config
+    key = (keys or credentials()).get(config.id)
+    return replace(config, api_key=key) if key else config
 
 
 def local_model_label(config: ConnectionConfig) -> str:
@@ -221,8 +306,17 @@ def load_settings() -> dict[str, Any]:
 
 
 def save_settings(data: dict[str, Any]) -> None:
-    data = {k: v for k, v in data.items() if "key" not in k.lower()}
+    """Write settings; whatever looks like a key is dropped, also inside providers."""
+    data = _without_keys(data)
     path = _settings_path()
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
     tmp.replace(path)
+
+
+def _without_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_keys(v) for k, v in data.items() if "key" not in str(k).lower()}
+    if isinstance(data, list):
+        return [_without_keys(v) for v in data]
+    return data

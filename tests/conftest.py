@@ -38,6 +38,16 @@ def fail_on_asyncio_errors() -> Iterator[None]:
         pytest.fail(f"asyncio reported errors:\n{messages}")
 
 
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings, logs, history and keys of a test go to a folder of its own, never the
+    user's; and no test reaches the machine's keyring (tests that want one set it)."""
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.setenv("DESKTOP_AGENT_NO_KEYRING", "1")
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[ScriptedServer]:
     async with ScriptedServer() as srv:

@@ -26,7 +26,15 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
-from ..config import ConnectionConfig, data_dir, load_settings, resource_path, save_settings
+from ..config import (
+    ConnectionConfig,
+    Providers,
+    data_dir,
+    history_path,
+    load_settings,
+    resource_path,
+    save_settings,
+)
 
 __all__ = ["app_icon", "run_app", "settle_heap"]
 
@@ -134,8 +142,19 @@ def run_app(
 
     from .window import MainWindow
 
-    config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
-    window = MainWindow(config, on_settings_saved=lambda c: save_settings(c.to_settings()))
+    saved = load_settings()
+    config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=saved)
+    providers = Providers.from_settings(saved)
+
+    def open_history() -> Any:
+        from ..storage import Store
+
+        return Store(history_path())
+
+    def save(providers: Providers) -> None:
+        save_settings({**load_settings(), **providers.to_settings()})
+
+    window = MainWindow(config, providers=providers, history=open_history, on_settings_saved=save)
     window.show()
     # Paint first: one pass of Qt's loop shows the window before asyncio, qasync,
     # the engine and the tools are imported. (Likewise the gui modules touch the

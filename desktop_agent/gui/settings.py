@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -22,6 +25,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -31,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..config import ConnectionConfig
+from ..config import ConnectionConfig, Providers, new_provider_id
 
 __all__ = ["PRESETS", "SettingsDialog", "ShortcutsDialog"]
 
@@ -49,19 +54,51 @@ PRESETS: list[tuple[str, str, str | None]] = [
 
 
 class SettingsDialog(QDialog):
-    saved = Signal(object)  # the new ConnectionConfig
+    """Providers: several saved connections (presets or custom), one of them the
+    default for new conversations; each with base URL, API key, model (listed from
+    the endpoint, or typed), temperature and system prompt; Test connection."""
+
+    saved = Signal(object)  # the new Providers (API keys already stored)
 
     def __init__(
         self,
-        config: ConnectionConfig,
+        providers: Providers | ConnectionConfig,
         parent: QWidget | None = None,
         discovered: list[Any] | None = None,
+        credentials: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
-        self.config = config
+        if isinstance(providers, ConnectionConfig):
+            providers = Providers([providers], providers.id)
+        self.items: list[ConnectionConfig] = list(providers.items)
+        self.default_id = providers.default_id
+        self.credentials = credentials
+        self._row = -1
+        self._removed: list[str] = []
+
+        # -- the list of providers ------------------------------------------------
+        self.list = QListWidget(self)
+        self.list.setAccessibleName("Providers")
+        self.add_button = QPushButton("Add…", self)
+        self.add_button.setAccessibleName("Add a provider")
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setAccessibleName("Remove the provider")
+        self.remove_button.clicked.connect(self._remove)
+        self._add_menu = QMenu(self)
+        self.add_button.setMenu(self._add_menu)
+        list_box = QVBoxLayout()
+        list_box.addWidget(self.list, 1)
+        buttons_row = QHBoxLayout()
+        buttons_row.addWidget(self.add_button)
+        buttons_row.addWidget(self.remove_button)
+        list_box.addLayout(buttons_row)
+
+        # -- the selected provider ------------------------------------------------
         form = QFormLayout()
+        self.name = QLineEdit(self)
+        self.name.setAccessibleName("Provider name")
         self.preset = QComboBox(self)
         self.preset.setAccessibleName("Connect to")
         self._presets: list[tuple[str, str, str | None, bool]] = [
@@ -71,9 +108,11 @@ class SettingsDialog(QDialog):
             self._presets.append((f"Found: {server.label()}", "openai", server.base_url, True))
         for label, *_ in self._presets:
             self.preset.addItem(label)
-        self.preset.setCurrentIndex(self._preset_index(config))
+            self._add_menu.addAction(label, functools.partial(self.add_provider, label))
         self.preset.currentIndexChanged.connect(self._apply_preset)
-        self.gguf_path = QLineEdit(config.gguf_path, self)
+        self.is_default = QCheckBox("Use for new conversations", self)
+        self.is_default.setAccessibleName("Default provider")
+        self.gguf_path = QLineEdit(self)
         self.gguf_path.setAccessibleName("Local model file (GGUF)")
         self.gguf_path.setPlaceholderText("SmolLM2-135M-Instruct (installed with the local extra)")
         browse = QPushButton("Browse…", self)
@@ -85,39 +124,38 @@ class SettingsDialog(QDialog):
         self.n_ctx = QSpinBox(self)
         self.n_ctx.setRange(256, 131072)
         self.n_ctx.setSingleStep(1024)
-        self.n_ctx.setValue(config.n_ctx)
         self.n_ctx.setAccessibleName("Context size (tokens)")
-        self.base_url = QLineEdit(config.base_url, self)
+        self.base_url = QLineEdit(self)
         self.base_url.setAccessibleName("Base URL")
-        self.api_key = QLineEdit(config.api_key, self)
+        self.api_key = QLineEdit(self)
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setAccessibleName("API key")
         self.api_key.setPlaceholderText("not needed for local servers")
         self.model = QComboBox(self)
         self.model.setEditable(True)
         self.model.setAccessibleName("Model")
-        self.model.addItem(config.model)
-        self.model.setCurrentText(config.model)
-        self.load_models = QPushButton("List models", self)
-        self.load_models.setAccessibleName("List the endpoint's models")
-        self.load_models.clicked.connect(self._list_models)
+        self.test_button = QPushButton("Test connection", self)
+        self.test_button.setAccessibleName("Test the connection and list its models")
+        self.test_button.clicked.connect(self._test)
+        self.load_models = self.test_button  # (the button lists the models too)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
-        model_row.addWidget(self.load_models)
+        model_row.addWidget(self.test_button)
         self.temperature = QDoubleSpinBox(self)
         self.temperature.setRange(-0.01, 2.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setSpecialValueText("server default")
-        self.temperature.setValue(config.temperature if config.temperature is not None else -0.01)
         self.temperature.setAccessibleName("Temperature")
-        self.system_prompt = QPlainTextEdit(config.system_prompt, self)
+        self.system_prompt = QPlainTextEdit(self)
         self.system_prompt.setAccessibleName("System prompt")
         self.system_prompt.setTabChangesFocus(True)
         self.system_prompt.setMaximumHeight(90)
         self.result_label = QLabel("", self)
         self.result_label.setAccessibleName("Connection result")
         self.result_label.setWordWrap(True)
+        form.addRow("Name", self.name)
         form.addRow("Connect to", self.preset)
+        form.addRow("", self.is_default)
         form.addRow("Base URL", self.base_url)
         form.addRow("API key", self.api_key)
         form.addRow("Model", model_row)
@@ -125,20 +163,131 @@ class SettingsDialog(QDialog):
         form.addRow("System prompt", self.system_prompt)
         form.addRow("Local model file", gguf_row)
         form.addRow("Context size", self.n_ctx)
+        form.addRow("", self.result_label)
+        body = QHBoxLayout()
+        body.addLayout(list_box, 1)
+        body.addLayout(form, 3)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
-        note = QLabel("The API key is kept for this session only.", self)
-        note.setWordWrap(True)
+        self.key_note = QLabel(self._key_note(), self)
+        self.key_note.setAccessibleName("Where API keys are kept")
+        self.key_note.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.result_label)
-        layout.addWidget(note)
+        layout.addLayout(body)
+        layout.addWidget(self.key_note)
         layout.addWidget(buttons)
         self._task: asyncio.Task[None] | None = None
-        self.base_url.setEnabled(self._presets[self.preset.currentIndex()][1] != "local")
+        self._refill_list()
+        self.list.currentRowChanged.connect(self._select)
+        default_row = next((i for i, c in enumerate(self.items) if c.id == self.default_id), 0)
+        self.list.setCurrentRow(default_row)
+        self._select(default_row)
+        self.resize(820, 520)
+
+    # -- the key store ------------------------------------------------------------------
+
+    def _key_note(self) -> str:
+        store = self.credentials
+        if store is None:
+            return "API keys are kept for this session only."
+        if store.secure_store:
+            return f"API keys are kept in {store.where}, never in the settings file."
+        why = f" ({store.fallback_reason})" if store.fallback_reason else ""
+        return (
+            f"No system keyring is available here{why}: API keys are kept in {store.where}, "
+            "never in the settings file."
+        )
+
+    # -- the list -----------------------------------------------------------------------
+
+    def _refill_list(self) -> None:
+        from PySide6.QtCore import QSignalBlocker
+
+        with QSignalBlocker(self.list):
+            row = self.list.currentRow()
+            self.list.clear()
+            for config in self.items:
+                mark = "  (default)" if config.id == self.default_id else ""
+                self.list.addItem(f"{config.title}{mark}")
+            if 0 <= row < self.list.count():
+                self.list.setCurrentRow(row)
+        self.remove_button.setEnabled(len(self.items) > 1)
+
+    def _select(self, row: int) -> None:
+        if self._row >= 0 and self._row < len(self.items) and row != self._row:
+            self.items[self._row] = self.current()
+            self._refill_list()
+            self.list.setCurrentRow(row)
+        self._row = row
+        if 0 <= row < len(self.items):
+            self._load(self.items[row])
+
+    def _load(self, config: ConnectionConfig) -> None:
+        from PySide6.QtCore import QSignalBlocker
+
+        with QSignalBlocker(self.preset):
+            self.preset.setCurrentIndex(self._preset_index(config))
+        self.name.setText(config.name)
+        self.is_default.setChecked(config.id == self.default_id)
+        self.gguf_path.setText(config.gguf_path)
+        self.n_ctx.setValue(config.n_ctx)
+        self.base_url.setText(config.base_url)
+        key = config.api_key
+        if not key and self.credentials is not None and config.kind != "local":
+            key = self.credentials.get(config.id)
+        self.api_key.setText(key)
+        self.model.clear()
+        self.model.addItem(config.model)
+        self.model.setCurrentText(config.model)
+        self.temperature.setValue(config.temperature if config.temperature is not None else -0.01)
+        self.system_prompt.setPlainText(config.system_prompt)
+        self.base_url.setEnabled(config.kind != "local")
+        self.result_label.setText("")
+
+    @property
+    def config(self) -> ConnectionConfig:
+        """The provider being edited, as it was before the edits."""
+        return self.items[max(self._row, 0)]
+
+    def add_provider(self, preset_label: str) -> ConnectionConfig:
+        """Add a provider from a preset and select it."""
+        if 0 <= self._row < len(self.items):
+            self.items[self._row] = self.current()
+        _label, kind, url, found = next(p for p in self._presets if p[0] == preset_label)
+        base = ConnectionConfig()
+        config = replace(
+            base,
+            id=new_provider_id(),
+            name=preset_label.removeprefix("Found: "),
+            kind=kind if kind == "local" else "openai",
+            base_url=url or base.base_url,
+            picked_server=(url or "") if found else "",
+        )
+        self.items.append(config)
+        self._row = -1
+        self._refill_list()
+        self.list.setCurrentRow(len(self.items) - 1)
+        self._select(len(self.items) - 1)
+        self.name.setFocus()
+        return config
+
+    def _remove(self) -> None:
+        if len(self.items) <= 1 or not 0 <= self._row < len(self.items):
+            return
+        gone = self.items.pop(self._row)
+        if gone.id == self.default_id:
+            self.default_id = self.items[0].id
+        self._removed.append(gone.id)  # its key is forgotten on Save
+        self._row = -1
+        self._refill_list()
+        self.list.setCurrentRow(0)
+        self._select(0)
+
+    # -- the form -----------------------------------------------------------------------
 
     def _preset_index(self, config: ConnectionConfig) -> int:
         for i, (_label, kind, url, _found) in enumerate(self._presets):
@@ -158,37 +307,71 @@ class SettingsDialog(QDialog):
         dialog.open()  # not exec(): the asyncio loop runs on Qt's
 
     def current(self) -> ConnectionConfig:
+        """The selected provider as the form shows it."""
+        config = self.config
         temp = self.temperature.value()
         _label, kind, url, found = self._presets[self.preset.currentIndex()]
         gguf = self.gguf_path.text().strip()
-        model = self.model.currentText().strip() or self.config.model
+        model = self.model.currentText().strip() or config.model
         if kind == "local":
             from ..config import local_model_label
 
-            model = local_model_label(replace(self.config, gguf_path=gguf))
+            model = local_model_label(replace(config, gguf_path=gguf))
+        if self.is_default.isChecked():
+            self.default_id = config.id
         return replace(
-            self.config,
+            config,
+            name=self.name.text().strip(),
             kind=kind,
             gguf_path=gguf,
             n_ctx=self.n_ctx.value(),
-            picked_server=(url or "") if found else self.config.picked_server,
-            base_url=self.base_url.text().strip() or self.config.base_url,
+            picked_server=(url or "") if found else config.picked_server,
+            base_url=self.base_url.text().strip() or config.base_url,
             api_key=self.api_key.text().strip(),
             model=model,
             temperature=None if temp < 0 else round(temp, 2),
             system_prompt=self.system_prompt.toPlainText().strip(),
         )
 
+    def providers(self) -> Providers:
+        """Everything as edited (the selected provider's form included)."""
+        if 0 <= self._row < len(self.items):
+            self.items[self._row] = self.current()
+        return Providers(list(self.items), self.default_id)
+
     def _save(self) -> None:
-        self.saved.emit(self.current())
+        providers = self.providers()
+        if self.credentials is not None:
+            for config in providers.items:
+                if config.kind != "local":
+                    self.credentials.set(config.id, config.api_key)
+            for gone in self._removed:
+                self.credentials.delete(gone)
+        self.saved.emit(providers)
         self.accept()
 
-    def _list_models(self) -> None:
-        self.result_label.setText("Asking the endpoint for its models…")
+    # -- Test connection ------------------------------------------------------------------
+
+    def _test(self) -> None:
+        self.result_label.setText("Connecting…")
         self._task = asyncio.ensure_future(self._fetch_models(self.current()))
 
     async def _fetch_models(self, config: ConnectionConfig) -> None:
         from ..engine import ModelError
+
+        if config.kind == "local":
+            from ..providers.local import EngineError, check_gguf, default_model_path
+
+            path = Path(config.gguf_path) if config.gguf_path else default_model_path()
+            try:
+                if path is None:
+                    raise EngineError("no model file: install the local extra or choose a GGUF")
+                check_gguf(path)
+            except EngineError as exc:
+                self.result_label.setText(f"✗ {exc}")
+                return
+            self.result_label.setText(f"✓ {config.model} runs on this computer ({path}).")
+            return
         from ..providers.openai import OpenAIClient
 
         client = OpenAIClient(
@@ -198,7 +381,7 @@ class SettingsDialog(QDialog):
             models = await client.list_models()
         except ModelError as exc:
             self.result_label.setText(
-                f"Could not list models: {exc}  (type the model name instead)"
+                f"✗ Could not connect: {exc}  (you can still type the model name)"
             )
             return
         finally:
@@ -208,7 +391,11 @@ class SettingsDialog(QDialog):
         self.model.clear()
         self.model.addItems(models)
         self.model.setCurrentText(current if current in models or not models else models[0])
-        self.result_label.setText(f"Connected: {len(models)} models at {config.host}.")
+        chosen = self.model.currentText()
+        found = "is available" if chosen in models else "is not among them"
+        self.result_label.setText(
+            f"✓ Connected to {config.host}: {len(models)} models; {chosen!r} {found}."
+        )
 
 
 class ShortcutsDialog(QDialog):

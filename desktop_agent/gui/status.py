@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QWid
 
 from .formatting import argument_summary
 
-__all__ = ["Spinner", "ToolStatusBar"]
+__all__ = ["Activity", "Spinner", "ToolStatusBar"]
 
 # Keyed by AgentStatus values (plain strings: the engine is not imported before
 # the window is on screen).
@@ -88,8 +88,52 @@ class _RunningTool:
     started: float
 
 
+class Activity:
+    """One conversation's run status and tool activity (what the status bar shows
+    while that conversation is on screen). Plain data: a conversation in the
+    background keeps its own, and the bar shows it again on return."""
+
+    def __init__(self) -> None:
+        self.status = "idle"
+        self.running: dict[str, _RunningTool] = {}
+        self.finished: list[str] = []  # this run's finished tools, newest last
+
+    def set_status(self, status: str) -> None:
+        self.status = str(status)
+        if self.status in FINISHED:
+            self.running.clear()
+
+    def begin_run(self) -> None:
+        """A new run: forget the last run's tool results."""
+        self.finished.clear()
+        self.running.clear()
+        self.status = "thinking"
+
+    def tool_started(self, call_id: str, name: str, arguments: object) -> None:
+        self.running[call_id] = _RunningTool(
+            name, argument_summary(arguments, 40), time.monotonic()
+        )
+
+    def tool_finished(self, call_id: str, name: str, error: str | None, duration_ms: float) -> None:
+        self.running.pop(call_id, None)
+        if error:
+            self.finished.append(f"✗ {name}: {error}")
+        else:
+            self.finished.append(f"✓ {name} ({duration_ms:.0f} ms)")
+        del self.finished[:-3]
+
+    def tools_text(self) -> str:
+        now = time.monotonic()
+        running = [
+            f"⚙ {t.name}({t.summary}) {now - t.started:.1f} s" for t in self.running.values()
+        ]
+        return "   ".join(running if running else self.finished)
+
+
 class ToolStatusBar(QStatusBar):
-    """Spinner, run status, running tools with elapsed time, last tool result, model."""
+    """Spinner, run status, running tools with elapsed time, last tool result, model.
+
+    Shows one `Activity` (the conversation on screen); `show_activity` switches."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,51 +156,50 @@ class ToolStatusBar(QStatusBar):
         self.model_label = QLabel("", self)
         self.model_label.setAccessibleName("Model and where it runs")
         self.addPermanentWidget(self.model_label)
-        self.status = "idle"
-        self._running: dict[str, _RunningTool] = {}
-        self._finished: list[str] = []  # this run's finished tools, newest last
+        self.activity = Activity()
         self._plain = False
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
         self._ticker.timeout.connect(self._refresh_tools)
 
-    # -- driven by the bridge ---------------------------------------------------------
+    @property
+    def status(self) -> str:
+        return self.activity.status
+
+    def show_activity(self, activity: Activity) -> None:
+        self.activity = activity
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the activity as it is now."""
+        status = self.activity.status
+        self.spinner.set_running(status in BUSY)
+        self.state_label.setText(STATUS_TEXT.get(status, status))
+        if self.activity.running:
+            if not self._ticker.isActive():
+                self._ticker.start()
+        else:
+            self._ticker.stop()
+        self._refresh_tools()
+
+    # -- driven by the bridge (for the activity on screen) ----------------------------
 
     def set_status(self, status: str) -> None:
         """Show an `AgentStatus` (a str enum) or its value."""
-        status = str(status)
-        self.status = status
-        self.spinner.set_running(status in BUSY)
-        self.state_label.setText(STATUS_TEXT[status])
-        if status in FINISHED:
-            self._running.clear()
-            self._ticker.stop()
-            self._refresh_tools()
+        self.activity.set_status(status)
+        self.refresh()
 
     def begin_run(self) -> None:
-        """A new run: forget the last run's tool results."""
-        self._finished.clear()
-        self._running.clear()
-        self.set_status("thinking")
+        self.activity.begin_run()
+        self.refresh()
 
     def tool_started(self, call_id: str, name: str, arguments: object) -> None:
-        self._running[call_id] = _RunningTool(
-            name, argument_summary(arguments, 40), time.monotonic()
-        )
-        if not self._ticker.isActive():
-            self._ticker.start()
-        self._refresh_tools()
+        self.activity.tool_started(call_id, name, arguments)
+        self.refresh()
 
     def tool_finished(self, call_id: str, name: str, error: str | None, duration_ms: float) -> None:
-        self._running.pop(call_id, None)
-        if error:
-            self._finished.append(f"✗ {name}: {error}")
-        else:
-            self._finished.append(f"✓ {name} ({duration_ms:.0f} ms)")
-        del self._finished[:-3]
-        if not self._running:
-            self._ticker.stop()
-        self._refresh_tools()
+        self.activity.tool_finished(call_id, name, error, duration_ms)
+        self.refresh()
 
     def set_model(self, text: str) -> None:
         self.model_label.setText(text)
@@ -171,9 +214,4 @@ class ToolStatusBar(QStatusBar):
 
             self.tools_label.setTextFormat(Qt.TextFormat.PlainText)  # tool arguments are data
             self._plain = True
-        now = time.monotonic()
-        running = [
-            f"⚙ {t.name}({t.summary}) {now - t.started:.1f} s" for t in self._running.values()
-        ]
-        parts = running if running else self._finished
-        self.tools_label.setText("   ".join(parts))
+        self.tools_label.setText(self.activity.tools_text())

@@ -18,9 +18,11 @@ the system browser only when clicked, and only for http, https and mailto.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +82,8 @@ class Entry:
     running: bool = False
     # error
     retry: bool = False
+    # user / assistant: (1-based index, count) when the message has other versions
+    versions: tuple[int, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -87,6 +91,8 @@ class Transcript(QTextBrowser):
     """Shows the conversation; emits what the user asks for through its links."""
 
     retry_requested = Signal()  # the user clicked Retry on an error entry
+    version_requested = Signal(str, int)  # entry key (message id), step: -1 (◀) or +1 (▶)
+    edit_requested = Signal(str)  # entry key of a user message to edit
     copied = Signal(str)  # what was copied to the clipboard (code block)
     link_opened = Signal(str)  # an external URL handed to the system browser
     link_refused = Signal(str)  # a URL that was clicked but is not allowed
@@ -107,6 +113,7 @@ class Transcript(QTextBrowser):
         self._markdown: MarkdownRenderer | None = None
         self.entries: list[Entry] = []
         self._by_key: dict[str, Entry] = {}
+        self._insert_at: int | None = None  # see inserting_at_top
         self._keys = itertools.count()
         self.document().setDefaultStyleSheet(
             f"a {{ color: {self.theme.link}; }} "
@@ -137,6 +144,11 @@ class Transcript(QTextBrowser):
                 self._toggle(entry, url.query())
         elif scheme == "action" and url.path() == "retry":
             self.retry_requested.emit()
+        elif scheme == "action" and url.path() == "edit":
+            self.edit_requested.emit(url.query())
+        elif scheme == "version":
+            step = -1 if url.query() == "prev" else 1
+            self.version_requested.emit(url.path(), step)
         elif scheme in SAFE_SCHEMES:
             QDesktopServices.openUrl(url)
             self.link_opened.emit(target)
@@ -175,6 +187,8 @@ class Transcript(QTextBrowser):
 
     def _add(self, kind: str, key: str | None = None, **fields: Any) -> Entry:
         key = key or f"e{next(self._keys)}"
+        if self._insert_at is not None and self._insert_at < len(self.entries):
+            return self._add_before(self._insert_at, kind, key, **fields)
         cursor = QTextCursor(self.document())
         if self.entries:
             cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -182,7 +196,37 @@ class Transcript(QTextBrowser):
         entry = Entry(kind=kind, key=key, pos=cursor.position(), **fields)
         self.entries.append(entry)
         self._by_key[key] = entry
+        if self._insert_at is not None:
+            self._insert_at += 1
         return entry
+
+    def _add_before(self, index: int, kind: str, key: str, **fields: Any) -> Entry:
+        """A new entry in front of `entries[index]` (older messages, loaded later)."""
+        following = self.entries[index]
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(following.pos)
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        entry = Entry(kind=kind, key=key, pos=following.pos, **fields)
+        for later in self.entries[index:]:
+            later.pos += 1
+        self.entries.insert(index, entry)
+        self._by_key[key] = entry
+        self._style(following, following.pos)  # its first block lost its look to the split
+        self._insert_at = index + 1
+        return entry
+
+    @contextlib.contextmanager
+    def inserting_at_top(self) -> Iterator[None]:
+        """Entries added inside the block go before everything shown, in order (a
+        page of older messages); the view stays on what the user was reading."""
+        bar = self.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        self._insert_at = 0
+        try:
+            yield
+        finally:
+            self._insert_at = None
+            bar.setValue(bar.maximum() - from_bottom)
 
     def _followers(self, entry: Entry) -> list[Entry]:
         if self.entries[-1] is entry:
@@ -253,22 +297,60 @@ class Transcript(QTextBrowser):
                 QTextCursor(block).mergeBlockFormat(fmt)
             block = block.next()
 
-    def _label(self, text: str, extra: str = "") -> str:
+    def _label(self, text: str, extra: str = "", entry: Entry | None = None) -> str:
         t = self.theme
+        links = ""
+        if entry is not None and entry.versions is not None:
+            index, count = entry.versions
+            prev = (
+                f'<a href="version:{entry.key}?prev" style="text-decoration:none;">◀</a>'
+                if index > 1
+                else f'<span style="color:{t.muted};">◀</span>'
+            )
+            nxt = (
+                f'<a href="version:{entry.key}?next" style="text-decoration:none;">▶</a>'
+                if index < count
+                else f'<span style="color:{t.muted};">▶</span>'
+            )
+            links += f' &nbsp; {prev} <span style="color:{t.muted};">{index}/{count}</span> {nxt}'
+        if entry is not None and entry.kind == "user" and entry.extra.get("editable"):
+            links += (
+                f' &nbsp; <a href="action:edit?{entry.key}" '
+                f'style="color:{t.muted}; text-decoration:none;">edit</a>'
+            )
         return (
             f'<p style="margin:0;"><b>{html.escape(text)}</b>'
-            f'<span style="color:{t.muted};">{extra}</span></p>'
+            f'<span style="color:{t.muted};">{extra}</span>{links}</p>'
         )
 
     # -- entries ------------------------------------------------------------------
 
-    def add_user(self, text: str) -> Entry:
+    def add_user(
+        self, text: str, key: str | None = None, versions: tuple[int, int] | None = None
+    ) -> Entry:
         at_bottom = self._at_bottom()
-        entry = self._add("user", source=text, label="You")
-        body = html.escape(text).replace("\n", "<br>")
-        self._replace(entry, 0, self._label("You") + f'<p style="margin:0;">{body}</p>')
+        entry = self._add("user", key=key, source=text, label="You", versions=versions)
+        entry.extra["editable"] = key is not None
+        self._render_user(entry)
         self._follow(at_bottom)
         return entry
+
+    def _render_user(self, entry: Entry) -> None:
+        body = html.escape(entry.source).replace("\n", "<br>")
+        self._replace(
+            entry, 0, self._label("You", entry=entry) + f'<p style="margin:0;">{body}</p>'
+        )
+
+    def set_versions(self, key: str, versions: tuple[int, int] | None) -> None:
+        """Show (or hide) the ◀ n/m ▶ of a message."""
+        entry = self._by_key.get(key)
+        if entry is None or entry.versions == versions:
+            return
+        entry.versions = versions
+        if entry.kind == "user":
+            self._render_user(entry)
+        elif entry.kind == "assistant":
+            self._render_header(entry)
 
     def add_notice(self, text: str) -> Entry:
         at_bottom = self._at_bottom()
@@ -291,7 +373,7 @@ class Transcript(QTextBrowser):
 
     def _render_header(self, entry: Entry) -> None:
         t = self.theme
-        parts = [self._label(entry.label)]
+        parts = [self._label(entry.label, entry=entry)]
         if entry.reasoning:
             arrow = "▾" if entry.reasoning_open else "▸"
             state = "Thinking…" if entry.streaming and not entry.source else "Reasoning"
@@ -353,6 +435,8 @@ class Transcript(QTextBrowser):
             note = "stopped"
         elif finish_reason == "error":
             note = "interrupted"
+        elif finish_reason == "interrupted":
+            note = "interrupted: the app closed while this answer was being written"
         elif finish_reason == "length":
             note = "cut short: the answer reached the length limit"
         note_html = f'<p style="color:{self.theme.muted};"><i>({note})</i></p>' if note else ""
@@ -404,7 +488,8 @@ class Transcript(QTextBrowser):
         else:
             preview = html.escape(argument_summary(describe_result(entry.result or ""), 50))
             shown = f' <span style="color:{t.muted};">→ {preview}</span>' if preview else ""
-            status = f'<span style="color:{t.ok};">✓ {entry.duration_ms or 0:.0f} ms</span>{shown}'
+            took = f" {entry.duration_ms:.0f} ms" if (entry.duration_ms or 0) >= 0 else ""
+            status = f'<span style="color:{t.ok};">✓{took}</span>{shown}'
         arrow = "▾" if entry.expanded else "▸"
         line = (
             f'<p style="margin:0;"><a href="toggle:{entry.key}?details" '

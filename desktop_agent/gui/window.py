@@ -1,7 +1,11 @@
-"""The main window: transcript, composer, status bar; every action on the keyboard.
+"""The main window: conversations on the left, the one on screen on the right
+(transcript, composer), a status bar; every action on the keyboard.
 
-The window owns no run: it submits messages to the `Orchestrator` and renders
-the events the `EventBridge` hands it. Closing the window cancels the runs,
+The window owns no run: it submits messages to the `Orchestrator` and each
+`ConversationView` renders the events of its conversation. The history store is
+written by the `Recorder` (a subscriber of the event stream), never by the window;
+the window only reads it (sidebar, pages, search) and moves a conversation's
+current version (edit, regenerate, ◀ ▶). Closing the window cancels the runs,
 closes the HTTP connections, and only then lets the app quit.
 """
 
@@ -15,18 +19,23 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
+    QLabel,
     QMainWindow,
     QPushButton,
+    QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ..config import ConnectionConfig, model_from_config, resolve_auto
+from ..config import ConnectionConfig, Providers, model_from_config, resolve_auto
 from .composer import Composer
-from .status import BUSY, ToolStatusBar
+from .conversation import ConversationView
+from .sidebar import Row, Sidebar
+from .status import ToolStatusBar
 from .theme import Theme
-from .transcript import Transcript
 
 if TYPE_CHECKING:
     import asyncio
@@ -34,10 +43,12 @@ if TYPE_CHECKING:
     from ..engine.model import ChatModel, Timeouts
     from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
+    from ..storage import Recorder, Store
     from .bridge import EventBridge
+    from .transcript import Transcript
 
-# asyncio, the engine and the bridge are imported when first used, after the
-# window is on screen: start-up paints first (see app.py). Statuses are the
+# asyncio, the engine, the store and the bridge are imported when first used, after
+# the window is on screen: start-up paints first (see app.py). Statuses are the
 # AgentStatus values, as strings.
 
 __all__ = ["SHORTCUTS", "MainWindow"]
@@ -53,6 +64,10 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+R", "Regenerate the last answer (or retry after an error)"),
     ("Ctrl+Shift+C", "Copy the last answer"),
     ("Ctrl+N", "New conversation"),
+    ("Ctrl+K", "Go to a conversation (search titles and messages)"),
+    ("F2", "Rename the conversation"),
+    ("Delete (in the list)", "Delete the conversation (Ctrl+Z undoes)"),
+    ("Ctrl+E / Ctrl+Shift+E", "Export the conversation as Markdown / JSON"),
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+,", "Settings"),
     ("F1, Ctrl+/", "This list"),
@@ -60,13 +75,15 @@ SHORTCUTS: list[tuple[str, str]] = [
 ]
 
 ModelFactory = Callable[[ConnectionConfig], "ChatModel"]
+HistoryFactory = Callable[[], "Store"]
 
 
 class MainWindow(QMainWindow):
     """desktop-agent's window."""
 
-    busy_changed = Signal(bool)  # True while the watched conversation has a run
+    busy_changed = Signal(bool)  # True while the conversation on screen has a run
     ready = Signal()  # the model client exists; messages can be sent
+    conversation_opened = Signal(str)  # the conversation now on screen
 
     def __init__(
         self,
@@ -76,10 +93,16 @@ class MainWindow(QMainWindow):
         model_factory: ModelFactory | None = None,
         frame_ms: float = 33.0,
         timeouts: Timeouts | None = None,
-        on_settings_saved: Callable[[ConnectionConfig], None] | None = None,
+        on_settings_saved: Callable[[Providers], None] | None = None,
+        providers: Providers | None = None,
+        history: HistoryFactory | None = None,
+        credentials: Any = None,
     ) -> None:
         super().__init__()
         self.config = config
+        #: Saved providers; `config` is the default one (as resolved at start).
+        self.providers = providers or Providers([config], config.id)
+        self.providers.replace(config)
         #: The tools runs may use (set before `start()`).
         self.tools: list[Tool] = list(tools)
         self._model_factory: ModelFactory = model_factory or (
@@ -90,30 +113,45 @@ class MainWindow(QMainWindow):
         self._frame_ms = frame_ms
         self._timeouts = timeouts
         self._on_settings_saved = on_settings_saved
+        self._history_factory = history
+        self.credentials = credentials
+        self.store: Store | None = None
+        self.recorder: Recorder | None = None
         self.orchestrator: Orchestrator | None = None
-        self.bridge: EventBridge | None = None
-        self.tenant_id = _new_tenant()
-        self.busy = False
-        self._editing: Any = None  # the user entry being edited (Up)
+        self._models: dict[str, Any] = {}  # provider id -> its ChatModel
+        self._editing: str | None = None  # key of the user message being edited
         self._closing = False
         self._shutdown_done = False
         self._pending: list[str] = []  # messages sent before the client was ready
         self._closed: asyncio.Event | None = None
         self._dialogs: list[QWidget] = []
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._deleted: list[str] = []  # conversations deleted, newest last (Ctrl+Z)
+        #: conversation id -> the provider it uses (None: the default), as looked up
+        self.current_provider_ids: dict[str, str | None] = {}
 
         self.setObjectName("main-window")
-        self.resize(900, 720)
+        self.resize(1100, 740)
         self.theme = Theme.from_palette()
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
+        self.sidebar = Sidebar(self)
+        right = QWidget(self)
+        layout = QVBoxLayout(right)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.setSpacing(6)
-        self.transcript = Transcript(central, self.theme)
-        layout.addWidget(self.transcript, 1)
+        header = QHBoxLayout()
+        self.title_label = QLabel("New conversation", right)
+        self.title_label.setAccessibleName("Conversation title")
+        self.provider_box = QComboBox(right)
+        self.provider_box.setAccessibleName("Provider for this conversation")
+        self.provider_box.setToolTip("Where this conversation's answers come from")
+        header.addWidget(self.title_label, 1)
+        header.addWidget(self.provider_box)
+        layout.addLayout(header)
+        self.stack = QStackedWidget(right)
+        layout.addWidget(self.stack, 1)
         row = QHBoxLayout()
-        self.composer = Composer(central)
-        self.send_button = QPushButton("Send", central)
+        self.composer = Composer(right)
+        self.send_button = QPushButton("Send", right)
         self.send_button.setAccessibleName("Send or stop")
         self.send_button.setToolTip("Send (Enter) · Stop (Esc)")
         self.send_button.setMinimumHeight(40)
@@ -121,19 +159,126 @@ class MainWindow(QMainWindow):
         row.addWidget(self.composer, 1)
         row.addWidget(self.send_button)
         layout.addLayout(row)
-        self.setCentralWidget(central)
+        self.splitter = QSplitter(self)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([250, 850])
+        self.setCentralWidget(self.splitter)
         self.status = ToolStatusBar(self)
         self.setStatusBar(self.status)
-        self.setTabOrder(self.composer, self.send_button)
-        self.setTabOrder(self.send_button, self.transcript)
+        self.views: dict[str, ConversationView] = {}
+        self.current: ConversationView = self._make_view(_new_conversation_id())
+        self._show_view(self.current)
+        self.sidebar.setVisible(history is not None)
 
         self.composer.submitted.connect(self.send)
         self.composer.edit_last_requested.connect(self.edit_last)
-        self.transcript.retry_requested.connect(self.regenerate)
-        self.transcript.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
+        self.sidebar.activated.connect(self.open_conversation)
+        self.sidebar.new_requested.connect(self.new_conversation)
+        self.sidebar.delete_requested.connect(self.delete_conversation)
+        self.sidebar.export_requested.connect(self.export_conversation)
+        self.sidebar.model.renamed.connect(self._renamed)
+        self._fill_providers()
+        self.provider_box.activated.connect(self._provider_chosen)
         self._make_actions()
         self._update_labels()
+        self.setTabOrder(self.composer, self.send_button)
+        self.setTabOrder(self.send_button, self.transcript)
         self.composer.setFocus()
+
+    # -- views ------------------------------------------------------------------------
+
+    @property
+    def transcript(self) -> Transcript:
+        """The transcript on screen."""
+        return self.current.transcript
+
+    @property
+    def tenant_id(self) -> str:
+        """The conversation on screen (its id is its orchestrator tenant)."""
+        return self.current.conversation_id
+
+    @property
+    def busy(self) -> bool:
+        return self.current.busy
+
+    @property
+    def bridge(self) -> EventBridge | None:
+        return self.current.bridge
+
+    def _make_view(self, conversation_id: str) -> ConversationView:
+        view = ConversationView(
+            conversation_id,
+            store=self.store,
+            theme=self.theme,
+            parent=self.stack,
+            frame_ms=self._frame_ms,
+            assistant_label=lambda: f"Assistant · {self._provider_of(conversation_id).model}",
+        )
+        if self.orchestrator is not None:
+            view.attach(self.orchestrator.dispatcher)
+        self.stack.addWidget(view.transcript)
+        view.busy_changed.connect(lambda busy, v=view: self._view_busy(v, busy))
+        view.activity_changed.connect(lambda v=view: self._view_activity(v))
+        view.run_finished.connect(lambda _data, v=view: self._run_finished(v))
+        t = view.transcript
+        t.retry_requested.connect(self.regenerate)
+        t.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
+        t.version_requested.connect(self.switch_version)
+        t.edit_requested.connect(self.edit_message)
+        self.views[conversation_id] = view
+        return view
+
+    def _show_view(self, view: ConversationView) -> None:
+        previous = self.current
+        self.current = view
+        self.stack.setCurrentWidget(view.transcript)
+        self.status.show_activity(view.activity)
+        self._apply_busy(view.busy)
+        self._editing = None
+        if previous is not view and not previous.busy:
+            self._drop_view(previous)
+        self._update_labels()
+        self.sidebar.select(view.conversation_id)
+
+    def _drop_view(self, view: ConversationView) -> None:
+        if self.views.get(view.conversation_id) is view and view is not self.current:
+            del self.views[view.conversation_id]
+            self.stack.removeWidget(view.transcript)
+            view.close()
+
+    def _view_busy(self, view: ConversationView, busy: bool) -> None:
+        self.sidebar.model.set_live(view.conversation_id, busy)
+        if view is self.current:
+            self._apply_busy(busy)
+        elif not busy:  # a conversation in the background finished: rebuilt when opened
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self, lambda: self._drop_view(view))
+
+    def _run_finished(self, view: ConversationView) -> None:
+        """A run ended: its conversation's row shows the stored title and time."""
+        if self.store is None:
+            return
+        conv = self.store.conversation(view.conversation_id)
+        if conv is not None:
+            row = self.sidebar.model.row_of(conv.id)
+            if row >= 0:
+                self.sidebar.model.rows[row] = Row(conv.id, conv.title, conv.updated_at)
+                index = self.sidebar.model.index(row)
+                self.sidebar.model.dataChanged.emit(index, index)
+        if view is self.current:
+            self._update_labels()
+
+    def _view_activity(self, view: ConversationView) -> None:
+        if view is self.current:
+            self.status.refresh()
+
+    def _apply_busy(self, busy: bool) -> None:
+        self.composer.busy = busy
+        self.send_button.setText("Stop" if busy else "Send")
+        self.busy_changed.emit(busy)
 
     # -- set-up -----------------------------------------------------------------------
 
@@ -148,6 +293,13 @@ class MainWindow(QMainWindow):
         self.actions_by_name = {
             "stop": act("Stop", ["Esc"], self.stop),
             "new": act("New conversation", ["Ctrl+N"], self.new_conversation),
+            "switch": act("Go to conversation", ["Ctrl+K"], self.open_switcher),
+            "rename": act("Rename conversation", ["F2"], self.rename_conversation),
+            "undo_delete": act("Undo delete", ["Ctrl+Z"], self.undo_delete),
+            "export_md": act("Export as Markdown", ["Ctrl+E"], lambda: self.export_conversation()),
+            "export_json": act(
+                "Export as JSON", ["Ctrl+Shift+E"], lambda: self.export_conversation(fmt="json")
+            ),
             "focus": act("Focus message", ["Ctrl+L"], self.focus_composer),
             "regenerate": act("Regenerate", ["Ctrl+R"], self.regenerate),
             "copy_last": act("Copy last answer", ["Ctrl+Shift+C"], self.copy_last_answer),
@@ -156,10 +308,47 @@ class MainWindow(QMainWindow):
             "quit": act("Quit", ["Ctrl+Q"], self.close),
         }
 
+    def _provider_of(self, conversation_id: str) -> ConnectionConfig:
+        """The provider that answers this conversation (its own, else the default)."""
+        provider_id = self.current_provider_ids.get(conversation_id)
+        if provider_id is None and self.store is not None:
+            conv = self.store.conversation(conversation_id)
+            provider_id = conv.provider_id if conv else None
+            self.current_provider_ids[conversation_id] = provider_id
+        found = self.providers.get(provider_id) if provider_id else None
+        return found or self.config
+
+    def _fill_providers(self) -> None:
+        from PySide6.QtCore import QSignalBlocker
+
+        with QSignalBlocker(self.provider_box):
+            self.provider_box.clear()
+            for provider in self.providers.items:
+                label = self.config.label() if provider.id == self.config.id else provider.title
+                self.provider_box.addItem(label, provider.id)
+            self._select_provider_box()
+        self.provider_box.setVisible(len(self.providers.items) > 1)
+
+    def _select_provider_box(self) -> None:
+        provider = self._provider_of(self.tenant_id)
+        index = self.provider_box.findData(provider.id)
+        if index >= 0:
+            self.provider_box.setCurrentIndex(index)
+
     def _update_labels(self) -> None:
-        label = self.config.label()
+        provider = self._provider_of(self.tenant_id)
+        label = provider.label()
         self.setWindowTitle(f"desktop-agent — {label}")
         self.status.set_model(label)
+        title = ""
+        if self.store is not None:
+            conv = self.store.conversation(self.tenant_id)
+            title = conv.title if conv is not None else ""
+            if not title:  # not recorded yet: the row the sidebar shows
+                row = self.sidebar.model.row_of(self.tenant_id)
+                title = self.sidebar.model.rows[row].title if row >= 0 else ""
+        self.title_label.setText(title or "New conversation")
+        self._select_provider_box()
 
     @property
     def closed(self) -> asyncio.Event:
@@ -171,32 +360,44 @@ class MainWindow(QMainWindow):
         return self._closed
 
     async def start(self) -> None:
-        """Create the model client (heavy imports) once the window is on screen."""
+        """Create the model client and open the history (heavy imports) once the
+        window is on screen."""
         import asyncio
 
+        from ..config import credentials, with_stored_key
         from ..engine.orchestrator import Orchestrator
-        from .bridge import EventBridge
 
         await asyncio.sleep(0)  # let the first paint happen
+        self.sidebar.finish_setup()
+        if self.credentials is None:
+            self.credentials = await asyncio.to_thread(credentials)
+        self.config = with_stored_key(self.config, self.credentials)
         if self.config.kind == "auto":
             self.config, self.discovered = await resolve_auto(self.config)
             self._update_labels()
-            self._welcome()
+        self.providers.replace(self.config)
+        self._open_history()
+        self._welcome()
         model = await asyncio.to_thread(self._model_factory, self.config)
+        self._models[self.config.id] = model
         self.orchestrator = Orchestrator(
             model,
             system_prompt=self.config.system_prompt,
             tools=self.tools,
             timeouts=self._timeouts,
         )
-        self.bridge = EventBridge(
-            self.orchestrator.dispatcher,
-            tenant_id=self.tenant_id,
-            frame_ms=self._frame_ms,
-            parent=self,
-        )
-        self._connect_bridge(self.bridge)
-        self.bridge.start()
+        if self.store is not None:
+            from ..storage import Recorder
+
+            self.recorder = Recorder(
+                self.store, self.orchestrator.dispatcher, on_error=self._history_error
+            )
+            self.recorder.start()
+        for view in self.views.values():
+            view.store = self.store
+            view.attach(self.orchestrator.dispatcher)
+        self._fill_providers()
+        self._update_labels()
         self.transcript.prepare()
         engine = getattr(model, "engine", None)
         if engine is not None:  # the embedded model: load it now, not at the first message
@@ -205,6 +406,27 @@ class MainWindow(QMainWindow):
         pending, self._pending = self._pending, []
         for text in pending:
             self.send(text)
+
+    def _open_history(self) -> None:
+        if self._history_factory is None:
+            return
+        from ..storage import StoreError
+
+        try:
+            self.store = self._history_factory()
+        except StoreError as exc:
+            self.transcript.add_error(
+                f"{exc} Conversations are not saved in this session.", retry=False
+            )
+            self.sidebar.setVisible(False)
+            return
+        self.store.purge_deleted()  # deleted in an earlier session: past undoing
+        self.sidebar.model.set_rows(
+            [Row(c.id, c.title, c.updated_at) for c in self.store.conversations()]
+        )
+
+    def _history_error(self, message: str) -> None:
+        self.status.showMessage(message, 10000)
 
     def _welcome(self) -> None:
         """What start-up found: servers on this computer, or how to connect."""
@@ -235,98 +457,72 @@ class MainWindow(QMainWindow):
         """The embedded engine's progress: loading, ready, restarting, failed, stopped."""
         if self._closing:
             return
+        label = self._provider_of(self.tenant_id).label()
         if state == "loading":
-            self.status.set_model(f"{self.config.label()} (loading…)")
+            self.status.set_model(f"{label} (loading…)")
             self.status.showMessage(message)
         elif state == "ready":
-            self.status.set_model(self.config.label())
+            self.status.set_model(label)
             self.status.clearMessage()
         elif state in ("restarting", "failed"):
-            self.status.set_model(f"{self.config.label()} ({state})")
+            self.status.set_model(f"{label} ({state})")
             self.transcript.add_notice(message)
 
-    def _connect_bridge(self, bridge: EventBridge) -> None:
-        bridge.chunk_received.connect(self._on_chunk)
-        bridge.reasoning_received.connect(self._on_reasoning)
-        bridge.message_completed.connect(self._on_complete)
-        bridge.state_changed.connect(self._on_state)
-        bridge.tool_started.connect(self._on_tool_start)
-        bridge.tool_finished.connect(self._on_tool_end)
-        bridge.error_occurred.connect(self._on_error)
-        bridge.run_done.connect(self._on_done)
+    # -- sending ----------------------------------------------------------------------
 
-    # -- event rendering ------------------------------------------------------------------
+    def _model_for(self, provider: ConnectionConfig) -> Any:
+        model = self._models.get(provider.id)
+        if model is None:
+            from ..config import with_stored_key
 
-    def _assistant_label(self) -> str:
-        return f"Assistant · {self.config.model}"
+            model = self._models[provider.id] = self._model_factory(
+                with_stored_key(provider, self.credentials)
+            )
+        return model
 
-    def _on_chunk(self, message_id: str, text: str) -> None:
-        if self.transcript.entry(message_id) is None:
-            self.transcript.begin_assistant(message_id, self._assistant_label())
-        self.transcript.append_chunk(message_id, text)
+    def _prepare_tenant(self, conversation_id: str) -> None:
+        """Before a run: the stored conversation exists, and the orchestrator has its
+        history and the provider it uses."""
+        assert self.orchestrator is not None
+        provider = self._provider_of(conversation_id)
+        if self.store is not None:
+            if self.store.conversation(conversation_id) is None:
+                self.store.create_conversation(
+                    conversation_id,
+                    provider_id=provider.id,
+                    model=provider.model,
+                    system_prompt=provider.system_prompt,
+                )
+            if conversation_id not in self.orchestrator.tenants():
+                self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
+        if provider.id == self.config.id:
+            self.orchestrator.configure(conversation_id)
+        else:
+            self.orchestrator.configure(
+                conversation_id,
+                model=self._model_for(provider),
+                system_prompt=provider.system_prompt,
+            )
 
-    def _on_reasoning(self, message_id: str, text: str) -> None:
-        if self.transcript.entry(message_id) is None:
-            self.transcript.begin_assistant(message_id, self._assistant_label())
-        self.transcript.append_reasoning(message_id, text)
-
-    def _on_complete(self, data: dict[str, Any]) -> None:
-        message_id = data["message_id"]
-        if self.transcript.entry(message_id) is None and not data.get("content"):
-            return  # a message that only called tools
-        if self.transcript.entry(message_id) is None:
-            self.transcript.begin_assistant(message_id, self._assistant_label())
-        if data.get("reasoning"):
-            entry = self.transcript.entry(message_id)
-            if entry is not None:
-                entry.reasoning = data["reasoning"]
-        self.transcript.complete_assistant(message_id, data["content"], data.get("finish_reason"))
-
-    def _on_state(self, _old: str, new: str) -> None:
-        self.status.set_status(new)
-        if new in BUSY:
-            self._set_busy(True)
-
-    def _on_tool_start(self, data: dict[str, Any]) -> None:
-        self.transcript.add_tool_call(data["call_id"], data["tool_name"], data["arguments"])
-        self.status.tool_started(data["call_id"], data["tool_name"], data["arguments"])
-
-    def _on_tool_end(self, data: dict[str, Any]) -> None:
-        self.transcript.finish_tool_call(
-            data["call_id"],
-            data["tool_name"],
-            data.get("result"),
-            data.get("error"),
-            float(data.get("duration_ms") or 0),
-        )
-        self.status.tool_finished(
-            data["call_id"],
-            data["tool_name"],
-            data.get("error"),
-            float(data.get("duration_ms") or 0),
-        )
-
-    def _on_error(self, data: dict[str, Any]) -> None:
-        self.transcript.add_error(str(data.get("error")), retry=True)
-
-    def _on_done(self, data: dict[str, Any]) -> None:
-        self.status.set_status(
-            {"completed": "done", "cancelled": "cancelled"}.get(data.get("status", ""), "failed")
-        )
-        self._set_busy(False)
-
-    def _set_busy(self, busy: bool) -> None:
-        if busy == self.busy:
-            return
-        self.busy = busy
-        self.composer.busy = busy
-        self.send_button.setText("Stop" if busy else "Send")
-        self.busy_changed.emit(busy)
-
-    # -- actions --------------------------------------------------------------------------
+    def _submit(self, text: str | None) -> str:
+        """Start a run in the conversation on screen; returns its run id."""
+        assert self.orchestrator is not None
+        view = self.current
+        conversation_id = view.conversation_id
+        self._prepare_tenant(conversation_id)
+        view.begin_run()
+        handle = self.orchestrator.submit(text, tenant_id=conversation_id)
+        if self.store is not None:
+            conv = self.store.conversation(conversation_id)
+            title = (conv.title if conv else "") or (text or "")
+            self.sidebar.model.upsert(Row(conversation_id, title, _now(), live=True))
+            self.sidebar.select(conversation_id)
+        return handle.run_id
 
     def send(self, text: str) -> None:
-        """Send a message in the watched conversation."""
+        """Send a message in the conversation on screen."""
+        from ..storage.recorder import user_message_id
+
         text = text.strip()
         if not text or self.busy:
             return
@@ -335,12 +531,12 @@ class MainWindow(QMainWindow):
             self.transcript.add_notice("Connecting… your message will be sent in a moment.")
             return
         if self._editing is not None:
-            self._truncate_before(self._editing)
+            self._branch_before(self._editing)
             self._editing = None
-        self.transcript.add_user(text)
-        self._set_busy(True)
-        self.status.begin_run()
-        self.orchestrator.submit(text, tenant_id=self.tenant_id)
+        run_id = self._submit(text)
+        self.transcript.add_user(text, key=user_message_id(run_id) if self.store else None)
+        if self.store is not None:
+            self._update_labels()
 
     def _send_or_stop(self) -> None:
         if self.busy:
@@ -356,46 +552,262 @@ class MainWindow(QMainWindow):
             self._editing = None
             self.composer.clear()
 
-    def _truncate_before(self, user_entry: Any) -> None:
-        """Drop `user_entry` and what followed, in the view and in the history."""
+    def _branch_before(self, key: str) -> None:
+        """Editing the user message `key`: the next message becomes its new version
+        (a sibling), so the history continues from the message before it."""
         assert self.orchestrator is not None
-        history = list(self.orchestrator.history(self.tenant_id))
-        users = [i for i, m in enumerate(history) if m.get("role") == "user"]
-        shown = [e for e in self.transcript.entries if e.kind == "user"]
-        if user_entry in shown and len(users) == len(shown):
-            cut = users[shown.index(user_entry)]
-            self.orchestrator.set_history(self.tenant_id, history[:cut])
-        self.transcript.truncate(user_entry)
+        conversation_id = self.tenant_id
+        entry = self.transcript.entry(key)
+        stored = self.store.message(key) if self.store is not None else None
+        if self.store is not None and stored is not None:
+            self.store.set_leaf(conversation_id, stored.parent_id)
+            self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
+        else:  # no history store: cut the orchestrator's history at that message
+            history = list(self.orchestrator.history(conversation_id))
+            users = [i for i, m in enumerate(history) if m.get("role") == "user"]
+            shown = [e for e in self.transcript.entries if e.kind == "user"]
+            if entry in shown and len(users) == len(shown):
+                cut = users[shown.index(entry)]
+                self.orchestrator.set_history(conversation_id, history[:cut])
+        if entry is not None:
+            self.transcript.truncate(entry)
 
     def regenerate(self) -> None:
-        """Ctrl+R / Retry: answer the last user message again."""
+        """Ctrl+R / Retry: answer the last user message again (a new version)."""
         if self.busy or self.orchestrator is None:
             return
-        history = list(self.orchestrator.history(self.tenant_id))
-        last_user = max((i for i, m in enumerate(history) if m.get("role") == "user"), default=None)
-        if last_user is None:
-            return
-        self.orchestrator.set_history(self.tenant_id, history[: last_user + 1])
+        conversation_id = self.tenant_id
         entry = self.transcript.last("user")
+        stored = self.store.message(entry.key) if self.store and entry else None
+        if self.store is not None and stored is not None:
+            self._prepare_tenant(conversation_id)
+            self.store.set_leaf(conversation_id, stored.id)
+            self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
+        else:
+            history = list(self.orchestrator.history(conversation_id))
+            last = max((i for i, m in enumerate(history) if m.get("role") == "user"), default=None)
+            if last is None:
+                return
+            self.orchestrator.set_history(conversation_id, history[: last + 1])
         if entry is not None:
             index = self.transcript.entries.index(entry)
             if index + 1 < len(self.transcript.entries):
                 self.transcript.truncate(self.transcript.entries[index + 1])
-        self._set_busy(True)
-        self.status.begin_run()
-        self.orchestrator.submit(None, tenant_id=self.tenant_id)
+        self._submit(None)
 
     def edit_last(self) -> None:
         """Up in an empty composer: bring back the last message to edit and resend."""
+        entry = self.transcript.last("user")
+        if entry is not None:
+            self.edit_message(entry.key)
+
+    def edit_message(self, key: str) -> None:
+        """Edit a sent message: Enter sends the new version, Esc cancels."""
         if self.busy:
             return
-        entry = self.transcript.last("user")
-        if entry is None:
+        entry = self.transcript.entry(key)
+        if entry is None or entry.kind != "user":
             return
-        self._editing = entry
+        self._editing = key
         self.composer.setPlainText(entry.source)
         self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
-        self.status.showMessage("Editing your last message: Enter resends, Esc cancels", 4000)
+        self.composer.setFocus()
+        self.status.showMessage(
+            "Editing your message: Enter sends a new version, Esc cancels", 4000
+        )
+
+    def switch_version(self, key: str, step: int) -> None:
+        """◀ ▶ on a message: show its previous or next version."""
+        if self.store is None:
+            return
+        if self.busy:
+            self.status.showMessage("Versions can be switched when the answer is done", 3000)
+            return
+        if self.store.switch_version(key, step) is None:
+            return
+        if self.orchestrator is not None:
+            self.orchestrator.set_history(self.tenant_id, self.store.history(self.tenant_id))
+        self.current.load_latest()
+
+    # -- conversations ----------------------------------------------------------------
+
+    def open_conversation(self, conversation_id: str) -> None:
+        """Show a conversation (a run in the one left goes on, in the background)."""
+        if conversation_id == self.tenant_id:
+            return
+        view = self.views.get(conversation_id)
+        if view is None:
+            view = self._make_view(conversation_id)
+            view.load_latest()
+        self._show_view(view)
+        self.conversation_opened.emit(conversation_id)
+        self.composer.setFocus()
+
+    def new_conversation(self) -> None:
+        """Ctrl+N: a fresh conversation (a run elsewhere goes on unwatched)."""
+        if not self.current.transcript.entries and self.tenant_id not in self._stored_ids():
+            self.composer.setFocus()
+            return  # already on an empty one
+        view = self._make_view(_new_conversation_id())
+        self._show_view(view)
+        self.composer.setFocus()
+
+    def _stored_ids(self) -> set[str]:
+        return {row.id for row in self.sidebar.model.rows}
+
+    def open_switcher(self) -> None:
+        if self.store is None:
+            return
+        from .switcher import QuickSwitcher
+
+        dialog = QuickSwitcher(self.store, self)
+        dialog.chosen.connect(self.open_conversation)
+        self._keep(dialog)
+        dialog.open()
+
+    def rename_conversation(self) -> None:
+        if self.tenant_id in self._stored_ids():
+            self.sidebar.rename(self.tenant_id)
+
+    def _renamed(self, conversation_id: str, title: str) -> None:
+        if self.store is not None:
+            self.store.rename(conversation_id, title)
+            self._update_labels()
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete (hidden at once; Ctrl+Z brings it back until the app restarts)."""
+        if self.store is None:
+            return
+        if self.orchestrator is not None and self.orchestrator.busy(conversation_id):
+            self.orchestrator.cancel(conversation_id)
+        self.store.delete(conversation_id)
+        row = self.sidebar.model.remove(conversation_id)
+        self._deleted.append(conversation_id)
+        if conversation_id == self.tenant_id:
+            self._show_view(self._make_view(_new_conversation_id()))
+        title = row.title if row else "the conversation"
+        self.status.showMessage(f"Deleted “{title}” — Ctrl+Z to undo", 8000)
+
+    def undo_delete(self) -> None:
+        if self.store is None or not self._deleted:
+            return
+        conversation_id = self._deleted.pop()
+        self.store.restore(conversation_id)
+        self.sidebar.model.set_rows(
+            [Row(c.id, c.title, c.updated_at) for c in self.store.conversations()]
+        )
+        self.open_conversation(conversation_id)
+        self.status.showMessage("Conversation restored", 3000)
+
+    def export_conversation(self, conversation_id: str | None = None, fmt: str = "md") -> None:
+        """Save a conversation as Markdown or JSON (a file dialog asks where)."""
+        if self.store is None:
+            return
+        conversation_id = conversation_id or self.tenant_id
+        conv = self.store.conversation(conversation_id)
+        if conv is None:
+            self.status.showMessage("Nothing to export yet", 3000)
+            return
+        from PySide6.QtWidgets import QFileDialog
+
+        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in conv.title)[:60].strip()
+        suffix = "md" if fmt == "md" else "json"
+        dialog = QFileDialog(
+            self,
+            "Export conversation",
+            f"{name or 'conversation'}.{suffix}",
+            "Markdown (*.md)" if fmt == "md" else "JSON (*.json)",
+        )
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.fileSelected.connect(lambda path: self.write_export(conversation_id, fmt, path))
+        self._keep(dialog)
+        dialog.open()  # not exec(): the asyncio loop runs on Qt's
+
+    def write_export(self, conversation_id: str, fmt: str, path: str) -> None:
+        from pathlib import Path
+
+        from ..storage.export import dumps, to_json, to_markdown
+
+        assert self.store is not None
+        text = (
+            to_markdown(self.store, conversation_id)
+            if fmt == "md"
+            else dumps(to_json(self.store, conversation_id)) + "\n"
+        )
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.status.showMessage(f"Could not export: {exc.strerror or exc}", 8000)
+            return
+        self.status.showMessage(f"Exported to {path}", 5000)
+
+    # -- providers and settings -------------------------------------------------------
+
+    def _provider_chosen(self, index: int) -> None:
+        provider_id = self.provider_box.itemData(index)
+        if not provider_id:
+            return
+        conversation_id = self.tenant_id
+        self.current_provider_ids[conversation_id] = provider_id
+        if self.store is not None and self.store.conversation(conversation_id) is not None:
+            provider = self.providers.get(provider_id)
+            self.store.set_settings(
+                conversation_id,
+                provider_id=provider_id,
+                model=provider.model if provider else None,
+            )
+        self._update_labels()
+        self.status.showMessage(
+            "This conversation now uses " + self.provider_box.currentText(), 3000
+        )
+
+    def open_settings(self) -> None:
+        from .settings import SettingsDialog
+
+        dialog = SettingsDialog(
+            self.providers,
+            self,
+            discovered=self.discovered,
+            credentials=self.credentials,
+        )
+        dialog.saved.connect(self.apply_providers)
+        self._keep(dialog)
+        dialog.open()
+
+    def apply_config(self, config: ConnectionConfig) -> None:
+        """Use new settings for the default provider (the next runs)."""
+        providers = Providers(list(self.providers.items), config.id)
+        providers.replace(config)
+        self.apply_providers(providers)
+
+    def apply_providers(self, providers: Providers) -> None:
+        """New provider settings: models are rebuilt for the next runs."""
+        from ..engine.model import close_model
+
+        old_models = self._models
+        self._models = {}
+        self.providers = providers
+        self.config = providers.default
+        self.current_provider_ids.clear()
+        if self.orchestrator is not None:
+            model = self._model_factory(self.config)
+            self._models[self.config.id] = model
+            self.orchestrator.model = model
+            self.orchestrator.agent.system_prompt = self.config.system_prompt
+            for tenant in self.orchestrator.tenants():
+                self.orchestrator.configure(tenant)  # picked again at the next run
+            engine = getattr(model, "engine", None)
+            if engine is not None:
+                self._spawn(self._preload(engine))
+            for old_model in old_models.values():
+                self._spawn(close_model(old_model))
+        self._fill_providers()
+        self._update_labels()
+        if self._on_settings_saved is not None:
+            self._on_settings_saved(providers)
+        self.status.showMessage("Settings saved", 2000)
+
+    # -- small actions ----------------------------------------------------------------
 
     def focus_composer(self) -> None:
         from PySide6.QtCore import Qt
@@ -408,52 +820,17 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setText(answer)
             self.status.showMessage("Last answer copied", 2000)
 
-    def new_conversation(self) -> None:
-        """Ctrl+N: a fresh conversation (a run elsewhere goes on unwatched)."""
-        self.tenant_id = _new_tenant()
-        self._editing = None
-        self.transcript.clear_all()
-        self._set_busy(False)
-        self.status.set_status("idle")
-        if self.bridge is not None:
-            self.bridge.watch(self.tenant_id)
-        self.composer.setFocus()
-
-    def open_settings(self) -> None:
-        from .settings import SettingsDialog
-
-        dialog = SettingsDialog(self.config, self, discovered=self.discovered)
-        dialog.saved.connect(self.apply_config)
-        self._dialogs.append(dialog)
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
-        dialog.open()
-
-    def apply_config(self, config: ConnectionConfig) -> None:
-        """Use new connection settings for the next runs."""
-        from ..engine.model import close_model
-
-        self.config = config
-        self._update_labels()
-        if self.orchestrator is not None:
-            old = self.orchestrator.model
-            model = self._model_factory(config)
-            self.orchestrator.model = model
-            self.orchestrator.agent.system_prompt = config.system_prompt
-            engine = getattr(model, "engine", None)
-            if engine is not None:
-                self._spawn(self._preload(engine))
-            self._spawn(close_model(old))
-        if self._on_settings_saved is not None:
-            self._on_settings_saved(config)
-        self.status.showMessage("Settings saved", 2000)
-
     def show_shortcuts(self) -> None:
         from .settings import ShortcutsDialog
 
         dialog = ShortcutsDialog(SHORTCUTS, self)
-        self._dialogs.append(dialog)
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
+        self._keep(dialog)
         dialog.open()
+
+    def _keep(self, dialog: QWidget) -> None:
+        """Hold a non-modal dialog until it closes."""
+        self._dialogs.append(dialog)
+        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))  # type: ignore[attr-defined]
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine on the loop, keeping it referenced until it ends."""
@@ -463,7 +840,7 @@ class MainWindow(QMainWindow):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # -- closing ----------------------------------------------------------------------------
+    # -- closing ----------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shutdown_done:
@@ -475,18 +852,26 @@ class MainWindow(QMainWindow):
             self._spawn(self.shutdown())
 
     async def shutdown(self) -> None:
-        """Cancel runs, close connections, then close the window for real."""
+        """Cancel runs, close connections and the history, then close the window."""
         import asyncio
+
+        from ..engine.model import close_model
 
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
         try:
-            if self.bridge is not None:
-                await self.bridge.aclose()
+            for view in list(self.views.values()):
+                await view.detach()
             if self.orchestrator is not None:
-                await self.orchestrator.aclose(close_model=True)
+                await self.orchestrator.aclose()
+            for model in self._models.values():
+                await close_model(model)
+            if self.recorder is not None:
+                self.recorder.stop()
+            if self.store is not None:
+                self.store.close()
         except Exception:
             _log.exception("error while shutting down")
         finally:
@@ -495,5 +880,11 @@ class MainWindow(QMainWindow):
             self.closed.set()
 
 
-def _new_tenant() -> str:
-    return f"chat_{uuid.uuid4().hex[:12]}"
+def _new_conversation_id() -> str:
+    return f"c-{uuid.uuid4().hex}"
+
+
+def _now() -> float:
+    import time
+
+    return time.time()

@@ -24,7 +24,13 @@ from ..engine.dispatcher import EventDispatcher
 from ..engine.events import Event, EventType
 from .store import Store, StoreError
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "user_message_id"]
+
+
+def user_message_id(run_id: str) -> str:
+    """The stored id of the user message a run answers (known before it is written)."""
+    return f"{run_id}:user"
+
 
 _log = logging.getLogger(__name__)
 
@@ -108,7 +114,11 @@ class Recorder:
             self.store.ensure_conversation(event.tenant_id)
         if kind is EventType.STATE_CHANGE and data.get("input") is not None:
             record.user_message_id = self.store.add_message(
-                record.conversation_id, "user", str(data["input"]), run_id=event.run_id
+                record.conversation_id,
+                "user",
+                str(data["input"]),
+                message_id=user_message_id(event.run_id),
+                run_id=event.run_id,
             )
         elif kind is EventType.MESSAGE_CHUNK or kind is EventType.REASONING_CHUNK:
             streaming = self._streaming(record, data["message_id"], event.run_id)
@@ -128,6 +138,7 @@ class Recorder:
                 record.conversation_id,
                 "tool",
                 content,
+                message_id=f"{event.run_id}:{data['call_id']}",
                 tool_call_id=data["call_id"],
                 tool_name=data.get("tool_name"),
                 status="failed" if error else "complete",

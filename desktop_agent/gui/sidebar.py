@@ -1,0 +1,224 @@
+"""The conversation list: newest first, renameable in place (F2), deletable with
+undo (Delete), exportable; conversations with a run going are marked ●.
+
+A list model over plain tuples, not a widget per row: 5,000 conversations list in
+a few milliseconds (tests/bench/bench_history.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["ConversationList", "Row", "Sidebar"]
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    id: str
+    title: str
+    updated_at: float
+    live: bool = False
+
+
+def _when(stamp: float) -> str:
+    now = time.time()
+    if now - stamp < 86400 and time.localtime(now).tm_mday == time.localtime(stamp).tm_mday:
+        return time.strftime("%H:%M", time.localtime(stamp))
+    if now - stamp < 7 * 86400:
+        return time.strftime("%a", time.localtime(stamp))
+    return time.strftime("%d %b", time.localtime(stamp))
+
+
+class ConversationList(QAbstractListModel):
+    """Rows of the sidebar; edits of a title come out as `renamed`."""
+
+    renamed = Signal(str, str)  # conversation id, new title
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[Row] = []
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: _Index, role: int = 0) -> Any:
+        from PySide6.QtCore import Qt
+
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            mark = "● " if row.live else ""
+            return f"{mark}{row.title or 'New conversation'}"
+        if role == Qt.ItemDataRole.EditRole:
+            return row.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.title}\n{_when(row.updated_at)}"
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        return None
+
+    def flags(self, index: _Index) -> Any:
+        from PySide6.QtCore import Qt
+
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsEditable if index.isValid() else base
+
+    def setData(self, index: _Index, value: Any, role: int = 0) -> bool:
+        from PySide6.QtCore import Qt
+
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
+            return False
+        title = " ".join(str(value).split())
+        if not title:
+            return False
+        row = self.rows[index.row()]
+        self.rows[index.row()] = replace(row, title=title)
+        self.dataChanged.emit(index, index)
+        self.renamed.emit(row.id, title)
+        return True
+
+    def set_rows(self, rows: list[Row]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def row_of(self, conversation_id: str) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.id == conversation_id), -1)
+
+    def upsert(self, row: Row) -> None:
+        """Put `row` first (it is the most recent), replacing an older copy."""
+        old = self.row_of(row.id)
+        if old == 0:
+            self.rows[0] = row
+            self.dataChanged.emit(self.index(0), self.index(0))
+            return
+        if old > 0:
+            self.beginRemoveRows(QModelIndex(), old, old)
+            del self.rows[old]
+            self.endRemoveRows()
+        self.beginInsertRows(QModelIndex(), 0, 0)
+        self.rows.insert(0, row)
+        self.endInsertRows()
+
+    def remove(self, conversation_id: str) -> Row | None:
+        old = self.row_of(conversation_id)
+        if old < 0:
+            return None
+        self.beginRemoveRows(QModelIndex(), old, old)
+        row = self.rows.pop(old)
+        self.endRemoveRows()
+        return row
+
+    def set_live(self, conversation_id: str, live: bool) -> None:
+        i = self.row_of(conversation_id)
+        if i >= 0 and self.rows[i].live != live:
+            self.rows[i] = replace(self.rows[i], live=live)
+            self.dataChanged.emit(self.index(i), self.index(i))
+
+
+class Sidebar(QWidget):
+    """New conversation button + the list."""
+
+    activated = Signal(str)  # conversation id to open
+    new_requested = Signal()
+    delete_requested = Signal(str)  # conversation id
+    export_requested = Signal(str, str)  # conversation id, "md" | "json"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.setAccessibleName("Conversations")
+        self.model = ConversationList(self)
+        self.new_button = QPushButton("+  New conversation", self)
+        self.new_button.setAccessibleName("New conversation")
+        self.new_button.setToolTip("New conversation (Ctrl+N)")
+        self.new_button.clicked.connect(self.new_requested)
+        self.view = QListView(self)
+        self.view.setAccessibleName("Conversation list")
+        self.view.setModel(self.model)
+        self.view.setUniformItemSizes(True)  # constant-time layout for long lists
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        self.view.activated.connect(self._activated)
+        self.view.clicked.connect(self._activated)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 0, 4)
+        layout.setSpacing(6)
+        layout.addWidget(self.new_button)
+        layout.addWidget(self.view, 1)
+        self.setMinimumWidth(180)
+
+    def finish_setup(self) -> None:
+        """What needs the `Qt` namespace: done after the first paint (see app.py)."""
+        from PySide6.QtCore import Qt
+
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
+        delete = QAction("Delete conversation", self.view)
+        delete.setShortcut(QKeySequence("Delete"))
+        delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.triggered.connect(self._delete_selected)
+        self.view.addAction(delete)
+
+    def _activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.activated.emit(self.model.rows[index.row()].id)
+
+    def selected_id(self) -> str | None:
+        index = self.view.currentIndex()
+        return self.model.rows[index.row()].id if index.isValid() else None
+
+    def select(self, conversation_id: str | None) -> None:
+        row = self.model.row_of(conversation_id) if conversation_id else -1
+        if row >= 0:
+            self.view.setCurrentIndex(self.model.index(row))
+        else:
+            self.view.clearSelection()
+            self.view.setCurrentIndex(QModelIndex())
+
+    def rename(self, conversation_id: str) -> None:
+        row = self.model.row_of(conversation_id)
+        if row >= 0:
+            self.view.setFocus()
+            self.view.setCurrentIndex(self.model.index(row))
+            self.view.edit(self.model.index(row))
+
+    def _delete_selected(self) -> None:
+        conversation_id = self.selected_id()
+        if conversation_id:
+            self.delete_requested.emit(conversation_id)
+
+    def _menu(self, point: Any) -> None:
+        index = self.view.indexAt(point)
+        if not index.isValid():
+            return
+        conversation_id = self.model.rows[index.row()].id
+        menu = QMenu(self)
+        menu.addAction("Rename", lambda: self.rename(conversation_id))
+        menu.addAction(
+            "Export as Markdown…", lambda: self.export_requested.emit(conversation_id, "md")
+        )
+        menu.addAction(
+            "Export as JSON…", lambda: self.export_requested.emit(conversation_id, "json")
+        )
+        menu.addSeparator()
+        menu.addAction("Delete", lambda: self.delete_requested.emit(conversation_id))
+        menu.popup(self.view.viewport().mapToGlobal(point))
