@@ -65,9 +65,13 @@ class Credentials:
     def get(self, provider_id: str) -> str:
         if self._backend is not None:
             try:
-                return str(self._backend.get_password(SERVICE, provider_id) or "")
+                found = self._backend.get_password(SERVICE, provider_id)
             except Exception as exc:
                 self._fall_back(exc)
+            else:
+                if found:
+                    return str(found)
+        # (also with a keyring: a key saved while it was failing is in the file)
         return str(self._read().get(provider_id, ""))
 
     def set(self, provider_id: str, key: str) -> None:
@@ -78,9 +82,13 @@ class Credentials:
         if self._backend is not None:
             try:
                 self._backend.set_password(SERVICE, provider_id, key)
-                return
             except Exception as exc:
                 self._fall_back(exc)
+            else:
+                data = self._read()
+                if data.pop(provider_id, None) is not None:  # an older copy in the file
+                    self._write(data)
+                return
         data = self._read()
         data[provider_id] = key
         self._write(data)

@@ -30,7 +30,13 @@ from rich.live import Live
 from rich.markdown import Markdown
 from rich.text import Text
 
-from .config import ConnectionConfig, load_settings, model_from_config, resolve_auto
+from .config import (
+    ConnectionConfig,
+    load_settings,
+    model_from_config,
+    resolve_auto,
+    with_stored_key,
+)
 from .engine import Event, EventType, Orchestrator
 from .engine.model import close_model
 
@@ -357,6 +363,7 @@ def main(
     )
     if config.kind == "auto":  # nothing configured: the same choice as the window's
         config, _found = asyncio.run(resolve_auto(config))
+    config = with_stored_key(config)  # the key saved in Settings, from the keyring
     try:
         return asyncio.run(run_chat(prompt, config, json_mode=json_mode))
     except KeyboardInterrupt:  # before the handler was installed

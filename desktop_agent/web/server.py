@@ -41,6 +41,7 @@ from ..config import (
     model_from_config,
     resolve_auto,
     resource_path,
+    with_stored_key,
 )
 from ..engine import AgentState, Event, Orchestrator, StreamMode
 
@@ -359,6 +360,7 @@ def main(
         nonlocal config
         if config.kind == "auto":
             config, _found = await resolve_auto(config)
+        config = with_stored_key(config)  # the key saved in Settings, from the keyring
 
         orchestrator = Orchestrator(
             model_from_config(config), system_prompt=config.system_prompt, tools=DEFAULT_TOOLS
