@@ -5,6 +5,7 @@ the store."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from typing import Any
@@ -104,48 +105,45 @@ def from_json(store: Store, data: Any) -> str:
     if not isinstance(conv, dict) or not isinstance(messages, list):
         raise ConversationFormatError("the file has no conversation or no messages list")
     ids = {m.get("id"): f"m-{uuid.uuid4().hex}" for m in messages if isinstance(m, dict)}
-    conversation_id = store.create_conversation(
-        title=str(conv.get("title") or ""),
-        model=conv.get("model"),
-        system_prompt=conv.get("system_prompt"),
-        created_at=float(conv.get("created_at") or time.time()),
-    )
     try:
-        for raw in messages:
-            if not isinstance(raw, dict) or raw.get("role") not in (
-                "user",
-                "assistant",
-                "tool",
-                "system",
-            ):
-                raise ConversationFormatError(f"a message has no valid role: {str(raw)[:80]}")
-            parent = raw.get("parent_id")
-            if parent is not None and parent not in ids:
-                raise ConversationFormatError(
-                    f"message {raw.get('id')!r} answers an unknown message"
-                )
-            store.add_message(
-                conversation_id,
-                raw["role"],
-                str(raw.get("content") or ""),
-                message_id=ids[raw.get("id")],
-                parent_id=ids[parent] if parent is not None else None,
-                reasoning=str(raw.get("reasoning") or ""),
-                tool_calls=raw.get("tool_calls"),
-                tool_call_id=raw.get("tool_call_id"),
-                tool_name=raw.get("tool_name"),
-                status=str(raw.get("status") or "complete"),
-                error=raw.get("error"),
-                created_at=raw.get("created_at"),
+        with store.batch():  # all or nothing
+            conversation_id = store.create_conversation(
+                title=str(conv.get("title") or ""),
+                model=conv.get("model"),
+                system_prompt=conv.get("system_prompt"),
+                created_at=float(conv.get("created_at") or time.time()),
             )
-        leaf = conv.get("leaf_id")
-        store.set_leaf(conversation_id, ids.get(leaf) if leaf else None)
-    except (ConversationFormatError, KeyError, TypeError) as exc:
-        store.remove(conversation_id)
+            for raw in messages:
+                _import_message(store, conversation_id, raw, ids)
+            leaf = conv.get("leaf_id")
+            store.set_leaf(conversation_id, ids.get(leaf) if leaf else None)
+    except (KeyError, TypeError, ValueError, sqlite3.IntegrityError) as exc:
         if isinstance(exc, ConversationFormatError):
             raise
         raise ConversationFormatError(f"the file is damaged: {exc}") from exc
     return conversation_id
+
+
+def _import_message(store: Store, conversation_id: str, raw: Any, ids: dict[Any, str]) -> None:
+    if not isinstance(raw, dict) or raw.get("role") not in ("user", "assistant", "tool", "system"):
+        raise ConversationFormatError(f"a message has no valid role: {str(raw)[:80]}")
+    parent = raw.get("parent_id")
+    if parent is not None and parent not in ids:
+        raise ConversationFormatError(f"message {raw.get('id')!r} answers an unknown message")
+    store.add_message(
+        conversation_id,
+        raw["role"],
+        str(raw.get("content") or ""),
+        message_id=ids[raw.get("id")],
+        parent_id=ids[parent] if parent is not None else None,
+        reasoning=str(raw.get("reasoning") or ""),
+        tool_calls=raw.get("tool_calls"),
+        tool_call_id=raw.get("tool_call_id"),
+        tool_name=raw.get("tool_name"),
+        status=str(raw.get("status") or "complete"),
+        error=raw.get("error"),
+        created_at=raw.get("created_at"),
+    )
 
 
 def dumps(data: dict[str, Any]) -> str:

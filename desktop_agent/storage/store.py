@@ -19,7 +19,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,9 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._db.in_transaction:  # inside `batch()`: that one commits
+            yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -155,6 +158,10 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Many writes as one transaction: all or nothing, and fast (import)."""
+        return self._transaction()
 
     @property
     def version(self) -> int:
@@ -541,26 +548,33 @@ class Store:
         ):
             hits[row["id"]] = SearchHit(row["id"], row["title"], row["updated_at"], "")
         if len(hits) < limit:
-            rows = self._db.execute(
-                "SELECT c.id, c.title, c.updated_at, m.id AS message_id, "
-                "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
+            # One row per conversation (its latest matching message), newest first...
+            found = self._db.execute(
+                "SELECT m.conversation_id AS cid, MAX(m.n) AS n, c.title, c.updated_at "
                 "FROM messages_fts f JOIN messages m ON m.n = f.rowid "
                 "JOIN conversations c ON c.id = m.conversation_id "
                 "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
-                "ORDER BY c.updated_at DESC, m.n DESC LIMIT ?",
-                (query, limit * 4),
-            )
-            for row in rows:
-                if row["id"] not in hits:
-                    hits[row["id"]] = SearchHit(
-                        row["id"],
-                        row["title"],
-                        row["updated_at"],
-                        row["snippet"],
-                        row["message_id"],
-                    )
-                    if len(hits) >= limit:
-                        break
+                "GROUP BY m.conversation_id ORDER BY c.updated_at DESC LIMIT ?",
+                (query, limit),
+            ).fetchall()
+            found = [row for row in found if row["cid"] not in hits][: limit - len(hits)]
+            # ...then what that message said around the match.
+            snippets: dict[int, tuple[str, str]] = {}
+            if found:
+                marks = ",".join("?" * len(found))
+                for row in self._db.execute(
+                    "SELECT f.rowid AS n, m.id AS message_id, "
+                    "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
+                    "FROM messages_fts f JOIN messages m ON m.n = f.rowid "
+                    f"WHERE messages_fts MATCH ? AND f.rowid IN ({marks})",
+                    (query, *(row["n"] for row in found)),
+                ):
+                    snippets[row["n"]] = (row["message_id"], row["snippet"])
+            for row in found:
+                message_id, snippet = snippets.get(row["n"], (None, ""))
+                hits[row["cid"]] = SearchHit(
+                    row["cid"], row["title"], row["updated_at"], snippet, message_id
+                )
         return list(hits.values())
 
 

@@ -244,3 +244,31 @@ def test_import_refuses_what_it_cannot_read(store: Store, data: object, error: s
     with pytest.raises(ConversationFormatError, match=error):
         from_json(store, data)
     assert store.conversations() == []  # nothing half-imported
+
+
+def test_a_conversation_with_many_matches_does_not_hide_the_others(store: Store) -> None:
+    others = []
+    for i in range(3):
+        conv = store.create_conversation(title=f"Router {i}", created_at=1_000 + i)
+        store.add_message(conv, "user", f"restart the router {i}", created_at=1_000 + i)
+        others.append(conv)
+    busy = store.create_conversation(title="Busy")
+    with store.batch():
+        for i in range(300):
+            store.add_message(busy, "user", f"restart attempt {i}")
+    hits = store.search("restart", limit=10)
+    assert [h.conversation_id for h in hits] == [busy, *reversed(others)]
+    assert hits[0].snippet == "[restart] attempt 299"  # its latest matching message
+
+
+def test_import_is_all_or_nothing(store: Store) -> None:
+    data = {
+        "format": "desktop-agent.conversation",
+        "version": 1,
+        "conversation": {"title": "half"},
+        "messages": [{"id": "a", "role": "user", "content": "ok"}, {"id": "b", "role": "?"}],
+    }
+    with pytest.raises(ConversationFormatError):
+        from_json(store, data)
+    assert store._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
+    assert store._db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == 0
