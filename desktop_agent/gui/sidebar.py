@@ -153,6 +153,7 @@ class Sidebar(QWidget):
         self.view.setAccessibleName("Conversation list")
         self.view.setModel(self.model)
         self.view.setUniformItemSizes(True)  # constant-time layout for long lists
+        self.view.setSpacing(2)
         self.view.setEditTriggers(
             QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.SelectedClicked

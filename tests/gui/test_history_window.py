@@ -358,3 +358,55 @@ def test_api_keys_stay_out_of_every_file_but_the_private_one(
     holders = [p for p in home.rglob("*") if p.is_file() and key.encode() in p.read_bytes()]
     assert holders == [private]
     assert (home / "history.db").exists() and (home / "export.json").exists()
+
+
+def test_settings_add_test_and_save_providers(
+    gui: Gui, history_db: Path, http_server: ScriptedServer, close_later: list[MainWindow]
+) -> None:
+    from desktop_agent.gui.settings import SettingsDialog
+
+    home = Path(os.environ["DESKTOP_AGENT_HOME"])
+    keys = Credentials(home)
+    saved: list[Providers] = []
+    window = open_window(
+        gui, history_db, Models(), credentials=keys, on_settings_saved=saved.append
+    )
+    close_later.append(window)
+    gui.call(window.open_settings)
+    dialog = window._dialogs[-1]
+    assert isinstance(dialog, SettingsDialog)
+    assert dialog.list.count() == 1
+    added = dialog.add_provider("llama.cpp server")
+    assert dialog.list.count() == 2 and dialog.list.currentRow() == 1
+    assert dialog.base_url.text() == "http://127.0.0.1:8080/v1"
+    dialog.name.setText("My server")
+    dialog.base_url.setText(http_server.base_url)
+    dialog.api_key.setText("sk-for-my-server")
+    dialog.model.setCurrentText("scripted-small")
+    gui.call(dialog._test)
+    gui.until(lambda: dialog.result_label.text().startswith(("✓", "✗")), "the test result")
+    assert dialog.result_label.text().startswith("✓ Connected to 127.0.0.1"), (
+        dialog.result_label.text()
+    )
+    assert dialog.model.count() >= 1
+    dialog.list.setCurrentRow(0)  # the edits of the new one are kept when switching
+    dialog.list.setCurrentRow(1)
+    assert dialog.name.text() == "My server"
+    gui.call(dialog._save)
+    [providers] = saved
+    assert [p.name for p in providers.items][1] == "My server"
+    assert keys.get(added.id) == "sk-for-my-server"
+    assert window.provider_box.count() == 2 and window.provider_box.isVisibleTo(window)
+    assert "My server" in [window.provider_box.itemText(i) for i in range(2)]
+
+
+def test_test_connection_says_what_went_wrong(gui: Gui) -> None:
+    from desktop_agent.gui.settings import SettingsDialog
+
+    dialog = SettingsDialog(ConnectionConfig(kind="openai", base_url="http://127.0.0.1:9/v1"))
+    gui.qtbot.addWidget(dialog)
+    gui.call(dialog._test)
+    gui.until(lambda: dialog.result_label.text().startswith(("✓", "✗")), "the test result")
+    text = dialog.result_label.text()
+    assert text.startswith("✗ Could not connect") and "type the model name" in text
+    assert dialog.model.isEditable()  # manual entry stays possible

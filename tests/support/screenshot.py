@@ -63,8 +63,27 @@ def main(path: str) -> None:
     config = ConnectionConfig(
         kind="openai", base_url="https://api.openai.com/v1", model="gpt-4o-mini"
     )
-    window = MainWindow(config, tools=DEFAULT_TOOLS, model_factory=lambda _c: model)
-    window.resize(880, 760)
+    import tempfile
+    import time
+
+    from desktop_agent.storage import Store
+
+    folder = tempfile.mkdtemp(prefix="da-screenshot-")
+    store = Store(f"{folder}/history.db")
+    earlier = [
+        ("Plan three days in Kyoto in autumn", 3 * 86400),
+        ("Why does my SQLite query ignore the index?", 2 * 86400),
+        ("Draft a polite reminder about the invoice", 86400),
+        ("Explain Python's asyncio.TaskGroup", 5 * 3600),
+    ]
+    for title, ago in earlier:
+        conv = store.create_conversation(created_at=time.time() - ago)
+        store.add_message(conv, "user", title, created_at=time.time() - ago)
+        store.add_message(conv, "assistant", "…", created_at=time.time() - ago)
+    window = MainWindow(
+        config, tools=DEFAULT_TOOLS, model_factory=lambda _c: model, history=lambda: store
+    )
+    window.resize(1120, 760)
     window.show()
 
     async def scene() -> None:
