@@ -209,9 +209,12 @@ class ToolStatusBar(QStatusBar):
         return self.tools_label.text()
 
     def _refresh_tools(self) -> None:
+        text = self.activity.tools_text()
+        if not text and not self.tools_label.text():
+            return  # (nothing to show: the start-up path does not touch `Qt`)
         if not self._plain:
             from PySide6.QtCore import Qt
 
             self.tools_label.setTextFormat(Qt.TextFormat.PlainText)  # tool arguments are data
             self._plain = True
-        self.tools_label.setText(self.activity.tools_text())
+        self.tools_label.setText(text)

@@ -141,10 +141,6 @@ class MainWindow(QMainWindow):
         header = QHBoxLayout()
         self.title_label = QLabel("New conversation", right)
         self.title_label.setAccessibleName("Conversation title")
-        font = self.title_label.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.1)
-        self.title_label.setFont(font)
         self.provider_box = QComboBox(right)
         self.provider_box.setAccessibleName("Provider for this conversation")
         self.provider_box.setToolTip("Where this conversation's answers come from")
@@ -163,7 +159,9 @@ class MainWindow(QMainWindow):
         row.addWidget(self.composer, 1)
         row.addWidget(self.send_button)
         layout.addLayout(row)
-        self.splitter = QSplitter(self)
+        # (keyword, not positional: resolving QSplitter's overloads would build the
+        # `Qt` namespace's ~90 enum types before the first paint, ~20 ms)
+        self.splitter = QSplitter(parent=self)
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
@@ -373,6 +371,10 @@ class MainWindow(QMainWindow):
 
         await asyncio.sleep(0)  # let the first paint happen
         self.sidebar.finish_setup()
+        font = self.title_label.font()  # (QFont's enums: after the first paint)
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.title_label.setFont(font)
         if self.credentials is None:
             self.credentials = await asyncio.to_thread(credentials)
         self.config = with_stored_key(self.config, self.credentials)
