@@ -14,6 +14,7 @@ _EXPORTS: dict[str, str] = {
     "AgentState": "state",
     "AgentStateSnapshot": "state",
     "AgentStatus": "state",
+    "Approvals": "approval",
     "AuthenticationError": "model",
     "BadResponseError": "model",
     "ChatChunk": "model",
@@ -55,6 +56,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from .agent import Agent as Agent
     from .agent import MaxStepsExceeded as MaxStepsExceeded
+    from .approval import Approvals as Approvals
     from .dispatcher import EventDispatcher as EventDispatcher
     from .dispatcher import Subscription as Subscription
     from .dispatcher import SubscriptionClosed as SubscriptionClosed

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .approval import Approvals
 from .dispatcher import EventDispatcher
 from .events import Event, EventMeta, EventType
 from .model import ChatModel, RetryPolicy, Timeouts, Usage
@@ -33,6 +34,8 @@ class Agent:
         max_steps: how many model requests one run may make.
         timeouts: connect / first token / idle / total / tool limits.
         retry: how requests that failed before any text are retried.
+        approvals: which tool calls wait for the user (default: tools with side
+            effects); answer with `approve()`.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class Agent:
         max_steps: int = 10,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        approvals: Approvals | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError("max_steps must be at least 1")
@@ -55,6 +59,7 @@ class Agent:
         self.max_steps = max_steps
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
+        self.approvals = approvals or Approvals()
         self._runs: dict[str, Run] = {}
 
     def start_state(self, state: AgentState | None = None) -> AgentState:
@@ -113,6 +118,16 @@ class Agent:
             return False
         run.cancel()
         return True
+
+    def approve(self, run_id: str, call_id: str, decision: str) -> bool:
+        """Answer a TOOL_APPROVAL_REQUEST: "allow", "always" or "deny". False if that
+        run has no call waiting under `call_id` (answered already, or ended)."""
+        run = self._runs.get(run_id)
+        return run.answer(call_id, decision) if run is not None else False
+
+    def awaiting_approval(self, run_id: str) -> list[str]:
+        run = self._runs.get(run_id)
+        return run.awaiting if run is not None else []
 
     @property
     def active_runs(self) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .agent import Agent, new_id
+from .approval import Approvals
 from .dispatcher import EventDispatcher, Subscription
 from .model import ChatModel, Message, RetryPolicy, Timeouts
 from .model import close_model as close_model_
@@ -76,6 +77,7 @@ class Orchestrator:
         max_steps: int = 10,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        approvals: Approvals | None = None,
     ) -> None:
         self.dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
         self.agent = Agent(
@@ -86,6 +88,7 @@ class Orchestrator:
             max_steps=max_steps,
             timeouts=timeouts,
             retry=retry,
+            approvals=approvals,
         )
         self._tenants: dict[str, _Tenant] = {}
         self._closed = False
@@ -142,6 +145,7 @@ class Orchestrator:
             max_steps=base.max_steps,
             timeouts=base.timeouts,
             retry=base.retry,
+            approvals=base.approvals,
         )
 
     def agent_for(self, tenant_id: str) -> Agent:
@@ -249,6 +253,32 @@ class Orchestrator:
             else:
                 handle.task.cancel()
         return found
+
+    def approve(
+        self,
+        call_id: str,
+        decision: str,
+        *,
+        run_id: str | None = None,
+        tenant_id: str | None = None,
+    ) -> bool:
+        """Answer a TOOL_APPROVAL_REQUEST ("allow", "always" or "deny") of a run (by
+        its id, else the running one of `tenant_id`). False if nothing waits."""
+        for tid, tenant in self._tenants.items():
+            if tenant_id is not None and tid != tenant_id:
+                continue
+            agent = tenant.agent or self.agent
+            for handle in tenant.runs.values():
+                if run_id is not None and handle.run_id != run_id:
+                    continue
+                if not handle.done and agent.approve(handle.run_id, call_id, decision):
+                    return True
+        return False
+
+    @property
+    def approvals(self) -> Approvals:
+        """Which tools need approval, and those the user always allows."""
+        return self.agent.approvals
 
     def cancel_run(self, run_id: str) -> bool:
         for tenant in self._tenants.values():

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .approval import ALWAYS, DECISIONS, DENIED_MESSAGE, DENY
 from .events import Event, EventMeta, EventType
 from .model import (
     BadResponseError,
@@ -154,6 +155,10 @@ class Run:
         self._reasoning: list[str] = []
         self._calls: dict[int, _CallBuilder] = {}
         self._open_calls: dict[str, str] = {}  # call_id -> tool name, started not ended
+        # call_id -> (tool name, the user's answer): calls waiting for approval
+        self._approvals: dict[str, tuple[str, asyncio.Future[str]]] = {}
+        self._deadline: asyncio.Timeout | None = None  # the run's total limit
+        self._paused_left: float | None = None  # its time left while paused
         self._text_emitted = False  # any text of the current step reached subscribers
         self.usage = Usage()
 
@@ -192,7 +197,8 @@ class Run:
         cancelled_from_outside = False
         try:
             try:
-                async with asyncio.timeout(total):
+                async with asyncio.timeout(total) as deadline:
+                    self._deadline = deadline
                     await self._loop()
             except TimeoutError:
                 raise ModelTimeoutError(
@@ -224,6 +230,17 @@ class Run:
         reason = "cancelled" if outcome == "cancelled" else "error"
         if self._message_id is not None:
             self._complete_message(reason)
+        for call_id, (name, _answer) in list(self._approvals.items()):
+            self._end_tool(
+                call_id,
+                name,
+                None,
+                "cancelled while waiting for approval"
+                if reason == "cancelled"
+                else "the run ended while waiting for approval",
+                0.0,
+            )
+        self._approvals.clear()
         for call_id, name in list(self._open_calls.items()):
             self._end_tool(
                 call_id,
@@ -427,6 +444,13 @@ class Run:
             self._start_tool(call.id, call.name, _loose_json(call.arguments))
             self._end_tool(call.id, call.name, None, f"invalid arguments: {exc}", 0.0)
             return
+        if self.agent.approvals.needed(found):
+            decision = await self._ask_approval(call.id, call.name, _jsonable_args(args))
+            if decision == DENY:
+                self._end_tool(call.id, call.name, None, DENIED_MESSAGE, 0.0)
+                return
+            if decision == ALWAYS:
+                self.agent.approvals.allow_always(call.name)
         self._start_tool(call.id, call.name, _jsonable_args(args))
         limit = found.timeout if found.timeout is not None else self.agent.timeouts.tool
         started = time.monotonic()
@@ -441,6 +465,57 @@ class Run:
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self._end_tool(call.id, call.name, result, error, (time.monotonic() - started) * 1000)
+
+    # -- approval ---------------------------------------------------------------
+
+    async def _ask_approval(self, call_id: str, name: str, arguments: Any) -> str:
+        """Publish TOOL_APPROVAL_REQUEST and wait for `answer()`; the run's total
+        timeout does not run meanwhile."""
+        answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._approvals[call_id] = (name, answer)
+        self._pause_deadline()
+        self.set_status(AgentStatus.AWAITING_APPROVAL)
+        self.emit(
+            EventType.TOOL_APPROVAL_REQUEST,
+            {"call_id": call_id, "tool_name": name, "arguments": arguments},
+        )
+        decision = await answer  # (cancelled: the call stays listed, `_finish` ends it)
+        self._approvals.pop(call_id, None)
+        if not self._approvals:
+            self._resume_deadline()
+            if self.state.status is AgentStatus.AWAITING_APPROVAL:
+                self.set_status(AgentStatus.CALLING_TOOL)
+        return decision
+
+    def answer(self, call_id: str, decision: str) -> bool:
+        """The user's decision on a call waiting for approval; False if none waits."""
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+        waiting = self._approvals.get(call_id)
+        if waiting is None or waiting[1].done():
+            return False
+        waiting[1].set_result(decision)
+        return True
+
+    @property
+    def awaiting(self) -> list[str]:
+        """Call ids waiting for approval."""
+        return list(self._approvals)
+
+    def _pause_deadline(self) -> None:
+        deadline = self._deadline
+        if deadline is None or self._paused_left is not None:
+            return
+        when = deadline.when()
+        if when is not None:
+            self._paused_left = max(0.0, when - asyncio.get_running_loop().time())
+            deadline.reschedule(None)
+
+    def _resume_deadline(self) -> None:
+        deadline, left = self._deadline, self._paused_left
+        self._paused_left = None
+        if deadline is not None and left is not None:
+            deadline.reschedule(asyncio.get_running_loop().time() + left)
 
 
 def _loose_json(text: str) -> Any:

@@ -44,14 +44,30 @@ def check_run(events: list[Event], *, merged_ok: bool = False) -> None:
             assert "".join(text.get(mid, [])) == e.data["content"], "chunks != content"
             assert "".join(reasoning.get(mid, [])) == e.data.get("reasoning", "")
     assert set(text) <= completed, "a streamed message never completed"
-    # 3. each TOOL_CALL_START has exactly one TOOL_CALL_END with its call_id.
+    # 3. each TOOL_CALL_START has exactly one TOOL_CALL_END with its call_id; a call
+    # that waited for approval and never started (denied, cancelled) ends once too.
     starts = [e.data["call_id"] for e in events if e.type is EventType.TOOL_CALL_START]
+    asked = [e.data["call_id"] for e in events if e.type is EventType.TOOL_APPROVAL_REQUEST]
     ends = [e.data["call_id"] for e in events if e.type is EventType.TOOL_CALL_END]
     assert len(starts) == len(set(starts)), "a call started twice"
-    assert sorted(starts) == sorted(ends), f"starts {starts} != ends {ends}"
+    assert len(ends) == len(set(ends)), "a call ended twice"
+    unstarted = set(ends) - set(starts)
+    assert set(starts) <= set(ends), f"started {starts} but ended only {ends}"
+    assert unstarted <= set(asked), f"ended without starting or asking: {unstarted}"
+    assert set(asked) <= set(ends), f"asked about {asked} but ended only {ends}"
     for e in events:
         if e.type is EventType.TOOL_CALL_END:
-            assert starts.index(e.data["call_id"]) >= 0
+            call = e.data["call_id"]
+            first = next(x for x in events if x.data.get("call_id") == call)
+            assert (
+                first.type
+                in (
+                    EventType.TOOL_CALL_START,
+                    EventType.TOOL_CALL_ARGS,
+                    EventType.TOOL_APPROVAL_REQUEST,
+                )
+                or first is e
+            )
     # 4. a failed run has an ERROR before its DONE.
     if dones[0].data["status"] == "failed":
         assert any(e.type is EventType.ERROR for e in events[:-1]), "failed without ERROR"

@@ -1,0 +1,184 @@
+"""Approval before tools with side effects, through the engine API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from desktop_agent import Approvals, EventType, Orchestrator, Timeouts, tool
+from desktop_agent.engine.events import Event
+from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from tests.support.contract import check_run
+
+written: list[str] = []
+
+
+@tool("Write a note", side_effects=True)
+def write_note(text: str) -> str:
+    written.append(text)
+    return f"saved {text!r}"
+
+
+@tool("Read the clock")
+def clock() -> str:
+    return "12:00"
+
+
+def calls_then(answer: str, *calls: ScriptedToolCall) -> list[Turn | str]:
+    return [Turn(tool_calls=list(calls)), answer]
+
+
+async def run_until_request(
+    orchestrator: Orchestrator, text: str, tenant: str = "t"
+) -> tuple[object, list[Event], asyncio.Task[None]]:
+    events: list[Event] = []
+    sub = orchestrator.dispatcher.subscribe(tenant_id=tenant)
+
+    async def collect() -> None:
+        async for event in sub:
+            events.append(event)
+            if event.type is EventType.DONE:
+                return
+
+    task = asyncio.create_task(collect())
+    handle = orchestrator.submit(text, tenant_id=tenant)
+    for _ in range(500):
+        if any(e.type is EventType.TOOL_APPROVAL_REQUEST for e in events):
+            break
+        await asyncio.sleep(0.01)
+    return handle, events, task
+
+
+@pytest.fixture(autouse=True)
+def clear_notes() -> None:
+    written.clear()
+
+
+async def test_allow_once_runs_the_tool_and_asks_again_next_time() -> None:
+    model = ScriptedModel(
+        calls_then("Saved.", ScriptedToolCall("write_note", {"text": "a"}, id="c1"))
+        + calls_then("Saved again.", ScriptedToolCall("write_note", {"text": "b"}, id="c2"))
+    )
+    orchestrator = Orchestrator(model, tools=[write_note])
+    handle, events, task = await run_until_request(orchestrator, "note a")
+    request = next(e for e in events if e.type is EventType.TOOL_APPROVAL_REQUEST)
+    assert request.data == {"call_id": "c1", "tool_name": "write_note", "arguments": {"text": "a"}}
+    assert written == []  # nothing ran before the answer
+    statuses = [e.data["new_status"] for e in events if e.type is EventType.STATE_CHANGE]
+    assert statuses[-1] == "awaiting_approval"
+    assert orchestrator.approve("c1", "allow", tenant_id="t")
+    assert not orchestrator.approve("c1", "allow", tenant_id="t")  # answered already
+    await handle.wait()  # type: ignore[attr-defined]
+    await task
+    check_run(events)
+    assert written == ["a"]
+    kinds = [e.type for e in events]
+    assert kinds.index(EventType.TOOL_APPROVAL_REQUEST) < kinds.index(EventType.TOOL_CALL_START)
+    statuses = [e.data["new_status"] for e in events if e.type is EventType.STATE_CHANGE]
+    assert "awaiting_approval" in statuses and statuses[-1] == "done"
+
+    handle, events, task = await run_until_request(orchestrator, "note b")
+    assert any(e.type is EventType.TOOL_APPROVAL_REQUEST for e in events)  # asked again
+    orchestrator.approve("c2", "allow", tenant_id="t")
+    await handle.wait()  # type: ignore[attr-defined]
+    await task
+
+
+async def test_always_allows_from_then_on_and_can_be_revoked() -> None:
+    remembered: list[frozenset[str]] = []
+    approvals = Approvals(on_change=remembered.append)
+    model = ScriptedModel(
+        calls_then("1", ScriptedToolCall("write_note", {"text": "a"}, id="c1"))
+        + calls_then("2", ScriptedToolCall("write_note", {"text": "b"}, id="c2"))
+        + calls_then("3", ScriptedToolCall("write_note", {"text": "c"}, id="c3"))
+    )
+    orchestrator = Orchestrator(model, tools=[write_note], approvals=approvals)
+    handle, _events, task = await run_until_request(orchestrator, "a")
+    orchestrator.approve("c1", "always", tenant_id="t")
+    await handle.wait()  # type: ignore[attr-defined]
+    await task
+    assert remembered == [frozenset({"write_note"})]  # for the caller to persist
+    state = await orchestrator.submit("b", tenant_id="t").wait()  # no question asked
+    assert written == ["a", "b"] and state.status == "done"
+    approvals.revoke("write_note")
+    assert remembered[-1] == frozenset()
+    handle, events, task = await run_until_request(orchestrator, "c")
+    assert any(e.type is EventType.TOOL_APPROVAL_REQUEST for e in events)
+    orchestrator.approve("c3", "deny", tenant_id="t")
+    await handle.wait()  # type: ignore[attr-defined]
+    await task
+
+
+async def test_deny_goes_back_to_the_model_as_the_result() -> None:
+    model = ScriptedModel(
+        calls_then(
+            "Understood, I did not save it.",
+            ScriptedToolCall("write_note", {"text": "secret"}, id="c1"),
+            ScriptedToolCall("clock", {}, id="c2"),  # no side effects: runs at once
+        )
+    )
+    orchestrator = Orchestrator(model, tools=[write_note, clock])
+    handle, events, task = await run_until_request(orchestrator, "save it")
+    orchestrator.approve("c1", "deny", tenant_id="t")
+    state = await handle.wait()  # type: ignore[attr-defined]
+    await task
+    check_run(events)
+    assert written == []
+    end = next(e for e in events if e.type is EventType.TOOL_CALL_END and e.data["call_id"] == "c1")
+    assert end.data["error"] == "the user denied this tool call"
+    assert not any(
+        e.type is EventType.TOOL_CALL_START and e.data["call_id"] == "c1" for e in events
+    )
+    tool_results = {
+        m["tool_call_id"]: m["content"] for m in model.requests[1] if m["role"] == "tool"
+    }
+    assert tool_results == {"c1": "Error: the user denied this tool call", "c2": "12:00"}
+    assert state.status == "done"
+
+
+async def test_cancel_while_waiting_closes_the_call_and_the_history_stays_valid() -> None:
+    model = ScriptedModel(
+        calls_then("never", ScriptedToolCall("write_note", {"text": "x"}, id="c1")) + ["Next."]
+    )
+    orchestrator = Orchestrator(model, tools=[write_note])
+    handle, events, task = await run_until_request(orchestrator, "save")
+    assert orchestrator.cancel("t")
+    state = await handle.wait()  # type: ignore[attr-defined]
+    await task
+    check_run(events)
+    assert state.status == "cancelled" and written == []
+    end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
+    assert end.data["error"] == "cancelled while waiting for approval"
+    assert not orchestrator.approve("c1", "allow", tenant_id="t")  # too late
+    # Every tool call in the history has its result: the next request is valid.
+    history = orchestrator.history("t")
+    assert [m.get("tool_call_id") for m in history if m["role"] == "tool"] == ["c1"]
+    await orchestrator.submit("go on", tenant_id="t").wait()
+    assert model.requests[-1][-1] == {"role": "user", "content": "go on"}
+
+
+async def test_timeouts_do_not_fire_while_waiting() -> None:
+    model = ScriptedModel(
+        calls_then("Done.", ScriptedToolCall("write_note", {"text": "x"}, id="c1"))
+    )
+    orchestrator = Orchestrator(
+        model, tools=[write_note], timeouts=Timeouts(total=0.3, tool=0.2, idle=0.2)
+    )
+    handle, events, task = await run_until_request(orchestrator, "save")
+    await asyncio.sleep(0.6)  # longer than every limit
+    assert orchestrator.approve("c1", "allow", tenant_id="t")
+    state = await handle.wait()  # type: ignore[attr-defined]
+    await task
+    assert state.status == "done" and written == ["x"]
+
+
+async def test_a_bad_decision_is_refused() -> None:
+    model = ScriptedModel(calls_then("x", ScriptedToolCall("write_note", {"text": "x"}, id="c1")))
+    orchestrator = Orchestrator(model, tools=[write_note])
+    handle, _events, task = await run_until_request(orchestrator, "save")
+    with pytest.raises(ValueError, match="decision must be one of"):
+        orchestrator.approve("c1", "maybe", tenant_id="t")
+    orchestrator.approve("c1", "deny", tenant_id="t")
+    await handle.wait()  # type: ignore[attr-defined]
+    await task
