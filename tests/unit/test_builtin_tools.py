@@ -1,0 +1,130 @@
+"""The workspace tools (every escape attempt, every limit) and the shell tool."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_agent.toolbox import workspace as ws
+from desktop_agent.toolbox.shell import run_command, shell_tool
+from desktop_agent.toolbox.workspace import Workspace, WorkspaceError, workspace_tools
+
+
+@pytest.fixture
+def space(tmp_path: Path) -> Workspace:
+    root = tmp_path / "work"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("def main():\n    print('Hello')\n")
+    (root / "notes.md").write_text("# Notes\nhello again\n")
+    (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0binary")
+    (tmp_path / "secret.txt").write_text("outside")
+    return Workspace(root)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../secret.txt", "src/../../secret.txt", "/etc/passwd", "..", "src/../..", "//etc/passwd"],
+)
+def test_paths_outside_are_refused(space: Workspace, path: str) -> None:
+    with pytest.raises(WorkspaceError, match="outside the workspace|absolute path"):
+        space.read(path)
+
+
+def test_symlinks_that_escape_are_refused(space: Workspace, tmp_path: Path) -> None:
+    (space.root / "link.txt").symlink_to(tmp_path / "secret.txt")
+    (space.root / "linkdir").symlink_to(tmp_path)
+    with pytest.raises(WorkspaceError, match="outside"):
+        space.read("link.txt")
+    with pytest.raises(WorkspaceError, match="outside"):
+        space.read("linkdir/secret.txt")
+    with pytest.raises(WorkspaceError, match="outside"):
+        space.write("linkdir/new.txt", "x")
+    assert not (tmp_path / "new.txt").exists()
+    listing = space.list(".")
+    assert "link.txt -> (outside the workspace)" in listing
+    assert space.search("outside") == "no line contains 'outside'"  # links not followed
+    (space.root / "inner").symlink_to(space.root / "src")  # a link that stays inside is fine
+    assert "def main" in space.read("inner/app.py")
+
+
+def test_list_read_search_write(space: Workspace) -> None:
+    assert space.list(".").splitlines() == [
+        "src/",
+        "image.png  (17 bytes)",
+        "notes.md  (20 bytes)",
+    ]
+    assert space.read("src/app.py").startswith("def main")
+    assert space.read("image.png") == "image.png is a binary file (17 bytes); not shown"
+    assert space.search("hello") == "notes.md:2: hello again\nsrc/app.py:2: print('Hello')"
+    assert space.search("hello", "*.py") == "src/app.py:2: print('Hello')"
+    assert space.search("nowhere") == "no line contains 'nowhere'"
+    assert space.write("out/new.txt", "fresh") == "created out/new.txt (5 bytes)"
+    assert space.write("out/new.txt", "again") == "replaced out/new.txt (5 bytes)"
+    assert (space.root / "out" / "new.txt").read_text() == "again"
+    with pytest.raises(WorkspaceError, match="is a folder"):
+        space.write("src", "x")
+    with pytest.raises(WorkspaceError, match="not a file"):
+        space.read("src")
+    with pytest.raises(WorkspaceError, match="not a folder"):
+        space.list("notes.md")
+
+
+def test_limits(space: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ws, "MAX_READ_BYTES", 10)
+    text = space.read("notes.md")
+    assert text.startswith("# Notes\nhe") and "read on with offset=10" in text
+    assert space.read("notes.md", offset=10).startswith("llo again")
+    monkeypatch.setattr(ws, "MAX_WRITE_BYTES", 4)
+    with pytest.raises(WorkspaceError, match="refusing to write 5 bytes"):
+        space.write("x.txt", "12345")
+    monkeypatch.setattr(ws, "MAX_SEARCH_MATCHES", 1)
+    assert space.search("hello").endswith("[… stopped at 1 matches]")
+    monkeypatch.setattr(ws, "MAX_LIST_ENTRIES", 2)
+    assert space.list(".").endswith("… and 1 more")
+    monkeypatch.setattr(ws, "MAX_SEARCH_FILE_BYTES", 5)
+    assert space.search("hello") == "no line contains 'hello'"  # big files skipped
+
+
+def test_tools_are_tools_and_only_write_has_side_effects(space: Workspace) -> None:
+    tools = {t.name: t for t in workspace_tools(space.root)}
+    assert set(tools) == {"list_files", "read_file", "search_files", "write_file"}
+    assert [n for n, t in tools.items() if t.side_effects] == ["write_file"]
+    assert tools["read_file"].parameters["required"] == ["path"]
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        workspace_tools(space.root / "missing")
+
+
+async def test_shell_runs_in_the_workspace(space: Workspace) -> None:
+    out = await run_command("pwd; echo to-stderr >&2; exit 3", space.root)
+    assert out.splitlines() == ["exit code 3", str(space.root), "to-stderr"]
+    tool = shell_tool(space.root)
+    assert tool.side_effects and tool.name == "run_shell"
+
+
+async def test_shell_limits_output_and_time(space: Workspace) -> None:
+    out = await run_command("yes | head -c 5000", space.root, max_chars=100)
+    assert out.endswith("[… output cut at 100 characters]")
+    marker = space.root / "still-running"
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="longer than 0.5 s"):
+        # The child of the shell is killed too (the whole process group).
+        await run_command(f"(sleep 2; touch {marker}) & wait", space.root, limit_s=0.5)
+    assert time.monotonic() - started < 1.5
+    await asyncio.sleep(2.2)
+    assert not marker.exists()
+
+
+async def test_shell_cancel_kills_the_command(space: Workspace) -> None:
+    marker = space.root / "late"
+    task = asyncio.create_task(run_command(f"sleep 1 && touch {marker}", space.root))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(1.2)
+    assert not marker.exists()
+    assert os.getpgid(0) > 0  # (still us)
