@@ -139,7 +139,7 @@ async def test_deny_goes_back_to_the_model_as_the_result() -> None:
 
 async def test_cancel_while_waiting_closes_the_call_and_the_history_stays_valid() -> None:
     model = ScriptedModel(
-        calls_then("never", ScriptedToolCall("write_note", {"text": "x"}, id="c1")) + ["Next."]
+        [*calls_then("never", ScriptedToolCall("write_note", {"text": "x"}, id="c1")), "Next."]
     )
     orchestrator = Orchestrator(model, tools=[write_note])
     handle, events, task = await run_until_request(orchestrator, "save")
@@ -165,7 +165,7 @@ async def test_timeouts_do_not_fire_while_waiting() -> None:
     orchestrator = Orchestrator(
         model, tools=[write_note], timeouts=Timeouts(total=0.3, tool=0.2, idle=0.2)
     )
-    handle, events, task = await run_until_request(orchestrator, "save")
+    handle, _events, task = await run_until_request(orchestrator, "save")
     await asyncio.sleep(0.6)  # longer than every limit
     assert orchestrator.approve("c1", "allow", tenant_id="t")
     state = await handle.wait()  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ def space(tmp_path: Path) -> Workspace:
     ["../secret.txt", "src/../../secret.txt", "/etc/passwd", "..", "src/../..", "//etc/passwd"],
 )
 def test_paths_outside_are_refused(space: Workspace, path: str) -> None:
-    with pytest.raises(WorkspaceError, match="outside the workspace|absolute path"):
+    with pytest.raises(WorkspaceError, match=r"outside the workspace|absolute path"):
         space.read(path)
 
 
@@ -110,7 +110,7 @@ async def test_shell_limits_output_and_time(space: Workspace) -> None:
     assert out.endswith("[… output cut at 100 characters]")
     marker = space.root / "still-running"
     started = time.monotonic()
-    with pytest.raises(TimeoutError, match="longer than 0.5 s"):
+    with pytest.raises(TimeoutError, match=r"longer than 0\.5 s"):
         # The child of the shell is killed too (the whole process group).
         await run_command(f"(sleep 2; touch {marker}) & wait", space.root, limit_s=0.5)
     assert time.monotonic() - started < 1.5
