@@ -21,7 +21,7 @@ from .model import ChatModel, Message, RetryPolicy, Timeouts
 from .model import close_model as close_model_
 from .state import AgentState
 from .stream import StreamEngine, StreamItem, StreamMode
-from .tools import Tool
+from .tools import Tool, ToolRegistry
 
 __all__ = ["Orchestrator", "RunHandle"]
 
@@ -147,6 +147,14 @@ class Orchestrator:
             retry=base.retry,
             approvals=base.approvals,
         )
+
+    def set_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> None:
+        """The tools runs may use from now on (every conversation)."""
+        registry = ToolRegistry(tools)
+        self.agent.tools = registry
+        for tenant in self._tenants.values():
+            if tenant.agent is not None:
+                tenant.agent.tools = registry
 
     def agent_for(self, tenant_id: str) -> Agent:
         """The agent that answers this conversation."""

@@ -35,6 +35,7 @@ from ..config import (
     resource_path,
     save_settings,
 )
+from ..toolbox.settings import ToolSettings
 
 __all__ = ["app_icon", "run_app", "settle_heap"]
 
@@ -154,7 +155,17 @@ def run_app(
     def save(providers: Providers) -> None:
         save_settings({**load_settings(), **providers.to_settings()})
 
-    window = MainWindow(config, providers=providers, history=open_history, on_settings_saved=save)
+    def save_tools(settings: ToolSettings) -> None:
+        save_settings({**load_settings(), **settings.to_settings()})
+
+    window = MainWindow(
+        config,
+        providers=providers,
+        history=open_history,
+        on_settings_saved=save,
+        tool_settings=ToolSettings.from_settings(saved),
+        on_tool_settings_saved=save_tools,
+    )
     window.show()
     # Paint first: one pass of Qt's loop shows the window before asyncio, qasync,
     # the engine and the tools are imported. (Likewise the gui modules touch the
@@ -169,9 +180,7 @@ def run_app(
 
     import qasync
 
-    from ..builtin_tools import DEFAULT_TOOLS
-
-    window.tools = list(DEFAULT_TOOLS)
+    window.load_tools()  # the built-ins the settings turn on
 
     install_error_reporting(window)
 

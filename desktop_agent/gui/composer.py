@@ -13,6 +13,7 @@ __all__ = ["Composer"]
 class Composer(QPlainTextEdit):
     submitted = Signal(str)  # the text to send (stripped, not empty)
     edit_last_requested = Signal()  # Up was pressed in an empty composer
+    confirm_requested = Signal()  # Enter in an empty composer while a run is busy
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +39,9 @@ class Composer(QPlainTextEdit):
                 self.insertPlainText("\n")
                 return
             if mods == Qt.KeyboardModifier.NoModifier or mods == Qt.KeyboardModifier.KeypadModifier:
+                if self.busy and not self.toPlainText().strip():
+                    self.confirm_requested.emit()  # (allows a tool waiting for approval)
+                    return
                 self.submit()
                 return
         if (

@@ -38,6 +38,7 @@ class ConversationView(QObject):
     busy_changed = Signal(bool)  # a run started (True) or ended (False)
     activity_changed = Signal()  # status or tool activity changed
     run_finished = Signal(dict)  # DONE data + run_id
+    approval_requested = Signal(dict)  # TOOL_APPROVAL_REQUEST data + run_id
 
     def __init__(
         self,
@@ -79,6 +80,7 @@ class ConversationView(QObject):
         b.tool_started.connect(self._on_tool_start)
         b.tool_finished.connect(self._on_tool_end)
         b.error_occurred.connect(self._on_error)
+        b.approval_requested.connect(self._on_approval)
         b.run_done.connect(self._on_done)
         b.start()
 
@@ -140,6 +142,8 @@ class ConversationView(QObject):
         self.activity_changed.emit()
 
     def _on_tool_end(self, data: dict[str, Any]) -> None:
+        if data.get("error") and data["call_id"] in self.transcript.pending_approvals():
+            self.transcript.resolve_approval(data["call_id"], str(data["error"]).capitalize())
         duration = float(data.get("duration_ms") or 0)
         error = data.get("error")
         self.transcript.finish_tool_call(
@@ -148,10 +152,16 @@ class ConversationView(QObject):
         self.activity.tool_finished(data["call_id"], data["tool_name"], error, duration)
         self.activity_changed.emit()
 
+    def _on_approval(self, data: dict[str, Any]) -> None:
+        self.transcript.add_approval(data["call_id"], data["tool_name"], data.get("arguments"))
+        self.approval_requested.emit(data)
+
     def _on_error(self, data: dict[str, Any]) -> None:
         self.transcript.add_error(str(data.get("error")), retry=True)
 
     def _on_done(self, data: dict[str, Any]) -> None:
+        for call_id in self.transcript.pending_approvals():
+            self.transcript.resolve_approval(call_id, "The run ended before an answer.")
         status = data.get("status", "")
         self.activity.set_status(
             {"completed": "done", "cancelled": "cancelled"}.get(status, "failed")

@@ -11,7 +11,7 @@ import contextlib
 import functools
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -32,11 +32,16 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..config import ConnectionConfig, Providers, new_provider_id
+from ..toolbox.settings import ToolSettings
+
+if TYPE_CHECKING:
+    from .tools_page import ToolsPage
 
 __all__ = ["PRESETS", "SettingsDialog", "ShortcutsDialog"]
 
@@ -59,6 +64,7 @@ class SettingsDialog(QDialog):
     the endpoint, or typed), temperature and system prompt; Test connection."""
 
     saved = Signal(object)  # the new Providers (API keys already stored)
+    tools_saved = Signal(object)  # the new ToolSettings (when the Tools page was given)
 
     def __init__(
         self,
@@ -66,6 +72,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         discovered: list[Any] | None = None,
         credentials: Any = None,
+        tool_settings: ToolSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -176,9 +183,21 @@ class SettingsDialog(QDialog):
         self.key_note = QLabel(self._key_note(), self)
         self.key_note.setAccessibleName("Where API keys are kept")
         self.key_note.setWordWrap(True)
+        providers_page = QWidget(self)
+        providers_page.setAccessibleName("Providers")
+        page_layout = QVBoxLayout(providers_page)
+        page_layout.addLayout(body)
+        page_layout.addWidget(self.key_note)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(providers_page, "Providers")
+        self.tools_page: ToolsPage | None = None
+        if tool_settings is not None:
+            from .tools_page import ToolsPage
+
+            self.tools_page = ToolsPage(tool_settings, self)
+            self.tabs.addTab(self.tools_page, "Tools")
         layout = QVBoxLayout(self)
-        layout.addLayout(body)
-        layout.addWidget(self.key_note)
+        layout.addWidget(self.tabs)
         layout.addWidget(buttons)
         self._task: asyncio.Task[None] | None = None
         self._refill_list()
@@ -348,6 +367,8 @@ class SettingsDialog(QDialog):
             for gone in self._removed:
                 self.credentials.delete(gone)
         self.saved.emit(providers)
+        if self.tools_page is not None:
+            self.tools_saved.emit(self.tools_page.current())
         self.accept()
 
     # -- Test connection ------------------------------------------------------------------

@@ -33,6 +33,7 @@ class Theme:
     border: str
     link: str
     ok: str
+    approval_bg: str
 
     @classmethod
     def from_palette(cls, palette: QPalette | None = None) -> Theme:
@@ -43,6 +44,7 @@ class Theme:
         dark = base.lightness() < 128
         red = QColor("#e5484d") if dark else QColor("#cd2b31")
         green = QColor("#46a758") if dark else QColor("#2b8a3e")
+        amber = QColor("#ffb224") if dark else QColor("#f5a623")
         return cls(
             dark=dark,
             text=text.name(),
@@ -58,6 +60,7 @@ class Theme:
             border=_mix(base, text, 0.2),
             link=pal.color(QPalette.ColorRole.Link).name(),
             ok=green.name(),
+            approval_bg=_mix(base, amber, 0.16),
         )
 
     def markdown_colors(self) -> Colors:

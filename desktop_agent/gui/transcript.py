@@ -93,6 +93,7 @@ class Transcript(QTextBrowser):
     retry_requested = Signal()  # the user clicked Retry on an error entry
     version_requested = Signal(str, int)  # entry key (message id), step: -1 (◀) or +1 (▶)
     edit_requested = Signal(str)  # entry key of a user message to edit
+    approval_answered = Signal(str, str)  # call_id, decision ("allow" | "always" | "deny")
     copied = Signal(str)  # what was copied to the clipboard (code block)
     link_opened = Signal(str)  # an external URL handed to the system browser
     link_refused = Signal(str)  # a URL that was clicked but is not allowed
@@ -146,6 +147,8 @@ class Transcript(QTextBrowser):
             self.retry_requested.emit()
         elif scheme == "action" and url.path() == "edit":
             self.edit_requested.emit(url.query())
+        elif scheme == "approve":
+            self.approval_answered.emit(url.path(), url.query())
         elif scheme == "version":
             step = -1 if url.query() == "prev" else 1
             self.version_requested.emit(url.path(), step)
@@ -283,7 +286,12 @@ class Transcript(QTextBrowser):
     def _style(self, entry: Entry, from_position: int) -> None:
         """Give the entry's blocks from `from_position` on their look."""
         t = self.theme
-        background = {"user": t.user_bg, "tool": t.tool_bg, "error": t.error_bg}.get(entry.kind)
+        background = {
+            "user": t.user_bg,
+            "tool": t.tool_bg,
+            "error": t.error_bg,
+            "approval": t.approval_bg,
+        }.get(entry.kind)
         first, end = self._bounds(entry)
         doc = self.document()
         block = doc.findBlock(from_position)
@@ -511,6 +519,59 @@ class Transcript(QTextBrowser):
                     )
                 parts.append(self._pre("result", describe_result(shown)) + more)
         self._replace(entry, 0, "".join(parts))
+
+    def add_approval(self, call_id: str, name: str, arguments: Any) -> Entry:
+        """A card asking whether a tool may run: its full arguments, and the choices."""
+        at_bottom = self._at_bottom()
+        entry = self._add("approval", key=f"approval:{call_id}", tool_name=name)
+        entry.arguments = arguments
+        entry.extra["call_id"] = call_id
+        self._render_approval(entry)
+        self._follow(at_bottom)
+        return entry
+
+    def resolve_approval(self, call_id: str, outcome: str) -> None:
+        """Show what became of the request: "allow", "always", "deny" or a note."""
+        entry = self._by_key.get(f"approval:{call_id}")
+        if entry is not None and "outcome" not in entry.extra:
+            entry.extra["outcome"] = outcome
+            self._render_approval(entry)
+
+    def pending_approvals(self) -> list[str]:
+        """Call ids of the cards still waiting for an answer, oldest first."""
+        return [
+            e.extra["call_id"]
+            for e in self.entries
+            if e.kind == "approval" and "outcome" not in e.extra
+        ]
+
+    def _render_approval(self, entry: Entry) -> None:
+        t = self.theme
+        call_id = entry.extra["call_id"]
+        name = html.escape(entry.tool_name)
+        head = (
+            f'<p style="margin:0;"><b>⚠ Allow <span style="font-family:monospace;">{name}</span>'
+            " to run?</b></p>"
+        )
+        args = self._pre("arguments", pretty_json(entry.arguments))
+        outcome = entry.extra.get("outcome")
+        if outcome is None:
+            choices = (
+                f'<p style="margin:4px 0 0 0;">'
+                f'<a href="approve:{call_id}?allow"><b>Allow once</b></a> '
+                f'<span style="color:{t.muted};">(Enter)</span> &nbsp;·&nbsp; '
+                f'<a href="approve:{call_id}?always">Always allow {name}</a> &nbsp;·&nbsp; '
+                f'<a href="approve:{call_id}?deny">Deny</a> '
+                f'<span style="color:{t.muted};">(Esc)</span></p>'
+            )
+        else:
+            said = {
+                "allow": "✓ Allowed once",
+                "always": f"✓ Always allowed ({name} no longer asks; Settings → Tools revokes)",
+                "deny": "✗ Denied: the model is told so",
+            }.get(outcome, html.escape(outcome))
+            choices = f'<p style="margin:4px 0 0 0; color:{t.muted};">{said}</p>'
+        self._replace(entry, 0, head + args + choices)
 
     def _pre(self, title: str, text: str) -> str:
         return (

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import ConnectionConfig, Providers, model_from_config, resolve_auto
+from ..toolbox.settings import ToolSettings
 from .composer import Composer
 from .conversation import ConversationView
 from .sidebar import Row, Sidebar
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         providers: Providers | None = None,
         history: HistoryFactory | None = None,
         credentials: Any = None,
+        tool_settings: ToolSettings | None = None,
+        on_tool_settings_saved: Callable[[ToolSettings], None] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -105,6 +108,9 @@ class MainWindow(QMainWindow):
         self.providers.replace(config)
         #: The tools runs may use (set before `start()`).
         self.tools: list[Tool] = list(tools)
+        #: Tools from elsewhere (MCP servers), kept when the built-ins are rebuilt.
+        self.extra_tools: list[Tool] = []
+        self._builtins_from_settings = False
         self._model_factory: ModelFactory = model_factory or (
             lambda config: model_from_config(config, self.engine_state_changed)
         )
@@ -114,6 +120,8 @@ class MainWindow(QMainWindow):
         self._timeouts = timeouts
         self._on_settings_saved = on_settings_saved
         self._history_factory = history
+        self.tool_settings = tool_settings or ToolSettings()
+        self._on_tool_settings_saved = on_tool_settings_saved
         self.credentials = credentials
         self.store: Store | None = None
         self.recorder: Recorder | None = None
@@ -176,6 +184,7 @@ class MainWindow(QMainWindow):
 
         self.composer.submitted.connect(self.send)
         self.composer.edit_last_requested.connect(self.edit_last)
+        self.composer.confirm_requested.connect(lambda: self.answer_approval(None, "allow"))
         self.sidebar.activated.connect(self.open_conversation)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.delete_requested.connect(self.delete_conversation)
@@ -229,6 +238,7 @@ class MainWindow(QMainWindow):
         t.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
         t.version_requested.connect(self.switch_version)
         t.edit_requested.connect(self.edit_message)
+        t.approval_answered.connect(self.answer_approval)
         self.views[conversation_id] = view
         return view
 
@@ -367,6 +377,7 @@ class MainWindow(QMainWindow):
         import asyncio
 
         from ..config import credentials, with_stored_key
+        from ..engine.approval import Approvals
         from ..engine.orchestrator import Orchestrator
 
         await asyncio.sleep(0)  # let the first paint happen
@@ -391,6 +402,9 @@ class MainWindow(QMainWindow):
             system_prompt=self.config.system_prompt,
             tools=self.tools,
             timeouts=self._timeouts,
+            approvals=Approvals(
+                self.tool_settings.always_allowed, on_change=self._always_allowed_changed
+            ),
         )
         if self.store is not None:
             from ..storage import Recorder
@@ -546,12 +560,71 @@ class MainWindow(QMainWindow):
 
     def _send_or_stop(self) -> None:
         if self.busy:
-            self.stop()
+            self.cancel_run()
         else:
             self.composer.submit()
 
+    def cancel_run(self) -> None:
+        """The Stop button: stop the answer (a tool waiting for approval won't run)."""
+        if self.orchestrator is not None:
+            self.orchestrator.cancel(self.tenant_id)
+
+    def answer_approval(self, call_id: str | None, decision: str) -> None:
+        """Answer a tool's request to run (None: the oldest one waiting on screen)."""
+        pending = self.transcript.pending_approvals()
+        if call_id is None:
+            if not pending:
+                return
+            call_id = pending[0]
+        if call_id not in pending or self.orchestrator is None:
+            return
+        self.orchestrator.approve(call_id, decision, tenant_id=self.tenant_id)
+        self.transcript.resolve_approval(call_id, decision)
+
+    def _always_allowed_changed(self, names: frozenset[str]) -> None:
+        from dataclasses import replace
+
+        self.set_tool_settings(replace(self.tool_settings, always_allowed=names), rebuild=False)
+
+    def set_tool_settings(self, settings: ToolSettings, *, rebuild: bool = True) -> None:
+        """New tool settings (Settings → Tools): the tools of the next runs, and the
+        tools that run without asking."""
+        self.tool_settings = settings
+        if self.orchestrator is not None:
+            approvals = self.orchestrator.approvals
+            for name in approvals.always - settings.always_allowed:
+                approvals.revoke(name)
+            for name in settings.always_allowed - approvals.always:
+                approvals.allow_always(name)
+        if rebuild:
+            self._rebuild_tools()
+        if self._on_tool_settings_saved is not None:
+            self._on_tool_settings_saved(settings)
+
+    def load_tools(self) -> None:
+        """Use the built-in tools the tool settings turn on (before `start()`); from
+        then on, changed tool settings rebuild them."""
+        self._builtins_from_settings = True
+        self._rebuild_tools()
+
+    def _rebuild_tools(self) -> None:
+        if not self._builtins_from_settings:  # tools given by the caller: kept as they are
+            return
+        from ..toolbox.catalog import build_tools
+
+        tools, problems = build_tools(self.tool_settings)
+        self.tools = tools + self.extra_tools
+        if self.orchestrator is not None:
+            self.orchestrator.set_tools(self.tools)
+        for problem in problems:
+            self.status.showMessage(problem, 8000)
+
     def stop(self) -> None:
-        """Esc: stop the answer (or leave editing when nothing runs)."""
+        """Esc: deny a tool waiting for approval; else stop the answer (or leave
+        editing when nothing runs)."""
+        if self.transcript.pending_approvals():
+            self.answer_approval(None, "deny")
+            return
         if self.busy and self.orchestrator is not None:
             self.orchestrator.cancel(self.tenant_id)
         elif self._editing is not None:
@@ -775,8 +848,10 @@ class MainWindow(QMainWindow):
             self,
             discovered=self.discovered,
             credentials=self.credentials,
+            tool_settings=self.tool_settings,
         )
         dialog.saved.connect(self.apply_providers)
+        dialog.tools_saved.connect(self.set_tool_settings)
         self._keep(dialog)
         dialog.open()
 

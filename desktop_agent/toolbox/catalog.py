@@ -1,0 +1,40 @@
+"""The built-in tools the settings turn on (see `settings.ToolSettings`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..builtin_tools import calculator, current_time
+from ..engine import Tool
+from .settings import BUILTINS, ToolSettings
+from .shell import shell_tool
+from .web import fetch_tool
+from .workspace import WorkspaceError, workspace_tools
+
+__all__ = ["BUILTINS", "ToolSettings", "build_tools"]
+
+
+def build_tools(settings: ToolSettings) -> tuple[list[Tool], list[str]]:
+    """The built-in tools the settings turn on, and what could not be set up."""
+    tools: list[Tool] = []
+    problems: list[str] = []
+    if settings.enabled("current_time"):
+        tools.append(current_time)
+    if settings.enabled("calculator"):
+        tools.append(calculator)
+    if settings.enabled("fetch_url"):
+        tools.append(fetch_tool())
+    wants_folder = settings.enabled("workspace") or settings.enabled("run_shell")
+    if wants_folder and settings.workspace:
+        folder = Path(settings.workspace).expanduser()
+        try:
+            if settings.enabled("workspace"):
+                tools += workspace_tools(folder)
+        except WorkspaceError as exc:
+            problems.append(f"Workspace tools are off: {exc}.")
+        else:
+            if settings.enabled("run_shell"):
+                tools.append(shell_tool(folder))
+    elif wants_folder and settings.enabled("run_shell"):
+        problems.append("The shell tool needs a workspace folder (Settings → Tools).")
+    return tools, problems
