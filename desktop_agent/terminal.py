@@ -38,6 +38,7 @@ from .config import (
     with_stored_key,
 )
 from .engine import Event, EventType, Orchestrator
+from .engine.approval import ALLOW, ALWAYS, DENY
 from .engine.model import close_model
 
 __all__ = ["TerminalRenderer", "main", "run_chat"]
@@ -190,7 +191,7 @@ class _StdinLines:
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
 
         def read() -> None:
             for line in sys.stdin:
@@ -201,6 +202,17 @@ class _StdinLines:
 
     async def next(self) -> str | None:
         return await self.queue.get()
+
+
+_stdin_lines: _StdinLines | None = None
+
+
+def stdin_lines() -> _StdinLines:
+    """The one reader of this process's stdin (messages and approval answers)."""
+    global _stdin_lines
+    if _stdin_lines is None or _stdin_lines.loop is not asyncio.get_running_loop():
+        _stdin_lines = _StdinLines()
+    return _stdin_lines
 
 
 async def run_chat(
@@ -216,10 +228,13 @@ async def run_chat(
     """Run one prompt (or an interactive session); returns the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
+    approvals = None
     if tools is None:
-        from .builtin_tools import DEFAULT_TOOLS
+        from .toolbox.catalog import configured_tools
 
-        tools = list(DEFAULT_TOOLS)
+        tools, approvals, problems = configured_tools()
+        for problem in problems:
+            err.write(f"note: {problem}\n")
 
     def engine_state(state: str, message: str) -> None:
         if not json_mode and state in ("loading", "restarting", "failed"):
@@ -230,8 +245,26 @@ async def run_chat(
         model if model is not None else model_from_config(config, engine_state),
         system_prompt=config.system_prompt,
         tools=tools,
+        approvals=approvals,
     )
     tenant = f"chat_{uuid.uuid4().hex[:12]}"
+
+    async def answer_approval(event: Event) -> None:
+        """Ask on the terminal whether a tool may run (end of input: no)."""
+        data = event.data
+        arguments = json.dumps(data.get("arguments"), ensure_ascii=False)
+        err.write(f"Allow {data['tool_name']} {arguments}?  [y] once  [a] always  [N] no: ")
+        err.flush()
+        line = await stdin_lines().next()
+        if line is None:
+            err.write("\nno answer (end of input): denied\n")
+        decision = {"y": ALLOW, "yes": ALLOW, "a": ALWAYS, "always": ALWAYS}.get(
+            (line or "").strip().lower(), DENY
+        )
+        err.flush()
+        orchestrator.approve(data["call_id"], decision, run_id=event.run_id)
+
+    asking: set[asyncio.Task[None]] = set()
     interrupts: list[float] = []
     loop = asyncio.get_running_loop()
     exit_now = asyncio.Event()
@@ -253,6 +286,10 @@ async def run_chat(
         try:
             async for event in stream:
                 renderer.handle(event)  # type: ignore[arg-type]
+                if event.type is EventType.TOOL_APPROVAL_REQUEST:  # type: ignore[union-attr]
+                    task = asyncio.ensure_future(answer_approval(event))  # type: ignore[arg-type]
+                    asking.add(task)
+                    task.add_done_callback(asking.discard)
         finally:
             renderer.close()
         if renderer.status == "completed":
@@ -302,7 +339,7 @@ async def _interactive(
         f"[bold]desktop-agent[/bold] · {config.label()}  "
         "[dim](/new, /model NAME, /exit; Ctrl+C stops an answer, twice exits)[/dim]"
     )
-    lines = _StdinLines()
+    lines = stdin_lines()
     while True:
         out.write("› ")
         out.flush()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..builtin_tools import calculator, current_time
-from ..engine import Tool
+from ..engine import Approvals, Tool
 from .settings import BUILTINS, ToolSettings
 from .shell import shell_tool
 from .web import fetch_tool
 from .workspace import WorkspaceError, workspace_tools
 
-__all__ = ["BUILTINS", "ToolSettings", "build_tools"]
+__all__ = ["BUILTINS", "ToolSettings", "build_tools", "configured_tools"]
 
 
 def build_tools(settings: ToolSettings) -> tuple[list[Tool], list[str]]:
@@ -38,3 +39,19 @@ def build_tools(settings: ToolSettings) -> tuple[list[Tool], list[str]]:
     elif wants_folder and settings.enabled("run_shell"):
         problems.append("The shell tool needs a workspace folder (Settings → Tools).")
     return tools, problems
+
+
+def configured_tools() -> tuple[list[Tool], Approvals, list[str]]:
+    """For `chat` and `serve`: the tools and approvals as the settings file has them
+    (an "always" given there is saved there too)."""
+    from ..config import load_settings, save_settings
+
+    settings = ToolSettings.from_settings(load_settings())
+    tools, problems = build_tools(settings)
+
+    def persist(names: frozenset[str]) -> None:
+        saved = load_settings()
+        current = ToolSettings.from_settings(saved)
+        save_settings({**saved, **replace(current, always_allowed=names).to_settings()})
+
+    return tools, Approvals(settings.always_allowed, on_change=persist), problems

@@ -4,7 +4,10 @@ Routes:
     POST /api/chat/stream   {"message", "conversation_id"?, "mode"?} -> text/event-stream
     GET  /chat/stream       ?message=&conversation_id=&mode=  (for EventSource)
     GET  /chat              WebSocket: {"message", "conversation_id"?} in, events out;
-                            {"type": "cancel"} stops the current run
+                            {"type": "cancel"} stops the current run;
+                            {"type": "approve", "call_id", "decision"} answers a
+                            tool_approval_request (decision: allow, always, deny)
+    POST /api/approve       {"call_id", "decision", "conversation_id"?} (for SSE clients)
     GET  /                  the reference page (resources/web/)
 
 Each SSE event is `id: <seq>`, `event: <type>`, `data: <event JSON>` (the wire form
@@ -44,6 +47,7 @@ from ..config import (
     with_stored_key,
 )
 from ..engine import AgentState, Event, Orchestrator, StreamMode
+from ..engine.approval import DECISIONS
 
 __all__ = ["ChatServer", "main"]
 
@@ -89,6 +93,7 @@ class ChatServer:
         self.app.router.add_post("/api/chat/stream", self.post_stream)
         self.app.router.add_get("/chat/stream", self.get_stream)
         self.app.router.add_get("/chat", self.websocket)
+        self.app.router.add_post("/api/approve", self.approve)
         self.app.router.add_get("/", self.index)
         self.app.router.add_static("/static/", resource_path("web"), show_index=False)
 
@@ -206,6 +211,34 @@ class ChatServer:
             self.open_streams -= 1
         return response
 
+    def _answer(self, body: dict[str, Any], current: str | None) -> dict[str, Any]:
+        """Pass an approval decision to the run waiting for it."""
+        call_id = str(body.get("call_id") or "")
+        decision = str(body.get("decision") or "")
+        if decision not in DECISIONS or not call_id:
+            return {
+                "call_id": call_id,
+                "found": False,
+                "error": f"send call_id and a decision: one of {', '.join(DECISIONS)}",
+            }
+        target = body.get("conversation_id") or current
+        found = self.orchestrator.approve(
+            call_id, decision, tenant_id=str(target) if target else None
+        )
+        return {"call_id": call_id, "decision": decision, "found": found}
+
+    async def approve(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "the body is not JSON")
+        if not isinstance(body, dict):
+            return _error(400, "send a JSON object")
+        answer = self._answer(body, None)
+        if "error" in answer:
+            return _error(400, answer["error"])
+        return web.json_response(answer, status=200 if answer["found"] else 404)
+
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_BODY)
         await ws.prepare(request)
@@ -230,6 +263,10 @@ class ChatServer:
                     await ws.send_json(
                         {"type": "cancelled", "conversation_id": target, "found": cancelled}
                     )
+                    continue
+                if body.get("type") == "approve":
+                    answer = self._answer(body, current)
+                    await ws.send_json({"type": "approval", **answer})
                     continue
                 parsed = self._parse(body)
                 if isinstance(parsed, web.Response):
@@ -355,15 +392,21 @@ def main(
     config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
 
     async def run() -> None:
-        from ..builtin_tools import DEFAULT_TOOLS
+        from ..toolbox.catalog import configured_tools
 
         nonlocal config
         if config.kind == "auto":
             config, _found = await resolve_auto(config)
         config = with_stored_key(config)  # the key saved in Settings, from the keyring
 
+        tools, approvals, problems = configured_tools()
+        for problem in problems:
+            _log.warning("%s", problem)
         orchestrator = Orchestrator(
-            model_from_config(config), system_prompt=config.system_prompt, tools=DEFAULT_TOOLS
+            model_from_config(config),
+            system_prompt=config.system_prompt,
+            tools=tools,
+            approvals=approvals,
         )
         server = ChatServer(orchestrator, token=token, cors_origin=cors_origin)
 

@@ -54,6 +54,26 @@ function ask(message) {
       ? "✗ " + ev.data.tool_name + ": " + ev.data.error
       : "✓ " + ev.data.tool_name + " (" + Math.round(ev.data.duration_ms) + " ms)";
   });
+  on("tool_approval_request", (ev) => {
+    // The run waits: show the tool and its arguments, and answer over POST /api/approve.
+    const card = add("approval", ev.data.tool_name + " " + JSON.stringify(ev.data.arguments, null, 1), "Allow this tool to run?");
+    for (const [decision, label] of [["allow", "Allow once"], ["always", "Always allow"], ["deny", "Deny"]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.addEventListener("click", async () => {
+        card.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        const headers = { "Content-Type": "application/json" };
+        if (token) headers.Authorization = "Bearer " + token;
+        await fetch("/api/approve", {
+          method: "POST", headers,
+          body: JSON.stringify({ call_id: ev.data.call_id, decision, conversation_id: ev.tenant_id }),
+        });
+        card.querySelector(".label").textContent = label + ":";
+      });
+      card.appendChild(button);
+    }
+  });
   on("error", (ev) => add("error", ev.data.error, "Error"));
   on("done", (ev) => {
     conversationId = ev.tenant_id;

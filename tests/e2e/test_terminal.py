@@ -165,3 +165,36 @@ def test_interactive_ctrl_c_stops_answer_then_exits(tmp_path: Path, server: Scri
     assert "next answer" in out
     second = server.requests[1].body["messages"]
     assert [m["content"] for m in second if m["role"] == "user"] == ["talk forever", "and now?"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "written", "result_text"),
+    [
+        ("y\n", True, "created note.txt (5 bytes)"),
+        ("a\n", True, "created note.txt (5 bytes)"),
+        ("n\n", False, "Error: the user denied this tool call"),
+        ("", False, "Error: the user denied this tool call"),  # end of input: no
+    ],
+    ids=["yes", "always", "no", "eof"],
+)
+def test_the_terminal_asks_before_a_tool_with_side_effects(
+    tmp_path: Path, server: ScriptedServer, answer: str, written: bool, result_text: str
+) -> None:
+    workspace = tmp_path / "work"
+    workspace.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "settings.json").write_text(json.dumps({"tools": {"workspace": str(workspace)}}))
+    server.add(
+        Reply(tool_calls=[["c1", "write_file", '{"path": "note.txt", "content": "hello"}']]),
+        Reply(text="Done."),
+    )
+    result = chat(home, server.base_url, "write a note", stdin=answer)
+    assert result.returncode == 0, result.stderr
+    assert 'Allow write_file {"path": "note.txt", "content": "hello"}?' in result.stderr
+    assert (workspace / "note.txt").exists() is written
+    tool_message = server.requests[1].body["messages"][-1]
+    assert tool_message["role"] == "tool" and tool_message["content"] == result_text
+    settings = json.loads((home / "settings.json").read_text())
+    always = settings["tools"].get("always_allowed", [])
+    assert always == (["write_file"] if answer == "a\n" else [])
