@@ -155,6 +155,11 @@ def run_app(
     def save(providers: Providers) -> None:
         save_settings({**load_settings(), **providers.to_settings()})
 
+    def mcp_host() -> Any:
+        from ..toolbox.mcp_host import McpHost
+
+        return McpHost(data_dir())
+
     def save_tools(settings: ToolSettings) -> None:
         save_settings({**load_settings(), **settings.to_settings()})
 
@@ -165,6 +170,7 @@ def run_app(
         on_settings_saved=save,
         tool_settings=ToolSettings.from_settings(saved),
         on_tool_settings_saved=save_tools,
+        mcp=mcp_host,
     )
     window.show()
     # Paint first: one pass of Qt's loop shows the window before asyncio, qasync,

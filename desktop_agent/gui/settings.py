@@ -41,6 +41,7 @@ from ..config import ConnectionConfig, Providers, new_provider_id
 from ..toolbox.settings import ToolSettings
 
 if TYPE_CHECKING:
+    from .mcp_page import McpPage
     from .tools_page import ToolsPage
 
 __all__ = ["PRESETS", "SettingsDialog", "ShortcutsDialog"]
@@ -73,6 +74,8 @@ class SettingsDialog(QDialog):
         discovered: list[Any] | None = None,
         credentials: Any = None,
         tool_settings: ToolSettings | None = None,
+        mcp: Any = None,
+        spawn: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -196,6 +199,12 @@ class SettingsDialog(QDialog):
 
             self.tools_page = ToolsPage(tool_settings, self)
             self.tabs.addTab(self.tools_page, "Tools")
+        self.mcp_page: McpPage | None = None
+        if mcp is not None and spawn is not None:
+            from .mcp_page import McpPage
+
+            self.mcp_page = McpPage(mcp, spawn, self)
+            self.tabs.addTab(self.mcp_page, "MCP servers")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(buttons)
@@ -206,6 +215,10 @@ class SettingsDialog(QDialog):
         self.list.setCurrentRow(default_row)
         self._select(default_row)
         self.resize(820, 520)
+
+    def refresh_mcp(self) -> None:
+        if self.mcp_page is not None:
+            self.mcp_page.refresh()
 
     # -- the key store ------------------------------------------------------------------
 

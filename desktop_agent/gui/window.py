@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
     from ..storage import Recorder, Store
+    from ..toolbox.mcp_host import McpHost
     from .bridge import EventBridge
     from .transcript import Transcript
 
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
     busy_changed = Signal(bool)  # True while the conversation on screen has a run
     ready = Signal()  # the model client exists; messages can be sent
     conversation_opened = Signal(str)  # the conversation now on screen
+    mcp_changed = Signal()  # an MCP server connected, failed or stopped
 
     def __init__(
         self,
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         credentials: Any = None,
         tool_settings: ToolSettings | None = None,
         on_tool_settings_saved: Callable[[ToolSettings], None] | None = None,
+        mcp: Callable[[], McpHost] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -108,8 +111,6 @@ class MainWindow(QMainWindow):
         self.providers.replace(config)
         #: The tools runs may use (set before `start()`).
         self.tools: list[Tool] = list(tools)
-        #: Tools from elsewhere (MCP servers), kept when the built-ins are rebuilt.
-        self.extra_tools: list[Tool] = []
         self._builtins_from_settings = False
         self._model_factory: ModelFactory = model_factory or (
             lambda config: model_from_config(config, self.engine_state_changed)
@@ -122,6 +123,9 @@ class MainWindow(QMainWindow):
         self._history_factory = history
         self.tool_settings = tool_settings or ToolSettings()
         self._on_tool_settings_saved = on_tool_settings_saved
+        self._mcp_factory = mcp
+        #: The MCP servers (made in `start()`, after the first paint).
+        self.mcp: McpHost | None = None
         self.credentials = credentials
         self.store: Store | None = None
         self.recorder: Recorder | None = None
@@ -422,6 +426,10 @@ class MainWindow(QMainWindow):
         engine = getattr(model, "engine", None)
         if engine is not None:  # the embedded model: load it now, not at the first message
             self._spawn(self._preload(engine))
+        if self._mcp_factory is not None:
+            self.mcp = self._mcp_factory()
+            self.mcp.on_change = self._mcp_changed
+            self._spawn(self._start_mcp())
         self.ready.emit()
         pending, self._pending = self._pending, []
         for text in pending:
@@ -613,11 +621,31 @@ class MainWindow(QMainWindow):
         from ..toolbox.catalog import build_tools
 
         tools, problems = build_tools(self.tool_settings)
-        self.tools = tools + self.extra_tools
-        if self.orchestrator is not None:
-            self.orchestrator.set_tools(self.tools)
+        self.tools = tools
+        self._apply_tools()
         for problem in problems:
             self.status.showMessage(problem, 8000)
+
+    def _apply_tools(self) -> None:
+        """The built-ins plus the connected MCP servers' tools, for the next runs."""
+        if self.orchestrator is not None:
+            extra = self.mcp.tools() if self.mcp is not None else []
+            self.orchestrator.set_tools([*self.tools, *extra])
+
+    def _mcp_changed(self, server: Any) -> None:
+        if self._closing:
+            return
+        self._apply_tools()
+        if server.status == "failed":
+            self.status.showMessage(f"MCP server {server.name} {server.describe()}", 10000)
+        self.mcp_changed.emit()
+
+    async def _start_mcp(self) -> None:
+        assert self.mcp is not None
+        await self.mcp.start()
+        self._apply_tools()
+        for problem in self.mcp.problems:
+            self.status.showMessage(f"MCP: {problem}", 10000)
 
     def stop(self) -> None:
         """Esc: deny a tool waiting for approval; else stop the answer (or leave
@@ -849,7 +877,10 @@ class MainWindow(QMainWindow):
             discovered=self.discovered,
             credentials=self.credentials,
             tool_settings=self.tool_settings,
+            mcp=self.mcp,
+            spawn=self._spawn,
         )
+        self.mcp_changed.connect(dialog.refresh_mcp)
         dialog.saved.connect(self.apply_providers)
         dialog.tools_saved.connect(self.set_tool_settings)
         self._keep(dialog)
@@ -949,6 +980,8 @@ class MainWindow(QMainWindow):
                 await self.orchestrator.aclose()
             for model in self._models.values():
                 await close_model(model)
+            if self.mcp is not None:
+                await self.mcp.aclose()
             if self.recorder is not None:
                 self.recorder.stop()
             if self.store is not None:

@@ -13,7 +13,7 @@ the like that programs need to start: the `mcp` package's safe list), never the
 app's (no API keys). Every MCP tool call needs approval unless the user allowed
 that tool. A server that dies is reported (`failed`, with the reason) and can be
 restarted; a server added by import is not started until the user confirmed its
-command line (`confirmed` holds the fingerprints of what was confirmed).
+command line (`unconfirmed` names those).
 """
 
 from __future__ import annotations
@@ -352,14 +352,14 @@ class McpManager:
         self,
         configs: list[McpServerConfig],
         *,
-        confirmed: set[str] | None = None,
+        unconfirmed: set[str] | frozenset[str] = frozenset(),
         log_folder: Path | None = None,
         on_change: Callable[[McpServer], None] | None = None,
     ) -> None:
         self.servers = {
             c.name: McpServer(
                 c,
-                confirmed=confirmed is None or c.fingerprint() in confirmed,
+                confirmed=c.name not in unconfirmed,
                 log_folder=log_folder,
                 on_change=on_change,
             )

@@ -72,8 +72,10 @@ def http_server() -> Iterator[str]:
 async def manager(tmp_path: Path) -> AsyncIterator[McpManager]:
     managers: list[McpManager] = []
 
-    def make(*configs: McpServerConfig, confirmed: set[str] | None = None) -> McpManager:
-        m = McpManager(list(configs), confirmed=confirmed, log_folder=tmp_path / "logs")
+    def make(*configs: McpServerConfig, unconfirmed: set[str] | None = None) -> McpManager:
+        m = McpManager(
+            list(configs), unconfirmed=unconfirmed or set(), log_folder=tmp_path / "logs"
+        )
         managers.append(m)
         return m
 
@@ -180,7 +182,7 @@ def _children() -> list[tuple[int, bytes]]:
 
 async def test_an_unconfirmed_server_is_not_started(manager) -> None:  # type: ignore[no-untyped-def]
     config = stdio_config()
-    m = manager(config, confirmed=set())
+    m = manager(config, unconfirmed={"test"})
     await m.start_all()
     server = m.servers["test"]
     assert server.status == "unconfirmed" and m.tools() == []

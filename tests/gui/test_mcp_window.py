@@ -1,0 +1,132 @@
+"""MCP in the window: servers from mcp.json start after the window, their tools
+ask for approval, Settings → MCP servers shows status, reconnects, and imports
+another host's config without starting it until confirmed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop_agent.config import ConnectionConfig
+from desktop_agent.gui.window import MainWindow
+from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from desktop_agent.toolbox.mcp_host import McpHost
+from tests.gui.conftest import Gui
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def server_entry() -> dict[str, Any]:
+    return {
+        "command": sys.executable,
+        "args": ["-m", "tests.support.mcp_server"],
+        "env": {"PYTHONPATH": str(ROOT)},
+        "cwd": str(ROOT),
+    }
+
+
+def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "mcp.json").write_text(json.dumps({"mcpServers": {"test": server_entry()}}))
+    model = ScriptedModel(
+        [Turn(tool_calls=[ScriptedToolCall("test__add", {"a": 40, "b": 2}, id="c1")]), "It is 42."]
+    )
+    window = MainWindow(
+        ConnectionConfig(kind="openai", model="m"),
+        model_factory=lambda _c: model,
+        frame_ms=16,
+        mcp=lambda: McpHost(folder),
+    )
+    window.show()
+    gui.run(window.start())
+    try:
+        gui.until(
+            lambda: (
+                window.mcp is not None and [s.status for s in window.mcp.servers()] == ["connected"]
+            ),
+            "the MCP server to connect",
+            30,
+        )
+        assert "test__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+
+        gui.call(window.send, "add 40 and 2")
+        gui.until(lambda: bool(window.transcript.pending_approvals()), "the approval card")
+        assert "⚠ Allow test__add to run?" in window.transcript.toPlainText()
+        gui.call(window.answer_approval, None, "allow")
+        gui.until(lambda: not window.busy, "the run")
+        assert "It is 42." in window.transcript.toPlainText()
+        assert {
+            "role": "tool",
+            "tool_call_id": "c1",
+            "content": "42",
+        } in window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+
+        gui.call(window.open_settings)
+        page = window._dialogs[-1].mcp_page  # type: ignore[attr-defined]
+        assert page.servers.item(0).text() == "test — connected, 5 tools"
+
+        # A crash is reported; Reconnect brings it back.
+        crash = next(t for t in window.mcp.tools() if t.name == "test__crash")  # type: ignore[union-attr]
+
+        async def call_crash() -> None:
+            try:
+                await crash.invoke({})
+            except Exception:
+                pass
+
+        gui.run(call_crash())
+        gui.until(
+            lambda: page.servers.item(0).text().startswith("test — failed:"), "the failure shown"
+        )
+        assert "test__add" not in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        page.servers.setCurrentRow(0)
+        gui.call(page.reconnect_selected)
+        gui.until(
+            lambda: page.servers.item(0).text() == "test — connected, 5 tools", "reconnected", 30
+        )
+        assert "test__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+
+        # Import another host's config: listed, not started until confirmed.
+        other = tmp_path / "claude_desktop_config.json"
+        marker = tmp_path / "started"
+        entry = server_entry()
+        entry["env"] = {**entry["env"], "MARKER": str(marker)}
+        other.write_text(json.dumps({"mcpServers": {"imported": entry}}))
+        gui.call(page.import_file, str(other))
+        assert "imported" in json.loads(page.editor.toPlainText())["mcpServers"]
+        gui.call(page.apply)
+        gui.until(lambda: page.servers.count() == 2, "both servers listed", 30)
+        gui.until(
+            lambda: (
+                "connected" in page.servers.item(1).text()
+                or "not started" in page.servers.item(1).text()
+            ),
+            "statuses",
+            30,
+        )
+        imported_row = next(
+            i for i in range(2) if page.servers.item(i).text().startswith("imported")
+        )
+        text = page.servers.item(imported_row).text()
+        assert "not started: confirm its command line first" in text
+        assert (
+            "tests.support.mcp_server" in text and f"MARKER={marker}" in text
+        )  # the full command line
+        assert window.mcp.manager.servers["imported"].status == "unconfirmed"  # type: ignore[union-attr]
+        page.servers.setCurrentRow(imported_row)
+        gui.call(page.confirm_selected)
+        gui.until(
+            lambda: window.mcp.manager.servers["imported"].status == "connected",
+            "confirmed and started",
+            30,
+        )  # type: ignore[union-attr]
+        assert "imported__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert McpHost.unconfirmed() == set()  # remembered in the settings
+    finally:
+        gui.run(window.shutdown(), 60)
