@@ -95,6 +95,9 @@ class McpPage(QWidget):
         names = [s.name for s in self.host.servers()]
         return names[row] if 0 <= row < len(names) else None
 
+    def changed(self) -> bool:
+        return self.editor.toPlainText() != self.host.text() or bool(self.pending_import)
+
     def apply(self) -> None:
         """Save the configuration and restart the servers (imported ones wait)."""
         imported, self.pending_import = self.pending_import, set()

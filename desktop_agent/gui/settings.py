@@ -382,6 +382,8 @@ class SettingsDialog(QDialog):
         self.saved.emit(providers)
         if self.tools_page is not None:
             self.tools_saved.emit(self.tools_page.current())
+        if self.mcp_page is not None and self.mcp_page.changed():
+            self.mcp_page.apply()  # (Save applies the MCP editor too)
         self.accept()
 
     # -- Test connection ------------------------------------------------------------------

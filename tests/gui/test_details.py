@@ -133,3 +133,34 @@ def test_errors_in_slots_and_tasks_are_reported(
         "Task exception was never retrieved",
     ]
     gui.run(window.shutdown())
+
+
+def test_large_and_binary_tool_results_are_shortened_for_display(qtbot: Any) -> None:
+    from PySide6.QtCore import QUrl
+
+    from desktop_agent.gui.transcript import RESULT_PREVIEW_CHARS, Transcript
+
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    big = "".join(f"line {i:05d}\n" for i in range(2000))  # 22,000 characters
+    transcript.add_tool_call("c1", "read_file", {"path": "big.txt"})
+    transcript.finish_tool_call("c1", "read_file", big, None, 12.0)
+    assert "line 01999" not in transcript.toPlainText()  # collapsed: a one-line preview
+    transcript.anchorClicked.emit(QUrl("toggle:c1?details"))
+    shown = transcript.toPlainText()
+    assert "line 00000" in shown and "line 01999" not in shown
+    assert f"show all {len(big):,} characters" in shown
+    assert len(shown) < RESULT_PREVIEW_CHARS + 500
+    transcript.anchorClicked.emit(QUrl("toggle:c1?full"))
+    assert "line 01999" in transcript.toPlainText()  # the full text on request
+
+    binary = "".join(chr(i % 32) for i in range(5000))
+    transcript.add_tool_call("c2", "read_file", {"path": "blob"})
+    transcript.finish_tool_call("c2", "read_file", binary, None, 1.0)
+    transcript.anchorClicked.emit(QUrl("toggle:c2?details"))
+    assert "[binary data, 5,000 characters, not shown]" in transcript.toPlainText()
+    image = "data:image/png;base64," + "A" * 4000
+    transcript.add_tool_call("c3", "screenshot", {})
+    transcript.finish_tool_call("c3", "screenshot", image, None, 1.0)
+    transcript.anchorClicked.emit(QUrl("toggle:c3?details"))
+    assert "[image/png data, 4,022 characters, not shown]" in transcript.toPlainText()
