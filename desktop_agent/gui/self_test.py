@@ -40,7 +40,8 @@ def certificate_check() -> str | None:
     if count == 0:
         where = os.environ.get("SSL_CERT_FILE") or ssl.get_default_verify_paths().cafile
         return f"no TLS certificate authorities are trusted (looked in {where}): HTTPS would fail"
-    _say(f"self-test: TLS trusts {count} certificate authorities")
+    where = os.environ.get("SSL_CERT_FILE") or ssl.get_default_verify_paths().openssl_cafile
+    _say(f"self-test: TLS trusts {count} certificate authorities (from {where})")
     return None
 
 
