@@ -12,7 +12,6 @@ closes the HTTP connections, and only then lets the app quit.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +33,12 @@ from ..config import ConnectionConfig, Providers, model_from_config, resolve_aut
 from ..toolbox.settings import ToolSettings
 from .composer import Composer
 from .conversation import ConversationView
+from .history_actions import HistoryActions, _new_conversation_id
+from .provider_actions import ProviderActions
 from .sidebar import Row, Sidebar
 from .status import ToolStatusBar
 from .theme import Theme
+from .tool_actions import ToolActions
 
 if TYPE_CHECKING:
     import asyncio
@@ -80,7 +82,7 @@ ModelFactory = Callable[[ConnectionConfig], "ChatModel"]
 HistoryFactory = Callable[[], "Store"]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
     """desktop-agent's window."""
 
     busy_changed = Signal(bool)  # True while the conversation on screen has a run
@@ -273,20 +275,6 @@ class MainWindow(QMainWindow):
 
             QTimer.singleShot(0, self, lambda: self._drop_view(view))
 
-    def _run_finished(self, view: ConversationView) -> None:
-        """A run ended: its conversation's row shows the stored title and time."""
-        if self.store is None:
-            return
-        conv = self.store.conversation(view.conversation_id)
-        if conv is not None:
-            row = self.sidebar.model.row_of(conv.id)
-            if row >= 0:
-                self.sidebar.model.rows[row] = Row(conv.id, conv.title, conv.updated_at)
-                index = self.sidebar.model.index(row)
-                self.sidebar.model.dataChanged.emit(index, index)
-        if view is self.current:
-            self._update_labels()
-
     def _view_activity(self, view: ConversationView) -> None:
         if view is self.current:
             self.status.refresh()
@@ -323,33 +311,6 @@ class MainWindow(QMainWindow):
             "help": act("Keyboard shortcuts", ["F1", "Ctrl+/"], self.show_shortcuts),
             "quit": act("Quit", ["Ctrl+Q"], self.close),
         }
-
-    def _provider_of(self, conversation_id: str) -> ConnectionConfig:
-        """The provider that answers this conversation (its own, else the default)."""
-        provider_id = self.current_provider_ids.get(conversation_id)
-        if provider_id is None and self.store is not None:
-            conv = self.store.conversation(conversation_id)
-            provider_id = conv.provider_id if conv else None
-            self.current_provider_ids[conversation_id] = provider_id
-        found = self.providers.get(provider_id) if provider_id else None
-        return found or self.config
-
-    def _fill_providers(self) -> None:
-        from PySide6.QtCore import QSignalBlocker
-
-        with QSignalBlocker(self.provider_box):
-            self.provider_box.clear()
-            for provider in self.providers.items:
-                label = self.config.label() if provider.id == self.config.id else provider.title
-                self.provider_box.addItem(label, provider.id)
-            self._select_provider_box()
-        self.provider_box.setVisible(len(self.providers.items) > 1)
-
-    def _select_provider_box(self) -> None:
-        provider = self._provider_of(self.tenant_id)
-        index = self.provider_box.findData(provider.id)
-        if index >= 0:
-            self.provider_box.setCurrentIndex(index)
 
     def _update_labels(self) -> None:
         provider = self._provider_of(self.tenant_id)
@@ -435,27 +396,6 @@ class MainWindow(QMainWindow):
         for text in pending:
             self.send(text)
 
-    def _open_history(self) -> None:
-        if self._history_factory is None:
-            return
-        from ..storage import StoreError
-
-        try:
-            self.store = self._history_factory()
-        except StoreError as exc:
-            self.transcript.add_error(
-                f"{exc} Conversations are not saved in this session.", retry=False
-            )
-            self.sidebar.setVisible(False)
-            return
-        self.store.purge_deleted()  # deleted in an earlier session: past undoing
-        self.sidebar.model.set_rows(
-            [Row(c.id, c.title, c.updated_at) for c in self.store.conversations()]
-        )
-
-    def _history_error(self, message: str) -> None:
-        self.status.showMessage(message, 10000)
-
     def _welcome(self) -> None:
         """What start-up found: servers on this computer, or how to connect."""
         if self.discovered:
@@ -481,32 +421,7 @@ class MainWindow(QMainWindow):
             if not self._closing:
                 self.transcript.add_error(str(exc), retry=False)
 
-    def engine_state_changed(self, state: str, message: str) -> None:
-        """The embedded engine's progress: loading, ready, restarting, failed, stopped."""
-        if self._closing:
-            return
-        label = self._provider_of(self.tenant_id).label()
-        if state == "loading":
-            self.status.set_model(f"{label} (loading…)")
-            self.status.showMessage(message)
-        elif state == "ready":
-            self.status.set_model(label)
-            self.status.clearMessage()
-        elif state in ("restarting", "failed"):
-            self.status.set_model(f"{label} ({state})")
-            self.transcript.add_notice(message)
-
     # -- sending ----------------------------------------------------------------------
-
-    def _model_for(self, provider: ConnectionConfig) -> Any:
-        model = self._models.get(provider.id)
-        if model is None:
-            from ..config import with_stored_key
-
-            model = self._models[provider.id] = self._model_factory(
-                with_stored_key(provider, self.credentials)
-            )
-        return model
 
     def _prepare_tenant(self, conversation_id: str) -> None:
         """Before a run: the stored conversation exists, and the orchestrator has its
@@ -576,76 +491,6 @@ class MainWindow(QMainWindow):
         """The Stop button: stop the answer (a tool waiting for approval won't run)."""
         if self.orchestrator is not None:
             self.orchestrator.cancel(self.tenant_id)
-
-    def answer_approval(self, call_id: str | None, decision: str) -> None:
-        """Answer a tool's request to run (None: the oldest one waiting on screen)."""
-        pending = self.transcript.pending_approvals()
-        if call_id is None:
-            if not pending:
-                return
-            call_id = pending[0]
-        if call_id not in pending or self.orchestrator is None:
-            return
-        self.orchestrator.approve(call_id, decision, tenant_id=self.tenant_id)
-        self.transcript.resolve_approval(call_id, decision)
-
-    def _always_allowed_changed(self, names: frozenset[str]) -> None:
-        from dataclasses import replace
-
-        self.set_tool_settings(replace(self.tool_settings, always_allowed=names), rebuild=False)
-
-    def set_tool_settings(self, settings: ToolSettings, *, rebuild: bool = True) -> None:
-        """New tool settings (Settings → Tools): the tools of the next runs, and the
-        tools that run without asking."""
-        self.tool_settings = settings
-        if self.orchestrator is not None:
-            approvals = self.orchestrator.approvals
-            for name in approvals.always - settings.always_allowed:
-                approvals.revoke(name)
-            for name in settings.always_allowed - approvals.always:
-                approvals.allow_always(name)
-        if rebuild:
-            self._rebuild_tools()
-        if self._on_tool_settings_saved is not None:
-            self._on_tool_settings_saved(settings)
-
-    def load_tools(self) -> None:
-        """Use the built-in tools the tool settings turn on (before `start()`); from
-        then on, changed tool settings rebuild them."""
-        self._builtins_from_settings = True
-        self._rebuild_tools()
-
-    def _rebuild_tools(self) -> None:
-        if not self._builtins_from_settings:  # tools given by the caller: kept as they are
-            return
-        from ..toolbox.catalog import build_tools
-
-        tools, problems = build_tools(self.tool_settings)
-        self.tools = tools
-        self._apply_tools()
-        for problem in problems:
-            self.status.showMessage(problem, 8000)
-
-    def _apply_tools(self) -> None:
-        """The built-ins plus the connected MCP servers' tools, for the next runs."""
-        if self.orchestrator is not None:
-            extra = self.mcp.tools() if self.mcp is not None else []
-            self.orchestrator.set_tools([*self.tools, *extra])
-
-    def _mcp_changed(self, server: Any) -> None:
-        if self._closing:
-            return
-        self._apply_tools()
-        if server.status == "failed":
-            self.status.showMessage(f"MCP server {server.name} {server.describe()}", 10000)
-        self.mcp_changed.emit()
-
-    async def _start_mcp(self) -> None:
-        assert self.mcp is not None
-        await self.mcp.start()
-        self._apply_tools()
-        for problem in self.mcp.problems:
-            self.status.showMessage(f"MCP: {problem}", 10000)
 
     def stop(self) -> None:
         """Esc: deny a tool waiting for approval; else stop the answer (or leave
@@ -723,202 +568,6 @@ class MainWindow(QMainWindow):
             "Editing your message: Enter sends a new version, Esc cancels", 4000
         )
 
-    def switch_version(self, key: str, step: int) -> None:
-        """◀ ▶ on a message: show its previous or next version."""
-        if self.store is None:
-            return
-        if self.busy:
-            self.status.showMessage("Versions can be switched when the answer is done", 3000)
-            return
-        if self.store.switch_version(key, step) is None:
-            return
-        if self.orchestrator is not None:
-            self.orchestrator.set_history(self.tenant_id, self.store.history(self.tenant_id))
-        self.current.load_latest()
-
-    # -- conversations ----------------------------------------------------------------
-
-    def open_conversation(self, conversation_id: str) -> None:
-        """Show a conversation (a run in the one left goes on, in the background)."""
-        if conversation_id == self.tenant_id:
-            return
-        view = self.views.get(conversation_id)
-        if view is None:
-            view = self._make_view(conversation_id)
-            view.load_latest()
-        self._show_view(view)
-        self.conversation_opened.emit(conversation_id)
-        self.composer.setFocus()
-
-    def new_conversation(self) -> None:
-        """Ctrl+N: a fresh conversation (a run elsewhere goes on unwatched)."""
-        if not self.current.transcript.entries and self.tenant_id not in self._stored_ids():
-            self.composer.setFocus()
-            return  # already on an empty one
-        view = self._make_view(_new_conversation_id())
-        self._show_view(view)
-        self.composer.setFocus()
-
-    def _stored_ids(self) -> set[str]:
-        return {row.id for row in self.sidebar.model.rows}
-
-    def open_switcher(self) -> None:
-        if self.store is None:
-            return
-        from .switcher import QuickSwitcher
-
-        dialog = QuickSwitcher(self.store, self)
-        dialog.chosen.connect(self.open_conversation)
-        self._keep(dialog)
-        dialog.open()
-
-    def rename_conversation(self) -> None:
-        if self.tenant_id in self._stored_ids():
-            self.sidebar.rename(self.tenant_id)
-
-    def _renamed(self, conversation_id: str, title: str) -> None:
-        if self.store is not None:
-            self.store.rename(conversation_id, title)
-            self._update_labels()
-
-    def delete_conversation(self, conversation_id: str) -> None:
-        """Delete (hidden at once; Ctrl+Z brings it back until the app restarts)."""
-        if self.store is None:
-            return
-        if self.orchestrator is not None and self.orchestrator.busy(conversation_id):
-            self.orchestrator.cancel(conversation_id)
-        self.store.delete(conversation_id)
-        row = self.sidebar.model.remove(conversation_id)
-        self._deleted.append(conversation_id)
-        if conversation_id == self.tenant_id:
-            self._show_view(self._make_view(_new_conversation_id()))
-        title = row.title if row else "the conversation"
-        self.status.showMessage(f"Deleted “{title}” — Ctrl+Z to undo", 8000)
-
-    def undo_delete(self) -> None:
-        if self.store is None or not self._deleted:
-            return
-        conversation_id = self._deleted.pop()
-        self.store.restore(conversation_id)
-        self.sidebar.model.set_rows(
-            [Row(c.id, c.title, c.updated_at) for c in self.store.conversations()]
-        )
-        self.open_conversation(conversation_id)
-        self.status.showMessage("Conversation restored", 3000)
-
-    def export_conversation(self, conversation_id: str | None = None, fmt: str = "md") -> None:
-        """Save a conversation as Markdown or JSON (a file dialog asks where)."""
-        if self.store is None:
-            return
-        conversation_id = conversation_id or self.tenant_id
-        conv = self.store.conversation(conversation_id)
-        if conv is None:
-            self.status.showMessage("Nothing to export yet", 3000)
-            return
-        from PySide6.QtWidgets import QFileDialog
-
-        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in conv.title)[:60].strip()
-        suffix = "md" if fmt == "md" else "json"
-        dialog = QFileDialog(
-            self,
-            "Export conversation",
-            f"{name or 'conversation'}.{suffix}",
-            "Markdown (*.md)" if fmt == "md" else "JSON (*.json)",
-        )
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.fileSelected.connect(lambda path: self.write_export(conversation_id, fmt, path))
-        self._keep(dialog)
-        dialog.open()  # not exec(): the asyncio loop runs on Qt's
-
-    def write_export(self, conversation_id: str, fmt: str, path: str) -> None:
-        from pathlib import Path
-
-        from ..storage.export import dumps, to_json, to_markdown
-
-        assert self.store is not None
-        text = (
-            to_markdown(self.store, conversation_id)
-            if fmt == "md"
-            else dumps(to_json(self.store, conversation_id)) + "\n"
-        )
-        try:
-            Path(path).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.status.showMessage(f"Could not export: {exc.strerror or exc}", 8000)
-            return
-        self.status.showMessage(f"Exported to {path}", 5000)
-
-    # -- providers and settings -------------------------------------------------------
-
-    def _provider_chosen(self, index: int) -> None:
-        provider_id = self.provider_box.itemData(index)
-        if not provider_id:
-            return
-        conversation_id = self.tenant_id
-        self.current_provider_ids[conversation_id] = provider_id
-        if self.store is not None and self.store.conversation(conversation_id) is not None:
-            provider = self.providers.get(provider_id)
-            self.store.set_settings(
-                conversation_id,
-                provider_id=provider_id,
-                model=provider.model if provider else None,
-            )
-        self._update_labels()
-        self.status.showMessage(
-            "This conversation now uses " + self.provider_box.currentText(), 3000
-        )
-
-    def open_settings(self) -> None:
-        from .settings import SettingsDialog
-
-        dialog = SettingsDialog(
-            self.providers,
-            self,
-            discovered=self.discovered,
-            credentials=self.credentials,
-            tool_settings=self.tool_settings,
-            mcp=self.mcp,
-            spawn=self._spawn,
-        )
-        self.mcp_changed.connect(dialog.refresh_mcp)
-        dialog.saved.connect(self.apply_providers)
-        dialog.tools_saved.connect(self.set_tool_settings)
-        self._keep(dialog)
-        dialog.open()
-
-    def apply_config(self, config: ConnectionConfig) -> None:
-        """Use new settings for the default provider (the next runs)."""
-        providers = Providers(list(self.providers.items), config.id)
-        providers.replace(config)
-        self.apply_providers(providers)
-
-    def apply_providers(self, providers: Providers) -> None:
-        """New provider settings: models are rebuilt for the next runs."""
-        from ..engine.model import close_model
-
-        old_models = self._models
-        self._models = {}
-        self.providers = providers
-        self.config = providers.default
-        self.current_provider_ids.clear()
-        if self.orchestrator is not None:
-            model = self._model_factory(self.config)
-            self._models[self.config.id] = model
-            self.orchestrator.model = model
-            self.orchestrator.agent.system_prompt = self.config.system_prompt
-            for tenant in self.orchestrator.tenants():
-                self.orchestrator.configure(tenant)  # picked again at the next run
-            engine = getattr(model, "engine", None)
-            if engine is not None:
-                self._spawn(self._preload(engine))
-            for old_model in old_models.values():
-                self._spawn(close_model(old_model))
-        self._fill_providers()
-        self._update_labels()
-        if self._on_settings_saved is not None:
-            self._on_settings_saved(providers)
-        self.status.showMessage("Settings saved", 2000)
-
     # -- small actions ----------------------------------------------------------------
 
     def focus_composer(self) -> None:
@@ -992,10 +641,6 @@ class MainWindow(QMainWindow):
             self._shutdown_done = True
             self.close()
             self.closed.set()
-
-
-def _new_conversation_id() -> str:
-    return f"c-{uuid.uuid4().hex}"
 
 
 def _now() -> float:
