@@ -1,5 +1,6 @@
 """The conversation list: newest first, renameable in place (F2), deletable with
-undo (Delete), exportable; conversations with a run going are marked ●.
+undo (Delete), exportable; conversations with a run going are marked ●, those
+waiting for an approval ⚠.
 
 A list model over plain tuples, not a widget per row: 5,000 conversations list in
 a few milliseconds (tests/bench/bench_history.py).
@@ -33,6 +34,7 @@ class Row:
     title: str
     updated_at: float
     live: bool = False
+    waiting: bool = False  # a tool waits for the user's approval there
 
 
 def _when(stamp: float) -> str:
@@ -63,7 +65,7 @@ class ConversationList(QAbstractListModel):
             return None
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            mark = "● " if row.live else ""
+            mark = "⚠ " if row.waiting else "● " if row.live else ""
             return f"{mark}{row.title or 'New conversation'}"
         if role == Qt.ItemDataRole.EditRole:
             return row.title
@@ -125,10 +127,11 @@ class ConversationList(QAbstractListModel):
         self.endRemoveRows()
         return row
 
-    def set_live(self, conversation_id: str, live: bool) -> None:
+    def set_live(self, conversation_id: str, live: bool, *, waiting: bool = False) -> None:
+        """Mark a conversation answering (●), or waiting for an approval (⚠)."""
         i = self.row_of(conversation_id)
-        if i >= 0 and self.rows[i].live != live:
-            self.rows[i] = replace(self.rows[i], live=live)
+        if i >= 0 and (self.rows[i].live, self.rows[i].waiting) != (live, waiting):
+            self.rows[i] = replace(self.rows[i], live=live, waiting=waiting)
             self.dataChanged.emit(self.index(i), self.index(i))
 
 

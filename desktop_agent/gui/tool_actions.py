@@ -24,6 +24,8 @@ class ToolActions:
             return
         self.orchestrator.approve(call_id, decision, tenant_id=self.tenant_id)
         self.transcript.resolve_approval(call_id, decision)
+        if not self.transcript.pending_approvals():
+            self.sidebar.model.set_live(self.tenant_id, self.busy)
 
     def _always_allowed_changed(self: WindowParts, names: frozenset[str]) -> None:
         from dataclasses import replace

@@ -237,6 +237,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
             view.attach(self.orchestrator.dispatcher)
         self.stack.addWidget(view.transcript)
         view.busy_changed.connect(lambda busy, v=view: self._view_busy(v, busy))
+        view.approval_requested.connect(lambda _data, v=view: self._approval_elsewhere(v))
         view.activity_changed.connect(lambda v=view: self._view_activity(v))
         view.run_finished.connect(lambda _data, v=view: self._run_finished(v))
         t = view.transcript
@@ -265,6 +266,16 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
             del self.views[view.conversation_id]
             self.stack.removeWidget(view.transcript)
             view.close()
+
+    def _approval_elsewhere(self, view: ConversationView) -> None:
+        """A conversation in the background waits for an approval: say so."""
+        self.sidebar.model.set_live(view.conversation_id, True, waiting=True)
+        if view is not self.current:
+            row = self.sidebar.model.row_of(view.conversation_id)
+            title = self.sidebar.model.rows[row].title if row >= 0 else "Another conversation"
+            self.status.showMessage(
+                f"“{title}” waits for your approval of a tool (⚠ in the list)", 15000
+            )
 
     def _view_busy(self, view: ConversationView, busy: bool) -> None:
         self.sidebar.model.set_live(view.conversation_id, busy)

@@ -46,9 +46,10 @@ def history_db(tmp_path: Path) -> Path:
 
 def open_window(gui: Gui, db: Path, models: Models, **kwargs: Any) -> MainWindow:
     config = kwargs.pop("config", ConnectionConfig(kind="openai", model="main-model"))
+    tools = kwargs.pop("tools", [calculator])
     window = MainWindow(
         config,
-        tools=[calculator],
+        tools=tools,
         frame_ms=16,
         model_factory=models,
         history=lambda: Store(db),
@@ -410,3 +411,39 @@ def test_test_connection_says_what_went_wrong(gui: Gui) -> None:
     text = dialog.result_label.text()
     assert text.startswith("✗ Could not connect") and "type the model name" in text
     assert dialog.model.isEditable()  # manual entry stays possible
+
+
+def test_an_approval_waiting_in_the_background_is_signalled(
+    gui: Gui, history_db: Path, close_later: list[MainWindow]
+) -> None:
+    from desktop_agent import tool
+
+    @tool("Post a message", side_effects=True)
+    def post(text: str) -> str:
+        return "posted"
+
+    turns: list[Turn | str] = [
+        Turn(
+            text="Thinking… " * 30,
+            chunk_size=5,
+            delay=0.01,
+            tool_calls=[ScriptedToolCall("post", {"text": "hi"}, id="c1")],
+        ),
+        "Posted.",
+    ]
+    window = open_window(gui, history_db, Models(default=turns), tools=[post])
+    close_later.append(window)
+    send(gui, window, "post hi")
+    first = window.tenant_id
+    gui.call(window.new_conversation)  # leave before the request comes
+    gui.until(lambda: window.sidebar.model.rows[0].waiting, "⚠ on the conversation")
+    assert window.sidebar.model.data(
+        window.sidebar.model.index(0), Qt.ItemDataRole.DisplayRole
+    ).startswith("⚠ ")
+    assert "waits for your approval" in window.status.currentMessage()
+    gui.call(window.open_conversation, first)
+    assert window.transcript.pending_approvals() == ["c1"]  # the card is there, live
+    gui.call(window.answer_approval, None, "allow")
+    assert not window.sidebar.model.rows[0].waiting
+    gui.until(lambda: not window.busy, "the run")
+    assert "Posted." in window.transcript.toPlainText()
