@@ -20,11 +20,20 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..engine.model import Message
+from .records import (
+    Conversation,
+    SearchHit,
+    StoredMessage,
+    StoreError,
+    conversation_from_row,
+    fts_query,
+    message_from_row,
+    title_from,
+)
 from .schema import CREATE, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -37,90 +46,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: Message statuses. "partial": still streaming (checkpointed); "interrupted": was
-#: partial when its process died.
-STATUSES = ("complete", "partial", "cancelled", "failed", "interrupted")
-TITLE_CHARS = 80
-_FINISH_REASONS = {"cancelled": "cancelled", "failed": "error", "interrupted": "error"}
 _UNSET: Any = object()
-
-
-class StoreError(Exception):
-    """The history database cannot be opened or used (the message says why)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    id: str
-    title: str
-    created_at: float
-    updated_at: float
-    leaf_id: str | None = None
-    provider_id: str | None = None
-    model: str | None = None
-    system_prompt: str | None = None
-    deleted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    id: str
-    conversation_id: str
-    parent_id: str | None
-    role: str
-    content: str
-    reasoning: str = ""
-    tool_calls: list[dict[str, Any]] | None = None
-    tool_call_id: str | None = None
-    tool_name: str | None = None
-    status: str = "complete"
-    error: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    created_at: float = 0.0
-
-    def to_message(self) -> Message:
-        """The engine's form, as sent to a model."""
-        message: Message = {"role": self.role, "content": self.content}
-        if self.role == "assistant" and self.tool_calls:
-            message["content"] = self.content or None
-            message["tool_calls"] = [
-                {
-                    "id": call["id"],
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": call["arguments"]},
-                }
-                for call in self.tool_calls
-            ]
-        if self.role == "assistant":  # as the engine's own history has them
-            if self.reasoning:
-                message["reasoning"] = self.reasoning
-            finish = _FINISH_REASONS.get(self.status)
-            if finish:
-                message["finish_reason"] = finish
-        if self.role == "tool":
-            message["tool_call_id"] = self.tool_call_id or ""
-        return message
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    conversation_id: str
-    title: str
-    updated_at: float
-    snippet: str  # "" for a title match
-    message_id: str | None = None
-
-
-def _title_from(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
-
-
-def _fts_query(text: str) -> str:
-    """User text → an FTS5 query: every word must match, as a prefix."""
-    words = [w.replace('"', '""') for w in text.split()]
-    return " ".join(f'"{w}"*' for w in words if w)
 
 
 class Store:
@@ -267,7 +193,7 @@ class Store:
         ).fetchone()
         if row is None or (row["deleted_at"] is not None and not include_deleted):
             return None
-        return _conversation(row)
+        return conversation_from_row(row)
 
     def conversations(self, limit: int | None = None) -> list[Conversation]:
         """Newest first (by last activity), deleted ones left out."""
@@ -275,12 +201,12 @@ class Store:
             "SELECT * FROM conversations WHERE deleted_at IS NULL ORDER BY updated_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         ).fetchall()
-        return [_conversation(row) for row in rows]
+        return [conversation_from_row(row) for row in rows]
 
     def rename(self, conversation_id: str, title: str) -> None:
         self._db.execute(
             "UPDATE conversations SET title = ?, title_locked = 1 WHERE id = ?",
-            (_title_from(title) or "Untitled", conversation_id),
+            (title_from(title) or "Untitled", conversation_id),
         )
 
     def set_settings(
@@ -382,7 +308,7 @@ class Store:
             )
             title = conv["title"]
             if role == "user" and not conv["title_locked"] and not title:
-                title = _title_from(content)
+                title = title_from(content)
             db.execute(
                 "UPDATE conversations SET leaf_id = ?, updated_at = ?, title = ? WHERE id = ?",
                 (message_id, now, title, conversation_id),
@@ -421,11 +347,11 @@ class Store:
         rows = self._db.execute(
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY n", (conversation_id,)
         ).fetchall()
-        return [_message(row) for row in rows]
+        return [message_from_row(row) for row in rows]
 
     def message(self, message_id: str) -> StoredMessage | None:
         row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return _message(row) if row else None
+        return message_from_row(row) if row else None
 
     def touch(self, conversation_id: str) -> None:
         self._db.execute(
@@ -456,7 +382,7 @@ class Store:
             ") SELECT m.* FROM path p JOIN messages m ON m.id = p.id ORDER BY p.depth DESC",
             (start, limit - 1),
         ).fetchall()
-        messages = [_message(row) for row in rows]
+        messages = [message_from_row(row) for row in rows]
         more = bool(messages) and messages[0].parent_id is not None
         return messages, more
 
@@ -535,7 +461,7 @@ class Store:
     def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
         """Conversations whose title or messages match every word of `text` (as
         prefixes), title matches first, then by recent activity."""
-        query = _fts_query(text)
+        query = fts_query(text)
         if not query:
             return [SearchHit(c.id, c.title, c.updated_at, "") for c in self.conversations(limit)]
         hits: dict[str, SearchHit] = {}
@@ -601,36 +527,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _conversation(row: sqlite3.Row) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        title=row["title"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        leaf_id=row["leaf_id"],
-        provider_id=row["provider_id"],
-        model=row["model"],
-        system_prompt=row["system_prompt"],
-        deleted=row["deleted_at"] is not None,
-    )
-
-
-def _message(row: sqlite3.Row) -> StoredMessage:
-    return StoredMessage(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        parent_id=row["parent_id"],
-        role=row["role"],
-        content=row["content"],
-        reasoning=row["reasoning"],
-        tool_calls=json.loads(row["tool_calls"]) if row["tool_calls"] else None,
-        tool_call_id=row["tool_call_id"],
-        tool_name=row["tool_name"],
-        status=row["status"],
-        error=row["error"],
-        prompt_tokens=row["prompt_tokens"],
-        completion_tokens=row["completion_tokens"],
-        created_at=row["created_at"],
-    )
