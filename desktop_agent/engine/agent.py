@@ -125,10 +125,6 @@ class Agent:
         run = self._runs.get(run_id)
         return run.answer(call_id, decision) if run is not None else False
 
-    def awaiting_approval(self, run_id: str) -> list[str]:
-        run = self._runs.get(run_id)
-        return run.awaiting if run is not None else []
-
     @property
     def active_runs(self) -> list[str]:
         return list(self._runs)

@@ -156,11 +156,6 @@ class Orchestrator:
             if tenant.agent is not None:
                 tenant.agent.tools = registry
 
-    def agent_for(self, tenant_id: str) -> Agent:
-        """The agent that answers this conversation."""
-        tenant = self._tenants.get(tenant_id)
-        return (tenant.agent if tenant else None) or self.agent
-
     def tenants(self) -> list[str]:
         return list(self._tenants)
 

@@ -497,11 +497,6 @@ class Run:
         waiting[1].set_result(decision)
         return True
 
-    @property
-    def awaiting(self) -> list[str]:
-        """Call ids waiting for approval."""
-        return list(self._approvals)
-
     def _pause_deadline(self) -> None:
         deadline = self._deadline
         if deadline is None or self._paused_left is not None:

@@ -70,12 +70,6 @@ class EventBridge(QObject):
         self._sub = self._dispatcher.subscribe(tenant_id=self.tenant_id, maxsize=4096)
         self._task = asyncio.ensure_future(self._pump())
 
-    def watch(self, tenant_id: str | None) -> None:
-        """Watch another conversation (runs elsewhere go on, unwatched)."""
-        self.stop()
-        self.tenant_id = tenant_id
-        self.start()
-
     def stop(self) -> None:
         if self._sub is not None:
             self._sub.close()

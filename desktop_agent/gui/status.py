@@ -182,25 +182,6 @@ class ToolStatusBar(QStatusBar):
             self._ticker.stop()
         self._refresh_tools()
 
-    # -- driven by the bridge (for the activity on screen) ----------------------------
-
-    def set_status(self, status: str) -> None:
-        """Show an `AgentStatus` (a str enum) or its value."""
-        self.activity.set_status(status)
-        self.refresh()
-
-    def begin_run(self) -> None:
-        self.activity.begin_run()
-        self.refresh()
-
-    def tool_started(self, call_id: str, name: str, arguments: object) -> None:
-        self.activity.tool_started(call_id, name, arguments)
-        self.refresh()
-
-    def tool_finished(self, call_id: str, name: str, error: str | None, duration_ms: float) -> None:
-        self.activity.tool_finished(call_id, name, error, duration_ms)
-        self.refresh()
-
     def set_model(self, text: str) -> None:
         self.model_label.setText(text)
 

@@ -92,9 +92,6 @@ class Recorder:
         for record in self._runs.values():
             self._checkpoint(record)
 
-    def recording(self, conversation_id: str) -> bool:
-        return any(r.conversation_id == conversation_id for r in self._runs.values())
-
     # -- events -------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:

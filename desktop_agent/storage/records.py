@@ -21,9 +21,6 @@ __all__ = [
     "title_from",
 ]
 
-#: Message statuses. "partial": still streaming (checkpointed); "interrupted": was
-#: partial when its process died.
-STATUSES = ("complete", "partial", "cancelled", "failed", "interrupted")
 TITLE_CHARS = 80
 _FINISH_REASONS = {"cancelled": "cancelled", "failed": "error", "interrupted": "error"}
 
@@ -56,6 +53,8 @@ class StoredMessage:
     tool_calls: list[dict[str, Any]] | None = None
     tool_call_id: str | None = None
     tool_name: str | None = None
+    #: complete | partial (still streaming, checkpointed) | cancelled | failed |
+    #: interrupted (was partial when its process died)
     status: str = "complete"
     error: str | None = None
     prompt_tokens: int | None = None

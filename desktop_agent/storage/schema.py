@@ -75,35 +75,30 @@ CREATE TABLE sessions (
 );
 """
 
-_V2_SEARCH = """
-CREATE VIRTUAL TABLE messages_fts USING fts5(
-    content, content='messages', content_rowid='n', tokenize='unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, content) VALUES (new.n, new.content);
-END;
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.n, old.content);
-END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.n, old.content);
-    INSERT INTO messages_fts (rowid, content) VALUES (new.n, new.content);
-END;
-CREATE VIRTUAL TABLE titles_fts USING fts5(
-    title, content='conversations', content_rowid='rowid',
+
+def _fts(index: str, table: str, column: str, rowid: str) -> str:
+    """An FTS5 index over `table.column`, kept in step by triggers (external content)."""
+    return f"""
+CREATE VIRTUAL TABLE {index} USING fts5(
+    {column}, content='{table}', content_rowid='{rowid}',
     tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
-    INSERT INTO titles_fts (rowid, title) VALUES (new.rowid, new.title);
+CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN
+    INSERT INTO {index} (rowid, {column}) VALUES (new.{rowid}, new.{column});
 END;
-CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
-    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN
+    INSERT INTO {index} ({index}, rowid, {column}) VALUES ('delete', old.{rowid}, old.{column});
 END;
-CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
-    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
-    INSERT INTO titles_fts (rowid, title) VALUES (new.rowid, new.title);
+CREATE TRIGGER {index}_update AFTER UPDATE OF {column} ON {table} BEGIN
+    INSERT INTO {index} ({index}, rowid, {column}) VALUES ('delete', old.{rowid}, old.{column});
+    INSERT INTO {index} (rowid, {column}) VALUES (new.{rowid}, new.{column});
 END;
 """
+
+
+_V2_SEARCH = _fts("messages_fts", "messages", "content", "n") + _fts(
+    "titles_fts", "conversations", "title", "rowid"
+)
 
 #: A new database: the current schema at once.
 CREATE = _V2_TABLES + _V2_SEARCH

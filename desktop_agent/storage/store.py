@@ -244,11 +244,6 @@ class Store:
             "UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,)
         )
 
-    def remove(self, conversation_id: str) -> None:
-        """Delete a conversation and its messages now (no undo)."""
-        with self._transaction() as db:
-            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
-
     def purge_deleted(self) -> int:
         with self._transaction() as db:
             return db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
