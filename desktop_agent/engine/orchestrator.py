@@ -159,6 +159,16 @@ class Orchestrator:
     def tenants(self) -> list[str]:
         return list(self._tenants)
 
+    def forget(self, tenant_id: str) -> bool:
+        """Drop an idle conversation's state (its history, its configuration).
+
+        False, and nothing dropped, while it has a run running or queued."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None or any(not h.done for h in tenant.runs.values()):
+            return False
+        del self._tenants[tenant_id]
+        return True
+
     def busy(self, tenant_id: str) -> bool:
         tenant = self._tenants.get(tenant_id)
         return bool(tenant and any(not h.done for h in tenant.runs.values()))
