@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "Agent": "agent",
+    "AgentConfig": "config",
     "AgentState": "state",
     "AgentStateSnapshot": "state",
     "AgentStatus": "state",
@@ -33,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "Orchestrator": "orchestrator",
     "RateLimitError": "model",
     "RetryPolicy": "model",
-    "RunHandle": "orchestrator",
+    "RunHandle": "handle",
     "ServerError": "model",
     "StreamEngine": "stream",
     "StreamItem": "stream",
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from .agent import Agent as Agent
     from .agent import MaxStepsExceeded as MaxStepsExceeded
     from .approval import Approvals as Approvals
+    from .config import AgentConfig as AgentConfig
     from .dispatcher import EventDispatcher as EventDispatcher
     from .dispatcher import Subscription as Subscription
     from .dispatcher import SubscriptionClosed as SubscriptionClosed
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
     from .events import Event as Event
     from .events import EventMeta as EventMeta
     from .events import EventType as EventType
+    from .handle import RunHandle as RunHandle
     from .model import AuthenticationError as AuthenticationError
     from .model import BadResponseError as BadResponseError
     from .model import ChatChunk as ChatChunk
@@ -81,7 +84,6 @@ if TYPE_CHECKING:
     from .model import ToolCallDelta as ToolCallDelta
     from .model import Usage as Usage
     from .orchestrator import Orchestrator as Orchestrator
-    from .orchestrator import RunHandle as RunHandle
     from .state import AgentState as AgentState
     from .state import AgentStateSnapshot as AgentStateSnapshot
     from .state import AgentStatus as AgentStatus

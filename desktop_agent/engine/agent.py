@@ -1,21 +1,25 @@
 """The agent: the model <-> tools loop, told as a stream of events.
 
-One `Agent` holds configuration (model, tools, prompt, limits) and may serve many
-runs at once; each `handle_message` call is one run with its own gapless `seq`.
-Every run ends with exactly one `DONE`; a failed run has an `ERROR` before it; a
-cancelled or failed run still completes its partial message (`MESSAGE_COMPLETE`
-with `finish_reason` "cancelled" / "error") and closes every started tool call.
+An `Agent` is a configuration (`AgentConfig`) and a dispatcher; each run it starts
+snapshots the configuration, has its own gapless `seq`, and is held by the
+`RunHandle` that `start()` returns. Every run ends with exactly one `DONE`; a
+failed run has an `ERROR` before it; a cancelled or failed run still completes its
+partial message (`MESSAGE_COMPLETE` with `finish_reason` "cancelled" / "error")
+and closes every started tool call.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from .approval import Approvals
+from .config import AgentConfig
 from .dispatcher import EventDispatcher
-from .events import Event, EventMeta, EventType
-from .model import ChatModel, RetryPolicy, Timeouts, Usage
+from .handle import RunHandle
+from .model import ChatModel, RetryPolicy, Timeouts
 from .run import MaxStepsExceeded, Run, new_id
 from .state import AgentState
 from .tools import Tool, ToolRegistry
@@ -35,7 +39,10 @@ class Agent:
         timeouts: connect / first token / idle / total / tool limits.
         retry: how requests that failed before any text are retried.
         approvals: which tool calls wait for the user (default: tools with side
-            effects); answer with `approve()`.
+            effects); answer through the run's handle (`RunHandle.approve`).
+
+    Changing an attribute (`agent.model = ...`) replaces the configuration for the
+    runs that start afterwards; running ones keep theirs.
     """
 
     def __init__(
@@ -50,21 +57,45 @@ class Agent:
         retry: RetryPolicy | None = None,
         approvals: Approvals | None = None,
     ) -> None:
-        if max_steps < 1:
-            raise ValueError("max_steps must be at least 1")
-        self.system_prompt = system_prompt
-        self.model = model
-        self.tools = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools)
+        self.config = AgentConfig.create(
+            model,
+            system_prompt=system_prompt,
+            tools=tools,
+            max_steps=max_steps,
+            timeouts=timeouts,
+            retry=retry,
+            approvals=approvals,
+        )
         self.dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
-        self.max_steps = max_steps
-        self.timeouts = timeouts or Timeouts()
-        self.retry = retry or RetryPolicy()
-        self.approvals = approvals or Approvals()
-        self._runs: dict[str, Run] = {}
 
-    def start_state(self, state: AgentState | None = None) -> AgentState:
-        """`state` (or a new one) with this agent's system prompt in place."""
-        return (state or AgentState()).with_system_prompt(self.system_prompt)
+    # The configuration's fields, read and replaced one at a time.
+    @property
+    def model(self) -> ChatModel:
+        return self.config.model
+
+    @model.setter
+    def model(self, model: ChatModel) -> None:
+        self.config = replace(self.config, model=model)
+
+    @property
+    def system_prompt(self) -> str:
+        return self.config.system_prompt
+
+    @system_prompt.setter
+    def system_prompt(self, prompt: str) -> None:
+        self.config = replace(self.config, system_prompt=prompt)
+
+    @property
+    def tools(self) -> ToolRegistry:
+        return self.config.tools
+
+    @tools.setter
+    def tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> None:
+        self.config = self.config.with_tools(tools)
+
+    @property
+    def approvals(self) -> Approvals:
+        return self.config.approvals
 
     def begin(
         self,
@@ -75,8 +106,30 @@ class Agent:
         tenant_id: str | None = None,
     ) -> AgentState:
         """The state a run starts from: `state` plus the user's `message`."""
-        start = self.start_state(state)
-        return start.begin_run(run_id or new_id("run"), tenant_id or start.tenant_id, message)
+        start = state or AgentState()
+        return self.config.begin(
+            message, start, run_id=run_id or new_id("run"), tenant_id=tenant_id or start.tenant_id
+        )
+
+    def start(
+        self,
+        message: str | None,
+        state: AgentState | None = None,
+        *,
+        tenant_id: str | None = None,
+    ) -> RunHandle:
+        """Start a run in the background; its handle gives its events, approvals,
+        cancellation and final state. Call `handle.events()` before awaiting anything
+        else, so no event is missed."""
+        initial = self.begin(message, state, tenant_id=tenant_id)
+        assert initial.run_id is not None
+        handle = RunHandle(initial.run_id, initial.tenant_id, message, self.dispatcher)
+        run = Run(self.config, self.dispatcher.publish, initial)
+        handle.attach(run)
+        handle.task = asyncio.get_running_loop().create_task(
+            run.execute(), name=f"run {run.run_id}"
+        )
+        return handle
 
     async def handle_message(
         self,
@@ -97,34 +150,5 @@ class Agent:
         return await self.run(self.begin(message, state, run_id=run_id, tenant_id=tenant_id))
 
     async def run(self, initial: AgentState) -> AgentState:
-        """Execute a run from the state `begin()` returned."""
-        run = Run(self, initial)
-        self._runs[run.run_id] = run
-        try:
-            return await run.execute()
-        finally:
-            self._runs.pop(run.run_id, None)
-
-    def publish_unstarted(self, run_id: str, tenant_id: str) -> None:
-        """End a run that was cancelled before it started: a lone `DONE` cancelled."""
-        meta = EventMeta(run_id, tenant_id, 0)
-        data = {"status": "cancelled", "duration_ms": 0.0, "usage": Usage().to_dict()}
-        self.dispatcher.publish(Event(EventType.DONE, data, meta))
-
-    def cancel(self, run_id: str) -> bool:
-        """Stop a run; it ends with `DONE` "cancelled". False if no such run."""
-        run = self._runs.get(run_id)
-        if run is None:
-            return False
-        run.cancel()
-        return True
-
-    def approve(self, run_id: str, call_id: str, decision: str) -> bool:
-        """Answer a TOOL_APPROVAL_REQUEST: "allow", "always" or "deny". False if that
-        run has no call waiting under `call_id` (answered already, or ended)."""
-        run = self._runs.get(run_id)
-        return run.answer(call_id, decision) if run is not None else False
-
-    @property
-    def active_runs(self) -> list[str]:
-        return list(self._runs)
+        """Execute a run from the state `begin()` returned, in the calling task."""
+        return await Run(self.config, self.dispatcher.publish, initial).execute()

@@ -14,39 +14,18 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .agent import Agent, new_id
 from .approval import Approvals
+from .config import AgentConfig
 from .dispatcher import EventDispatcher, Subscription
+from .handle import RunHandle
 from .model import ChatModel, Message, RetryPolicy, Timeouts
 from .model import close_model as close_model_
+from .run import Run, new_id, publish_unstarted
 from .state import AgentState
 from .stream import StreamEngine, StreamItem, StreamMode
-from .tools import Tool, ToolRegistry
+from .tools import Tool
 
 __all__ = ["Orchestrator", "RunHandle"]
-
-
-@dataclass
-class RunHandle:
-    """A run the orchestrator owns: await `wait()` for its final state."""
-
-    run_id: str
-    tenant_id: str
-    message: str | None
-    task: asyncio.Task[AgentState] = field(repr=False)
-    #: The state the run started from, once it has started.
-    initial: AgentState | None = None
-
-    @property
-    def started(self) -> bool:
-        return self.initial is not None
-
-    @property
-    def done(self) -> bool:
-        return self.task.done()
-
-    async def wait(self) -> AgentState:
-        return await asyncio.shield(self.task)
 
 
 @dataclass
@@ -54,8 +33,9 @@ class _Tenant:
     state: AgentState
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     runs: dict[str, RunHandle] = field(default_factory=dict)
-    #: This conversation's own model / system prompt (`configure`), else the default.
-    agent: Agent | None = None
+    #: This conversation's own model / system prompt (`configure`); None: the default.
+    model: ChatModel | None = None
+    system_prompt: str | None = None
 
 
 class Orchestrator:
@@ -63,8 +43,12 @@ class Orchestrator:
 
     Args:
         llm_client: the `ChatModel` that answers (e.g. `OpenAIClient`).
-        system_prompt, tools, max_steps, timeouts, retry: as for `Agent`.
+        system_prompt, tools, max_steps, timeouts, retry, approvals: the default
+            `AgentConfig` (`config`), which `configure()` adjusts per conversation.
         dispatcher: shared by all runs; subscribe to it to watch any conversation.
+
+    A run takes its configuration when it starts; changing the configuration (of
+    the orchestrator or a conversation) affects the next run only.
     """
 
     def __init__(
@@ -80,11 +64,11 @@ class Orchestrator:
         approvals: Approvals | None = None,
     ) -> None:
         self.dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
-        self.agent = Agent(
-            system_prompt,
-            model=llm_client,
+        #: The configuration of every conversation that has none of its own.
+        self.config = AgentConfig.create(
+            llm_client,
+            system_prompt=system_prompt,
             tools=tools,
-            dispatcher=self.dispatcher,
             max_steps=max_steps,
             timeouts=timeouts,
             retry=retry,
@@ -95,12 +79,17 @@ class Orchestrator:
 
     @property
     def model(self) -> ChatModel:
-        return self.agent.model
+        return self.config.model
 
     @model.setter
     def model(self, model: ChatModel) -> None:
-        """Switch the model for runs that start from now on."""
-        self.agent.model = model
+        """Switch the default model for runs that start from now on."""
+        self.config = replace(self.config, model=model)
+
+    @property
+    def approvals(self) -> Approvals:
+        """Which tools need approval, and those the user always allows."""
+        return self.config.approvals
 
     # -- conversations ----------------------------------------------------------
 
@@ -133,28 +122,25 @@ class Orchestrator:
         """Give one conversation its own model and/or system prompt (runs that start
         from now on); None keeps the orchestrator's default for that setting."""
         tenant = self._tenant(tenant_id)
-        base = self.agent
-        if model is None and system_prompt is None:
-            tenant.agent = None
-            return
-        tenant.agent = Agent(
-            base.system_prompt if system_prompt is None else system_prompt,
-            model=model or base.model,
-            tools=base.tools,
-            dispatcher=self.dispatcher,
-            max_steps=base.max_steps,
-            timeouts=base.timeouts,
-            retry=base.retry,
-            approvals=base.approvals,
+        tenant.model = model
+        tenant.system_prompt = system_prompt
+
+    def config_for(self, tenant_id: str) -> AgentConfig:
+        """The configuration the tenant's next run starts with."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None or (tenant.model is None and tenant.system_prompt is None):
+            return self.config
+        return replace(
+            self.config,
+            model=tenant.model or self.config.model,
+            system_prompt=self.config.system_prompt
+            if tenant.system_prompt is None
+            else tenant.system_prompt,
         )
 
     def set_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> None:
         """The tools runs may use from now on (every conversation)."""
-        registry = ToolRegistry(tools)
-        self.agent.tools = registry
-        for tenant in self._tenants.values():
-            if tenant.agent is not None:
-                tenant.agent.tools = registry
+        self.config = self.config.with_tools(tools)
 
     def tenants(self) -> list[str]:
         return list(self._tenants)
@@ -174,43 +160,55 @@ class Orchestrator:
         return bool(tenant and any(not h.done for h in tenant.runs.values()))
 
     def runs(self, tenant_id: str) -> list[RunHandle]:
+        """The tenant's runs that have not finished (running first, then queued)."""
         tenant = self._tenants.get(tenant_id)
-        return list(tenant.runs.values()) if tenant else []
+        return [h for h in tenant.runs.values() if not h.done] if tenant else []
 
     # -- runs ---------------------------------------------------------------------
 
     def submit(
         self, message: str | None, *, tenant_id: str = "default", run_id: str | None = None
     ) -> RunHandle:
-        """Start (or queue) a run answering `message`; returns at once."""
+        """Start (or queue) a run answering `message`; returns its handle at once.
+
+        Call `handle.events(mode)` before awaiting anything to watch it from its
+        first event."""
         if self._closed:
             raise RuntimeError("the orchestrator is closed")
         tenant = self._tenant(tenant_id)
         run_id = run_id or new_id("run")
-        task = asyncio.get_running_loop().create_task(
-            self._execute(tenant, tenant_id, run_id, message), name=f"run {run_id}"
+        handle = RunHandle(run_id, tenant_id, message, self.dispatcher)
+        handle.task = asyncio.get_running_loop().create_task(
+            self._execute(tenant, handle), name=f"run {run_id}"
         )
-        handle = RunHandle(run_id, tenant_id, message, task)
         tenant.runs[run_id] = handle
-        task.add_done_callback(lambda _t: tenant.runs.pop(run_id, None))
+
+        def finished(task: asyncio.Task[AgentState]) -> None:
+            tenant.runs.pop(run_id, None)
+            if task.cancelled() and not handle.started:
+                # Cancelled before its task took a step (so `_execute` never ran):
+                # its watchers still get their one DONE.
+                handle.dropped(tenant.state)
+                publish_unstarted(self.dispatcher.publish, run_id, tenant_id)
+
+        handle.task.add_done_callback(finished)
         return handle
 
-    async def _execute(
-        self, tenant: _Tenant, tenant_id: str, run_id: str, message: str | None
-    ) -> AgentState:
+    async def _execute(self, tenant: _Tenant, handle: RunHandle) -> AgentState:
         try:
             await tenant.lock.acquire()
         except asyncio.CancelledError:
             # Cancelled while queued: its watchers still get their one DONE.
-            self.agent.publish_unstarted(run_id, tenant_id)
+            publish_unstarted(self.dispatcher.publish, handle.run_id, handle.tenant_id)
             return tenant.state
         try:
-            handle = tenant.runs.get(run_id)
-            agent = tenant.agent or self.agent
-            initial = agent.begin(message, tenant.state, run_id=run_id, tenant_id=tenant_id)
-            if handle is not None:
-                handle.initial = initial
-            final = await agent.run(initial)
+            config = self.config_for(handle.tenant_id)
+            initial = config.begin(
+                handle.message, tenant.state, run_id=handle.run_id, tenant_id=handle.tenant_id
+            )
+            run = Run(config, self.dispatcher.publish, initial)
+            handle.attach(run)
+            final = await run.execute()
             tenant.state = final
             return final
         finally:
@@ -228,14 +226,12 @@ class Orchestrator:
         Breaking out of the loop stops watching; the run continues. Use
         `cancel(tenant_id)` to stop it.
         """
-        run_id = new_id("run")
-        sub = self.dispatcher.subscribe(run_id=run_id)
-        handle = self.submit(message, tenant_id=tenant_id, run_id=run_id)
+        events = self.submit(message, tenant_id=tenant_id).events(mode)
         try:
-            async for item in self.watch(handle, sub, mode):
+            async for item in events:
                 yield item
         finally:
-            sub.close()
+            await events.aclose()
 
     def watch(
         self,
@@ -251,21 +247,21 @@ class Orchestrator:
 
         return StreamEngine(mode).view(sub, initial)
 
+    def _handles(self, tenant_id: str | None) -> list[RunHandle]:
+        if tenant_id is not None:
+            tenant = self._tenants.get(tenant_id)
+            return list(tenant.runs.values()) if tenant else []
+        return [h for t in self._tenants.values() for h in t.runs.values()]
+
     def cancel(self, tenant_id: str) -> bool:
         """Stop the tenant's running run and drop its queued ones."""
-        tenant = self._tenants.get(tenant_id)
-        if tenant is None:
-            return False
         found = False
-        for handle in list(tenant.runs.values()):
-            if handle.done:
-                continue
-            found = True
-            if handle.started:
-                (tenant.agent or self.agent).cancel(handle.run_id)
-            else:
-                handle.task.cancel()
+        for handle in self._handles(tenant_id):
+            found = handle.cancel() or found
         return found
+
+    def cancel_run(self, run_id: str) -> bool:
+        return any(h.cancel() for h in self._handles(None) if h.run_id == run_id)
 
     def approve(
         self,
@@ -275,49 +271,30 @@ class Orchestrator:
         run_id: str | None = None,
         tenant_id: str | None = None,
     ) -> bool:
-        """Answer a TOOL_APPROVAL_REQUEST ("allow", "always" or "deny") of a run (by
-        its id, else the running one of `tenant_id`). False if nothing waits."""
-        for tid, tenant in self._tenants.items():
-            if tenant_id is not None and tid != tenant_id:
-                continue
-            agent = tenant.agent or self.agent
-            for handle in tenant.runs.values():
-                if run_id is not None and handle.run_id != run_id:
-                    continue
-                if not handle.done and agent.approve(handle.run_id, call_id, decision):
-                    return True
-        return False
-
-    @property
-    def approvals(self) -> Approvals:
-        """Which tools need approval, and those the user always allows."""
-        return self.agent.approvals
-
-    def cancel_run(self, run_id: str) -> bool:
-        for tenant in self._tenants.values():
-            handle = tenant.runs.get(run_id)
-            if handle is not None and not handle.done:
-                if handle.started:
-                    (tenant.agent or self.agent).cancel(run_id)
-                else:
-                    handle.task.cancel()
-                return True
-        return False
+        """Answer a TOOL_APPROVAL_REQUEST ("allow", "always" or "deny") of one run
+        (by its id) or of one conversation's running run. False if nothing waits."""
+        if run_id is None and tenant_id is None:
+            raise ValueError("approve() needs the run_id or the tenant_id it answers")
+        return any(
+            handle.approve(call_id, decision)
+            for handle in self._handles(tenant_id)
+            if run_id is None or handle.run_id == run_id
+        )
 
     async def aclose(self, *, close_model: bool = False) -> None:
         """Cancel every run and wait for each to publish its DONE; with
-        `close_model`, then release the model (connections, a local engine)."""
+        `close_model`, then release the models (connections, a local engine)."""
         self._closed = True
-        handles = [h for t in self._tenants.values() for h in t.runs.values()]
-        for tenant_id in list(self._tenants):
-            self.cancel(tenant_id)
+        handles = self._handles(None)
+        for handle in handles:
+            handle.cancel()
         for handle in handles:
             with contextlib.suppress(asyncio.CancelledError):
                 await handle.task
         if close_model:
-            models = [self.agent.model]
+            models = [self.config.model]
             for tenant in self._tenants.values():
-                if tenant.agent is not None and tenant.agent.model not in models:
-                    models.append(tenant.agent.model)
+                if tenant.model is not None and tenant.model not in models:
+                    models.append(tenant.model)
             for model in models:
                 await close_model_(model)

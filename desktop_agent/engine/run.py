@@ -1,7 +1,7 @@
 """One run of an agent: the model <-> tools loop, told as events.
 
-`Agent` (agent.py) holds configuration; a `Run` executes one `handle_message`:
-it streams the model's answer (with first-token/idle watchdog and retries before
+A `Run` executes one answer with the `AgentConfig` it was started with: it
+streams the model's answer (with first-token/idle watchdog and retries before
 any text reached subscribers), runs the step's tool calls concurrently, and
 always ends with exactly one `DONE` - after an `ERROR` when it failed, after
 completing the partial message and closing every started tool call when it was
@@ -16,11 +16,12 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .approval import ALWAYS, DECISIONS, DENIED_MESSAGE, DENY
+from .config import AgentConfig
 from .events import Event, EventMeta, EventType
 from .model import (
     BadResponseError,
@@ -32,10 +33,10 @@ from .model import (
 from .state import AgentState, AgentStatus
 from .tools import ToolArgumentError
 
-if TYPE_CHECKING:
-    from .agent import Agent
+__all__ = ["MaxStepsExceeded", "Publish", "Run", "new_id", "publish_unstarted"]
 
-__all__ = ["MaxStepsExceeded", "Run", "new_id"]
+#: Where a run's events go (an `EventDispatcher.publish`).
+Publish = Callable[[Event], None]
 
 _log = logging.getLogger(__name__)
 
@@ -53,16 +54,31 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
 
+def publish_unstarted(publish: Publish, run_id: str, tenant_id: str) -> None:
+    """End a run that was cancelled before it started: a lone `DONE` cancelled."""
+    data = {"status": "cancelled", "duration_ms": 0.0, "usage": Usage().to_dict()}
+    publish(Event(EventType.DONE, data, EventMeta(run_id, tenant_id, 0)))
+
+
 @dataclass
 class _CallBuilder:
-    """A tool call assembled from deltas."""
+    """A tool call assembled from deltas.
+
+    `id` is the app's own id (random, unique): every event, the history and the
+    approval of the call use it. The provider's id (`provider_id`) is untrusted (it
+    may repeat, or carry markup); it is kept only for the wire back to that provider.
+    """
 
     id: str
     name: str
+    provider_id: str | None = None
     arguments: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+        out = {"id": self.id, "name": self.name, "arguments": self.arguments}
+        if self.provider_id:
+            out["provider_id"] = self.provider_id
+        return out
 
 
 class _StallWatch:
@@ -137,16 +153,20 @@ class _StallWatch:
 
 
 class Run:
-    """One run of an agent: its state, its seq counter, its partial work."""
+    """One run: its configuration, state, seq counter and partial work.
 
-    def __init__(self, agent: Agent, state: AgentState) -> None:
-        self.agent = agent
-        self.state = state
-        assert state.run_id is not None
-        self.run_id: str = state.run_id
-        self.tenant_id = state.tenant_id
+    `initial` is the state it started from (the history plus the user's message).
+    """
+
+    def __init__(self, config: AgentConfig, publish: Publish, initial: AgentState) -> None:
+        self.config = config
+        self.initial = initial
+        self.state = initial
+        assert initial.run_id is not None
+        self.run_id: str = initial.run_id
+        self.tenant_id = initial.tenant_id
         self._seq = 0
-        self._publish = agent.dispatcher.publish
+        self._publish = publish
         self.task: asyncio.Task[Any] | None = None
         self._cancel_requested = False
         # The message being streamed, so a stop can still complete it.
@@ -161,6 +181,11 @@ class Run:
         self._paused_left: float | None = None  # its time left while paused
         self._text_emitted = False  # any text of the current step reached subscribers
         self.usage = Usage()
+
+    @property
+    def published(self) -> int:
+        """How many events the run has published so far."""
+        return self._seq
 
     # -- emitting ---------------------------------------------------------------
 
@@ -191,7 +216,7 @@ class Run:
     async def execute(self) -> AgentState:
         self.task = asyncio.current_task()
         started = time.monotonic()
-        total = self.agent.timeouts.total
+        total = self.config.timeouts.total
         outcome = "completed"
         error: tuple[str, str, bool] | None = None
         cancelled_from_outside = False
@@ -199,6 +224,8 @@ class Run:
             try:
                 async with asyncio.timeout(total) as deadline:
                     self._deadline = deadline
+                    if self._cancel_requested:  # cancelled before it began
+                        raise asyncio.CancelledError
                     await self._loop()
             except TimeoutError:
                 raise ModelTimeoutError(
@@ -271,8 +298,8 @@ class Run:
         )
 
     async def _loop(self) -> None:
-        tool_schemas = self.agent.tools.schemas() or None
-        for _step in range(self.agent.max_steps):
+        tool_schemas = self.config.tools.schemas() or None
+        for _step in range(self.config.max_steps):
             self.set_status(AgentStatus.THINKING)
             calls = await self._model_step(tool_schemas)
             if not calls:
@@ -282,12 +309,12 @@ class Run:
                 for call in calls:
                     group.create_task(self._call_tool(call))
         raise MaxStepsExceeded(
-            f"Stopped after {self.agent.max_steps} steps: the model kept asking for tools "
-            f"(max_steps={self.agent.max_steps})."
+            f"Stopped after {self.config.max_steps} steps: the model kept asking for tools "
+            f"(max_steps={self.config.max_steps})."
         )
 
     async def _model_step(self, tool_schemas: list[dict[str, Any]] | None) -> list[_CallBuilder]:
-        policy = self.agent.retry
+        policy = self.config.retry
         attempt = 0
         while True:
             self._text_emitted = False
@@ -312,8 +339,8 @@ class Run:
         self._calls = {}
 
     async def _stream_once(self, tool_schemas: list[dict[str, Any]] | None) -> list[_CallBuilder]:
-        agent = self.agent
-        timeouts = agent.timeouts
+        config = self.config
+        timeouts = config.timeouts
         message_id = self._message_id = new_id("msg")
         parts: list[str] = []
         reasoning: list[str] = []
@@ -322,7 +349,9 @@ class Run:
         emit = self.emit
         finish: str | None = None
         usage: Usage | None = None
-        stream = agent.model.stream_completion(self.state.messages, tool_schemas, timeouts=timeouts)
+        stream = config.model.stream_completion(
+            self.state.messages, tool_schemas, timeouts=timeouts
+        )
         with _StallWatch(timeouts.first_token, timeouts.idle) as watch:
             async with _aclosing(stream):
                 async for chunk in stream:
@@ -371,7 +400,7 @@ class Run:
         for delta in chunk.tool_calls:
             call = self._calls.get(delta.index)
             if call is None:
-                call = _CallBuilder(id=delta.id or new_id("call"), name=delta.name or "")
+                call = _CallBuilder(new_id("call"), delta.name or "", provider_id=delta.id)
                 self._calls[delta.index] = call
                 if not self._parts and not self._reasoning and len(self._calls) == 1:
                     self.set_status(AgentStatus.STREAMING)
@@ -425,7 +454,7 @@ class Run:
         )
 
     async def _call_tool(self, call: _CallBuilder) -> None:
-        registry = self.agent.tools
+        registry = self.config.tools
         found = registry.get(call.name)
         if found is None:
             self._start_tool(call.id, call.name, _loose_json(call.arguments))
@@ -444,15 +473,16 @@ class Run:
             self._start_tool(call.id, call.name, _loose_json(call.arguments))
             self._end_tool(call.id, call.name, None, f"invalid arguments: {exc}", 0.0)
             return
-        if self.agent.approvals.needed(found):
+        approvals = self.config.approvals
+        if approvals.needed(found):
             decision = await self._ask_approval(call.id, call.name, _jsonable_args(args))
             if decision == DENY:
                 self._end_tool(call.id, call.name, None, DENIED_MESSAGE, 0.0)
                 return
             if decision == ALWAYS:
-                self.agent.approvals.allow_always(call.name)
+                approvals.allow_always(call.name)
         self._start_tool(call.id, call.name, _jsonable_args(args))
-        limit = found.timeout if found.timeout is not None else self.agent.timeouts.tool
+        limit = found.timeout if found.timeout is not None else self.config.timeouts.tool
         started = time.monotonic()
         result: str | None = None
         error: str | None = None

@@ -16,7 +16,13 @@ from typing import Any
 from .events import Event, EventType
 from .model import Message, Usage
 
-__all__ = ["AgentState", "AgentStateSnapshot", "AgentStatus", "ToolCallState"]
+__all__ = [
+    "AgentState",
+    "AgentStateSnapshot",
+    "AgentStatus",
+    "ToolCallState",
+    "history_tool_call",
+]
 
 
 class AgentStatus(StrEnum):
@@ -175,6 +181,19 @@ class AgentState:
 AgentStateSnapshot = AgentState
 
 
+def history_tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A `MESSAGE_COMPLETE` tool call as the history keeps it (the chat-completions
+    shape; the provider's own id, if any, under `provider_id` for the wire)."""
+    out: dict[str, Any] = {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": call["name"], "arguments": call["arguments"]},
+    }
+    if call.get("provider_id"):
+        out["provider_id"] = call["provider_id"]
+    return out
+
+
 def _update_tool(state: AgentState, call_id: str, **changes: Any) -> tuple[ToolCallState, ...]:
     calls = list(state.tool_calls)
     for i, call in enumerate(calls):
@@ -212,14 +231,7 @@ def _on_complete(state: AgentState, data: dict[str, Any]) -> AgentState:
             "content": content if content or not calls else None,
         }
         if calls:
-            message["tool_calls"] = [
-                {
-                    "id": c["id"],
-                    "type": "function",
-                    "function": {"name": c["name"], "arguments": c["arguments"]},
-                }
-                for c in calls
-            ]
+            message["tool_calls"] = [history_tool_call(c) for c in calls]
         if data.get("reasoning"):
             message["reasoning"] = data["reasoning"]
         finish = data.get("finish_reason")

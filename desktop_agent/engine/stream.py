@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .dispatcher import Subscription
 from .events import Event, EventType
 from .state import AgentState
-
-if TYPE_CHECKING:
-    from .agent import Agent
 
 __all__ = ["StreamEngine", "StreamItem", "StreamMode"]
 
@@ -63,6 +60,22 @@ _UPDATE_TYPES = frozenset(
 )
 
 
+class _HeldRun(Protocol):
+    task: asyncio.Task[AgentState]
+
+    def events(self, mode: StreamMode) -> AsyncGenerator[StreamItem, None]: ...
+
+    def cancel(self) -> bool: ...
+
+
+class _Starts(Protocol):
+    """What `stream()` needs of an agent (an `Agent`)."""
+
+    def start(
+        self, message: str | None, state: AgentState | None = None, *, tenant_id: str | None = None
+    ) -> _HeldRun: ...
+
+
 class StreamEngine:
     """Runs an agent and yields its stream in one of the `StreamMode`s.
 
@@ -76,22 +89,22 @@ class StreamEngine:
 
     async def stream(
         self,
-        agent: Agent,
+        agent: _Starts,
         message: str | None,
         state: AgentState | None = None,
         *,
         tenant_id: str | None = None,
     ) -> AsyncIterator[StreamItem]:
-        initial = agent.begin(message, state, tenant_id=tenant_id)
-        assert initial.run_id is not None
-        sub = agent.dispatcher.subscribe(run_id=initial.run_id)
-        task = asyncio.ensure_future(agent.run(initial))
+        """Run `agent` on `message` and yield its stream; leaving the loop cancels it."""
+        handle = agent.start(message, state, tenant_id=tenant_id)
+        task = handle.task
+        events = handle.events(self.mode)
         try:
-            async for item in self.view(sub, initial):
+            async for item in events:
                 yield item
             await task  # re-raise what the run could not turn into events
         finally:
-            sub.close()
+            await events.aclose()
             if not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -5,6 +5,7 @@ Save changes, the embedded engine's progress. (A mixin of `MainWindow`;
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from ..config import ConnectionConfig, Providers
@@ -12,6 +13,8 @@ from .window_parts import WindowParts
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
+
+    from ..engine.handle import RunHandle
 
 __all__ = ["ProviderActions"]
 
@@ -98,8 +101,6 @@ class ProviderActions:
 
     def apply_providers(self: WindowParts, providers: Providers) -> None:
         """New provider settings: models are rebuilt for the next runs."""
-        from ..engine.model import close_model
-
         old_models = self._models
         self._models = {}
         self.providers = providers
@@ -109,14 +110,18 @@ class ProviderActions:
             model = self._model_factory(self.config)
             self._models[self.config.id] = model
             self.orchestrator.model = model
-            self.orchestrator.agent.system_prompt = self.config.system_prompt
+            self.orchestrator.config = replace(
+                self.orchestrator.config, system_prompt=self.config.system_prompt
+            )
             for tenant in self.orchestrator.tenants():
                 self.orchestrator.configure(tenant)  # picked again at the next run
             engine = getattr(model, "engine", None)
             if engine is not None:
                 self._spawn(self._preload(engine))
-            for old_model in old_models.values():
-                self._spawn(close_model(old_model))
+            # Runs under way keep the model they started with: close the old
+            # models once those runs have ended.
+            running = [h for t in self.orchestrator.tenants() for h in self.orchestrator.runs(t)]
+            self._spawn(_close_after(running, list(old_models.values())))
         self._fill_providers()
         self._update_labels()
         if self._on_settings_saved is not None:
@@ -137,3 +142,14 @@ class ProviderActions:
         elif state in ("restarting", "failed"):
             self.status.set_model(f"{label} ({state})")
             self.transcript.add_notice(message)
+
+
+async def _close_after(runs: list[RunHandle], models: list[Any]) -> None:
+    """Release `models` once `runs` (which may still use them) have finished."""
+    import asyncio
+
+    from ..engine.model import close_model
+
+    await asyncio.gather(*(run.wait() for run in runs), return_exceptions=True)
+    for model in models:
+        await close_model(model)

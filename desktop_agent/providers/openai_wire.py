@@ -9,6 +9,7 @@ usage-only final chunk, servers that omit `finish_reason` but send `[DONE]`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
@@ -26,17 +27,46 @@ from ..engine.model import (
 __all__ = ["completion_chunk", "parse_completion", "read_sse", "wire_messages"]
 
 _WIRE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
 def wire_messages(messages: Sequence[Message]) -> list[Message]:
-    """History as the API takes it (app-only keys such as reasoning dropped)."""
+    """History as the API takes it: app-only keys (reasoning...) dropped, and tool
+    calls under the provider's own ids where it gave usable ones.
+
+    The history names calls by the app's ids; a provider's id goes back on the wire
+    only when it is a plain token not already used by another call of the history
+    (a provider that repeats ids, or sends markup in them, gets the app's ids)."""
     out = []
+    wire_ids: dict[str, str] = {}  # app id -> id on the wire
+    taken: set[str] = set()
     for m in messages:
+        calls = m.get("tool_calls") if m.get("role") == "assistant" else None
+        if calls:
+            m = {**m, "tool_calls": [_wire_call(c, wire_ids, taken) for c in calls]}
+        elif m.get("role") == "tool" and m.get("tool_call_id") in wire_ids:
+            m = {**m, "tool_call_id": wire_ids[m["tool_call_id"]]}
         if all(k in _WIRE_KEYS for k in m):
             out.append(m)
         else:
             out.append({k: v for k, v in m.items() if k in _WIRE_KEYS})
     return out
+
+
+def _wire_call(call: dict[str, Any], wire_ids: dict[str, str], taken: set[str]) -> dict[str, Any]:
+    app_id = str(call.get("id", ""))
+    provider_id = call.get("provider_id")
+    wire_id = app_id
+    if (
+        isinstance(provider_id, str)
+        and _PLAIN_ID.fullmatch(provider_id)
+        and provider_id not in taken
+        and provider_id not in wire_ids
+    ):
+        wire_id = provider_id
+    taken.add(wire_id)
+    wire_ids[app_id] = wire_id
+    return {k: (wire_id if k == "id" else v) for k, v in call.items() if k != "provider_id"}
 
 
 async def read_sse(lines: AsyncIterator[str]) -> AsyncGenerator[ChatChunk, None]:

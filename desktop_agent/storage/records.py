@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.model import Message
+from ..engine.state import history_tool_call
 
 __all__ = [
     "Conversation",
@@ -66,14 +67,7 @@ class StoredMessage:
         message: Message = {"role": self.role, "content": self.content}
         if self.role == "assistant" and self.tool_calls:
             message["content"] = self.content or None
-            message["tool_calls"] = [
-                {
-                    "id": call["id"],
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": call["arguments"]},
-                }
-                for call in self.tool_calls
-            ]
+            message["tool_calls"] = [history_tool_call(call) for call in self.tool_calls]
         if self.role == "assistant":  # as the engine's own history has them
             if self.reasoning:
                 message["reasoning"] = self.reasoning

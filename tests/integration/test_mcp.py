@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_agent import Orchestrator
+from desktop_agent import EventType, Orchestrator
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
 from desktop_agent.toolbox.mcp import McpManager, McpServerConfig, McpToolError, parse_mcp_config
 
@@ -227,10 +227,10 @@ async def test_mcp_tools_need_approval_in_a_run(manager) -> None:  # type: ignor
     )
     orchestrator = Orchestrator(model, tools=m.tools())
     handle = orchestrator.submit("add", tenant_id="t")
-    for _ in range(200):
-        if orchestrator.approve("c1", "allow", tenant_id="t"):
-            break
-        await asyncio.sleep(0.02)
+    async for event in handle.events():
+        if event.type is EventType.TOOL_APPROVAL_REQUEST:  # type: ignore[union-attr]
+            call_id = event.data["call_id"]  # type: ignore[union-attr]
+            assert handle.approve(call_id, "allow")
     state = await handle.wait()
     assert state.status == "done"
-    assert {"role": "tool", "tool_call_id": "c1", "content": "42"} in state.messages
+    assert {"role": "tool", "tool_call_id": call_id, "content": "42"} in state.messages

@@ -20,7 +20,7 @@ from desktop_agent import (
     tool,
 )
 from desktop_agent.providers.openai import OpenAIClient
-from tests.support.contract import check_run, text_of
+from tests.support.contract import check_run, provider_ids, text_of, tool_ends
 from tests.support.scripted_server import Fail, Reply, ScriptedServer
 
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
@@ -79,15 +79,14 @@ async def test_interleaved_tool_calls_run_and_answer(
         Reply(text="Both are 42."),
     )
     events = await run(client, "compute", tools=[add, mul])
+    given = provider_ids(events)  # the app's ids -> the server's
     args: dict[str, str] = {}
     for e in events:
         if e.type is EventType.TOOL_CALL_ARGS:
-            args[e.data["call_id"]] = args.get(e.data["call_id"], "") + e.data["delta"]
+            key = given[e.data["call_id"]]
+            args[key] = args.get(key, "") + e.data["delta"]
     assert args == {"call_a": '{"a": 20, "b": 22}', "call_m": '{"a": 6, "b": 7}'}
-    results = {
-        e.data["call_id"]: e.data["result"] for e in events if e.type is EventType.TOOL_CALL_END
-    }
-    assert results == {"call_a": "42", "call_m": "42"}
+    assert tool_ends(events) == {"call_a": "42", "call_m": "42"}
     second = server.requests[1].body["messages"]
     assert second[2]["tool_calls"][1]["function"] == {
         "name": "mul",
@@ -99,6 +98,33 @@ async def test_interleaved_tool_calls_run_and_answer(
     ]
     assert server.requests[0].body["tools"][0]["function"]["name"] == "add"
     assert text_of(events).endswith("Both are 42.")
+
+
+async def test_the_servers_call_ids_go_back_only_when_usable(
+    server: ScriptedServer, client: OpenAIClient
+) -> None:
+    """A provider's ids are kept for the wire back to it, unless they repeat or carry
+    markup: then the app's own (unique) ids go on the wire, paired consistently."""
+    server.add(
+        Reply(
+            tool_calls=[
+                ["call_0", "add", '{"a": 1, "b": 2}'],
+                ["call_0", "mul", '{"a": 2, "b": 3}'],  # the same id again
+                ['x"><b>', "add", '{"a": 3, "b": 4}'],  # markup in an id
+            ]
+        ),
+        Reply(tool_calls=[["call_0", "add", '{"a": 5, "b": 6}']]),  # again, next step
+        Reply(text="done"),
+    )
+    events = await run(client, "go", tools=[add, mul])
+    check_run(events)
+    last = server.requests[2].body["messages"]
+    asked = [c["id"] for m in last if m["role"] == "assistant" for c in m["tool_calls"]]
+    answered = [m["tool_call_id"] for m in last if m["role"] == "tool"]
+    assert asked[0] == "call_0"  # the provider's own id, back on the wire
+    assert len(set(asked)) == 4 and asked == answered  # unique, and each result paired
+    assert all(a == "call_0" or a.startswith("call_") and a[5:].isalnum() for a in asked)
+    assert sorted(m["content"] for m in last if m["role"] == "tool") == ["11", "3", "6", "7"]
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
@@ -303,11 +329,12 @@ async def test_cancel_closes_the_http_stream_quickly(
     agent = Agent(model=client)
     events: list[Event] = []
     cancelled_at = 0.0
-    async for e in StreamEngine().stream(agent, "x"):
+    handle = agent.start("x")
+    async for e in handle.events():
         events.append(e)
         if e.type is EventType.MESSAGE_CHUNK and e.data["index"] == 3:
             cancelled_at = time.monotonic()
-            agent.cancel(e.run_id)
+            handle.cancel()
     check_run(events)
     assert events[-1].data["status"] == "cancelled"
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)

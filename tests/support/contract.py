@@ -83,3 +83,28 @@ def text_of(events: list[Event]) -> str:
 
 def types_of(events: list[Event]) -> list[str]:
     return [e.type.value for e in events]
+
+
+def provider_ids(events: list[Event]) -> dict[str, str]:
+    """The app's call ids -> the ids the (scripted) provider gave those calls."""
+    return {
+        call["id"]: call.get("provider_id", "")
+        for e in events
+        if e.type is EventType.MESSAGE_COMPLETE
+        for call in e.data.get("tool_calls") or ()
+    }
+
+
+def tool_ends(events: list[Event], field: str = "result") -> dict[str, object]:
+    """`field` of each TOOL_CALL_END, by the provider's id of the call."""
+    ids = provider_ids(events)
+    return {
+        ids.get(e.data["call_id"], e.data["call_id"]): e.data[field]
+        for e in events
+        if e.type is EventType.TOOL_CALL_END
+    }
+
+
+def app_id(events: list[Event], provider_id: str) -> str:
+    """The app's id of the call the provider named `provider_id` (its first such)."""
+    return next(app for app, given in provider_ids(events).items() if given == provider_id)

@@ -25,7 +25,7 @@ from desktop_agent import (
 )
 from desktop_agent.engine.model import AuthenticationError
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
-from tests.support.contract import check_run, text_of, types_of
+from tests.support.contract import check_run, provider_ids, text_of, tool_ends, types_of
 
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02)
 
@@ -80,7 +80,9 @@ async def test_tool_call_result_goes_back_to_model() -> None:
     check_run(events)
     start = next(e for e in events if e.type is EventType.TOOL_CALL_START)
     end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
-    assert start.data == {"call_id": "c1", "tool_name": "add", "arguments": {"a": 2, "b": 3}}
+    call_id = start.data["call_id"]
+    assert provider_ids(events) == {call_id: "c1"}  # the app's own id; the provider's kept
+    assert start.data == {"call_id": call_id, "tool_name": "add", "arguments": {"a": 2, "b": 3}}
     assert end.data["result"] == "5" and end.data["error"] is None
     assert end.data["duration_ms"] >= 0
     args = "".join(e.data["delta"] for e in events if e.type is EventType.TOOL_CALL_ARGS)
@@ -88,7 +90,9 @@ async def test_tool_call_result_goes_back_to_model() -> None:
     second = model.requests[1]
     assert second[-2]["role"] == "assistant"
     assert second[-2]["tool_calls"][0]["function"] == {"name": "add", "arguments": args}
-    assert second[-1] == {"role": "tool", "tool_call_id": "c1", "content": "5"}
+    assert second[-1] == {"role": "tool", "tool_call_id": call_id, "content": "5"}
+    assert second[-2]["tool_calls"][0]["id"] == call_id
+    assert second[-2]["tool_calls"][0]["provider_id"] == "c1"  # for the wire back
     assert model.tools_seen[0] is not None and model.tools_seen[0][0]["function"]["name"] == "add"
 
 
@@ -110,10 +114,7 @@ async def test_calls_of_one_step_run_concurrently() -> None:
     events = await collect(Agent(model=model, tools=[slow]), "go")
     check_run(events)
     assert peak == 4
-    results = {
-        e.data["call_id"]: e.data["result"] for e in events if e.type is EventType.TOOL_CALL_END
-    }
-    assert results == {"c0": "0", "c1": "1", "c2": "2", "c3": "3"}
+    assert tool_ends(events) == {"c0": "0", "c1": "1", "c2": "2", "c3": "3"}
 
 
 async def test_sync_tools_run_in_a_worker_thread() -> None:
@@ -187,9 +188,7 @@ async def test_tool_that_raises_or_hangs() -> None:
     )
     events = await collect(Agent(model=model, tools=[boom, hang]), "go")
     check_run(events)
-    errors = {
-        e.data["call_id"]: e.data["error"] for e in events if e.type is EventType.TOOL_CALL_END
-    }
+    errors = tool_ends(events, "error")
     assert errors == {"b": "RuntimeError: disk on fire", "h": "timed out after 0.05 s"}
     assert events[-1].data["status"] == "completed"
 
@@ -210,13 +209,13 @@ async def test_cancel_keeps_partial_text_and_closes_tools() -> None:
     agent = Agent(model=model)
     events: list[Event] = []
 
-    async def consume() -> None:
-        async for e in StreamEngine().stream(agent, "talk"):
-            events.append(e)
-            if e.type is EventType.MESSAGE_CHUNK and e.data["index"] == 5:
-                assert agent.cancel(e.run_id)
-
-    await consume()
+    handle = agent.start("talk")
+    async for e in handle.events():
+        events.append(e)
+        if e.type is EventType.MESSAGE_CHUNK and e.data["index"] == 5:
+            assert handle.cancel()
+    assert (await handle.wait()).status is AgentStatus.CANCELLED
+    assert not handle.cancel()  # finished: nothing left to stop
     check_run(events)
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
     assert complete.data["finish_reason"] == "cancelled"
@@ -257,10 +256,10 @@ async def _drain(sub):  # type: ignore[no-untyped-def]
 async def test_history_after_cancel_is_valid_for_the_next_request() -> None:
     model = ScriptedModel([Turn(text="x" * 50, chunk_size=1, delay=0.01), "second"])
     agent = Agent(model=model)
-    task = asyncio.ensure_future(agent.handle_message("first"))
+    handle = agent.start("first")
     await asyncio.sleep(0.1)
-    agent.cancel(agent.active_runs[0])
-    state = await task
+    handle.cancel()
+    state = await handle.wait()
     assert state.status is AgentStatus.CANCELLED
     assert state.messages[-1]["finish_reason"] == "cancelled"
     state = await agent.handle_message("again", state)
@@ -402,7 +401,6 @@ async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
     events = [e async for e in _drain(watcher)]
     check_run(events)
     assert events[-1].data["status"] == "cancelled"
-    assert agent.active_runs == []
 
 
 async def test_runs_of_one_agent_have_their_own_seq() -> None:
@@ -439,7 +437,7 @@ async def test_stream_modes(mode: StreamMode) -> None:
         assert start.data["changes"]["tool_calls"][0]["status"] == "running"
         end = next(i for i in items if i.type is EventType.TOOL_CALL_END)  # type: ignore[union-attr]
         assert end.data["changes"]["messages_added"] == [
-            {"role": "tool", "tool_call_id": "k", "content": "3"}
+            {"role": "tool", "tool_call_id": end.data["call_id"], "content": "3"}
         ]
         first = next(i for i in items if i.type is EventType.STATE_CHANGE)  # type: ignore[union-attr]
         assert first.data["changes"] == {"status": "thinking"}
@@ -460,6 +458,8 @@ async def test_values_snapshots_match_the_agents_own_state() -> None:
     direct = await Agent("sys", model=replay, tools=[add]).handle_message("4+4")
     final = values[-1]
     assert isinstance(final, AgentState)
-    strip = [{k: v for k, v in m.items() if k != "tool_calls"} for m in final.messages]
-    assert strip == [{k: v for k, v in m.items() if k != "tool_calls"} for m in direct.messages]
+    # Call ids are random per run: compare everything else.
+    ignore = {"tool_calls", "tool_call_id"}
+    strip = [{k: v for k, v in m.items() if k not in ignore} for m in final.messages]
+    assert strip == [{k: v for k, v in m.items() if k not in ignore} for m in direct.messages]
     assert final.status is direct.status is AgentStatus.DONE

@@ -9,7 +9,7 @@ import pytest
 from desktop_agent import Approvals, EventType, Orchestrator, Timeouts, tool
 from desktop_agent.engine.events import Event
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
-from tests.support.contract import check_run
+from tests.support.contract import app_id, check_run
 
 written: list[str] = []
 
@@ -63,12 +63,18 @@ async def test_allow_once_runs_the_tool_and_asks_again_next_time() -> None:
     orchestrator = Orchestrator(model, tools=[write_note])
     handle, events, task = await run_until_request(orchestrator, "note a")
     request = next(e for e in events if e.type is EventType.TOOL_APPROVAL_REQUEST)
-    assert request.data == {"call_id": "c1", "tool_name": "write_note", "arguments": {"text": "a"}}
+    assert request.data == {
+        "call_id": app_id(events, "c1"),
+        "tool_name": "write_note",
+        "arguments": {"text": "a"},
+    }
     assert written == []  # nothing ran before the answer
     statuses = [e.data["new_status"] for e in events if e.type is EventType.STATE_CHANGE]
     assert statuses[-1] == "awaiting_approval"
-    assert orchestrator.approve("c1", "allow", tenant_id="t")
-    assert not orchestrator.approve("c1", "allow", tenant_id="t")  # answered already
+    assert orchestrator.approve(app_id(events, "c1"), "allow", tenant_id="t")
+    assert not orchestrator.approve(
+        app_id(events, "c1"), "allow", tenant_id="t"
+    )  # answered already
     await handle.wait()  # type: ignore[attr-defined]
     await task
     check_run(events)
@@ -80,7 +86,7 @@ async def test_allow_once_runs_the_tool_and_asks_again_next_time() -> None:
 
     handle, events, task = await run_until_request(orchestrator, "note b")
     assert any(e.type is EventType.TOOL_APPROVAL_REQUEST for e in events)  # asked again
-    orchestrator.approve("c2", "allow", tenant_id="t")
+    orchestrator.approve(app_id(events, "c2"), "allow", tenant_id="t")
     await handle.wait()  # type: ignore[attr-defined]
     await task
 
@@ -94,8 +100,8 @@ async def test_always_allows_from_then_on_and_can_be_revoked() -> None:
         + calls_then("3", ScriptedToolCall("write_note", {"text": "c"}, id="c3"))
     )
     orchestrator = Orchestrator(model, tools=[write_note], approvals=approvals)
-    handle, _events, task = await run_until_request(orchestrator, "a")
-    orchestrator.approve("c1", "always", tenant_id="t")
+    handle, events, task = await run_until_request(orchestrator, "a")
+    orchestrator.approve(app_id(events, "c1"), "always", tenant_id="t")
     await handle.wait()  # type: ignore[attr-defined]
     await task
     assert remembered == [frozenset({"write_note"})]  # for the caller to persist
@@ -105,7 +111,7 @@ async def test_always_allows_from_then_on_and_can_be_revoked() -> None:
     assert remembered[-1] == frozenset()
     handle, events, task = await run_until_request(orchestrator, "c")
     assert any(e.type is EventType.TOOL_APPROVAL_REQUEST for e in events)
-    orchestrator.approve("c3", "deny", tenant_id="t")
+    orchestrator.approve(app_id(events, "c3"), "deny", tenant_id="t")
     await handle.wait()  # type: ignore[attr-defined]
     await task
 
@@ -120,20 +126,26 @@ async def test_deny_goes_back_to_the_model_as_the_result() -> None:
     )
     orchestrator = Orchestrator(model, tools=[write_note, clock])
     handle, events, task = await run_until_request(orchestrator, "save it")
-    orchestrator.approve("c1", "deny", tenant_id="t")
+    denied = app_id(events, "c1")
+    orchestrator.approve(denied, "deny", tenant_id="t")
     state = await handle.wait()  # type: ignore[attr-defined]
     await task
     check_run(events)
     assert written == []
-    end = next(e for e in events if e.type is EventType.TOOL_CALL_END and e.data["call_id"] == "c1")
+    end = next(
+        e for e in events if e.type is EventType.TOOL_CALL_END and e.data["call_id"] == denied
+    )
     assert end.data["error"] == "the user denied this tool call"
     assert not any(
-        e.type is EventType.TOOL_CALL_START and e.data["call_id"] == "c1" for e in events
+        e.type is EventType.TOOL_CALL_START and e.data["call_id"] == denied for e in events
     )
     tool_results = {
         m["tool_call_id"]: m["content"] for m in model.requests[1] if m["role"] == "tool"
     }
-    assert tool_results == {"c1": "Error: the user denied this tool call", "c2": "12:00"}
+    assert tool_results == {
+        denied: "Error: the user denied this tool call",
+        app_id(events, "c2"): "12:00",
+    }
     assert state.status == "done"
 
 
@@ -150,10 +162,11 @@ async def test_cancel_while_waiting_closes_the_call_and_the_history_stays_valid(
     assert state.status == "cancelled" and written == []
     end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
     assert end.data["error"] == "cancelled while waiting for approval"
-    assert not orchestrator.approve("c1", "allow", tenant_id="t")  # too late
+    assert not orchestrator.approve(app_id(events, "c1"), "allow", tenant_id="t")  # too late
     # Every tool call in the history has its result: the next request is valid.
     history = orchestrator.history("t")
-    assert [m.get("tool_call_id") for m in history if m["role"] == "tool"] == ["c1"]
+    tool_call_ids = [m.get("tool_call_id") for m in history if m["role"] == "tool"]
+    assert tool_call_ids == [app_id(events, "c1")]
     await orchestrator.submit("go on", tenant_id="t").wait()
     assert model.requests[-1][-1] == {"role": "user", "content": "go on"}
 
@@ -165,9 +178,9 @@ async def test_timeouts_do_not_fire_while_waiting() -> None:
     orchestrator = Orchestrator(
         model, tools=[write_note], timeouts=Timeouts(total=0.3, tool=0.2, idle=0.2)
     )
-    handle, _events, task = await run_until_request(orchestrator, "save")
+    handle, events, task = await run_until_request(orchestrator, "save")
     await asyncio.sleep(0.6)  # longer than every limit
-    assert orchestrator.approve("c1", "allow", tenant_id="t")
+    assert orchestrator.approve(app_id(events, "c1"), "allow", tenant_id="t")
     state = await handle.wait()  # type: ignore[attr-defined]
     await task
     assert state.status == "done" and written == ["x"]
@@ -176,9 +189,9 @@ async def test_timeouts_do_not_fire_while_waiting() -> None:
 async def test_a_bad_decision_is_refused() -> None:
     model = ScriptedModel(calls_then("x", ScriptedToolCall("write_note", {"text": "x"}, id="c1")))
     orchestrator = Orchestrator(model, tools=[write_note])
-    handle, _events, task = await run_until_request(orchestrator, "save")
+    handle, events, task = await run_until_request(orchestrator, "save")
     with pytest.raises(ValueError, match="decision must be one of"):
-        orchestrator.approve("c1", "maybe", tenant_id="t")
-    orchestrator.approve("c1", "deny", tenant_id="t")
+        orchestrator.approve(app_id(events, "c1"), "maybe", tenant_id="t")
+    orchestrator.approve(app_id(events, "c1"), "deny", tenant_id="t")
     await handle.wait()  # type: ignore[attr-defined]
     await task

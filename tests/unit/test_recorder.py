@@ -48,10 +48,15 @@ async def test_a_run_with_a_tool_call_is_recorded(store: Store) -> None:
         ("assistant", "It is **42**.", "complete"),
     ]
     assert shown[1].reasoning == "Use the calculator."
-    assert shown[1].tool_calls == [
-        {"id": "call_1", "name": "calculator", "arguments": '{"expression": "6*7"}'}
-    ]
-    assert shown[2].tool_call_id == "call_1" and shown[2].tool_name == "calculator"
+    [call] = shown[1].tool_calls or []
+    assert call["id"].startswith("call_") and call["id"] != "call_1"  # the app's own id
+    assert call == {
+        "id": call["id"],
+        "provider_id": "call_1",  # kept for the wire back to the provider
+        "name": "calculator",
+        "arguments": '{"expression": "6*7"}',
+    }
+    assert shown[2].tool_call_id == call["id"] and shown[2].tool_name == "calculator"
     [conv] = store.conversations()
     assert conv.title == "What is 6 × 7?"
     # What the store gives back is what the engine would send next time.
@@ -126,3 +131,18 @@ async def test_a_write_that_fails_is_reported_and_recording_goes_on(
     store._db.execute("DROP TRIGGER no_users")
     await orchestrator.submit("kept", tenant_id="c1").wait()
     assert [m.content for m in store.path("c1")][-2:] == ["kept", "ok again"]
+
+
+async def test_a_provider_repeating_a_call_id_loses_no_tool_result(store: Store) -> None:
+    """The same provider id in two steps of a run once failed the store's UNIQUE
+    constraint and lost the second tool result (issue 12)."""
+    again = ScriptedToolCall("calculator", {"expression": "1+1"}, id="call_0")
+    orchestrator = recording(
+        store, [Turn(tool_calls=[again]), Turn(tool_calls=[again]), "Two and two."]
+    )
+    state = await orchestrator.submit("twice", tenant_id="c1").wait()
+    assert state.status == "done"
+    tools = [m for m in store.path("c1") if m.role == "tool"]
+    assert [m.content for m in tools] == ["2", "2"]
+    assert len({m.tool_call_id for m in tools}) == 2
+    assert store.history("c1") == list(orchestrator.history("c1"))
