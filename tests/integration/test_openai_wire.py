@@ -123,7 +123,7 @@ async def test_the_servers_call_ids_go_back_only_when_usable(
     answered = [m["tool_call_id"] for m in last if m["role"] == "tool"]
     assert asked[0] == "call_0"  # the provider's own id, back on the wire
     assert len(set(asked)) == 4 and asked == answered  # unique, and each result paired
-    assert all(a == "call_0" or a.startswith("call_") and a[5:].isalnum() for a in asked)
+    assert all(a == "call_0" or (a.startswith("call_") and a[5:].isalnum()) for a in asked)
     assert sorted(m["content"] for m in last if m["role"] == "tool") == ["11", "3", "6", "7"]
 
 
