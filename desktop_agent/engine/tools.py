@@ -12,25 +12,29 @@
 The JSON schema comes from the type hints (str, int, float, bool, lists, dicts,
 Optional, Literal, Enum, Annotated[..., "description"]) and the docstring's
 parameter descriptions (Google `Args:` or reST `:param x:`). Sync tools run in a
-worker thread, so a slow tool never blocks the event loop.
+daemon thread of their own, so a slow tool never blocks the event loop, and a tool
+stuck for ever (a thread cannot be cancelled) never keeps the app from exiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import inspect
 import json
 import re
+import threading
 import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, Union, overload
 
-__all__ = ["Tool", "ToolArgumentError", "ToolRegistry", "tool"]
+__all__ = ["Tool", "ToolArgumentError", "ToolRegistry", "run_in_daemon_thread", "tool"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 JSONSchema = dict[str, Any]
 
 
@@ -92,7 +96,45 @@ class Tool:
         """Run the tool with checked arguments (sync tools in a worker thread)."""
         if self.is_async:
             return await self.fn(**arguments)
-        return await asyncio.to_thread(self.fn, **arguments)
+        return await run_in_daemon_thread(self.fn, name=f"tool {self.name}", **arguments)
+
+
+async def run_in_daemon_thread(fn: Callable[..., T], /, *args: Any, name: str, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in a new daemon thread (with the caller's context vars).
+
+    Unlike `asyncio.to_thread`, whose pool threads the interpreter joins at exit,
+    a daemon thread that never returns does not keep the process alive. Cancelling
+    the await stops waiting; the thread runs on until `fn` returns, and its result
+    is dropped.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def work() -> None:
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            value = context.run(fn, *args, **kwargs)
+        except StopIteration as exc:  # a future cannot hold one
+            error = RuntimeError(f"StopIteration: {exc}")
+        except BaseException as exc:
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future
 
 
 class ToolRegistry:

@@ -1,10 +1,18 @@
 """Run a shell command in the workspace folder (off unless the user turns it on;
-every call needs approval). Output and time are limited; a command that runs too
-long is killed with its whole process group."""
+every call needs approval).
+
+The command runs in its own process group. Its output is read while it runs, up
+to `MAX_OUTPUT_BYTES`: past that the group is killed and the result says the
+output was cut, so a command that prints without end costs no memory. A command
+that runs past its time is killed with its group. When the command ends, the rest
+of its group (anything it left running in the background) is killed too: nothing
+started by the tool outlives the call.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -15,12 +23,18 @@ from ..engine import Tool, tool
 __all__ = ["run_command", "shell_tool"]
 
 TIMEOUT_S = 60.0
-MAX_OUTPUT_CHARS = 50_000
+MAX_OUTPUT_BYTES = 50_000
+#: How long the output is still read after the group was killed: only a process
+#: that left the group (setsid) can hold the pipe open longer.
+DRAIN_S = 2.0
+_READ_BLOCK = 64 * 1024
 
 
 async def run_command(
-    command: str, cwd: Path, *, limit_s: float = TIMEOUT_S, max_chars: int = MAX_OUTPUT_CHARS
+    command: str, cwd: Path, *, limit_s: float = TIMEOUT_S, max_bytes: int = MAX_OUTPUT_BYTES
 ) -> str:
+    """Run `command`; "exit code N" and its output (stdout and stderr, at most
+    `max_bytes`). Raises TimeoutError past `limit_s`."""
     kwargs: dict[str, object] = {}
     if sys.platform != "win32":
         kwargs["start_new_session"] = True  # its own process group, to kill it whole
@@ -32,29 +46,59 @@ async def run_command(
         stderr=asyncio.subprocess.STDOUT,
         **kwargs,  # type: ignore[arg-type]
     )
+    output = bytearray()
+    cut = False
+
+    async def read_output() -> None:
+        nonlocal cut
+        assert process.stdout is not None
+        while block := await process.stdout.read(_READ_BLOCK):
+            room = max_bytes - len(output)
+            if len(block) > room:
+                output.extend(block[:room])
+                cut = True
+                _kill_group(process)
+                return
+            output.extend(block)
+
+    reader = asyncio.create_task(read_output())
+    held_open = False
     try:
-        output, _ = await asyncio.wait_for(process.communicate(), limit_s)
-    except (TimeoutError, asyncio.CancelledError) as exc:
-        _kill(process)
-        await process.wait()
-        if isinstance(exc, asyncio.CancelledError):
-            raise
+        async with asyncio.timeout(limit_s):
+            await process.wait()
+            _kill_group(process)  # what it left running in the background
+            done, _ = await asyncio.wait({reader}, timeout=DRAIN_S)
+            held_open = not done
+    except TimeoutError:
         raise TimeoutError(f"the command ran longer than {limit_s:g} s and was stopped") from None
+    finally:
+        _kill_group(process)
+        if not reader.done():
+            reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        if process.returncode is None:
+            await process.wait()
     text = output.decode("utf-8", errors="replace")
-    if len(text) > max_chars:
-        text = text[:max_chars] + f"\n[… output cut at {max_chars:,} characters]"
-    return f"exit code {process.returncode}\n{text}".rstrip()
+    status = f"exit code {process.returncode}"
+    if cut:
+        status += " (stopped: too much output)"
+        text += f"\n[… output cut at {max_bytes:,} bytes: the command was stopped]"
+    elif held_open:
+        text += "\n[… a process that left the command's group still holds its output]"
+    return f"{status}\n{text}".rstrip()
 
 
-def _kill(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is not None:
-        return
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    """Kill the command's process group (on Windows, the process)."""
     try:
         if sys.platform != "win32":
+            # The group outlives its leader while a member runs; once it is empty
+            # this is ESRCH.
             os.killpg(process.pid, signal.SIGKILL)
-        else:
+        elif process.returncode is None:
             process.kill()
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
 
 

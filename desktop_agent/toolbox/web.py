@@ -1,7 +1,8 @@
 """Fetch a web page as text: http and https only, with size and time limits.
 
-Uses the standard library (urllib in a worker thread): redirects are followed only
-to http/https, at most `MAX_BYTES` are read, HTML becomes readable text (scripts,
+The request itself is `http_get.get` (standard library, in a daemon thread): one
+deadline for the whole fetch, every hop's address checked, redirects only on the
+approved host. At most `MAX_BYTES` are read, HTML becomes readable text (scripts,
 styles and tags dropped), and anything that is not text is described, not dumped.
 """
 
@@ -10,34 +11,19 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import urllib.error
-import urllib.request
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ..engine import Tool, tool
+from ..engine.tools import run_in_daemon_thread
+from .http_get import FetchError, get
 
 __all__ = ["FetchError", "fetch_text", "fetch_tool"]
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_CHARS = 100_000
 TIMEOUT_S = 15.0
-USER_AGENT = "desktop-agent (+https://github.com/desktop-agent)"
-
-
-class FetchError(ValueError):
-    """The URL cannot be fetched (the message says why)."""
-
-
-class _SafeRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(
-        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
-    ) -> Any:
-        if urlsplit(newurl).scheme not in ("http", "https"):
-            fp.close()
-            raise FetchError(f"refusing a redirect to {newurl!r}: only http and https")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class _Text(HTMLParser):
@@ -103,27 +89,6 @@ class _Text(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _fetch(url: str, timeout: float, max_bytes: int) -> tuple[str, str, bytes, bool]:
-    opener = urllib.request.build_opener(_SafeRedirects())
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            kind = response.headers.get_content_type()
-            charset = response.headers.get_content_charset() or "utf-8"
-            data = response.read(max_bytes + 1)
-            return kind, charset, data[:max_bytes], len(data) > max_bytes
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise FetchError(f"the server answered {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, FetchError):
-            raise reason from None
-        raise FetchError(f"could not connect: {reason}") from None
-    except TimeoutError:
-        raise FetchError(f"no answer within {timeout:g} s") from None
-
-
 async def fetch_text(
     url: str, *, limit_s: float = TIMEOUT_S, max_bytes: int = MAX_BYTES, max_chars: int = MAX_CHARS
 ) -> str:
@@ -131,9 +96,14 @@ async def fetch_text(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FetchError(f"only http and https URLs can be fetched, not {url!r}")
-    kind, charset, data, cut = await asyncio.wait_for(
-        asyncio.to_thread(_fetch, url, limit_s, max_bytes), limit_s + 1
-    )
+    try:
+        page = await asyncio.wait_for(
+            run_in_daemon_thread(get, url, limit_s=limit_s, max_bytes=max_bytes, name="fetch_url"),
+            limit_s + 1,  # a backstop: the fetch ends itself at limit_s
+        )
+    except TimeoutError:
+        raise FetchError(f"no answer within {limit_s:g} s") from None
+    kind, charset, data, cut = page.content_type, page.charset, page.body, page.cut
     note = (
         f"\n\n[… the page is larger than {max_bytes:,} bytes: the rest was not read]" if cut else ""
     )

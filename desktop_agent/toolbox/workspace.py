@@ -1,18 +1,25 @@
 """Files in a workspace folder the user chose: list, read, search, write.
 
-Every path the model gives is relative to the workspace and resolved (symlinks
-included) before use; anything that ends up outside it — `..`, an absolute path,
-a symlink pointing out — is refused. Reads and searches have size limits, and
-binary files are described, not dumped.
+Every path the model gives is relative to the workspace and opened one component
+at a time from the workspace's own descriptor, never letting the kernel follow a
+symlink (see `beneath`): `..` past the top, an absolute path, a symlink pointing
+out — refused, also when a folder is swapped for a symlink while a tool runs.
+Symlinks that stay inside are followed (read lexically, checked step by step).
+Only regular files are read (a FIFO or a device is refused, never opened for a
+read that could block). Reads and searches have size limits, binary files are
+described, not dumped, and a listing or search skips an entry it cannot read
+instead of failing.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from pathlib import Path
 
 from ..engine import Tool, tool
+from .beneath import Beneath, Located, WorkspaceError, read_at_most
 
 __all__ = ["Workspace", "WorkspaceError", "workspace_tools"]
 
@@ -21,15 +28,20 @@ MAX_LIST_ENTRIES = 500
 MAX_SEARCH_MATCHES = 200
 MAX_SEARCH_FILE_BYTES = 2 * 1024 * 1024
 MAX_WRITE_BYTES = 1024 * 1024
-_SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache"}
-
-
-class WorkspaceError(ValueError):
-    """A path outside the workspace, or a request past a limit (the message says which)."""
+_SKIP_DIRS = frozenset(
+    {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache"}
+)
 
 
 def _is_binary(head: bytes) -> bool:
     return b"\0" in head
+
+
+def _relative_path(path: str) -> str:
+    """`path` as given, refused if absolute."""
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        raise WorkspaceError(f"{path!r} is an absolute path: give a path inside the workspace")
+    return path
 
 
 class Workspace:
@@ -39,59 +51,64 @@ class Workspace:
         self.root = Path(root).expanduser().resolve()
         if not self.root.is_dir():
             raise WorkspaceError(f"the workspace folder {self.root} does not exist")
-
-    def resolve(self, path: str) -> Path:
-        """The real path of `path` (relative to the workspace), refused if outside it."""
-        if not path or path in (".", "./"):
-            return self.root
-        given = Path(path)
-        if (
-            given.is_absolute()
-            or path.startswith(("/", "\\"))
-            or (len(path) > 1 and path[1] == ":")
-        ):
-            raise WorkspaceError(f"{path!r} is an absolute path: give a path inside the workspace")
-        real = (self.root / given).resolve()
-        if real != self.root and not real.is_relative_to(self.root):
-            raise WorkspaceError(f"{path!r} is outside the workspace")
-        return real
-
-    def relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix() or "."
+        self._beneath = Beneath(self.root)
 
     def list(self, path: str = ".") -> str:
-        folder = self.resolve(path)
-        if not folder.is_dir():
-            raise WorkspaceError(f"{path!r} is not a folder")
-        lines = []
-        entries = sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name.lower()))
-        for entry in entries[:MAX_LIST_ENTRIES]:
-            try:
-                real = entry.resolve()
-                inside = real == self.root or real.is_relative_to(self.root)
-            except OSError:
-                inside = False
-            if not inside:
-                lines.append(f"{entry.name} -> (outside the workspace)")
-            elif entry.is_dir():
-                lines.append(f"{entry.name}/")
-            else:
-                lines.append(f"{entry.name}  ({entry.stat().st_size:,} bytes)")
-        if len(entries) > MAX_LIST_ENTRIES:
-            lines.append(f"… and {len(entries) - MAX_LIST_ENTRIES:,} more")
+        shown = _relative_path(path)
+        with self._beneath.locate(shown) as located:
+            fd = self._beneath.open_folder(located, shown)
+            prefix = "/".join(located.parts)
+        try:  # (entries of a scandir by descriptor stat through that descriptor)
+            with os.scandir(fd) as listing:
+                rows = sorted(
+                    self._describe(entry, f"{prefix}/{entry.name}" if prefix else entry.name)
+                    for entry in listing
+                )
+        finally:
+            os.close(fd)
+        lines = [line for _, _, line in rows[:MAX_LIST_ENTRIES]]
+        if len(rows) > MAX_LIST_ENTRIES:
+            lines.append(f"… and {len(rows) - MAX_LIST_ENTRIES:,} more")
         return "\n".join(lines) if lines else "(empty folder)"
 
+    def _describe(self, entry: os.DirEntry[str], inside: str) -> tuple[bool, str, str]:
+        """(not a folder, sort name, line) for one entry of a listing."""
+        name = entry.name
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
+                with self._beneath.locate(inside) as located:
+                    if located.name is None:
+                        info = os.fstat(located.folder_fd)
+                    else:
+                        info = os.stat(
+                            located.name, dir_fd=located.folder_fd, follow_symlinks=False
+                        )
+        except WorkspaceError:
+            return True, name.lower(), f"{name} -> (outside the workspace)"
+        except OSError as exc:
+            if entry.is_symlink():
+                return True, name.lower(), f"{name} -> (broken link)"
+            return True, name.lower(), f"{name}  (unreadable: {exc.strerror})"
+        if stat.S_ISDIR(info.st_mode):
+            return False, name.lower(), f"{name}/"
+        if stat.S_ISREG(info.st_mode):
+            return True, name.lower(), f"{name}  ({info.st_size:,} bytes)"
+        return True, name.lower(), f"{name}  (not a regular file)"
+
     def read(self, path: str, offset: int = 0) -> str:
-        file = self.resolve(path)
-        if not file.is_file():
-            raise WorkspaceError(f"{path!r} is not a file")
-        size = file.stat().st_size
-        with file.open("rb") as handle:
-            head = handle.read(8192)
+        shown = _relative_path(path)
+        with self._beneath.locate(shown) as located:
+            fd, info = self._open_file(located, shown)
+        try:
+            head = os.read(fd, 8192)
             if _is_binary(head):
-                return f"{self.relative(file)} is a binary file ({size:,} bytes); not shown"
-            handle.seek(max(0, offset))
-            data = handle.read(MAX_READ_BYTES)
+                return f"{located.relative} is a binary file ({info.st_size:,} bytes); not shown"
+            os.lseek(fd, max(0, offset), os.SEEK_SET)
+            data = read_at_most(fd, MAX_READ_BYTES)
+        finally:
+            os.close(fd)
+        size = info.st_size
         text = data.decode("utf-8", errors="replace")
         end = max(0, offset) + len(data)
         if end < size:
@@ -101,29 +118,52 @@ class Workspace:
             )
         return text
 
+    def _open_file(self, located: Located, shown: str) -> tuple[int, os.stat_result]:
+        if located.name is None:
+            raise WorkspaceError(f"{shown!r} is not a file")
+        try:
+            return self._beneath.open_regular(located.folder_fd, located.name, shown)
+        except FileNotFoundError:
+            raise WorkspaceError(f"{shown!r} does not exist") from None
+
     def search(self, query: str, glob: str = "*") -> str:
         if not query:
             raise WorkspaceError("the search text is empty")
         needle = query.lower()
         matches: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-            for name in sorted(filenames):
+        root_fd = self._beneath.open_root()
+        try:
+            for folder_fd, name, relative in self._beneath.regular_files(root_fd, "", _SKIP_DIRS):
                 if not fnmatch.fnmatch(name, glob):
                     continue
-                file = Path(dirpath) / name
-                if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:
-                    continue
-                data = file.read_bytes()
-                if _is_binary(data[:8192]):
+                data = self._read_for_search(folder_fd, name, relative)
+                if data is None:
                     continue
                 for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
                     if needle in line.lower():
-                        matches.append(f"{self.relative(file)}:{number}: {line.strip()[:200]}")
+                        matches.append(f"{relative}:{number}: {line.strip()[:200]}")
                         if len(matches) >= MAX_SEARCH_MATCHES:
                             matches.append(f"[… stopped at {MAX_SEARCH_MATCHES} matches]")
                             return "\n".join(matches)
+        finally:
+            os.close(root_fd)
         return "\n".join(matches) if matches else f"no line contains {query!r}"
+
+    def _read_for_search(self, folder_fd: int, name: str, relative: str) -> bytes | None:
+        """The file's bytes, or None for one too big, binary, gone or unreadable."""
+        try:
+            fd, info = self._beneath.open_regular(folder_fd, name, relative)
+        except (WorkspaceError, OSError):
+            return None
+        try:
+            if info.st_size > MAX_SEARCH_FILE_BYTES:
+                return None
+            data = read_at_most(fd, MAX_SEARCH_FILE_BYTES)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return None if _is_binary(data[:8192]) else data
 
     def write(self, path: str, content: str) -> str:
         data = content.encode("utf-8")
@@ -131,13 +171,11 @@ class Workspace:
             raise WorkspaceError(
                 f"refusing to write {len(data):,} bytes (limit {MAX_WRITE_BYTES:,})"
             )
-        file = self.resolve(path)
-        if file == self.root or file.is_dir():
-            raise WorkspaceError(f"{path!r} is a folder")
-        file.parent.mkdir(parents=True, exist_ok=True)
-        existed = file.exists()
-        file.write_bytes(data)
-        return f"{'replaced' if existed else 'created'} {self.relative(file)} ({len(data):,} bytes)"
+        shown = _relative_path(path)
+        with self._beneath.locate(shown, create_folders=True) as located:
+            replaced = self._beneath.replace(located, data, shown)
+        verb = "replaced" if replaced else "created"
+        return f"{verb} {located.relative} ({len(data):,} bytes)"
 
 
 def workspace_tools(root: Path | str) -> list[Tool]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -106,8 +109,8 @@ async def test_shell_runs_in_the_workspace(space: Workspace) -> None:
 
 
 async def test_shell_limits_output_and_time(space: Workspace) -> None:
-    out = await run_command("yes | head -c 5000", space.root, max_chars=100)
-    assert out.endswith("[… output cut at 100 characters]")
+    out = await run_command("yes | head -c 5000", space.root, max_bytes=100)
+    assert out.endswith("[… output cut at 100 bytes: the command was stopped]")
     marker = space.root / "still-running"
     started = time.monotonic()
     with pytest.raises(TimeoutError, match=r"longer than 0\.5 s"):
@@ -128,3 +131,74 @@ async def test_shell_cancel_kills_the_command(space: Workspace) -> None:
     await asyncio.sleep(1.2)
     assert not marker.exists()
     assert os.getpgid(0) > 0  # (still us)
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie nobody reaped counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_shell_output_without_end_is_cut_while_it_runs(space: Workspace) -> None:
+    before = _rss_bytes()
+    out = await run_command(
+        f"{sys.executable} -c 'while True: print(\"x\" * 1000)'", space.root, limit_s=30
+    )
+    grown = _rss_bytes() - before
+    assert out.startswith("exit code -9 (stopped: too much output)")
+    assert out.endswith(f"[… output cut at {50_000:,} bytes: the command was stopped]")
+    assert grown < 50 * 1024 * 1024, f"RSS grew by {grown:,} bytes"
+
+
+async def test_shell_kills_what_the_command_left_running(space: Workspace) -> None:
+    out = await run_command("sleep 100 >/dev/null 2>&1 & echo $!", space.root)
+    pid = int(out.splitlines()[1])
+    try:
+        for _ in range(100):  # a bound (SIGKILL is delivered asynchronously), not a timing
+            if not _alive(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not _alive(pid), "the backgrounded child survived the command"
+    finally:
+        if _alive(pid):
+            os.kill(pid, 9)
+
+
+def test_a_sync_tool_blocked_forever_does_not_keep_the_app_from_exiting(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio, threading
+        from desktop_agent.engine import tool
+
+        @tool("Wait for ever")
+        def stuck() -> str:
+            threading.Event().wait()
+            return "never"
+
+        async def main() -> None:
+            try:
+                await asyncio.wait_for(stuck.invoke({}), 0.2)
+            except TimeoutError:
+                print("gave up", flush=True)
+
+        asyncio.run(main())
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process could not exit: a tool's thread kept it alive")
+    assert done.stdout == "gave up\n" and done.returncode == 0, done.stderr
