@@ -68,3 +68,20 @@ def test_clear_errors(tmp_path: Path) -> None:
     assert "not a desktop-agent conversation" in refused.stderr
     assert cli(tmp_path, "import", str(tmp_path / "none.json")).returncode == 1
     assert cli(tmp_path, "history").stdout.strip() == "no conversations"
+
+
+@pytest.mark.timeout(60)
+def test_import_of_a_parent_cycle_is_one_clear_line(tmp_path: Path) -> None:
+    looped = tmp_path / "looped.json"
+    messages = [
+        {"id": "a", "parent_id": "b", "role": "user", "content": "question"},
+        {"id": "b", "parent_id": "a", "role": "assistant", "content": "answer"},
+    ]
+    data = {"format": "desktop-agent.conversation", "version": 1, "messages": messages}
+    looped.write_text(json.dumps({**data, "conversation": {"title": "loop", "leaf_id": "b"}}))
+    refused = cli(tmp_path, "import", str(looped))
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"error: cannot import {looped}: messages 'a', 'b' form a cycle (each one answers the next)"
+    ]
+    assert cli(tmp_path, "history").stdout.strip() == "no conversations"  # nothing written
