@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .config import history_path
+from .printable import printable
 from .storage import Store, StoreError
 from .storage.export import ConversationFormatError, dumps, from_json, to_json, to_markdown
 
@@ -48,8 +49,9 @@ def history_main(*, search: str | None = None, limit: int = 50) -> int:
         return 0
     for conversation_id, updated, title, snippet in rows:
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(updated))
-        line = f"{conversation_id}  {stamp}  {title or 'Untitled'}"
-        print(f"{line}  — {snippet}" if snippet else line)
+        # Titles and snippets come from messages and imported files: no control codes.
+        line = f"{conversation_id}  {stamp}  {printable(title) or 'Untitled'}"
+        print(f"{line}  — {printable(snippet)}" if snippet else line)
     return 0
 
 
@@ -94,5 +96,5 @@ def import_main(path: str) -> int:
         return _fail(f"cannot import {path}: {exc}")
     finally:
         store.close()
-    print(f"imported {conversation_id}  {title.title if title else ''}")
+    print(f"imported {conversation_id}  {printable(title.title) if title else ''}")
     return 0

@@ -6,6 +6,10 @@
   lines go to stderr so stdout carries the answer alone.
 * `--json`: one event per line in the wire form of DESIGN.md, nothing else.
 
+Nothing a model, a tool or a server says reaches the terminal as a control
+character (`printable`: no title changes, clipboard writes, hidden text) or as
+rich markup (it is drawn as `Text`, links in Markdown show their target).
+
 Exit status: 0 when the answer completed; 1 with one line on stderr when the run
 failed (bad endpoint, bad key, timeout...); 130 when interrupted (Ctrl+C).
 Interactive mode (no prompt): history kept, `/new`, `/model NAME`, `/exit`;
@@ -28,6 +32,7 @@ from typing import IO, Any
 from rich.console import Console
 from rich.live import Live
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.text import Text
 
 from .config import (
@@ -40,6 +45,7 @@ from .config import (
 from .engine import Event, EventType, Orchestrator
 from .engine.approval import ALLOW, ALWAYS, DENY
 from .engine.model import close_model
+from .printable import json_line, printable
 
 __all__ = ["TerminalRenderer", "main", "run_chat"]
 
@@ -53,6 +59,7 @@ def _summary(arguments: Any, limit: int = 50) -> str:
         text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
     else:
         text = str(arguments)
+    text = printable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -78,7 +85,7 @@ class TerminalRenderer:
 
     def handle(self, event: Event) -> None:
         if self.json_mode:
-            self.out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            self.out.write(json_line(event.to_dict()) + "\n")
             self.out.flush()
         else:
             handler = getattr(self, f"_on_{event.type.value}", None)
@@ -95,6 +102,9 @@ class TerminalRenderer:
 
     def _on_message_chunk(self, data: dict[str, Any]) -> None:
         self._stop_spinner()
+        chunk = printable(data["chunk"])
+        if not chunk:
+            return
         if self.rich:
             if self._live is None:
                 self._text = ""
@@ -105,17 +115,18 @@ class TerminalRenderer:
                     vertical_overflow="visible",
                 )
                 self._live.start()
-            self._text += data["chunk"]
+            self._text += chunk
             self._live.update(Text(self._text))
         else:
-            self.out.write(data["chunk"])
+            self.out.write(chunk)
             self.out.flush()
-            self._line_open = not data["chunk"].endswith("\n")
+            self._line_open = not chunk.endswith("\n")
 
     def _on_message_complete(self, data: dict[str, Any]) -> None:
         if self.rich and self._live is not None:
-            content = data.get("content") or ""
-            self._live.update(Markdown(content) if content else Text(""))
+            content = printable(data.get("content") or "")
+            # hyperlinks=False: a link shows its target as text, no terminal link
+            self._live.update(Markdown(content, hyperlinks=False) if content else Text(""))
             self._stop_live()
         elif self._line_open:
             self.out.write("\n")
@@ -134,11 +145,12 @@ class TerminalRenderer:
     def _spin(self, text: str) -> None:
         if not self.rich:
             return
+        shown = Text(printable(text))  # not markup
         if self._spinner is None:
-            self._spinner = self.console.status(text, spinner="dots")
+            self._spinner = self.console.status(shown, spinner="dots")
             self._spinner.start()
         else:
-            self._spinner.update(text)
+            self._spinner.update(shown)
 
     def _stop_spinner(self) -> None:
         if self._spinner is not None:
@@ -170,6 +182,7 @@ class TerminalRenderer:
             self._stop_spinner()
 
     def _note(self, text: str, style: str = "dim") -> None:
+        text = printable(text)
         if self.rich:
             self.console.print(Text(text, style=style))
         else:
@@ -234,11 +247,11 @@ async def run_chat(
 
         tools, approvals, problems = configured_tools()
         for problem in problems:
-            err.write(f"note: {problem}\n")
+            err.write(f"note: {printable(problem)}\n")
 
     def engine_state(state: str, message: str) -> None:
         if not json_mode and state in ("loading", "restarting", "failed"):
-            err.write(message + "\n")
+            err.write(printable(message) + "\n")
             err.flush()
 
     orchestrator = Orchestrator(
@@ -252,8 +265,9 @@ async def run_chat(
     async def answer_approval(event: Event) -> None:
         """Ask on the terminal whether a tool may run (end of input: no)."""
         data = event.data
-        arguments = json.dumps(data.get("arguments"), ensure_ascii=False)
-        err.write(f"Allow {data['tool_name']} {arguments}?  [y] once  [a] always  [N] no: ")
+        arguments = printable(json.dumps(data.get("arguments"), ensure_ascii=False))
+        name = printable(str(data["tool_name"]))
+        err.write(f"Allow {name} {arguments}?  [y] once  [a] always  [N] no: ")
         err.flush()
         line = await stdin_lines().next()
         if line is None:
@@ -298,7 +312,7 @@ async def run_chat(
             if not json_mode:
                 err.write("interrupted\n")
             return EXIT_INTERRUPTED
-        err.write(f"error: {renderer.error or 'the run failed'}\n")
+        err.write(f"error: {printable(renderer.error or 'the run failed')}\n")
         return EXIT_FAILED
 
     async def ask_or_exit(message: str) -> int | None:
@@ -336,7 +350,7 @@ async def _interactive(
 ) -> int:
     console = Console(file=out, highlight=False)
     console.print(
-        f"[bold]desktop-agent[/bold] · {config.label()}  "
+        f"[bold]desktop-agent[/bold] · {escape(printable(config.label()))}  "
         "[dim](/new, /model NAME, /exit; Ctrl+C stops an answer, twice exits)[/dim]"
     )
     lines = stdin_lines()
@@ -368,17 +382,18 @@ async def _interactive(
         if line.startswith("/model"):
             name = line.partition(" ")[2].strip()
             if not name:
-                console.print(f"[dim]Model: {config.model}[/dim]")
+                console.print(f"[dim]Model: {escape(printable(config.model))}[/dim]")
                 continue
             config = replace(config, model=name)
             old = orchestrator.model
             orchestrator.model = model_from_config(config)
             await close_model(old)
-            console.print(f"[dim]Now using {config.label()}.[/dim]")
+            console.print(f"[dim]Now using {escape(printable(config.label()))}.[/dim]")
             continue
         if line.startswith("/"):
             console.print(
-                f"[red]Unknown command {line.split()[0]}[/red] (/new, /model NAME, /exit)"
+                f"[red]Unknown command {escape(printable(line.split()[0]))}[/red] "
+                "(/new, /model NAME, /exit)"
             )
             continue
         interrupts.clear()

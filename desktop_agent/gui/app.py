@@ -131,6 +131,12 @@ def run_app(
             "(QT_QPA_PLATFORM=offscreen runs it without one).\n"
         )
         return 2
+    from .platform_check import xcb_problem
+
+    problem = xcb_problem()  # Qt would abort with a message that names nothing
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return 1
     _setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

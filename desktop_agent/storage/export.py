@@ -104,7 +104,8 @@ def from_json(store: Store, data: Any) -> str:
     messages = data.get("messages")
     if not isinstance(conv, dict) or not isinstance(messages, list):
         raise ConversationFormatError("the file has no conversation or no messages list")
-    ids = {m.get("id"): f"m-{uuid.uuid4().hex}" for m in messages if isinstance(m, dict)}
+    _check_tree(messages)  # before anything is written
+    ids = {m["id"]: f"m-{uuid.uuid4().hex}" for m in messages}
     try:
         with store.batch():  # all or nothing
             conversation_id = store.create_conversation(
@@ -122,6 +123,42 @@ def from_json(store: Store, data: Any) -> str:
             raise
         raise ConversationFormatError(f"the file is damaged: {exc}") from exc
     return conversation_id
+
+
+def _check_tree(messages: list[Any]) -> None:
+    """The messages must form a forest: each has its own id, and following parents
+    from any of them ends at a root (no parent) without meeting a message twice."""
+    parents: dict[str | int, Any] = {}
+    for raw in messages:
+        if not isinstance(raw, dict):
+            raise ConversationFormatError(f"a message is not an object: {str(raw)[:80]}")
+        id_ = raw.get("id")
+        if not isinstance(id_, (str, int)) or isinstance(id_, bool):
+            raise ConversationFormatError(f"a message has no id: {str(raw)[:80]}")
+        if id_ in parents:
+            raise ConversationFormatError(f"message {id_!r} appears twice")
+        parents[id_] = raw.get("parent_id")
+    for id_, parent in parents.items():
+        if parent is None:
+            continue
+        if parent == id_:
+            raise ConversationFormatError(f"message {id_!r} is its own parent")
+        if not isinstance(parent, (str, int)) or parent not in parents:
+            raise ConversationFormatError(f"message {id_!r} answers an unknown message")
+    done: set[str | int] = set()  # known to end at a root
+    for start in parents:
+        seen: dict[str | int, None] = {}  # this walk, in order
+        node: Any = start
+        while node is not None and node not in done:
+            if node in seen:
+                loop = list(seen)[list(seen).index(node) :]
+                shown = ", ".join(repr(m) for m in loop[:5]) + (", …" if len(loop) > 5 else "")
+                raise ConversationFormatError(
+                    f"messages {shown} form a cycle (each one answers the next)"
+                )
+            seen[node] = None
+            node = parents[node]
+        done.update(seen)
 
 
 def _import_message(store: Store, conversation_id: str, raw: Any, ids: dict[Any, str]) -> None:

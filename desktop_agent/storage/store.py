@@ -368,23 +368,41 @@ class Store:
             start = found.parent_id if found else None
         if start is None or limit <= 0:
             return [], False
+        # The walk stays in the conversation and stops after `limit` steps, so a
+        # damaged tree (a parent cycle written by something else) cannot make it
+        # run forever; a message met twice ends the path (`_cut_at_repeat`).
         rows = self._db.execute(
             "WITH RECURSIVE path(id, depth) AS ("
-            "  SELECT ?, 0"
+            "  SELECT :start, 0"
             "  UNION ALL"
             "  SELECT m.parent_id, p.depth + 1 FROM path p JOIN messages m ON m.id = p.id"
-            "  WHERE m.parent_id IS NOT NULL AND p.depth < ?"
-            ") SELECT m.* FROM path p JOIN messages m ON m.id = p.id ORDER BY p.depth DESC",
-            (start, limit - 1),
+            "  WHERE m.conversation_id = :conv AND m.parent_id IS NOT NULL AND p.depth < :max"
+            ") SELECT m.* FROM path p JOIN messages m ON m.id = p.id"
+            " WHERE m.conversation_id = :conv ORDER BY p.depth",
+            {"start": start, "conv": conversation_id, "max": limit - 1},
         ).fetchall()
-        messages = [message_from_row(row) for row in rows]
-        more = bool(messages) and messages[0].parent_id is not None
+        messages, cut = _cut_at_repeat([message_from_row(row) for row in rows])
+        if cut:
+            _log.warning(
+                "history: conversation %s is damaged (its messages form a cycle); "
+                "showing the path up to the first repeat",
+                conversation_id,
+            )
+        messages.reverse()
+        more = bool(messages) and messages[0].parent_id is not None and not cut
         return messages, more
 
     def path(self, conversation_id: str) -> list[StoredMessage]:
         """The whole shown path, oldest first."""
-        messages, _more = self.page(conversation_id, limit=1_000_000_000)
+        messages, _more = self.page(conversation_id, limit=self._count(conversation_id) + 1)
         return messages
+
+    def _count(self, conversation_id: str) -> int:
+        """How many messages the conversation has: no path in it is longer."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
+        ).fetchone()
+        return int(row[0])
 
     def history(self, conversation_id: str) -> list[Message]:
         """The shown path as the messages a model is sent."""
@@ -439,16 +457,35 @@ class Store:
         if not 0 <= index < len(siblings):
             return None
         target = siblings[index]
+        # Down the latest answers, at most as many steps as the conversation has
+        # messages (a damaged tree with a cycle ends there, cut at the first repeat).
         rows = self._db.execute(
-            "WITH RECURSIVE down(id) AS ("
-            "  SELECT ?"
+            "WITH RECURSIVE down(id, depth) AS ("
+            "  SELECT :target, 0"
             "  UNION ALL"
-            "  SELECT (SELECT c.id FROM messages c WHERE c.parent_id = down.id ORDER BY c.n DESC"
-            "          LIMIT 1) FROM down WHERE down.id IS NOT NULL"
-            ") SELECT id FROM down WHERE id IS NOT NULL",
-            (target,),
+            "  SELECT (SELECT c.id FROM messages c"
+            "          WHERE c.conversation_id = :conv AND c.parent_id = down.id"
+            "          ORDER BY c.n DESC LIMIT 1), depth + 1"
+            "  FROM down WHERE down.id IS NOT NULL AND depth < :max"
+            ") SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth",
+            {
+                "target": target,
+                "conv": message.conversation_id,
+                "max": self._count(message.conversation_id),
+            },
         ).fetchall()
-        self.set_leaf(message.conversation_id, rows[-1][0])
+        seen: set[str] = set()
+        leaf = target
+        for (id_,) in rows:
+            if id_ in seen:
+                _log.warning(
+                    "history: conversation %s is damaged (its messages form a cycle)",
+                    message.conversation_id,
+                )
+                break
+            seen.add(id_)
+            leaf = id_
+        self.set_leaf(message.conversation_id, leaf)
         return target
 
     # -- search -------------------------------------------------------------------
@@ -497,6 +534,17 @@ class Store:
                     row["cid"], row["title"], row["updated_at"], snippet, message_id
                 )
         return list(hits.values())
+
+
+def _cut_at_repeat(messages: list[StoredMessage]) -> tuple[list[StoredMessage], bool]:
+    """The messages up to (not including) the first one met a second time; and
+    whether there was one."""
+    seen: set[str] = set()
+    for i, message in enumerate(messages):
+        if message.id in seen:
+            return messages[:i], True
+        seen.add(message.id)
+    return messages, False
 
 
 def _statements(script: str) -> list[str]:

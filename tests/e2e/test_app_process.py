@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -87,3 +88,67 @@ def test_no_display_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 2
     assert result.stderr.startswith("error: no display to open the window on")
+
+
+def fake_xcb_plugin(folder: Path, needs: str) -> Path:
+    """A shared library named like Qt's xcb plugin that needs `needs`, a library
+    that is not installed (built against a stub that is then removed)."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler to build a stand-in plugin")
+    stub_dir = folder / "stub"
+    stub_dir.mkdir(parents=True)
+    source = folder / "empty.c"
+    source.write_text("int desktop_agent_fake(void) { return 0; }\n")
+    name = needs.split(".so")[0].removeprefix("lib")
+    stub = stub_dir / f"lib{name}.so"
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", f"-Wl,-soname,{needs}", "-o", str(stub), str(source)],
+        check=True,
+    )
+    platforms = folder / "platforms"
+    platforms.mkdir()
+    plugin = platforms / "libqxcb.so"
+    subprocess.run(
+        [
+            compiler,
+            "-shared",
+            "-fPIC",
+            "-Wl,--no-as-needed",
+            "-o",
+            str(plugin),
+            str(source),
+            f"-L{stub_dir}",
+            f"-l{name}",
+        ],
+        check=True,
+    )
+    shutil.rmtree(stub_dir)
+    return platforms
+
+
+def test_missing_x11_libraries_are_named_with_the_install_command(tmp_path: Path) -> None:
+    # Qt loads its platform plugin from QT_QPA_PLATFORM_PLUGIN_PATH; here the "xcb
+    # plugin" needs a library that is not installed, as Qt's own needs libxcb-cursor0
+    # on a desktop without it. No X server: the check must come before Qt uses :99.
+    platforms = fake_xcb_plugin(tmp_path / "qt", "libxcb-desktop-agent-test.so.0")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QT_", "WAYLAND_"))}
+    env.update(
+        DISPLAY=":99",
+        QT_QPA_PLATFORM_PLUGIN_PATH=str(platforms),
+        DESKTOP_AGENT_HOME=str(tmp_path / "home"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_agent"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: cannot open a window on X11: Qt's xcb platform plugin needs "
+        "libxcb-desktop-agent-test.so.0, not installed on this system. On Debian/Ubuntu: "
+        "sudo apt install libxcb-desktop-agent-test0 (or use `desktop-agent chat` in a terminal)"
+    ]

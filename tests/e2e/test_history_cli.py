@@ -68,3 +68,33 @@ def test_clear_errors(tmp_path: Path) -> None:
     assert "not a desktop-agent conversation" in refused.stderr
     assert cli(tmp_path, "import", str(tmp_path / "none.json")).returncode == 1
     assert cli(tmp_path, "history").stdout.strip() == "no conversations"
+
+
+@pytest.mark.timeout(60)
+def test_import_of_a_parent_cycle_is_one_clear_line(tmp_path: Path) -> None:
+    looped = tmp_path / "looped.json"
+    messages = [
+        {"id": "a", "parent_id": "b", "role": "user", "content": "question"},
+        {"id": "b", "parent_id": "a", "role": "assistant", "content": "answer"},
+    ]
+    data = {"format": "desktop-agent.conversation", "version": 1, "messages": messages}
+    looped.write_text(json.dumps({**data, "conversation": {"title": "loop", "leaf_id": "b"}}))
+    refused = cli(tmp_path, "import", str(looped))
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"error: cannot import {looped}: messages 'a', 'b' form a cycle (each one answers the next)"
+    ]
+    assert cli(tmp_path, "history").stdout.strip() == "no conversations"  # nothing written
+
+
+def test_titles_from_an_imported_file_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    hostile = tmp_path / "title.json"
+    title = "trip \x1b]52;c;ZXZpbA==\x07 \x9b2J plan"
+    messages = [{"id": "a", "role": "user", "content": "plan \x1b]0;t\x07 it"}]
+    data = {"format": "desktop-agent.conversation", "version": 1, "messages": messages}
+    hostile.write_text(json.dumps({**data, "conversation": {"title": title}}))
+    imported = cli(tmp_path, "import", str(hostile))
+    assert imported.returncode == 0, imported.stderr
+    listed = cli(tmp_path, "history").stdout + cli(tmp_path, "history", "-s", "plan").stdout
+    assert "trip ]52;c;ZXZpbA== 2J plan" in listed
+    assert not [c for c in imported.stdout + listed if c in "\x1b\x07\x9b"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -14,7 +17,7 @@ import pytest
 
 from desktop_agent import Event
 from tests.support.contract import check_run
-from tests.support.scripted_server import Reply, ScriptedServer
+from tests.support.scripted_server import Fail, Reply, ScriptedServer
 from tests.support.threaded_server import threaded_server
 
 pytestmark = pytest.mark.slow
@@ -198,3 +201,119 @@ def test_the_terminal_asks_before_a_tool_with_side_effects(
     settings = json.loads((home / "settings.json").read_text())
     always = settings["tools"].get("always_allowed", [])
     assert always == (["write_file"] if answer == "a\n" else [])
+
+
+# Model- and server-controlled text that would drive the terminal if printed raw:
+# OSC 52 (write the clipboard), OSC 0 (window title), concealed text, an 8-bit CSI,
+# and rich markup that would become a live hyperlink.
+HOSTILE = (
+    "ok \x1b]52;c;ZXZpbA==\x07 \x1b]0;title\x07 \x1b[8mhidden\x1b[0m \x9b31mred "
+    "[link=file:///etc/passwd]x[/link] [red]not red[/red] \x9d0;t\x9c \x7f end\n"
+)
+CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # what rich itself draws with (style, cursor)
+
+
+def hostile_script(server: ScriptedServer) -> None:
+    write = json.dumps({"path": "x\x9b31m.txt", "content": HOSTILE})
+    server.add(
+        Reply(
+            text=HOSTILE,
+            tool_calls=[
+                ["c1", "bad\x1b]0;title\x07\x9b8m", json.dumps({"a": "\x9b31m\x1b]52;c;eA==\x07"})],
+                ["c2", "write_file", write],
+            ],
+        ),
+        Reply(text=HOSTILE),
+        Fail(400, "server says \x1b]52;c;ZXZpbA==\x07 \x9b2J"),
+    )
+
+
+def hostile_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    (home / "work").mkdir(parents=True)
+    (home / "settings.json").write_text(json.dumps({"tools": {"workspace": str(home / "work")}}))
+    return home
+
+
+def in_pty(args: list[str], env: dict[str, str], stdin: bytes) -> tuple[int, bytes]:
+    """Run with stdout and stderr on a pseudo-terminal (so rich draws as for a user)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=slave, stderr=slave)
+    os.close(slave)
+    assert proc.stdin is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    out = bytearray()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            out += data
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    return proc.wait(30), bytes(out)
+
+
+def assert_inert(text: str, *, rich: bool) -> None:
+    for bad in ("\x1b]", "\x07", "\x1b[8m", "\x7f"):
+        assert bad not in text, repr(bad)
+    assert not [c for c in text if 0x80 <= ord(c) <= 0x9F], "C1 control characters"
+    rest = CSI.sub("", text) if rich else text
+    allowed = "\n\t\r" if rich else "\n\t"
+    assert not [c for c in rest if (ord(c) < 0x20 and c not in allowed)], repr(rest)
+    assert "[link=file:///etc/passwd]x[/link]" in rest  # markup shown as text
+    assert "[red]not red[/red]" in rest
+
+
+@pytest.mark.parametrize("mode", ["plain", "rich"])
+def test_model_and_tool_text_cannot_drive_the_terminal(
+    tmp_path: Path, server: ScriptedServer, mode: str
+) -> None:
+    home = hostile_home(tmp_path)
+    hostile_script(server)
+    env = env_for(home, server.base_url)
+    args = [sys.executable, "-m", "desktop_agent", "chat"]
+    if mode == "plain":
+        answered = subprocess.run(
+            [*args, "go"], env=env, input=b"n\n", capture_output=True, timeout=60, check=False
+        )
+        failed = subprocess.run(
+            [*args, "again"], env=env, input=b"", capture_output=True, timeout=60, check=False
+        )
+        assert (answered.returncode, failed.returncode) == (0, 1), answered.stderr
+        shown = [answered.stdout, answered.stderr, failed.stdout, failed.stderr]
+        text = "\n".join(b.decode() for b in shown)
+        assert "Allow write_file" in text and "server says" in text
+    else:
+        env.update(TERM="xterm-256color", COLUMNS="200")
+        code, first = in_pty([*args, "go"], env, b"n\n")
+        assert code == 0, first
+        code, second = in_pty([*args, "again"], env, b"")
+        assert code == 1, second
+        text = (first + second).decode()
+        assert "Allow write_file" in text and "server says" in text
+    assert_inert(text, rich=mode == "rich")
+
+
+def test_json_mode_escapes_every_control_character(tmp_path: Path, server: ScriptedServer) -> None:
+    server.add(Reply(text=HOSTILE))
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_agent", "chat", "--json", "hi"],
+        env=env_for(tmp_path, server.base_url),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    raw = result.stdout.decode()
+    assert not [c for c in raw if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F]
+    events = [json.loads(line) for line in raw.splitlines()]
+    done = [e for e in events if e["type"] == "message_complete"]
+    assert done[0]["data"]["content"] == HOSTILE  # the wire keeps the text, escaped
