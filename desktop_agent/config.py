@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .providers.env_key import OPENAI_API_URL, environment_key
+
 __all__ = [
     "ConnectionConfig",
     "data_dir",
@@ -28,7 +30,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = OPENAI_API_URL
 
 
 def resource_path(*parts: str) -> Path:
@@ -122,6 +124,8 @@ class ConnectionConfig:
         An endpoint named by a flag or `OPENAI_BASE_URL` (or a key in
         `OPENAI_API_KEY`, meaning the OpenAI API) wins; `local` asks for the
         embedded model; with nothing configured the kind stays "auto".
+        `OPENAI_API_KEY` becomes the `api_key` only when the endpoint is the one it
+        was given for (`OPENAI_BASE_URL`, else OpenAI's API).
         """
         saved = Providers.from_settings(saved or {}).default.to_settings()
         known = {f.name for f in fields(cls)} - {"api_key"}
@@ -130,7 +134,7 @@ class ConnectionConfig:
             base = replace(base, kind="auto")
         env_url = os.environ.get("OPENAI_BASE_URL")
         key = os.environ.get("OPENAI_API_KEY", "")
-        config = replace(base, api_key=key)
+        config = base
         if local:
             return replace(config, kind="local", model=model or local_model_label(config))
         if base_url or env_url or (key and base.kind == "auto"):
@@ -138,7 +142,12 @@ class ConnectionConfig:
             config = replace(config, kind="openai", base_url=url)
         env_model = os.environ.get("DESKTOP_AGENT_MODEL")
         if config.kind == "openai":
-            config = replace(config, model=model or env_model or base.model)
+            # The environment's key only where it was given for (see providers.env_key).
+            config = replace(
+                config,
+                model=model or env_model or base.model,
+                api_key=environment_key(config.base_url),
+            )
         return config
 
     def to_settings(self) -> dict[str, Any]:
