@@ -11,12 +11,13 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .private_files import file_lock, private_dir, tighten_data_dir, write_private
 from .providers.env_key import OPENAI_API_URL, environment_key
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "model_from_config",
     "resource_path",
     "save_settings",
+    "update_settings",
 ]
 
 _log = logging.getLogger(__name__)
@@ -43,7 +45,8 @@ def resource_path(*parts: str) -> Path:
 
 
 def data_dir() -> Path:
-    """The folder for settings, logs and (later) the conversation store."""
+    """The folder for settings, logs, keys (without a keyring) and the history: only
+    the user can enter it (0700) or read its files (0600), see `private_files`."""
     home = os.environ.get("DESKTOP_AGENT_HOME")
     if home:
         path = Path(home).expanduser()
@@ -51,8 +54,15 @@ def data_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir("desktop-agent", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if path not in _tightened:  # once per folder and process: 0700, files 0600
+        tighten_data_dir(path)
+        _tightened.add(path)
+    else:
+        private_dir(path)
     return path
+
+
+_tightened: set[Path] = set()
 
 
 def history_path() -> Path:
@@ -315,12 +325,33 @@ def load_settings() -> dict[str, Any]:
 
 
 def save_settings(data: dict[str, Any]) -> None:
-    """Write settings; whatever looks like a key is dropped, also inside providers."""
-    data = _without_keys(data)
+    """Write the whole settings file; whatever looks like a key is dropped, also inside
+    providers. A change of some keys should use `update_settings` (the window and
+    `serve` may both be writing)."""
     path = _settings_path()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    with file_lock(path.with_name(SETTINGS_LOCK)):
+        _write_settings(path, data)
+
+
+def update_settings(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Read-modify-write under the settings lock: `change` gets the settings as they
+    are on disk now (another process may have written since we read) and changes
+    only what it means to change, in place. Returns what was written."""
+    path = _settings_path()
+    with file_lock(path.with_name(SETTINGS_LOCK)):
+        data = load_settings()
+        change(data)
+        return _write_settings(path, data)
+
+
+#: The lock file beside settings.json (an empty file; the lock is on it).
+SETTINGS_LOCK = "settings.lock"
+
+
+def _write_settings(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = _without_keys(data)
+    write_private(path, json.dumps(clean, indent=2))
+    return clean
 
 
 def _without_keys(data: Any) -> Any:

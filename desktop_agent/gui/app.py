@@ -103,10 +103,11 @@ def settle_heap() -> None:
 
 
 def _setup_logging() -> Path:
-    log_dir = data_dir() / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / "desktop-agent.log"
-    handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
+    """The app's log: logs/desktop-agent.log, 0600, rotated at 1 MB (3 kept)."""
+    from ..private_files import PrivateRotatingFileHandler
+
+    path = data_dir() / "logs" / "desktop-agent.log"
+    handlers: list[logging.Handler] = [PrivateRotatingFileHandler(path)]
     if sys.stderr is not None:  # None in a windowed (frozen) app
         stderr = logging.StreamHandler(sys.stderr)
         stderr.setLevel(logging.WARNING)
