@@ -25,6 +25,7 @@ __all__ = [
     "data_dir",
     "load_settings",
     "model_from_config",
+    "providers_saver",
     "resource_path",
     "save_settings",
     "update_settings",
@@ -215,6 +216,24 @@ class Providers:
     def default(self) -> ConnectionConfig:
         return self.get(self.default_id) or self.items[0]
 
+    def rebased(self, base: Providers, theirs: Providers) -> Providers:
+        """These providers' changes since `base` applied to `theirs` (the file as it
+        is now, maybe changed by another process): providers added or changed here
+        replace theirs, ones removed here go, the others stay as they are there."""
+        was = {c.id: c for c in base.items}
+        removed = set(was) - {c.id for c in self.items}
+        result = Providers([c for c in theirs.items if c.id not in removed], theirs.default_id)
+        for config in self.items:
+            if was.get(config.id) != config:
+                result.replace(config)
+        if self.default_id != base.default_id:
+            result.default_id = self.default_id
+        if not result.items:
+            result.items.append(ConnectionConfig())
+        if result.get(result.default_id) is None:
+            result.default_id = result.items[0].id
+        return result
+
     def get(self, provider_id: str | None) -> ConnectionConfig | None:
         return next((c for c in self.items if c.id == provider_id), None)
 
@@ -342,6 +361,28 @@ def update_settings(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         data = load_settings()
         change(data)
         return _write_settings(path, data)
+
+
+def providers_saver(loaded: Providers) -> Callable[[Providers], None]:
+    """Saving for a long-lived surface (the window), which read `loaded` at start:
+    each save merges what changed since its last save into the file as it is now."""
+    known = [_snapshot(loaded)]
+
+    def save(providers: Providers) -> None:
+        mine = _snapshot(providers)
+
+        def change(saved: dict[str, Any]) -> None:
+            merged = mine.rebased(known[0], Providers.from_settings(saved))
+            saved.update(merged.to_settings())
+
+        update_settings(change)
+        known[0] = mine
+
+    return save
+
+
+def _snapshot(providers: Providers) -> Providers:
+    return Providers(list(providers.items), providers.default_id)
 
 
 #: The lock file beside settings.json (an empty file; the lock is on it).

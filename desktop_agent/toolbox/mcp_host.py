@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import load_settings, save_settings
+from ..config import load_settings, update_settings
 from ..engine import Tool
 from ..private_files import private_dir, write_private
 from .mcp import McpManager, McpServer, load_mcp_config, parse_mcp_config
@@ -50,7 +50,7 @@ class McpHost:
 
     @staticmethod
     def _save_unconfirmed(names: set[str]) -> None:
-        save_settings({**load_settings(), "mcp_unconfirmed": sorted(names)})
+        update_settings(lambda saved: saved.update(mcp_unconfirmed=sorted(names)))
 
     @staticmethod
     def merge_import(current_text: str, imported: Any) -> tuple[str, list[str]]:
