@@ -16,6 +16,7 @@ loses them. (Stdlib only; imported before the window's first paint.)
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import logging.handlers
 import os
@@ -186,7 +187,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         private_dir(path.parent)
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         tighten(Path(self.baseFilename), FILE_MODE)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
