@@ -93,11 +93,14 @@ def fsync_dir(folder: Path) -> None:
     """Make a rename in `folder` durable (POSIX; a no-op elsewhere)."""
     if not _POSIX:
         return
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:  # some file systems refuse it; the file itself is synced
+        _log.debug("cannot fsync %s: %s", folder, exc)
 
 
 def write_private(path: Path, text: str) -> None:
