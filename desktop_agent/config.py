@@ -11,24 +11,29 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from .private_files import file_lock, private_dir, tighten_data_dir, write_private
+from .providers.env_key import OPENAI_API_URL, environment_key
 
 __all__ = [
     "ConnectionConfig",
     "data_dir",
     "load_settings",
     "model_from_config",
+    "providers_saver",
     "resource_path",
     "save_settings",
+    "update_settings",
 ]
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = OPENAI_API_URL
 
 
 def resource_path(*parts: str) -> Path:
@@ -41,7 +46,8 @@ def resource_path(*parts: str) -> Path:
 
 
 def data_dir() -> Path:
-    """The folder for settings, logs and (later) the conversation store."""
+    """The folder for settings, logs, keys (without a keyring) and the history: only
+    the user can enter it (0700) or read its files (0600), see `private_files`."""
     home = os.environ.get("DESKTOP_AGENT_HOME")
     if home:
         path = Path(home).expanduser()
@@ -49,8 +55,15 @@ def data_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir("desktop-agent", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if path not in _tightened:  # once per folder and process: 0700, files 0600
+        tighten_data_dir(path)
+        _tightened.add(path)
+    else:
+        private_dir(path)
     return path
+
+
+_tightened: set[Path] = set()
 
 
 def history_path() -> Path:
@@ -122,6 +135,8 @@ class ConnectionConfig:
         An endpoint named by a flag or `OPENAI_BASE_URL` (or a key in
         `OPENAI_API_KEY`, meaning the OpenAI API) wins; `local` asks for the
         embedded model; with nothing configured the kind stays "auto".
+        `OPENAI_API_KEY` becomes the `api_key` only when the endpoint is the one it
+        was given for (`OPENAI_BASE_URL`, else OpenAI's API).
         """
         saved = Providers.from_settings(saved or {}).default.to_settings()
         known = {f.name for f in fields(cls)} - {"api_key"}
@@ -130,7 +145,7 @@ class ConnectionConfig:
             base = replace(base, kind="auto")
         env_url = os.environ.get("OPENAI_BASE_URL")
         key = os.environ.get("OPENAI_API_KEY", "")
-        config = replace(base, api_key=key)
+        config = base
         if local:
             return replace(config, kind="local", model=model or local_model_label(config))
         if base_url or env_url or (key and base.kind == "auto"):
@@ -138,7 +153,12 @@ class ConnectionConfig:
             config = replace(config, kind="openai", base_url=url)
         env_model = os.environ.get("DESKTOP_AGENT_MODEL")
         if config.kind == "openai":
-            config = replace(config, model=model or env_model or base.model)
+            # The environment's key only where it was given for (see providers.env_key).
+            config = replace(
+                config,
+                model=model or env_model or base.model,
+                api_key=environment_key(config.base_url),
+            )
         return config
 
     def to_settings(self) -> dict[str, Any]:
@@ -195,6 +215,24 @@ class Providers:
     @property
     def default(self) -> ConnectionConfig:
         return self.get(self.default_id) or self.items[0]
+
+    def rebased(self, base: Providers, theirs: Providers) -> Providers:
+        """These providers' changes since `base` applied to `theirs` (the file as it
+        is now, maybe changed by another process): providers added or changed here
+        replace theirs, ones removed here go, the others stay as they are there."""
+        was = {c.id: c for c in base.items}
+        removed = set(was) - {c.id for c in self.items}
+        result = Providers([c for c in theirs.items if c.id not in removed], theirs.default_id)
+        for config in self.items:
+            if was.get(config.id) != config:
+                result.replace(config)
+        if self.default_id != base.default_id:
+            result.default_id = self.default_id
+        if not result.items:
+            result.items.append(ConnectionConfig())
+        if result.get(result.default_id) is None:
+            result.default_id = result.items[0].id
+        return result
 
     def get(self, provider_id: str | None) -> ConnectionConfig | None:
         return next((c for c in self.items if c.id == provider_id), None)
@@ -306,12 +344,55 @@ def load_settings() -> dict[str, Any]:
 
 
 def save_settings(data: dict[str, Any]) -> None:
-    """Write settings; whatever looks like a key is dropped, also inside providers."""
-    data = _without_keys(data)
+    """Write the whole settings file; whatever looks like a key is dropped, also inside
+    providers. A change of some keys should use `update_settings` (the window and
+    `serve` may both be writing)."""
     path = _settings_path()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    with file_lock(path.with_name(SETTINGS_LOCK)):
+        _write_settings(path, data)
+
+
+def update_settings(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Read-modify-write under the settings lock: `change` gets the settings as they
+    are on disk now (another process may have written since we read) and changes
+    only what it means to change, in place. Returns what was written."""
+    path = _settings_path()
+    with file_lock(path.with_name(SETTINGS_LOCK)):
+        data = load_settings()
+        change(data)
+        return _write_settings(path, data)
+
+
+def providers_saver(loaded: Providers) -> Callable[[Providers], None]:
+    """Saving for a long-lived surface (the window), which read `loaded` at start:
+    each save merges what changed since its last save into the file as it is now."""
+    known = [_snapshot(loaded)]
+
+    def save(providers: Providers) -> None:
+        mine = _snapshot(providers)
+
+        def change(saved: dict[str, Any]) -> None:
+            merged = mine.rebased(known[0], Providers.from_settings(saved))
+            saved.update(merged.to_settings())
+
+        update_settings(change)
+        known[0] = mine
+
+    return save
+
+
+def _snapshot(providers: Providers) -> Providers:
+    return Providers(list(providers.items), providers.default_id)
+
+
+#: The lock file beside settings.json (an empty file; the lock is on it).
+SETTINGS_LOCK = "settings.lock"
+
+
+def _write_settings(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = _without_keys(data)
+    write_private(path, json.dumps(clean, indent=2))
+    return clean
 
 
 def _without_keys(data: Any) -> Any:

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .private_files import private_dir, write_private
+
 __all__ = ["SERVICE", "Credentials"]
 
 _log = logging.getLogger(__name__)
@@ -121,11 +123,5 @@ class Credentials:
         return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
 
     def _write(self, keys: dict[str, str]) -> None:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(self.file.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            if hasattr(os, "fchmod"):  # not on Windows
-                os.fchmod(out.fileno(), 0o600)  # also when the file existed with other bits
-            json.dump({"keys": keys}, out)
-        tmp.replace(self.file)
+        # 0600 from a unique temporary file, fsync'd, replaced atomically.
+        write_private(private_dir(self.file.parent) / self.file.name, json.dumps({"keys": keys}))

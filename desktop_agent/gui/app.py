@@ -32,8 +32,8 @@ from ..config import (
     data_dir,
     history_path,
     load_settings,
+    providers_saver,
     resource_path,
-    save_settings,
 )
 from ..toolbox.settings import ToolSettings
 
@@ -103,10 +103,11 @@ def settle_heap() -> None:
 
 
 def _setup_logging() -> Path:
-    log_dir = data_dir() / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / "desktop-agent.log"
-    handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
+    """The app's log: logs/desktop-agent.log, 0600, rotated at 1 MB (3 kept)."""
+    from ..private_files import PrivateRotatingFileHandler
+
+    path = data_dir() / "logs" / "desktop-agent.log"
+    handlers: list[logging.Handler] = [PrivateRotatingFileHandler(path)]
     if sys.stderr is not None:  # None in a windowed (frozen) app
         stderr = logging.StreamHandler(sys.stderr)
         stderr.setLevel(logging.WARNING)
@@ -158,23 +159,22 @@ def run_app(
 
         return Store(history_path())
 
-    def save(providers: Providers) -> None:
-        save_settings({**load_settings(), **providers.to_settings()})
+    # (each save merges the window's changes into settings.json as it is now)
+    save = providers_saver(providers)
+    tool_settings = ToolSettings.from_settings(saved)
+    save_tools = tool_settings.saver()
 
     def mcp_host() -> Any:
         from ..toolbox.mcp_host import McpHost
 
         return McpHost(data_dir())
 
-    def save_tools(settings: ToolSettings) -> None:
-        save_settings({**load_settings(), **settings.to_settings()})
-
     window = MainWindow(
         config,
         providers=providers,
         history=open_history,
         on_settings_saved=save,
-        tool_settings=ToolSettings.from_settings(saved),
+        tool_settings=tool_settings,
         on_tool_settings_saved=save_tools,
         mcp=mcp_host,
     )

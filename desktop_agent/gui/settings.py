@@ -268,10 +268,20 @@ class SettingsDialog(QDialog):
         self.gguf_path.setText(config.gguf_path)
         self.n_ctx.setValue(config.n_ctx)
         self.base_url.setText(config.base_url)
-        key = config.api_key
+        from ..providers.env_key import environment_key
+
+        from_env = environment_key(config.base_url)
+        # The provider's own key only: OPENAI_API_KEY is not put in the field, so it
+        # is neither saved with the provider nor follows it to another address.
+        key = "" if config.api_key == from_env else config.api_key
         if not key and self.credentials is not None and config.kind != "local":
             key = self.credentials.get(config.id)
         self.api_key.setText(key)
+        self.api_key.setPlaceholderText(
+            "empty: OPENAI_API_KEY (environment) is used for this address"
+            if from_env
+            else "not needed for local servers"
+        )
         self.model.clear()
         self.model.addItem(config.model)
         self.model.setCurrentText(config.model)

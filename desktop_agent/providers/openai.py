@@ -39,6 +39,7 @@ from ..engine.model import (
     ServerError,
     Timeouts,
 )
+from .env_key import environment_key, environment_key_endpoint
 from .openai_wire import completion_chunk, parse_completion, read_sse, wire_messages
 
 __all__ = ["DEFAULT_MODEL", "OpenAIClient"]
@@ -51,7 +52,9 @@ class OpenAIClient:
     """A `ChatModel` for any OpenAI-compatible chat-completions endpoint.
 
     Args:
-        api_key: defaults to `OPENAI_API_KEY`; local servers need none.
+        api_key: None: `OPENAI_API_KEY`, if `base_url` is the endpoint it was given
+            for (OpenAI's API, or `OPENAI_BASE_URL`); "" or no key: no
+            `Authorization` header. Local servers need none.
         model: defaults to `DESKTOP_AGENT_MODEL`, else "gpt-4o-mini".
         base_url: defaults to `OPENAI_BASE_URL`, else the OpenAI API.
         timeouts: `connect` applies to every request; the agent enforces the rest.
@@ -70,16 +73,21 @@ class OpenAIClient:
         extra_body: dict[str, Any] | None = None,
         default_headers: dict[str, str] | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        url = base_url or environment_key_endpoint()
+        # The environment's key only for the endpoint it was given for (`env_key`).
+        key = api_key if api_key is not None else environment_key(url)
         self._has_key = bool(key)
         self._key = key or ""
+        #: Per request: with no key, no `Authorization` header at all. (The SDK needs
+        #: some key, or it reads OPENAI_API_KEY itself; the explicit Omit wins.)
+        self._auth_headers: dict[str, Any] = {} if key else {"Authorization": openai.Omit()}
         self.model = model or os.environ.get("DESKTOP_AGENT_MODEL") or DEFAULT_MODEL
         self.timeouts = timeouts or Timeouts()
         self.temperature = temperature
         self.extra_body = dict(extra_body or {})
         self._client = openai.AsyncOpenAI(
             api_key=key or _NO_KEY,
-            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
+            base_url=url,
             max_retries=0,  # the agent retries, and only before text was shown
             timeout=self._http_timeout(self.timeouts),
             default_headers=default_headers,
@@ -139,6 +147,7 @@ class OpenAIClient:
                     stream=True,
                     stream_options=options if options else openai.omit,
                     extra_body=self.extra_body or None,
+                    extra_headers=self._auth_headers or None,
                     timeout=timeout,
                 ) as response:
                     ctype = response.headers.get("content-type", "")
@@ -184,7 +193,10 @@ class OpenAIClient:
     async def _complete(self, body: dict[str, Any], http_timeout: httpx2.Timeout) -> Completion:
         try:
             async with self._client.chat.completions.with_streaming_response.create(
-                **body, extra_body=self.extra_body or None, timeout=http_timeout
+                **body,
+                extra_body=self.extra_body or None,
+                extra_headers=self._auth_headers or None,
+                timeout=http_timeout,
             ) as response:
                 return parse_completion(await self._json(response))
         except (openai.APIError, httpx2.HTTPError) as exc:
@@ -201,7 +213,10 @@ class OpenAIClient:
     async def list_models(self) -> list[str]:
         """The ids the endpoint's `/models` lists, sorted."""
         try:
-            page = await self._client.models.list(timeout=self._http_timeout(self.timeouts))
+            page = await self._client.models.list(
+                extra_headers=self._auth_headers or None,
+                timeout=self._http_timeout(self.timeouts),
+            )
         except (openai.APIError, httpx2.HTTPError) as exc:
             raise self._error(exc) from None
         return sorted(m.id for m in page.data)

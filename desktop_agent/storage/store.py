@@ -16,10 +16,11 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,28 @@ _log = logging.getLogger(__name__)
 _UNSET: Any = object()
 
 
+def _make_private(db: Path) -> None:
+    """A database only the user can read: created 0600 before SQLite opens it (SQLite
+    gives its -wal, -shm and -journal files the database's mode), and one left
+    looser by an older version tightened, with those files. (POSIX only.)"""
+    if os.name != "posix":
+        return
+    with suppress(FileExistsError):
+        os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = db.with_name(db.name + suffix)
+        with suppress(OSError):
+            if not path.is_symlink() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+                path.chmod(0o600)
+
+
 class Store:
     """The history database. Open with `Store(path)`; `close()` when done."""
 
     def __init__(self, path: Path | str, *, session: bool = True) -> None:
         self.file = Path(path)
         self.file.parent.mkdir(parents=True, exist_ok=True)
+        _make_private(self.file)
         try:
             self._db = sqlite3.connect(self.file, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -99,6 +116,7 @@ class Store:
         version = self.version
         if 0 < version < SCHEMA_VERSION:
             backup = self.file.with_name(f"{self.file.name}.v{version}.bak")
+            _make_private(backup)
             target = sqlite3.connect(backup)
             try:
                 self._db.backup(target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..builtin_tools import calculator, current_time
 from ..engine import Approvals, Tool
@@ -44,14 +45,22 @@ def build_tools(settings: ToolSettings) -> tuple[list[Tool], list[str]]:
 def configured_tools() -> tuple[list[Tool], Approvals, list[str]]:
     """For `chat` and `serve`: the tools and approvals as the settings file has them
     (an "always" given there is saved there too)."""
-    from ..config import load_settings, save_settings
+    from ..config import load_settings, update_settings
 
     settings = ToolSettings.from_settings(load_settings())
     tools, problems = build_tools(settings)
+    known = [settings]  # this process's own view, as last written
 
     def persist(names: frozenset[str]) -> None:
-        saved = load_settings()
-        current = ToolSettings.from_settings(saved)
-        save_settings({**saved, **replace(current, always_allowed=names).to_settings()})
+        """Only what changed here, merged into the file as it is now (under its
+        lock): another process's answers are kept."""
+        mine = replace(known[0], always_allowed=names)
+
+        def change(saved: dict[str, Any]) -> None:
+            merged = mine.rebased(known[0], ToolSettings.from_settings(saved))
+            saved.update(merged.to_settings())
+            known[0] = mine
+
+        update_settings(change)
 
     return tools, Approvals(settings.always_allowed, on_change=persist), problems

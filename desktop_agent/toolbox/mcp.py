@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import Tool
+from ..private_files import open_private_log
 
 __all__ = [
     "McpManager",
@@ -247,8 +248,8 @@ class McpServer:
         )
         errlog: Any = None
         if self.log_folder is not None:
-            self.log_folder.mkdir(parents=True, exist_ok=True)
-            errlog = (self.log_folder / f"mcp-{config.name}.log").open("a", encoding="utf-8")
+            # 0600, and rotated at each start when over 1 MB (the child writes to it)
+            errlog = open_private_log(self.log_folder / f"mcp-{config.name}.log")
         return stdio_client(params, errlog=errlog) if errlog else stdio_client(params), errlog
 
     async def _run(self, ready: asyncio.Future[None], stop: asyncio.Event) -> None:

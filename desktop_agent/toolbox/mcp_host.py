@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import load_settings, save_settings
+from ..config import load_settings, update_settings
 from ..engine import Tool
+from ..private_files import private_dir, write_private
 from .mcp import McpManager, McpServer, load_mcp_config, parse_mcp_config
 
 __all__ = ["McpHost"]
@@ -49,7 +50,7 @@ class McpHost:
 
     @staticmethod
     def _save_unconfirmed(names: set[str]) -> None:
-        save_settings({**load_settings(), "mcp_unconfirmed": sorted(names)})
+        update_settings(lambda saved: saved.update(mcp_unconfirmed=sorted(names)))
 
     @staticmethod
     def merge_import(current_text: str, imported: Any) -> tuple[str, list[str]]:
@@ -92,8 +93,10 @@ class McpHost:
         configs, problems = parse_mcp_config(data)
         if problems:
             return problems
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        self.file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        # (it can hold header tokens and env keys: 0600, written atomically)
+        write_private(
+            private_dir(self.file.parent) / self.file.name, json.dumps(data, indent=2) + "\n"
+        )
         names = {c.name for c in configs}
         self._save_unconfirmed((self.unconfirmed() | set(imported or ())) & names)
         await self.start()

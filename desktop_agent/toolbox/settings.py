@@ -8,6 +8,7 @@ Kept in the settings file under "tools":
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,6 +48,38 @@ class ToolSettings:
             workspace=str(raw.get("workspace") or ""),
             always_allowed=frozenset(map(str, raw.get("always_allowed") or [])),
         )
+
+    def rebased(self, base: ToolSettings, theirs: ToolSettings) -> ToolSettings:
+        """These settings' changes since `base` applied to `theirs` (what is on disk
+        now, maybe changed by another process): a switch or an "always" added or
+        removed here is added or removed there; the rest stays theirs."""
+
+        def merge(mine: frozenset[str], was: frozenset[str], now: frozenset[str]) -> frozenset[str]:
+            return (now | (mine - was)) - (was - mine)
+
+        return ToolSettings(
+            disabled=merge(self.disabled, base.disabled, theirs.disabled),
+            workspace=self.workspace if self.workspace != base.workspace else theirs.workspace,
+            always_allowed=merge(self.always_allowed, base.always_allowed, theirs.always_allowed),
+        )
+
+    def saver(self) -> Callable[[ToolSettings], None]:
+        """Saving for a long-lived surface (the window) that read these settings at
+        start: each save merges what changed since its last save into the file as
+        it is now (`serve` may have added an "always" meanwhile)."""
+        known = [self]
+
+        def save(settings: ToolSettings) -> None:
+            from ..config import update_settings
+
+            def change(saved: dict[str, Any]) -> None:
+                merged = settings.rebased(known[0], ToolSettings.from_settings(saved))
+                saved.update(merged.to_settings())
+
+            update_settings(change)
+            known[0] = settings
+
+        return save
 
     def to_settings(self) -> dict[str, Any]:
         return {

@@ -155,6 +155,8 @@ class ScriptedServer:
         self.script: deque[Reply | Fail] = deque()
         self.default: Reply | None = None
         self.requests: list[Recorded] = []
+        #: GET /models requests (Test connection, model lists), headers included.
+        self.model_requests: list[Recorded] = []
         self.disconnects: list[float] = []
         self.models = ["scripted-small", "scripted-large"]
         self.reject_stream_options = False
@@ -199,6 +201,9 @@ class ScriptedServer:
     # -- handlers -----------------------------------------------------------------
 
     async def _models(self, request: web.Request) -> web.Response:
+        self.model_requests.append(
+            Recorded(request.path, {}, dict(request.headers), time.monotonic())
+        )
         if (denied := self._check_key(request)) is not None:
             return denied
         return web.json_response(
