@@ -100,9 +100,10 @@ def check_gguf(path: Path) -> None:
 
 
 def _listening_socket() -> socket.socket:
-    """A socket bound to a free port of 127.0.0.1 and listening: held from the start,
-    so no other process can take the engine's port before (or after) the child serves
-    on it. Not inheritable except where handed to the child on purpose."""
+    """A socket bound to a free port of 127.0.0.1 and listening: the port is held from
+    before the child starts until it exits, so no other process can take it (a
+    restart gets a new socket, port and key). Not inheritable except where handed to
+    the child on purpose."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.bind(("127.0.0.1", 0))
