@@ -1,6 +1,8 @@
 """Settings → MCP servers: the `mcpServers` JSON (the shape other desktop hosts
 use), each server's status with Reconnect, and Import of another host's config,
-whose servers wait for the user to confirm their command line."""
+whose servers wait until the user confirmed everything they run (command line,
+folder, environment; URL and header names). Confirm applies to the entry shown:
+if it changed since, nothing starts and the page shows the new one."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class McpPage(QWidget):
         self.host = host
         self.spawn = spawn
         self.pending_import: set[str] = set()
+        self.shown: list[tuple[str, str]] = []  # per row: (name, fingerprint shown)
         self.editor = QPlainTextEdit(host.text(), self)
         self.editor.setAccessibleName("MCP servers configuration (JSON)")
         self.editor.setTabChangesFocus(True)
@@ -50,7 +53,7 @@ class McpPage(QWidget):
         self.reconnect_button.setAccessibleName("Reconnect the selected server")
         self.reconnect_button.clicked.connect(self.reconnect_selected)
         self.confirm_button = QPushButton("Confirm and start", self)
-        self.confirm_button.setAccessibleName("Confirm the selected server's command line")
+        self.confirm_button.setAccessibleName("Confirm what the selected server runs")
         self.confirm_button.clicked.connect(self.confirm_selected)
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
@@ -58,7 +61,8 @@ class McpPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(
             QLabel(
-                '{"mcpServers": {"name": {"command", "args", "env"} or {"url", "headers"}}}', self
+                '{"mcpServers": {"name": {"command", "args", "env", "cwd"} or {"url", "headers"}}}',
+                self,
             ),
             1,
         )
@@ -80,11 +84,13 @@ class McpPage(QWidget):
         """Show each server's status (called when one changes)."""
         selected = self.servers.currentRow()
         self.servers.clear()
+        self.shown = []
         for server in self.host.servers():
             line = f"{server.name} — {server.describe()}"
             if server.status == "unconfirmed":
-                line += f"\n    runs: {server.config.command_line()}"
+                line += "".join(f"\n    {part}" for part in server.config.confirmation_lines())
             self.servers.addItem(line)
+            self.shown.append((server.name, server.config.fingerprint))
         if 0 <= selected < self.servers.count():
             self.servers.setCurrentRow(selected)
         if self.host.problems:
@@ -92,8 +98,7 @@ class McpPage(QWidget):
 
     def _selected(self) -> str | None:
         row = self.servers.currentRow()
-        names = [s.name for s in self.host.servers()]
-        return names[row] if 0 <= row < len(names) else None
+        return self.shown[row][0] if 0 <= row < len(self.shown) else None
 
     def changed(self) -> bool:
         return self.editor.toPlainText() != self.host.text() or bool(self.pending_import)
@@ -109,7 +114,7 @@ class McpPage(QWidget):
                 self.message.setText("; ".join(problems))
             elif imported:
                 self.message.setText(
-                    "Saved. Imported servers start once you confirm their command line."
+                    "Saved. Imported servers start once you confirm what they run."
                 )
             else:
                 self.message.setText("Saved; servers restarted.")
@@ -134,14 +139,26 @@ class McpPage(QWidget):
         self.pending_import |= set(added)
         self.message.setText(
             f"Imported {', '.join(added) or 'nothing new'}: press Apply; each imported server "
-            "starts only after you confirm its command line."
+            "starts only after you confirm what it runs."
         )
 
     def confirm_selected(self) -> None:
-        name = self._selected()
-        if name is not None:
-            self.pending_import.discard(name)
-            self.spawn(self.host.confirm(name))
+        """Confirm the selected server's entry as shown (not whatever it is by now)."""
+        row = self.servers.currentRow()
+        if not 0 <= row < len(self.shown):
+            return
+        name, fingerprint = self.shown[row]
+        self.pending_import.discard(name)
+
+        async def run() -> None:
+            if not await self.host.confirm(name, fingerprint):
+                self.message.setText(
+                    f"{name} changed since it was shown and was not started: "
+                    "read what it runs now, then confirm again."
+                )
+            self.refresh()
+
+        self.spawn(run())
 
     def reconnect_selected(self) -> None:
         name = self._selected()

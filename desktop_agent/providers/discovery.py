@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["DEFAULT_SERVERS", "Discovered", "discover", "loopback_get", "servers_to_check"]
@@ -41,9 +42,12 @@ def servers_to_check() -> dict[str, int]:
     return servers
 
 
-async def loopback_get(port: int, path: str, limit: float) -> bytes | None:
+async def loopback_get(
+    port: int, path: str, limit: float, *, headers: Mapping[str, str] | None = None
+) -> bytes | None:
     """The body of a 200 answer to `GET path` on 127.0.0.1:port, else None."""
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n"
     writer = None
     try:
         async with asyncio.timeout(limit):

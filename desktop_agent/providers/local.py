@@ -1,7 +1,11 @@
 """The embedded local model: llama.cpp's OpenAI-compatible server as a child process.
 
-One path for every model: the engine serves the OpenAI API on 127.0.0.1 at a free
-port and the app talks to it through the same `OpenAIClient` as to any endpoint.
+One path for every model: the engine serves the OpenAI API on 127.0.0.1 and the app
+talks to it through the same `OpenAIClient` as to any endpoint. The app binds the
+port itself (127.0.0.1, port 0) and hands the listening socket to the child, so no
+other process can hold that port; and the child refuses every request without a
+random key made for this start (sent by the app's client; "ready" means an
+authenticated request was answered).
 A native crash in llama.cpp takes down the child, never the window. The engine is
 health-checked, restarted once after a crash, and stopped with the app; the child
 also exits by itself when the app is killed (see `engine_child`).
@@ -17,6 +21,7 @@ import contextlib
 import importlib.util
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -28,7 +33,7 @@ from typing import Any
 
 from ..engine.model import ChatChunk, Message, ModelConnectionError, ModelError, Timeouts
 from .discovery import loopback_get
-from .engine_child import child_command
+from .engine_child import KEY_VARIABLE, SHARED_SOCKET, child_command
 
 __all__ = [
     "EmbeddedEngine",
@@ -94,22 +99,53 @@ def check_gguf(path: Path) -> None:
         raise EngineError(f"{path} is not a GGUF model file (llama.cpp needs .gguf).")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
+def _listening_socket() -> socket.socket:
+    """A socket bound to a free port of 127.0.0.1 and listening: the port is held from
+    before the child starts until it exits, so no other process can take it (a
+    restart gets a new socket, port and key). Not inheritable except where handed to
+    the child on purpose."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-async def _http_ok(port: int, path: str = "/v1/models", limit: float = 2.0) -> bool:
-    """True when 127.0.0.1:port answers `GET path` with 200."""
-    return await loopback_get(port, path, limit) is not None
+async def _answers_with_key(port: int, key: str, limit: float = 2.0) -> bool:
+    """True when 127.0.0.1:port answers an authenticated `GET /v1/models` with 200."""
+    headers = {"Authorization": f"Bearer {key}"}
+    return await loopback_get(port, "/v1/models", limit, headers=headers) is not None
 
 
-def _spawn(cmd: list[str], log: Any) -> subprocess.Popen[bytes]:
+def _spawn(
+    server_args: list[str], log: Any, sock: socket.socket, key: str
+) -> subprocess.Popen[bytes]:
+    """Start the child with the listening socket and the API key (in its environment,
+    which only this user can read; never on the command line, which everyone can)."""
     # From the loop's (main) thread on purpose: PR_SET_PDEATHSIG fires when the
     # thread that forked the child ends, so not from a worker thread. Forking is quick.
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    env = {**os.environ, KEY_VARIABLE: key}
+    if sys.platform == "win32":  # no fd inheritance: the socket is shared after the start
+        cmd = [*child_command(os.getpid(), SHARED_SOCKET), "--", *server_args]
+        process = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+        assert process.stdin is not None
+        process.stdin.write(sock.share(process.pid))
+        process.stdin.close()
+        return process
+    cmd = [*child_command(os.getpid(), str(sock.fileno())), "--", *server_args]
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        pass_fds=(sock.fileno(),),
+    )
 
 
 class EmbeddedEngine:
@@ -136,6 +172,8 @@ class EmbeddedEngine:
         self.label = model_label(self.model_path)
         self.state = "stopped"
         self.port: int | None = None
+        #: The key the child requires on every request (a new one per start).
+        self.api_key = ""
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self._log_file: Any = None
@@ -193,26 +231,23 @@ class EmbeddedEngine:
     async def _start(self) -> None:
         check_gguf(self.model_path)
         self._set_state("loading", f"Loading {self.label} on this computer…")
-        self.port = _free_port()
         self._drop_log()  # the crashed engine's log, after a restart
         self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open with the child)
             prefix="desktop-agent-engine-", suffix=".log", delete=False
         )
-        cmd = [
-            *child_command(os.getpid()),
-            "--",
+        sock = _listening_socket()
+        self.port = sock.getsockname()[1]
+        self.api_key = secrets.token_urlsafe(32)
+        server_args = [
             "--model",
             str(self.model_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
             "--n_ctx",
             str(self.n_ctx),
             "--model_alias",
             self.label,
         ]
-        process = self.process = _spawn(cmd, self._log_file)
+        with sock:  # the child has its own copy; this one closes once it is handed over
+            process = self.process = _spawn(server_args, self._log_file, sock, self.api_key)
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self.process is not process:
@@ -224,7 +259,7 @@ class EmbeddedEngine:
                     f"The local model {self.label} failed to start "
                     f"(exit code {process.returncode}). {tail[-300:]}".strip()
                 )
-            if await _http_ok(self.port):
+            if await _answers_with_key(self.port, self.api_key):
                 break
             if time.monotonic() > deadline:
                 await self.stop()
@@ -239,7 +274,7 @@ class EmbeddedEngine:
             self.process is not None
             and self.process.poll() is None
             and self.port is not None
-            and await _http_ok(self.port)
+            and await _answers_with_key(self.port, self.api_key)
         )
 
     def _drop_log(self) -> None:
@@ -273,18 +308,22 @@ class LocalModel:
         self.model = engine.label
         self.extra_body = extra_body
         self._client: Any = None
-        self._client_url: str | None = None
+        self._client_for_engine: tuple[str, str] | None = None  # (base URL, key)
 
     async def _client_for(self, url: str) -> Any:
-        if self._client is None or self._client_url != url:
+        engine = (url, self.engine.api_key)  # both change when the engine restarts
+        if self._client is None or self._client_for_engine != engine:
             from .openai import OpenAIClient
 
             if self._client is not None:
                 await self._client.aclose()
             self._client = OpenAIClient(
-                api_key="local", model=self.engine.label, base_url=url, extra_body=self.extra_body
+                api_key=self.engine.api_key,
+                model=self.engine.label,
+                base_url=url,
+                extra_body=self.extra_body,
             )
-            self._client_url = url
+            self._client_for_engine = engine
         return self._client
 
     async def stream_completion(

@@ -12,8 +12,13 @@ A stdio server gets only the environment configured for it (plus PATH, HOME and
 the like that programs need to start: the `mcp` package's safe list), never the
 app's (no API keys). Every MCP tool call needs approval unless the user allowed
 that tool. A server that dies is reported (`failed`, with the reason) and can be
-restarted; a server added by import is not started until the user confirmed its
-command line (`unconfirmed` names those).
+restarted.
+
+A server added by import is not started until the user confirmed everything it
+will run (command line, folder, environment; or URL and header names). The
+confirmation holds for a fingerprint of the whole entry, not for its name: change
+anything in a confirmed entry (its `cwd`, an argument, an environment value) and it
+waits for confirmation again. Servers the user wrote themselves are not gated.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import json
 import logging
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,7 @@ __all__ = [
     "McpServer",
     "McpServerConfig",
     "McpToolError",
+    "entry_fingerprint",
     "load_mcp_config",
     "parse_mcp_config",
 ]
@@ -53,6 +59,12 @@ class McpToolError(RuntimeError):
     """An MCP tool reported an error, or its server is not connected."""
 
 
+def entry_fingerprint(entry: Any) -> str:
+    """sha256 of the canonical JSON of a server's whole entry in `mcpServers`."""
+    canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class McpServerConfig:
     name: str
@@ -62,6 +74,21 @@ class McpServerConfig:
     cwd: str | None = None
     url: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    #: Of the entry it was parsed from (`entry_fingerprint`); else of these fields.
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            fields = {
+                "command": self.command,
+                "args": list(self.args),
+                "env": dict(self.env),
+                "cwd": self.cwd,
+                "url": self.url,
+                "headers": dict(self.headers),
+            }
+            entry = {k: v for k, v in fields.items() if v}
+            object.__setattr__(self, "fingerprint", entry_fingerprint(entry))
 
     @property
     def transport(self) -> str:
@@ -75,11 +102,22 @@ class McpServerConfig:
         line = shlex.join([self.command or "", *self.args])
         return f"{env} {line}" if env else line
 
-    def fingerprint(self) -> str:
-        data = json.dumps(
-            [self.command, self.args, self.env, self.cwd, self.url, [k for k, _ in self.headers]]
-        )
-        return hashlib.sha256(data.encode()).hexdigest()[:16]
+    def confirmation_lines(self) -> list[str]:
+        """Everything that will run, for the user to confirm. Environment values are
+        shown in full (they can change what runs: NODE_OPTIONS, PYTHONPATH, ...);
+        header values only authenticate to the URL shown, so only their names are."""
+        if self.url:
+            lines = [f"connects to: {self.url}"]
+            if self.headers:
+                names = ", ".join(k for k, _ in self.headers)
+                lines.append(f"sends headers: {names} (values not shown)")
+            return lines
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env)
+        return [
+            f"runs: {shlex.join([self.command or '', *self.args])}",
+            f"in folder: {self.cwd or '(the folder the app was started in)'}",
+            f"environment: {env or '(none)'} (plus PATH, HOME and the like)",
+        ]
 
 
 def parse_mcp_config(data: Any) -> tuple[list[McpServerConfig], list[str]]:
@@ -111,6 +149,7 @@ def parse_mcp_config(data: Any) -> tuple[list[McpServerConfig], list[str]]:
                     str(name),
                     url=url,
                     headers=tuple((str(k), str(v)) for k, v in headers.items()),
+                    fingerprint=entry_fingerprint(raw),
                 )
             )
         elif raw.get("command"):
@@ -121,6 +160,7 @@ def parse_mcp_config(data: Any) -> tuple[list[McpServerConfig], list[str]]:
                     args=tuple(str(a) for a in args),
                     env=tuple((str(k), str(v)) for k, v in env.items()),
                     cwd=str(raw["cwd"]) if raw.get("cwd") else None,
+                    fingerprint=entry_fingerprint(raw),
                 )
             )
         else:
@@ -170,10 +210,12 @@ def _content_text(content: list[Any]) -> str:
 
 @dataclass
 class McpServer:
-    """One configured server: its connection, status and tools."""
+    """One configured server: its connection, status and tools. An imported server
+    starts only while its entry's fingerprint is the one the user confirmed."""
 
     config: McpServerConfig
-    confirmed: bool = True
+    imported: bool = False
+    confirmed_fingerprint: str = ""
     log_folder: Path | None = None
     on_change: Callable[[McpServer], None] | None = None
     status: str = "stopped"  # stopped | unconfirmed | connecting | connected | failed
@@ -187,6 +229,18 @@ class McpServer:
     def name(self) -> str:
         return self.config.name
 
+    @property
+    def confirmed(self) -> bool:
+        return not self.imported or self.confirmed_fingerprint == self.config.fingerprint
+
+    def confirm(self, fingerprint: str) -> bool:
+        """The user confirmed the entry with this fingerprint; False when that is not
+        this server's entry (it changed since it was shown)."""
+        if fingerprint != self.config.fingerprint:
+            return False
+        self.confirmed_fingerprint = fingerprint
+        return True
+
     def describe(self) -> str:
         """One line for the settings page."""
         if self.status == "connected":
@@ -194,7 +248,7 @@ class McpServer:
         if self.status == "failed":
             return f"failed: {self.error}"
         if self.status == "unconfirmed":
-            return "not started: confirm its command line first"
+            return "not started: confirm what it runs first"
         return self.status
 
     def _set(self, status: str, error: str | None = None) -> None:
@@ -353,14 +407,18 @@ class McpManager:
         self,
         configs: list[McpServerConfig],
         *,
-        unconfirmed: set[str] | frozenset[str] = frozenset(),
+        imported: Mapping[str, str] | None = None,
         log_folder: Path | None = None,
         on_change: Callable[[McpServer], None] | None = None,
     ) -> None:
+        """`imported`: the names of imported servers, each with the fingerprint the
+        user confirmed for it ("" for none yet)."""
+        imported = imported or {}
         self.servers = {
             c.name: McpServer(
                 c,
-                confirmed=c.name not in unconfirmed,
+                imported=c.name in imported,
+                confirmed_fingerprint=imported.get(c.name, ""),
                 log_folder=log_folder,
                 on_change=on_change,
             )

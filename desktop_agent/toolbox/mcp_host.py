@@ -1,10 +1,16 @@
-"""The app's MCP servers: `mcp.json` in the data folder, the imported servers still
-waiting for the user's confirmation (settings "mcp_unconfirmed"), and the running
+"""The app's MCP servers: `mcp.json` in the data folder, the imported servers and
+the entry the user confirmed for each (settings "mcp_imported"), and the running
 `McpManager`.
 
 Servers the user writes (in the settings' editor, or in mcp.json) are theirs and
-start. Servers brought in by Import (another host's config file) are not started
-until the user confirmed each one's full command line.
+start. Servers brought in by Import (another host's config file) start only while
+their entry is the one the user confirmed: "mcp_imported" holds `[name, sha256 of
+the confirmed entry]` pairs ("" before any confirmation), so a changed `cwd`,
+argument or environment value under a confirmed name waits for confirmation again.
+(Pairs, not an object keyed by name: the settings file drops keys containing "key".)
+
+Settings of the name-based design ("mcp_unconfirmed": names) migrate: those names
+are imported and unconfirmed; every other server started before and still does.
 """
 
 from __future__ import annotations
@@ -43,19 +49,33 @@ class McpHost:
             return EMPTY
 
     @staticmethod
-    def unconfirmed() -> set[str]:
-        """Imported servers not confirmed yet (by name)."""
-        raw = load_settings().get("mcp_unconfirmed")
-        return {str(x) for x in raw} if isinstance(raw, list) else set()
+    def imported() -> dict[str, str]:
+        """Imported servers: name → the fingerprint the user confirmed ("" for none)."""
+        saved = load_settings()
+        found: dict[str, str] = {}
+        raw = saved.get("mcp_imported")
+        for pair in raw if isinstance(raw, list) else []:
+            if isinstance(pair, list) and len(pair) == 2:
+                found[str(pair[0])] = str(pair[1] or "")
+        old = saved.get("mcp_unconfirmed")  # the name-based settings
+        for name in old if isinstance(old, list) else []:
+            found.setdefault(str(name), "")
+        return found
 
     @staticmethod
-    def _save_unconfirmed(names: set[str]) -> None:
-        update_settings(lambda saved: saved.update(mcp_unconfirmed=sorted(names)))
+    def _save_imported(imported: dict[str, str]) -> None:
+        pairs = [[name, imported[name]] for name in sorted(imported)]
+
+        def change(saved: dict[str, Any]) -> None:
+            saved.pop("mcp_unconfirmed", None)
+            saved["mcp_imported"] = pairs
+
+        update_settings(change)
 
     @staticmethod
     def merge_import(current_text: str, imported: Any) -> tuple[str, list[str]]:
         """Another host's config merged into `current_text`: (new text, the names
-        it added or changed, which stay unconfirmed)."""
+        it added or changed, which wait for confirmation)."""
         try:
             current = json.loads(current_text) if current_text.strip() else {}
         except ValueError:
@@ -75,9 +95,12 @@ class McpHost:
         configs, more = parse_mcp_config(data)
         self.problems = problems + more
         await self.manager.stop_all()
+        imported = self.imported()
+        if "mcp_unconfirmed" in load_settings():
+            self._save_imported(imported)  # migrate the name-based settings
         self.manager = McpManager(
             configs,
-            unconfirmed=self.unconfirmed(),
+            imported=imported,
             log_folder=self.log_folder,
             on_change=self.on_change,
         )
@@ -85,7 +108,8 @@ class McpHost:
 
     async def save(self, text: str, *, imported: set[str] | None = None) -> list[str]:
         """Write the config (if it parses) and restart the servers; `imported` names
-        servers that wait for confirmation. Returns the problems."""
+        servers that came by Import and wait for confirmation (again, if one was
+        confirmed before). Returns the problems."""
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -98,18 +122,27 @@ class McpHost:
             private_dir(self.file.parent) / self.file.name, json.dumps(data, indent=2) + "\n"
         )
         names = {c.name for c in configs}
-        self._save_unconfirmed((self.unconfirmed() | set(imported or ())) & names)
+        known = self.imported()
+        known.update(dict.fromkeys(imported or (), ""))
+        self._save_imported({n: f for n, f in known.items() if n in names})
         await self.start()
         return self.problems
 
-    async def confirm(self, name: str) -> None:
-        """The user read this server's command line and allows it to run."""
+    async def confirm(self, name: str, fingerprint: str | None = None) -> bool:
+        """The user read what this server runs and allows it: the entry with
+        `fingerprint` (the one shown to them; None: the current one). False, and
+        nothing starts, when the server's entry is no longer that one."""
         server = self.manager.servers.get(name)
         if server is None:
-            return
-        self._save_unconfirmed(self.unconfirmed() - {name})
-        server.confirmed = True
+            return False
+        if not server.confirm(server.config.fingerprint if fingerprint is None else fingerprint):
+            return False
+        imported = self.imported()
+        if name in imported:
+            imported[name] = server.config.fingerprint
+            self._save_imported(imported)
         await server.start()
+        return True
 
     async def reconnect(self, name: str) -> None:
         server = self.manager.servers.get(name)

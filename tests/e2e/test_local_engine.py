@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from desktop_agent import Agent, EventType, StreamEngine
+from desktop_agent.providers.discovery import loopback_get
 from desktop_agent.providers.local import EmbeddedEngine, LocalModel
 from tests.support.contract import check_run, text_of
 
@@ -88,6 +89,110 @@ async def test_crash_restarts_once_then_reports() -> None:
         assert "crashed twice" in error.data["error"]
     finally:
         await model.aclose()
+
+
+async def test_a_squatter_cannot_pose_as_the_engine() -> None:
+    """Another local user races for the engine's port as soon as the app has picked it
+    (before the child has loaded the model) and answers every request with 200. The
+    port must already be held by the app, and the app must never talk to the squatter."""
+    squatter_saw: list[bytes] = []
+
+    async def fake_engine(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        squatter_saw.append(await reader.read(65536))
+        body = b'{"object": "list", "data": [{"id": "SmolLM2-135M-Instruct"}]}'
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode() + body)
+        await writer.drain()
+        writer.close()
+
+    engine = EmbeddedEngine()
+    model = LocalModel(engine)
+    squatter: asyncio.Server | None = None
+    refused: list[OSError] = []
+
+    async def squat() -> None:
+        nonlocal squatter
+        while engine.port is None:  # noqa: ASYNC110 (nothing signals it: the attacker polls)
+            await asyncio.sleep(0.001)
+        try:  # the strongest attempt a same-user squatter has: SO_REUSEADDR + SO_REUSEPORT
+            squatter = await asyncio.start_server(
+                fake_engine, "127.0.0.1", engine.port, reuse_address=True, reuse_port=True
+            )
+        except OSError as exc:
+            refused.append(exc)
+
+    squatting = asyncio.create_task(squat())
+    try:
+        await engine.ensure_running()
+        await squatting
+        events = await ask(model)
+        assert events[-1].data["status"] == "completed"
+        assert squatter_saw == []
+        assert squatter is None and len(refused) == 1  # the port was never free to take
+    finally:
+        squatting.cancel()
+        if squatter is not None:
+            squatter.close()
+        await model.aclose()
+
+
+async def test_the_engine_refuses_requests_without_its_key() -> None:
+    engine = EmbeddedEngine()
+    model = LocalModel(engine)
+    try:
+        await engine.ensure_running()
+        assert engine.port is not None and engine.pid is not None
+        assert await loopback_get(engine.port, "/v1/models", 10) is None  # no key: 401
+        status = await raw_status(engine.port, "/v1/models", "Bearer wrong")
+        assert status == 401
+        assert await raw_status(engine.port, "/v1/models", None) == 401
+        assert await raw_status(engine.port, "/v1/models", f"Bearer {engine.api_key}") == 200
+        # the key is not on the command line (readable by every local user)
+        cmdline = Path(f"/proc/{engine.pid}/cmdline").read_bytes()  # noqa: ASYNC240
+        assert engine.api_key.encode() not in cmdline
+        events = await ask(model)  # the app's own client sends the key
+        assert events[-1].data["status"] == "completed"
+    finally:
+        await model.aclose()
+
+
+async def test_the_frozen_apps_engine_child_gets_the_socket_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The packaged app runs the child as `EXECUTABLE --engine-child ...`
+    (`desktop_agent.frozen`): the inherited socket and the key work that way too."""
+    executable = tmp_path / "desktop-agent"
+    executable.write_text(
+        f"#!{sys.executable}\nimport sys\nfrom desktop_agent.frozen import main\nsys.exit(main())\n"
+    )
+    executable.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(executable))
+    engine = EmbeddedEngine()
+    model = LocalModel(engine)
+    try:
+        await engine.ensure_running()
+        assert engine.port is not None and engine.pid is not None
+        cmdline = Path(f"/proc/{engine.pid}/cmdline").read_bytes().split(b"\0")  # noqa: ASYNC240
+        assert b"--engine-child" in cmdline
+        assert await raw_status(engine.port, "/v1/models", None) == 401
+        events = await ask(model)
+        assert events[-1].data["status"] == "completed"
+    finally:
+        await model.aclose()
+
+
+async def raw_status(port: int, path: str, authorization: str | None) -> int:
+    auth = f"Authorization: {authorization}\r\n" if authorization else ""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Connection: close\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request.encode())
+        await writer.drain()
+        status_line = await reader.readline()
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
 
 
 @pytest.mark.parametrize("kind", ["missing", "not-gguf"])

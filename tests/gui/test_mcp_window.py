@@ -4,14 +4,17 @@ another host's config without starting it until confirmed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from desktop_agent.config import ConnectionConfig
+from desktop_agent.gui.mcp_page import McpPage
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
 from desktop_agent.toolbox.mcp_host import McpHost
@@ -114,10 +117,9 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
             i for i in range(2) if page.servers.item(i).text().startswith("imported")
         )
         text = page.servers.item(imported_row).text()
-        assert "not started: confirm its command line first" in text
-        assert (
-            "tests.support.mcp_server" in text and f"MARKER={marker}" in text
-        )  # the full command line
+        assert "not started: confirm what it runs first" in text
+        assert "tests.support.mcp_server" in text and f"MARKER={marker}" in text
+        assert f"in folder: {ROOT}" in text  # the full command line, where and with what
         assert window.mcp.manager.servers["imported"].status == "unconfirmed"  # type: ignore[union-attr]
         page.servers.setCurrentRow(imported_row)
         gui.call(page.confirm_selected)
@@ -127,6 +129,56 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
             30,
         )  # type: ignore[union-attr]
         assert "imported__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
-        assert McpHost.unconfirmed() == set()  # remembered in the settings
+        fingerprint = window.mcp.manager.servers["imported"].config.fingerprint  # type: ignore[union-attr]
+        assert McpHost.imported() == {"imported": fingerprint}  # remembered in the settings
     finally:
         gui.run(window.shutdown(), 60)
+
+
+def test_the_confirmation_shows_everything_an_import_runs(gui: Gui, tmp_path: Path) -> None:
+    """Import a server: its row shows the command line, the folder it runs in (`cwd`)
+    and its environment. Changing the folder under the same name while the old entry
+    is on screen: Confirm does not start the new one, the row shows the new folder."""
+    host = McpHost(tmp_path / "data")
+    tasks: list[asyncio.Task[Any]] = []
+
+    def spawn(coro: Coroutine[Any, Any, Any]) -> None:
+        tasks.append(asyncio.ensure_future(coro))
+
+    def settle() -> None:
+        gui.run(asyncio.gather(*tasks))
+
+    page = McpPage(host, spawn)
+    entry = {
+        "command": "no-such-mcp-command-xyz",
+        "args": ["--serve", "two words"],
+        "env": {"MODE": "safe"},
+        "cwd": str(tmp_path / "the-folder"),
+    }
+    other = tmp_path / "other_host.json"
+    other.write_text(json.dumps({"mcpServers": {"imported": entry}}))
+    try:
+        page.import_file(str(other))
+        page.apply()
+        settle()
+        text = page.servers.item(0).text()
+        assert text.startswith("imported — not started: confirm what it runs first")
+        assert "runs: no-such-mcp-command-xyz --serve 'two words'" in text
+        assert f"in folder: {tmp_path / 'the-folder'}" in text
+        assert "environment: MODE=safe" in text
+
+        page.servers.setCurrentRow(0)  # the user reads this entry ...
+        changed = {**entry, "cwd": str(tmp_path / "elsewhere")}
+        gui.run(host.save(json.dumps({"mcpServers": {"imported": changed}})))
+        page.confirm_selected()  # ... and confirms it, but the entry is another by now
+        settle()
+        assert host.manager.servers["imported"].status == "unconfirmed"
+        assert "changed since it was shown" in page.message.text()
+        assert f"in folder: {tmp_path / 'elsewhere'}" in page.servers.item(0).text()
+
+        page.servers.setCurrentRow(0)
+        page.confirm_selected()  # the entry on screen now
+        settle()
+        assert host.manager.servers["imported"].status == "failed"  # it was started
+    finally:
+        gui.run(host.aclose())

@@ -72,10 +72,8 @@ def http_server() -> Iterator[str]:
 async def manager(tmp_path: Path) -> AsyncIterator[McpManager]:
     managers: list[McpManager] = []
 
-    def make(*configs: McpServerConfig, unconfirmed: set[str] | None = None) -> McpManager:
-        m = McpManager(
-            list(configs), unconfirmed=unconfirmed or set(), log_folder=tmp_path / "logs"
-        )
+    def make(*configs: McpServerConfig, imported: dict[str, str] | None = None) -> McpManager:
+        m = McpManager(list(configs), imported=imported, log_folder=tmp_path / "logs")
         managers.append(m)
         return m
 
@@ -182,12 +180,12 @@ def _children() -> list[tuple[int, bytes]]:
 
 async def test_an_unconfirmed_server_is_not_started(manager) -> None:  # type: ignore[no-untyped-def]
     config = stdio_config()
-    m = manager(config, unconfirmed={"test"})
+    m = manager(config, imported={"test": ""})
     await m.start_all()
     server = m.servers["test"]
     assert server.status == "unconfirmed" and m.tools() == []
     assert "tests.support.mcp_server" in config.command_line()
-    server.confirmed = True
+    assert server.confirm(config.fingerprint)
     await server.start()
     assert server.status == "connected"
 
