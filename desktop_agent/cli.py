@@ -2,7 +2,7 @@
 
     desktop-agent [--base-url URL] [--model NAME] [--prompt TEXT]   the window
     desktop-agent chat [PROMPT] [--json]                            the terminal
-    desktop-agent serve [--host H] [--port P] [--token T]           SSE/WebSocket server
+    desktop-agent serve [--host H] [--port P] [--token T | --no-token]  SSE/WebSocket server
     desktop-agent history | export ID [--format md|json] | import FILE   stored conversations
     desktop-agent install-desktop-entry [--uninstall]               application menu (Linux)
     desktop-agent --self-test                                       check the installation
@@ -63,10 +63,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    serve.add_argument(
-        "--token", help="required on every request ($DESKTOP_AGENT_TOKEN); needed off loopback"
+    token = serve.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token",
+        help="the token every request must carry (default: $DESKTOP_AGENT_TOKEN, else a "
+        "random one, printed in the URL)",
+    )
+    token.add_argument(
+        "--no-token",
+        action="store_true",
+        help="require no token (only on a loopback address; any local program can then use it)",
     )
     serve.add_argument("--cors-origin", help="allow this browser origin (CORS is off by default)")
+    serve.add_argument(
+        "--public-host",
+        action="append",
+        default=[],
+        metavar="NAME[:PORT]",
+        help="also answer requests for this host name (behind a proxy); repeatable",
+    )
+    serve.add_argument(
+        "--max-conversations",
+        type=int,
+        default=100,
+        metavar="N",
+        help="keep at most N conversations; the least recently used idle ones go first (100)",
+    )
     history = commands.add_parser(
         "history", help="list stored conversations", description="List stored conversations."
     )
@@ -122,7 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             token=args.token,
+            no_token=args.no_token,
             cors_origin=args.cors_origin,
+            public_hosts=args.public_host,
+            max_conversations=args.max_conversations,
             base_url=args.base_url,
             model=args.model,
         )

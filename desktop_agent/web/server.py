@@ -5,9 +5,10 @@ Routes:
     GET  /chat/stream       ?message=&conversation_id=&mode=  (for EventSource)
     GET  /chat              WebSocket: {"message", "conversation_id"?} in, events out;
                             {"type": "cancel"} stops the current run;
-                            {"type": "approve", "call_id", "decision"} answers a
-                            tool_approval_request (decision: allow, always, deny)
-    POST /api/approve       {"call_id", "decision", "conversation_id"?} (for SSE clients)
+                            {"type": "approve", "call_id", "decision", "conversation_id"?}
+                            answers a tool_approval_request (decision: allow, always,
+                            deny; the conversation defaults to this socket's current one)
+    POST /api/approve       {"call_id", "decision", "conversation_id"} (for SSE clients)
     GET  /                  the reference page (resources/web/)
 
 Each SSE event is `id: <seq>`, `event: <type>`, `data: <event JSON>` (the wire form
@@ -15,25 +16,25 @@ of DESIGN.md); comments keep the connection alive while a tool runs; the stream
 ends after `done`. Conversations are the orchestrator's tenants. A client that
 goes away only stops watching: the run completes and its history stays.
 
-Secure by default: loopback only unless a token is given; with a token every
-request must carry it (`Authorization: Bearer`, or `?token=` for EventSource);
-bodies over 64 KB get 413; bad JSON or no message 400; unknown routes 404, all
-with a JSON error body; CORS only for `--cors-origin`.
+Who may talk to it is `security.Gate`'s business (Host, Origin, token, JSON bodies).
+Bodies over 64 KB get 413; bad JSON (too deeply nested included), no message or a
+conversation id outside `[A-Za-z0-9_.:-]{1,128}` 400, before any run starts; unknown
+routes 404, all with a JSON error body. At most `max_conversations` conversations are
+kept (the least recently used idle ones are forgotten; 503 when every one is busy),
+and a connection that has not sent its request headers within `header_timeout`
+seconds is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import ipaddress
 import json
 import logging
-import os
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -48,26 +49,38 @@ from ..config import (
 )
 from ..engine import AgentState, Event, Orchestrator, StreamMode
 from ..engine.approval import DECISIONS
+from .conversations import Conversations, valid_conversation_id
+from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
+from .wire import sse_frame, wire, with_keepalive
 
-__all__ = ["ChatServer", "main"]
+__all__ = ["ChatServer", "is_loopback", "main"]
 
 _log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_CONVERSATIONS = 100
+HEADER_TIMEOUT = 10.0
+_error = error_response
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": {"status": status, "message": message}}, status=status)
+class BadRequest(Exception):
+    """A request refused before anything started: (status, message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _decode(data: str | bytes) -> dict[str, Any]:
+    """A JSON object, or BadRequest(400) (not JSON, too deeply nested, not an object)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        raise BadRequest(400, "the body is not valid JSON (or nested too deeply)") from None
+    if not isinstance(body, dict):
+        raise BadRequest(400, "the body must be a JSON object")
+    return body
 
 
 class ChatServer:
@@ -79,16 +92,24 @@ class ChatServer:
         *,
         token: str | None = None,
         cors_origin: str | None = None,
+        public_hosts: Iterable[str] = (),
         keepalive: float = 10.0,
+        max_conversations: int = MAX_CONVERSATIONS,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         self.orchestrator = orchestrator
-        self.token = token
-        self.cors_origin = cors_origin
+        self.gate = Gate(token=token, cors_origin=cors_origin, public_hosts=public_hosts)
         self.keepalive = keepalive
+        self.conversations = Conversations(orchestrator, max_conversations)
         #: Open SSE/WebSocket streams (for tests and a clean shutdown).
         self.open_streams = 0
+        # aiohttp arms its keep-alive timer when a connection is made and closes the
+        # connection when it fires while no complete request has arrived: with the
+        # handler arguments on the app, every runner gets this header deadline.
         self.app = web.Application(
-            client_max_size=MAX_BODY, middlewares=[self._errors, self._auth, self._cors]
+            client_max_size=MAX_BODY,
+            middlewares=[self._errors, *self.gate.middlewares],
+            handler_args={"keepalive_timeout": header_timeout},
         )
         self.app.router.add_post("/api/chat/stream", self.post_stream)
         self.app.router.add_get("/chat/stream", self.get_stream)
@@ -97,12 +118,18 @@ class ChatServer:
         self.app.router.add_get("/", self.index)
         self.app.router.add_static("/static/", resource_path("web"), show_index=False)
 
+    @property
+    def token(self) -> str | None:
+        return self.gate.token
+
     # -- middlewares ------------------------------------------------------------------
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
+        except BadRequest as exc:
+            return _error(exc.status, exc.message)
         except web.HTTPRequestEntityTooLarge:
             return _error(413, f"request body over {MAX_BODY // 1024} KB")
         except web.HTTPException as exc:
@@ -110,73 +137,45 @@ class ChatServer:
                 return _error(exc.status, exc.reason)
             raise
 
-    @web.middleware
-    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.token is not None and request.method != "OPTIONS":
-            given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            given = given or request.query.get("token", "")
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
-                return _error(401, "a valid token is required")
-        return await handler(request)
-
-    @web.middleware
-    async def _cors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        allowed = self.cors_origin is not None and origin == self.cors_origin
-        if request.method == "OPTIONS":
-            if not allowed:
-                return _error(403, "cross-origin requests are not allowed")
-            return web.Response(
-                status=204,
-                headers={
-                    "Access-Control-Allow-Origin": origin or "",
-                    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                    "Access-Control-Allow-Headers": "Content-Type, Authorization",
-                },
-            )
-        response = await handler(request)
-        if allowed and not response.prepared:
-            response.headers["Access-Control-Allow-Origin"] = origin or ""
-        return response
-
     # -- requests ---------------------------------------------------------------------
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(resource_path("web", "index.html"))
 
     async def post_stream(self, request: web.Request) -> web.StreamResponse:
-        try:
-            body = await request.json()
-        except web.HTTPRequestEntityTooLarge:
-            raise
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "the body is not valid JSON")
-        if not isinstance(body, dict):
-            return _error(400, "the body must be a JSON object")
-        return await self._stream(request, body)
+        return await self._stream(request, _decode(await request.read()))
 
     async def get_stream(self, request: web.Request) -> web.StreamResponse:
         return await self._stream(request, dict(request.query))
 
-    def _parse(self, body: dict[str, Any]) -> tuple[str, str, StreamMode] | web.Response:
+    def _parse(self, body: dict[str, Any]) -> tuple[str, str, StreamMode]:
+        """(message, conversation, mode), with room made for the conversation; or
+        BadRequest. Nothing has started when this raises."""
         message = body.get("message")
         if not isinstance(message, str) or not message.strip():
-            return _error(400, "'message' must be a non-empty string")
-        conversation = body.get("conversation_id") or f"conv_{uuid.uuid4().hex[:12]}"
-        if not isinstance(conversation, str) or len(conversation) > 200:
-            return _error(400, "'conversation_id' must be a string of at most 200 characters")
+            raise BadRequest(400, "'message' must be a non-empty string")
+        conversation = body.get("conversation_id")
+        if conversation is None or conversation == "":
+            conversation = f"conv_{uuid.uuid4().hex[:12]}"
+        elif not valid_conversation_id(conversation):
+            raise BadRequest(
+                400, "'conversation_id' must be 1-128 characters of A-Z a-z 0-9 _ . : -"
+            )
         try:
             mode = StreamMode(body.get("mode") or "events")
         except ValueError:
             modes = ", ".join(m.value for m in StreamMode)
-            return _error(400, f"'mode' must be one of {modes}")
+            raise BadRequest(400, f"'mode' must be one of {modes}") from None
+        if not self.conversations.admit(conversation):
+            raise BadRequest(
+                503,
+                f"all {self.conversations.limit} conversations are busy; "
+                "try again when one finishes",
+            )
         return message, conversation, mode
 
     async def _stream(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
-        parsed = self._parse(body)
-        if isinstance(parsed, web.Response):
-            return parsed
-        message, conversation, mode = parsed
+        message, conversation, mode = self._parse(body)
         run_id = f"run_{uuid.uuid4().hex[:16]}"
         sub = self.orchestrator.dispatcher.subscribe(run_id=run_id)
         handle = self.orchestrator.submit(message, tenant_id=conversation, run_id=run_id)
@@ -186,22 +185,21 @@ class ChatServer:
                 "Cache-Control": "no-cache",
                 "X-Accel-Buffering": "no",
                 "X-Conversation-Id": conversation,
+                **self.gate.cors_headers(request),
             }
         )
-        if self.cors_origin and request.headers.get("Origin") == self.cors_origin:
-            response.headers["Access-Control-Allow-Origin"] = self.cors_origin
         self.open_streams += 1
         try:
             await response.prepare(request)
             counter = 0
-            async for item in _with_keepalive(
+            async for item in with_keepalive(
                 self.orchestrator.watch(handle, sub, mode), self.keepalive
             ):
                 if item is None:
                     await response.write(b": keep-alive\n\n")
                     continue
                 counter += 1
-                await response.write(_sse(item, counter))
+                await response.write(sse_frame(item, counter))
             await response.write_eof()
         except (ConnectionResetError, ConnectionError):
             # The client went away: it stops watching; the run goes on.
@@ -212,29 +210,23 @@ class ChatServer:
         return response
 
     def _answer(self, body: dict[str, Any], current: str | None) -> dict[str, Any]:
-        """Pass an approval decision to the run waiting for it."""
-        call_id = str(body.get("call_id") or "")
-        decision = str(body.get("decision") or "")
-        if decision not in DECISIONS or not call_id:
-            return {
-                "call_id": call_id,
-                "found": False,
-                "error": f"send call_id and a decision: one of {', '.join(DECISIONS)}",
-            }
+        """Pass an approval decision to the run of the conversation it names."""
+        call_id = body.get("call_id")
+        decision = body.get("decision")
         target = body.get("conversation_id") or current
-        found = self.orchestrator.approve(
-            call_id, decision, tenant_id=str(target) if target else None
-        )
+        shown = call_id if isinstance(call_id, str) else ""
+        if decision not in DECISIONS or not isinstance(call_id, str) or not call_id:
+            error = f"send call_id and a decision: one of {', '.join(DECISIONS)}"
+            return {"call_id": shown, "found": False, "error": error}
+        if not valid_conversation_id(target):
+            error = "send the conversation_id of the run that asked"
+            return {"call_id": shown, "found": False, "error": error}
+        self.conversations.touch(target)
+        found = self.orchestrator.approve(call_id, str(decision), tenant_id=target)
         return {"call_id": call_id, "decision": decision, "found": found}
 
     async def approve(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "the body is not JSON")
-        if not isinstance(body, dict):
-            return _error(400, "send a JSON object")
-        answer = self._answer(body, None)
+        answer = self._answer(_decode(await request.read()), None)
         if "error" in answer:
             return _error(400, answer["error"])
         return web.json_response(answer, status=200 if answer["found"] else 404)
@@ -250,37 +242,10 @@ class ChatServer:
                 if msg.type is not WSMsgType.TEXT:
                     continue
                 try:
-                    body = json.loads(msg.data)
-                except json.JSONDecodeError:
-                    await ws.send_json({"type": "error", "error": "not valid JSON"})
-                    continue
-                if not isinstance(body, dict):
-                    await ws.send_json({"type": "error", "error": "send a JSON object"})
-                    continue
-                if body.get("type") == "cancel":
-                    target = body.get("conversation_id") or current
-                    cancelled = bool(target) and self.orchestrator.cancel(str(target))
-                    await ws.send_json(
-                        {"type": "cancelled", "conversation_id": target, "found": cancelled}
-                    )
-                    continue
-                if body.get("type") == "approve":
-                    answer = self._answer(body, current)
-                    await ws.send_json({"type": "approval", **answer})
-                    continue
-                parsed = self._parse(body)
-                if isinstance(parsed, web.Response):
-                    await ws.send_json({"type": "error", "error": json.loads(parsed.text or "{}")})
-                    continue
-                message, current, mode = parsed
-                run_id = f"run_{uuid.uuid4().hex[:16]}"
-                sub = self.orchestrator.dispatcher.subscribe(run_id=run_id)
-                handle = self.orchestrator.submit(message, tenant_id=current, run_id=run_id)
-                task = asyncio.ensure_future(
-                    self._forward(ws, self.orchestrator.watch(handle, sub, mode), sub)
-                )
-                forwarding.add(task)
-                task.add_done_callback(forwarding.discard)
+                    current = await self._on_message(ws, msg.data, current, forwarding)
+                except BadRequest as exc:
+                    error = {"status": exc.status, "message": exc.message}
+                    await ws.send_json({"type": "error", "error": error})
         finally:
             for task in list(forwarding):
                 task.cancel()
@@ -290,6 +255,34 @@ class ChatServer:
             self.open_streams -= 1
         return ws
 
+    async def _on_message(
+        self,
+        ws: web.WebSocketResponse,
+        data: str,
+        current: str | None,
+        forwarding: set[asyncio.Task[None]],
+    ) -> str | None:
+        """Act on one WebSocket message; the socket's current conversation after it."""
+        body = _decode(data)
+        if body.get("type") == "cancel":
+            target = body.get("conversation_id") or current
+            cancelled = valid_conversation_id(target) and self.orchestrator.cancel(target)
+            await ws.send_json({"type": "cancelled", "conversation_id": target, "found": cancelled})
+            return current
+        if body.get("type") == "approve":
+            await ws.send_json({"type": "approval", **self._answer(body, current)})
+            return current
+        message, current, mode = self._parse(body)
+        run_id = f"run_{uuid.uuid4().hex[:16]}"
+        sub = self.orchestrator.dispatcher.subscribe(run_id=run_id)
+        handle = self.orchestrator.submit(message, tenant_id=current, run_id=run_id)
+        task = asyncio.ensure_future(
+            self._forward(ws, self.orchestrator.watch(handle, sub, mode), sub)
+        )
+        forwarding.add(task)
+        task.add_done_callback(forwarding.discard)
+        return current
+
     @staticmethod
     async def _forward(
         ws: web.WebSocketResponse, items: AsyncIterator[Event | AgentState], sub: Any
@@ -298,55 +291,11 @@ class ChatServer:
             async for item in items:
                 if ws.closed:
                     return
-                await ws.send_str(json.dumps(_wire(item), ensure_ascii=False))
+                await ws.send_str(json.dumps(wire(item), ensure_ascii=False))
         except (ConnectionResetError, ConnectionError):
             pass
         finally:
             sub.close()
-
-
-def _wire(item: Event | AgentState) -> dict[str, Any]:
-    if isinstance(item, Event):
-        return item.to_dict()
-    return {"type": "values", "data": item.to_dict()}
-
-
-def _sse(item: Event | AgentState, counter: int) -> bytes:
-    if isinstance(item, Event):
-        head = f"id: {item.seq}\nevent: {item.type.value}\n"
-    else:
-        head = f"id: {counter}\nevent: values\n"
-    return (head + f"data: {json.dumps(_wire(item), ensure_ascii=False)}\n\n").encode()
-
-
-async def _with_keepalive(
-    items: AsyncIterator[Event | AgentState], interval: float
-) -> AsyncIterator[Event | AgentState | None]:
-    """The items, with a None whenever `interval` seconds pass without one.
-
-    The pending read is kept across time-outs (never cancelled), so no event is lost.
-    """
-    iterator = aiter(items)
-    pending: asyncio.Future[Event | AgentState] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(iterator))
-            done, _ = await asyncio.wait({pending}, timeout=interval)
-            if not done:
-                yield None
-                continue
-            try:
-                item = pending.result()
-            except StopAsyncIteration:
-                return
-            pending = None
-            yield item
-    finally:
-        if pending is not None and not pending.done():
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending
 
 
 async def serve(
@@ -372,22 +321,41 @@ async def serve(
         await runner.cleanup()
 
 
+def serve_url(host: str, port: int, token: str | None) -> str:
+    """The address to open, with the token (`http://127.0.0.1:8765/?token=...`)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
 def main(
     *,
     host: str = "127.0.0.1",
     port: int = 8765,
     token: str | None = None,
+    no_token: bool = False,
     cors_origin: str | None = None,
+    public_hosts: Iterable[str] = (),
+    max_conversations: int = MAX_CONVERSATIONS,
     base_url: str | None = None,
     model: str | None = None,
 ) -> int:
-    token = token or os.environ.get("DESKTOP_AGENT_TOKEN") or None
-    if not is_loopback(host) and not token:
-        sys.stderr.write(
-            f"error: refusing to listen on {host} without a token: pass --token or set "
-            "DESKTOP_AGENT_TOKEN (or bind 127.0.0.1)\n"
-        )
+    public_hosts = list(public_hosts)
+    try:
+        token = startup_token(host, token, no_token=no_token)
+        if max_conversations < 1:
+            raise ValueError("--max-conversations must be at least 1")
+        for name in public_hosts:
+            if split_host(name) is None:
+                raise ValueError(f"--public-host {name!r} is not NAME or NAME:PORT")
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
         return 2
+    server_options: dict[str, Any] = {
+        "token": token,
+        "cors_origin": cors_origin,
+        "public_hosts": public_hosts,
+        "max_conversations": max_conversations,
+    }
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
 
@@ -408,10 +376,13 @@ def main(
             tools=tools,
             approvals=approvals,
         )
-        server = ChatServer(orchestrator, token=token, cors_origin=cors_origin)
+        server = ChatServer(orchestrator, **server_options)
 
         def ready(bound: int) -> None:
-            print(f"desktop-agent serving http://{host}:{bound}/ ({config.label()})", flush=True)
+            print(
+                f"desktop-agent serving {serve_url(host, bound, token)} ({config.label()})",
+                flush=True,
+            )
 
         await serve(server, host, port, ready=ready)
 

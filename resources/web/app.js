@@ -1,10 +1,11 @@
 // The reference page: one EventSource per message, rendering the engine's events.
+// The token (if the server wants one) travels in the HttpOnly cookie the server set
+// when the page was opened with ?token=, so this script never sees it.
 "use strict";
 const log = document.getElementById("log");
 const form = document.getElementById("composer");
 const input = document.getElementById("message");
 const send = document.getElementById("send");
-const token = new URLSearchParams(location.search).get("token");
 let conversationId = null;
 
 function add(kind, text, label) {
@@ -31,7 +32,6 @@ function ask(message) {
   const tools = {};
   const params = new URLSearchParams({ message });
   if (conversationId) params.set("conversation_id", conversationId);
-  if (token) params.set("token", token);
   const source = new EventSource("/chat/stream?" + params.toString());
   send.disabled = true;
   const on = (type, handler) =>
@@ -63,10 +63,8 @@ function ask(message) {
       button.textContent = label;
       button.addEventListener("click", async () => {
         card.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-        const headers = { "Content-Type": "application/json" };
-        if (token) headers.Authorization = "Bearer " + token;
         await fetch("/api/approve", {
-          method: "POST", headers,
+          method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ call_id: ev.data.call_id, decision, conversation_id: ev.tenant_id }),
         });
         card.querySelector(".label").textContent = label + ":";

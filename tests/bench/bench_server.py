@@ -1,9 +1,11 @@
 """Server load: 100 concurrent SSE streams, then 1,000 sequential runs.
 
 The server (`ChatServer` + `ScriptedModel`, 40 chunks an answer, a few ms apart)
-runs in its own process; the clients are aiohttp in this one. Prints p50/p99
-time to first event and to `done`, errors, and the server's RSS before and
-after 1,000 sequential runs.
+runs in its own process, with a token as `serve` has by default (and its default cap
+of 100 kept conversations, raised to --streams if that is more); the clients are
+aiohttp in this one. Prints p50/p99 time to first event and to `done`, errors, and
+the server's RSS before and after 1,000 sequential runs (1,000 conversations: the
+idle ones beyond the cap are forgotten).
 
     python tests/bench/bench_server.py [--streams 100] [--runs 1000]
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -29,16 +33,20 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def serve() -> None:
+def serve(streams: int) -> None:
     from aiohttp import web
 
     from desktop_agent import Orchestrator
     from desktop_agent.testing import ScriptedModel, Turn
-    from desktop_agent.web.server import ChatServer
+    from desktop_agent.web.server import MAX_CONVERSATIONS, ChatServer
 
     async def run() -> None:
         model = ScriptedModel([Turn(text="word " * 40, chunk_size=5, delay=0.002)], loop=True)
-        server = ChatServer(Orchestrator(model))
+        server = ChatServer(
+            Orchestrator(model),
+            token=os.environ["DESKTOP_AGENT_TOKEN"],
+            max_conversations=max(MAX_CONVERSATIONS, streams),
+        )
         runner = web.AppRunner(server.app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -72,12 +80,13 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def load(port: int, pid: int, streams: int, runs: int) -> None:
+async def load(port: int, pid: int, token: str, streams: int, runs: int) -> None:
     import aiohttp
 
     url = f"http://127.0.0.1:{port}/api/chat/stream"
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
         await one_stream(http, url, "warm-up")
         results = await asyncio.gather(*(one_stream(http, url, f"c{i}") for i in range(streams)))
         firsts = [r[0] * 1000 for r in results]
@@ -104,8 +113,8 @@ async def load(port: int, pid: int, streams: int, runs: int) -> None:
         after = rss_mb(pid)
         print(
             f"{runs} sequential runs ({failures} failed): server RSS {before:.1f} MB -> "
-            f"{after:.1f} MB ({after - before:+.1f} MB; each run keeps its conversation's "
-            "history in memory until the history store lands)"
+            f"{after:.1f} MB ({after - before:+.1f} MB; idle conversations beyond the cap "
+            "are forgotten)"
         )
 
 
@@ -116,15 +125,20 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve()
+        serve(args.streams)
         return
+    token = secrets.token_urlsafe(32)
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--serve", "--streams", str(args.streams)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DESKTOP_AGENT_TOKEN": token},
     )
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
-        asyncio.run(load(port, proc.pid, args.streams, args.runs))
+        asyncio.run(load(port, proc.pid, token, args.streams, args.runs))
     finally:
         proc.terminate()
         proc.wait(10)

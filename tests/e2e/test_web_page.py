@@ -32,11 +32,12 @@ async def test_page_streams_answer_and_shows_tool(tmp_path: Path) -> None:
         ]
     )
     orchestrator = Orchestrator(model, tools=[slow_lookup])
-    runner = web.AppRunner(ChatServer(orchestrator).app, access_log=None)
+    # As `serve` starts by default: with a token, opened through the URL it prints.
+    runner = web.AppRunner(ChatServer(orchestrator, token="page-token").app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/?token=page-token"
     try:
         async with chromium_page() as page:
             await page.call("Page.navigate", url=url)
@@ -44,6 +45,8 @@ async def test_page_streams_answer_and_shows_tool(tmp_path: Path) -> None:
                 "document.readyState === 'complete' && !!document.getElementById('message')",
                 "the page",
             )
+            # the server kept the token in an HttpOnly cookie and cleaned the address
+            assert await page.evaluate("location.search + document.cookie") == ""
             await page.evaluate("document.getElementById('message').focus()")
             await page.type_text("Tell me about owls")
             await page.press_enter()

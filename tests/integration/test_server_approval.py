@@ -164,7 +164,8 @@ async def test_sse_clients_answer_with_post() -> None:
                         break
             stream.close()
             late = await http.post(
-                f"http://{host}/api/approve", json={"call_id": "c1", "decision": "deny"}
+                f"http://{host}/api/approve",
+                json={"call_id": "c1", "decision": "deny", "conversation_id": "s"},
             )
             assert late.status == 404
         assert done_work == ["api"]
