@@ -1,10 +1,10 @@
 """Model output -> safe HTML for QTextDocument: markdown-it-py + pygments.
 
 Model output is never trusted: raw HTML is escaped (markdown-it's `html=False`),
-`file:`, `javascript:` and `data:` links are not links (markdown-it's
-validateLink), images are shown as a link text and never loaded, and code blocks
-get syntax highlighting with inline styles (QTextDocument has no stylesheet
-classes) plus a "Copy" link.
+only http, https and mailto links are links (any other target, relative ones
+included, stays text: the app's own link schemes cannot be forged), images are
+shown as a link text and never loaded, and code blocks get syntax highlighting
+with inline styles (QTextDocument has no stylesheet classes) plus a "Copy" link.
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 __all__ = ["MarkdownRenderer", "split_stable"]
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+#: The only link targets model Markdown may have.
+LINK_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def allowed_link(url: str) -> bool:
+    """An http, https or mailto URL (what a model's link may point to)."""
+    return url.strip().lower().startswith(LINK_SCHEMES)
 
 
 def _unbound(rule: Callable[..., str]) -> Callable[..., str]:
@@ -72,17 +79,18 @@ class Colors:
 class MarkdownRenderer:
     """Renders Markdown to the HTML subset QTextDocument understands."""
 
-    def __init__(self, colors: Colors, register_code: Callable[[str], str]) -> None:
-        """`register_code(code)` stores a code block and returns its copy key."""
+    def __init__(self, colors: Colors, copy_link: Callable[[str], str]) -> None:
+        """`copy_link(code)` stores a code block and returns the href of its Copy link."""
         from markdown_it import MarkdownIt
         from pygments.formatters import HtmlFormatter
 
         self.colors = colors
-        self._register_code = register_code
+        self._copy_link = copy_link
         self._style = "monokai" if colors.dark else "default"
         self._formatter = HtmlFormatter(style=self._style, noclasses=True, nowrap=True)
         md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
         md.enable(["table", "strikethrough"])
+        md.validateLink = allowed_link  # type: ignore[method-assign]  # links, autolinks, images
         # markdown-it binds rules to its renderer, which arrives as the first argument.
         for name, rule in (
             ("fence", self._fence),
@@ -103,7 +111,7 @@ class MarkdownRenderer:
         token = tokens[idx]
         code = token.content
         lang = (token.info or "").strip().split(" ")[0]
-        key = self._register_code(code)
+        href = html.escape(self._copy_link(code))
         from pygments import highlight
         from pygments.lexers import get_lexer_by_name
         from pygments.util import ClassNotFound
@@ -122,7 +130,7 @@ class MarkdownRenderer:
             f'style="background-color:{c.code_bg}; border: 1px solid {c.border}; '
             f'margin-top:4px; margin-bottom:4px;">'
             f'<tr><td style="color:{c.muted}; font-size:small;">{label} · '
-            f'<a href="copy:{key}" style="color:{c.link};">Copy</a></td></tr>'
+            f'<a href="{href}" style="color:{c.link};">Copy</a></td></tr>'
             f'<tr><td><pre style="font-family:monospace; margin:0;">{body}</pre></td></tr>'
             "</table>\n"
         )
@@ -131,7 +139,7 @@ class MarkdownRenderer:
         token = tokens[idx]
         src = str(token.attrGet("src") or "")
         alt = html.escape(token.content or "image")
-        if src.startswith(("http://", "https://")):
+        if src.lower().startswith(("http://", "https://")):
             # Shown as a link the user may choose to open; never loaded here.
             return f'[image: <a href="{html.escape(src)}">{alt}</a>]'
         return f"[image: {alt}]"

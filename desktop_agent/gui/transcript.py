@@ -14,6 +14,11 @@ every live cursor on every insertion, which costs time per entry again. Boxes
 Model output is never trusted: Markdown is rendered with raw HTML escaped, no
 resource is ever loaded (`loadResource` refuses everything), and links open in
 the system browser only when clicked, and only for http, https and mailto.
+The app's own links (approve, toggle, copy, versions, edit, retry) use a scheme
+made of a random token per transcript, `da-<hex>:action/key/arg`, with every
+part percent-encoded: model text has no way to make one (its links are web and
+mail only) nor to guess one, and an id cannot break out of its link. Hovering a
+link reports its real target (`link_hovered`), so its text cannot disguise it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ import contextlib
 import html
 import itertools
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
@@ -39,7 +46,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from .markdown import split_stable
 from .theme import Theme
-from .tool_entries import RESULT_PREVIEW_CHARS, ToolEntries
+from .tool_entries import DECISIONS, RESULT_PREVIEW_CHARS, ToolEntries
 
 if TYPE_CHECKING:
     from .markdown import MarkdownRenderer
@@ -47,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["RESULT_PREVIEW_CHARS", "Entry", "Transcript"]
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+#: What the app's own links do (the first part of their path).
+APP_ACTIONS = frozenset({"approve", "copy", "edit", "retry", "toggle", "version"})
 #: A Markdown link reference definition ("[1]: https://..."): it can change how
 #: earlier blocks render, so a message that has one is re-rendered whole at the end.
 _REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
@@ -95,6 +104,7 @@ class Transcript(ToolEntries, QTextBrowser):
     copied = Signal(str)  # what was copied to the clipboard (code block)
     link_opened = Signal(str)  # an external URL handed to the system browser
     link_refused = Signal(str)  # a URL that was clicked but is not allowed
+    link_hovered = Signal(str)  # the real target of the link under the mouse; "" when none
 
     def __init__(self, parent: QWidget | None = None, theme: Theme | None = None) -> None:
         super().__init__(parent)
@@ -106,8 +116,12 @@ class Transcript(ToolEntries, QTextBrowser):
         self.document().setUndoRedoEnabled(False)
         self.document().setDocumentMargin(12)
         self.anchorClicked.connect(self._on_anchor)
+        self.highlighted.connect(self._on_hover)
+        #: The scheme of this transcript's own links: random, so nothing else can make one.
+        self.app_scheme = f"da-{secrets.token_hex(12)}"
         self.theme = theme or Theme.from_palette()
         self._code: dict[str, str] = {}
+        self._code_keys: dict[str, str] = {}  # code -> key (a re-rendered block keeps its key)
         self._code_ids = itertools.count()
         self._markdown: MarkdownRenderer | None = None
         self.entries: list[Entry] = []
@@ -129,32 +143,58 @@ class Transcript(ToolEntries, QTextBrowser):
         self.refused_resources.append(url.toString() if isinstance(url, QUrl) else str(url))
         return None
 
+    def app_link(self, action: str, key: str = "", arg: str = "") -> str:
+        """The href of one of the app's own links (HTML-escape it in an attribute)."""
+        parts = "/".join(quote(part, safe="") for part in (action, key, arg))
+        return f"{self.app_scheme}:{parts}"
+
+    def _app_action(self, url: QUrl) -> tuple[str, str, str] | None:
+        """(action, key, arg) of one of this transcript's own links; None for any other URL."""
+        if url.scheme() != self.app_scheme:
+            return None
+        parts = url.toString(QUrl.ComponentFormattingOption.FullyEncoded).split(":", 1)[1]
+        pieces = parts.split("/")
+        if len(pieces) != 3 or pieces[0] not in APP_ACTIONS:
+            return None
+        action, key, arg = (unquote(piece) for piece in pieces)
+        return action, key, arg
+
     def _on_anchor(self, url: QUrl) -> None:
-        scheme = url.scheme().lower()
-        target = url.toString()
-        if scheme == "copy":
-            code = self._code.get(url.path())
+        app = self._app_action(url)
+        if app is not None:
+            self._on_app_link(*app)
+        elif url.scheme().lower() in SAFE_SCHEMES:
+            QDesktopServices.openUrl(url)
+            self.link_opened.emit(url.toString())
+        else:
+            self.link_refused.emit(url.toString())
+
+    def _on_app_link(self, action: str, key: str, arg: str) -> None:
+        if action == "copy":
+            code = self._code.get(key)
             if code is not None:
                 QGuiApplication.clipboard().setText(code)
                 self.copied.emit(code)
-        elif scheme == "toggle":
-            entry = self._by_key.get(url.path())
+        elif action == "toggle":
+            entry = self._by_key.get(key)
             if entry is not None:
-                self._toggle(entry, url.query())
-        elif scheme == "action" and url.path() == "retry":
+                self._toggle(entry, arg)
+        elif action == "retry":
             self.retry_requested.emit()
-        elif scheme == "action" and url.path() == "edit":
-            self.edit_requested.emit(url.query())
-        elif scheme == "approve":
-            self.approval_answered.emit(url.path(), url.query())
-        elif scheme == "version":
-            step = -1 if url.query() == "prev" else 1
-            self.version_requested.emit(url.path(), step)
-        elif scheme in SAFE_SCHEMES:
-            QDesktopServices.openUrl(url)
-            self.link_opened.emit(target)
+        elif action == "edit":
+            self.edit_requested.emit(key)
+        elif action == "approve" and arg in DECISIONS:
+            self.approval_answered.emit(key, arg)
+        elif action == "version" and arg in ("prev", "next"):
+            self.version_requested.emit(key, -1 if arg == "prev" else 1)
+
+    def _on_hover(self, url: QUrl) -> None:
+        """Say where a link really goes (its text may say otherwise); nothing for the
+        app's own links and "" when the mouse leaves a link."""
+        if url.isEmpty() or self._app_action(url) is not None:
+            self.link_hovered.emit("")
         else:
-            self.link_refused.emit(target)
+            self.link_hovered.emit(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))
 
     @property
     def _renderer(self) -> MarkdownRenderer:
@@ -163,17 +203,24 @@ class Transcript(ToolEntries, QTextBrowser):
         if self._markdown is None:
             from .markdown import MarkdownRenderer
 
-            self._markdown = MarkdownRenderer(self.theme.markdown_colors(), self._register_code)
+            self._markdown = MarkdownRenderer(self.theme.markdown_colors(), self._copy_link)
         return self._markdown
 
     def prepare(self) -> None:
         """Build the Markdown renderer now (after start-up) rather than on the first answer."""
         self._renderer.render("*warm* `up`")
 
-    def _register_code(self, code: str) -> str:
-        key = f"c{next(self._code_ids)}"
-        self._code[key] = code
-        return key
+    def _copy_link(self, code: str) -> str:
+        """Keep a code block for its Copy link; the link's href."""
+        key = self._code_keys.get(code)
+        if key is None:
+            key = self._code_keys[code] = f"c{next(self._code_ids)}"
+            self._code[key] = code
+        return self.app_link("copy", key)
+
+    def _href(self, action: str, key: str = "", arg: str = "") -> str:
+        """`app_link`, escaped for an HTML attribute."""
+        return html.escape(self.app_link(action, key, arg))
 
     # -- blocks -------------------------------------------------------------------
 
@@ -309,19 +356,21 @@ class Transcript(ToolEntries, QTextBrowser):
         if entry is not None and entry.versions is not None:
             index, count = entry.versions
             prev = (
-                f'<a href="version:{entry.key}?prev" style="text-decoration:none;">◀</a>'
+                f'<a href="{self._href("version", entry.key, "prev")}" '
+                'style="text-decoration:none;">◀</a>'
                 if index > 1
                 else f'<span style="color:{t.muted};">◀</span>'
             )
             nxt = (
-                f'<a href="version:{entry.key}?next" style="text-decoration:none;">▶</a>'
+                f'<a href="{self._href("version", entry.key, "next")}" '
+                'style="text-decoration:none;">▶</a>'
                 if index < count
                 else f'<span style="color:{t.muted};">▶</span>'
             )
             links += f' &nbsp; {prev} <span style="color:{t.muted};">{index}/{count}</span> {nxt}'
         if entry is not None and entry.kind == "user" and entry.extra.get("editable"):
             links += (
-                f' &nbsp; <a href="action:edit?{entry.key}" '
+                f' &nbsp; <a href="{self._href("edit", entry.key)}" '
                 f'style="color:{t.muted}; text-decoration:none;">edit</a>'
             )
         return (
@@ -384,7 +433,7 @@ class Transcript(ToolEntries, QTextBrowser):
             arrow = "▾" if entry.reasoning_open else "▸"
             state = "Thinking…" if entry.streaming and not entry.source else "Reasoning"
             parts.append(
-                f'<p style="margin:0;"><a href="toggle:{entry.key}?reasoning" '
+                f'<p style="margin:0;"><a href="{self._href("toggle", entry.key, "reasoning")}" '
                 f'style="color:{t.muted}; text-decoration:none;">{arrow} {state} '
                 f"({len(entry.reasoning):,} chars)</a></p>"
             )
@@ -464,7 +513,7 @@ class Transcript(ToolEntries, QTextBrowser):
         entry = self._add("error", source=message, retry=retry)
         t = self.theme
         link = (
-            f' &nbsp; <a href="action:retry" style="color:{t.link};"><b>Retry</b></a>'
+            f' &nbsp; <a href="{self._href("retry")}" style="color:{t.link};"><b>Retry</b></a>'
             f' <span style="color:{t.muted};">(Ctrl+R)</span>'
             if retry
             else ""
@@ -525,4 +574,5 @@ class Transcript(ToolEntries, QTextBrowser):
         self.entries.clear()
         self._by_key.clear()
         self._code.clear()
+        self._code_keys.clear()
         self.document().clear()

@@ -115,7 +115,10 @@ def test_always_is_remembered_and_revocable(gui: Gui) -> None:
     try:
         gui.call(window.send, "a")
         wait_card(gui, window)
-        gui.call(window.transcript.anchorClicked.emit, QUrl("approve:c1?always"))
+        gui.call(
+            window.transcript.anchorClicked.emit,
+            QUrl(window.transcript.app_link("approve", "c1", "always")),
+        )
         gui.until(lambda: not window.busy, "the first run")
         assert saved[-1].always_allowed == frozenset({"save_note"})  # persisted
         gui.call(window.send, "b")
