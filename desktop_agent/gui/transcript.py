@@ -2,7 +2,9 @@
 
 Streaming cost stays flat however long the conversation is: only the streaming
 message's blocks change, and of those only the unfinished tail is re-rendered
-(finished top-level blocks are rendered once, see `split_stable`). Entries are
+(finished top-level blocks are rendered once, see `StreamScan`), and a code block
+still being written grows by its new lines as plain text, in colour once it
+closes (see `_stream_code`): the cost is linear in the answer. Entries are
 plain blocks, not QTextFrames: with a frame per entry every edit costs time in
 proportion to the number of frames (measured: 5 ms per edit at 6,700 entries).
 Each entry knows the position where it starts; every edit goes through this
@@ -44,7 +46,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from .markdown import split_stable
+from .markdown import HIGHLIGHT_LIMIT, StreamScan
 from .theme import Theme
 from .tool_entries import DECISIONS, RESULT_PREVIEW_CHARS, ToolEntries
 
@@ -59,6 +61,17 @@ APP_ACTIONS = frozenset({"approve", "copy", "edit", "retry", "toggle", "version"
 #: A Markdown link reference definition ("[1]: https://..."): it can change how
 #: earlier blocks render, so a message that has one is re-rendered whole at the end.
 _REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
+
+
+@dataclass
+class StreamingCode:
+    """A top-level code block still being written, shown line by line as plain text."""
+
+    fence_at: int  # where its opening line starts in the message
+    code_at: int  # where its code starts
+    lang: str
+    head_at: int  # document offset (from the entry's start) of its header line
+    shown: int = 0  # characters of code shown (whole lines, last newline excluded)
 
 
 @dataclass(eq=False)
@@ -78,6 +91,8 @@ class Entry:
     header_len: int = 0  # document chars of the header region
     stable_len: int = 0  # chars of `source` rendered as finished blocks
     stable_doc_len: int = 0  # document chars they take
+    scan: StreamScan | None = None  # where the streaming text's finished blocks end
+    code: StreamingCode | None = None  # the code block being written, shown as it grows
     # tool
     tool_name: str = ""
     arguments: Any = None
@@ -460,21 +475,92 @@ class Transcript(ToolEntries, QTextBrowser):
             self._render_header(entry)  # "Thinking…" becomes "Reasoning"
         else:
             entry.source += text
-        boundary = split_stable(entry.source, entry.stable_len)
-        body = entry.header_len
-        if boundary > entry.stable_len:
-            block = self._renderer.render(entry.source[entry.stable_len : boundary])
-            self._replace(entry, body + entry.stable_doc_len, block)
-            # The finished blocks now fill the entry; the tail starts in a new block
-            # after them (measured from the entry's end, not the cursor, which a
-            # table leaves inside its last cell).
-            first, end = self._bounds(entry)
-            self._insert_block(entry, end)
-            entry.stable_doc_len = end + 1 - first - body
-            entry.stable_len = boundary
-        tail = entry.source[entry.stable_len :]
-        self._replace(entry, body + entry.stable_doc_len, self._renderer.render(tail))
+        self._advance(entry, entry.source)
+        scan = entry.scan
+        assert scan is not None
+        if scan.fence_at >= 0 and scan.top_fence:
+            self._stream_code(entry, scan)
+        else:
+            entry.code = None
+            tail = entry.source[entry.stable_len :]
+            self._replace(
+                entry, entry.header_len + entry.stable_doc_len, self._renderer.render(tail)
+            )
         self._follow(at_bottom)
+
+    def _advance(self, entry: Entry, source: str) -> None:
+        """Render the blocks of `source` that are now finished, once."""
+        scan = entry.scan = entry.scan or StreamScan()
+        boundary = scan.feed(source)
+        code = entry.code
+        if code is not None and scan.closed is not None and scan.closed[0] == code.fence_at:
+            entry.code = None
+            _opening, code_at, close_at, close_end = scan.closed
+            text = source[code_at:close_at]
+            if len(text) > HIGHLIGHT_LIMIT:  # shown as it will stay (plain): keep it
+                self._show_code(entry, code, text)
+                head = self.document().findBlock(entry.pos + code.head_at)
+                final_head = self._renderer.code_head(code.lang, self._copy_link(text))
+                self._replace_range(entry, code.head_at, head.length() - 1, final_head)
+                self._mark_stable(entry, close_end)
+        if boundary > entry.stable_len:
+            block = self._renderer.render(source[entry.stable_len : boundary])
+            self._replace(entry, entry.header_len + entry.stable_doc_len, block)
+            self._mark_stable(entry, boundary)
+
+    def _mark_stable(self, entry: Entry, boundary: int) -> None:
+        """What the entry shows is final up to `boundary` of its source."""
+        # The tail starts in a new block after them (measured from the entry's end,
+        # not the cursor, which a table leaves inside its last cell).
+        first, end = self._bounds(entry)
+        self._insert_block(entry, end)
+        entry.stable_doc_len = end + 1 - first - entry.header_len
+        entry.stable_len = boundary
+
+    def _stream_code(self, entry: Entry, scan: StreamScan) -> None:
+        """Show the open code block's new whole lines, as plain text: no re-rendering
+        of what is shown, so a long block costs time in proportion to its length."""
+        code = entry.code
+        if code is None or code.fence_at != scan.fence_at:
+            prefix = entry.source[entry.stable_len : scan.fence_at]
+            info = entry.source[scan.fence_at : scan.code_at].strip().lstrip("`~").split()
+            lang = info[0] if info else ""
+            head = self._renderer.code_head(lang, None)
+            self._replace(
+                entry, entry.header_len + entry.stable_doc_len, self._renderer.render(prefix) + head
+            )
+            first, end = self._bounds(entry)
+            code = entry.code = StreamingCode(
+                scan.fence_at, scan.code_at, lang, self.document().findBlock(end).position() - first
+            )
+            size = self.document().characterCount()
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(end)
+            cursor.insertBlock(self._code_block_format(), self._code_char_format())
+            self._shift_after(entry, size)
+        self._show_code(entry, code, entry.source[code.code_at : scan.scanned])
+
+    def _show_code(self, entry: Entry, code: StreamingCode, text: str) -> None:
+        shown = text.rstrip("\n")  # as a finished block shows it
+        if len(shown) > code.shown:
+            size = self.document().characterCount()
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(self._bounds(entry)[1])
+            cursor.insertText(shown[code.shown :], self._code_char_format())
+            self._shift_after(entry, size)
+            code.shown = len(shown)
+
+    def _code_block_format(self) -> QTextBlockFormat:
+        fmt = QTextBlockFormat()
+        fmt.setBackground(QColor(self.theme.code_bg))
+        fmt.setNonBreakableLines(True)
+        return fmt
+
+    def _code_char_format(self) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setFontFamilies(["monospace"])
+        fmt.setFontFixedPitch(True)
+        return fmt
 
     def complete_assistant(self, message_id: str, content: str, finish_reason: str | None) -> Entry:
         """Render the whole message once, exactly; note an early stop."""
@@ -497,16 +583,46 @@ class Transcript(ToolEntries, QTextBrowser):
         note_html = f'<p style="color:{self.theme.muted};"><i>({note})</i></p>' if note else ""
         if not content:  # reasoning and tool calls only: no empty body line
             self._replace(entry, entry.header_len - 1, note_html)
-        elif streamed == content and entry.stable_len and not _REFERENCE_DEF.search(content):
+        elif streamed == content and self._finish_stream(entry, content):
             # What streamed is final: its finished blocks are already rendered, so
             # only the tail is (no whole-message re-render, no stall at the end).
-            tail = self._renderer.render(content[entry.stable_len :])
-            self._replace(entry, entry.header_len + entry.stable_doc_len, tail + note_html)
+            tail = self._renderer.render(content[entry.stable_len :]) + note_html
+            if tail:
+                self._replace(entry, entry.header_len + entry.stable_doc_len, tail)
+            else:  # all of it is rendered: no empty block after it
+                self._drop_last_block(entry)
         else:
             self._replace(entry, entry.header_len, self._renderer.render(content) + note_html)
         entry.stable_len = entry.stable_doc_len = 0
+        entry.scan = entry.code = None
         self._follow(at_bottom)
         return entry
+
+    def _drop_last_block(self, entry: Entry) -> None:
+        """Remove the entry's empty last block (keeping the look of the one before)."""
+        first, end = self._bounds(entry)
+        block = self.document().findBlock(end)
+        if block.length() > 1 or block.position() <= first:
+            return
+        previous = block.previous()
+        fmt, char_fmt = previous.blockFormat(), previous.charFormat()
+        size = self.document().characterCount()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(end - 1)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.setBlockFormat(fmt)
+        cursor.setBlockCharFormat(char_fmt)
+        self._shift_after(entry, size)
+
+    def _finish_stream(self, entry: Entry, content: str) -> bool:
+        """Whether the streamed rendering stands, with only its tail left to render
+        (no whole-message re-render: no stall at the end)."""
+        if _REFERENCE_DEF.search(content) or entry.scan is None:
+            return False
+        # The last line needs no newline to close a code block.
+        self._advance(entry, content if content.endswith("\n") else content + "\n")
+        return entry.stable_len > 0
 
     def add_error(self, message: str, *, retry: bool = True) -> Entry:
         at_bottom = self._at_bottom()
