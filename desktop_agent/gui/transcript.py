@@ -70,7 +70,8 @@ class StreamingCode:
     fence_at: int  # where its opening line starts in the message
     code_at: int  # where its code starts
     lang: str
-    head_at: int  # document offset (from the entry's start) of its header line
+    head_at: int  # document offset of its header line (from the entry's body: the
+    # entry's header above may change size meanwhile: reasoning opened)
     shown: int = 0  # characters of code shown (whole lines, last newline excluded)
 
 
@@ -499,14 +500,18 @@ class Transcript(ToolEntries, QTextBrowser):
             text = source[code_at:close_at]
             if len(text) > HIGHLIGHT_LIMIT:  # shown as it will stay (plain): keep it
                 self._show_code(entry, code, text)
-                head = self.document().findBlock(entry.pos + code.head_at)
+                head_at = entry.header_len + code.head_at
+                head = self.document().findBlock(entry.pos + head_at)
                 final_head = self._renderer.code_head(code.lang, self._copy_link(text))
-                self._replace_range(entry, code.head_at, head.length() - 1, final_head)
+                self._replace_range(entry, head_at, head.length() - 1, final_head)
                 self._mark_stable(entry, close_end)
         if boundary > entry.stable_len:
             block = self._renderer.render(source[entry.stable_len : boundary])
-            self._replace(entry, entry.header_len + entry.stable_doc_len, block)
-            self._mark_stable(entry, boundary)
+            if block:
+                self._replace(entry, entry.header_len + entry.stable_doc_len, block)
+                self._mark_stable(entry, boundary)
+            else:  # blank lines only: nothing to show, no block to start
+                entry.stable_len = boundary
 
     def _mark_stable(self, entry: Entry, boundary: int) -> None:
         """What the entry shows is final up to `boundary` of its source."""
@@ -530,9 +535,8 @@ class Transcript(ToolEntries, QTextBrowser):
                 entry, entry.header_len + entry.stable_doc_len, self._renderer.render(prefix) + head
             )
             first, end = self._bounds(entry)
-            code = entry.code = StreamingCode(
-                scan.fence_at, scan.code_at, lang, self.document().findBlock(end).position() - first
-            )
+            head_at = self.document().findBlock(end).position() - first - entry.header_len
+            code = entry.code = StreamingCode(scan.fence_at, scan.code_at, lang, head_at)
             size = self.document().characterCount()
             cursor = QTextCursor(self.document())
             cursor.setPosition(end)

@@ -22,7 +22,7 @@ def message() -> str:
     return (
         "Here is the program:\n\n```python\n"
         + code
-        + "\n```\nAnd a short one, in colour:\n```js\nconst a = 1;\n```\n\n"
+        + "\n```\n\nAnd a short one, in colour:\n```js\nconst a = 1;\n```\n\n"
         + "A list:\n\n- one\n- two\n\n```bash\necho unfinished fence at the end\n```"
     )
 
