@@ -1,7 +1,8 @@
 """The transcript's tool entries: a call with its arguments and result (a one-line
 summary; details on click; long results previewed, binary described), and the
-approval card of a tool waiting for the user. (A mixin of `Transcript`; the
-`TranscriptParts` protocol is what it uses of it.)"""
+approval card of a tool waiting for the user. Ids (the provider's, or anyone's)
+reach HTML only percent-encoded inside the transcript's own links (`_href`).
+(A mixin of `Transcript`; the `TranscriptParts` protocol is what it uses of it.)"""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RESULT_PREVIEW_CHARS", "ToolEntries"]
 
+DECISIONS = ("allow", "always", "deny")  # (the engine's; not imported before the window shows)
+
 #: Tool results longer than this are cut for display (the full text is one click away).
 RESULT_PREVIEW_CHARS = 2000
 
@@ -29,6 +32,7 @@ class TranscriptParts(Protocol):
     def _at_bottom(self) -> bool: ...
     def _follow(self, was_at_bottom: bool) -> None: ...
     def _replace(self, entry: Entry, start: int, html_text: str) -> int: ...
+    def _href(self, action: str, key: str = "", arg: str = "") -> str: ...
     # (this part's own methods, called across)
     def add_tool_call(self, call_id: str, name: str, arguments: Any) -> Entry: ...
     def _render_tool(self, entry: Entry) -> None: ...
@@ -82,7 +86,7 @@ class ToolEntries:
             status = f'<span style="color:{t.ok};">✓{took}</span>{shown}'
         arrow = "▾" if entry.expanded else "▸"
         line = (
-            f'<p style="margin:0;"><a href="toggle:{entry.key}?details" '
+            f'<p style="margin:0;"><a href="{self._href("toggle", entry.key, "details")}" '
             f'style="color:{t.muted}; text-decoration:none;">{arrow}</a> '
             f'<span style="font-family:monospace;"><b>{name}</b>({summary})</span> '
             f"{status}</p>"
@@ -96,7 +100,7 @@ class ToolEntries:
                 if not entry.show_full and len(shown) > RESULT_PREVIEW_CHARS:
                     shown = shown[:RESULT_PREVIEW_CHARS]
                     more = (
-                        f'<p style="margin:0;"><a href="toggle:{entry.key}?full">'
+                        f'<p style="margin:0;"><a href="{self._href("toggle", entry.key, "full")}">'
                         f"show all {len(entry.result):,} characters</a></p>"
                     )
                 parts.append(self._pre("result", describe_result(shown)) + more)
@@ -138,12 +142,13 @@ class ToolEntries:
         args = self._pre("arguments", pretty_json(entry.arguments))
         outcome = entry.extra.get("outcome")
         if outcome is None:
+            allow, always, deny = (self._href("approve", call_id, d) for d in DECISIONS)
             choices = (
                 f'<p style="margin:4px 0 0 0;">'
-                f'<a href="approve:{call_id}?allow"><b>Allow once</b></a> '
+                f'<a href="{allow}"><b>Allow once</b></a> '
                 f'<span style="color:{t.muted};">(Enter)</span> &nbsp;·&nbsp; '
-                f'<a href="approve:{call_id}?always">Always allow {name}</a> &nbsp;·&nbsp; '
-                f'<a href="approve:{call_id}?deny">Deny</a> '
+                f'<a href="{always}">Always allow {name}</a> &nbsp;·&nbsp; '
+                f'<a href="{deny}">Deny</a> '
                 f'<span style="color:{t.muted};">(Esc)</span></p>'
             )
         else:

@@ -2,7 +2,9 @@
 
 Streaming cost stays flat however long the conversation is: only the streaming
 message's blocks change, and of those only the unfinished tail is re-rendered
-(finished top-level blocks are rendered once, see `split_stable`). Entries are
+(finished top-level blocks are rendered once, see `StreamScan`), and a code block
+still being written grows by its new lines as plain text, in colour once it
+closes (see `_stream_code`): the cost is linear in the answer. Entries are
 plain blocks, not QTextFrames: with a frame per entry every edit costs time in
 proportion to the number of frames (measured: 5 ms per edit at 6,700 entries).
 Each entry knows the position where it starts; every edit goes through this
@@ -14,6 +16,11 @@ every live cursor on every insertion, which costs time per entry again. Boxes
 Model output is never trusted: Markdown is rendered with raw HTML escaped, no
 resource is ever loaded (`loadResource` refuses everything), and links open in
 the system browser only when clicked, and only for http, https and mailto.
+The app's own links (approve, toggle, copy, versions, edit, retry) use a scheme
+made of a random token per transcript, `da-<hex>:action/key/arg`, with every
+part percent-encoded: model text has no way to make one (its links are web and
+mail only) nor to guess one, and an id cannot break out of its link. Hovering a
+link reports its real target (`link_hovered`), so its text cannot disguise it.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ import contextlib
 import html
 import itertools
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
@@ -37,9 +46,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from .markdown import split_stable
+from .markdown import HIGHLIGHT_LIMIT, StreamScan
 from .theme import Theme
-from .tool_entries import RESULT_PREVIEW_CHARS, ToolEntries
+from .tool_entries import DECISIONS, RESULT_PREVIEW_CHARS, ToolEntries
 
 if TYPE_CHECKING:
     from .markdown import MarkdownRenderer
@@ -47,9 +56,23 @@ if TYPE_CHECKING:
 __all__ = ["RESULT_PREVIEW_CHARS", "Entry", "Transcript"]
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+#: What the app's own links do (the first part of their path).
+APP_ACTIONS = frozenset({"approve", "copy", "edit", "retry", "toggle", "version"})
 #: A Markdown link reference definition ("[1]: https://..."): it can change how
 #: earlier blocks render, so a message that has one is re-rendered whole at the end.
 _REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
+
+
+@dataclass
+class StreamingCode:
+    """A top-level code block still being written, shown line by line as plain text."""
+
+    fence_at: int  # where its opening line starts in the message
+    code_at: int  # where its code starts
+    lang: str
+    head_at: int  # document offset of its header line (from the entry's body: the
+    # entry's header above may change size meanwhile: reasoning opened)
+    shown: int = 0  # characters of code shown (whole lines, last newline excluded)
 
 
 @dataclass(eq=False)
@@ -69,6 +92,8 @@ class Entry:
     header_len: int = 0  # document chars of the header region
     stable_len: int = 0  # chars of `source` rendered as finished blocks
     stable_doc_len: int = 0  # document chars they take
+    scan: StreamScan | None = None  # where the streaming text's finished blocks end
+    code: StreamingCode | None = None  # the code block being written, shown as it grows
     # tool
     tool_name: str = ""
     arguments: Any = None
@@ -95,6 +120,7 @@ class Transcript(ToolEntries, QTextBrowser):
     copied = Signal(str)  # what was copied to the clipboard (code block)
     link_opened = Signal(str)  # an external URL handed to the system browser
     link_refused = Signal(str)  # a URL that was clicked but is not allowed
+    link_hovered = Signal(str)  # the real target of the link under the mouse; "" when none
 
     def __init__(self, parent: QWidget | None = None, theme: Theme | None = None) -> None:
         super().__init__(parent)
@@ -106,8 +132,12 @@ class Transcript(ToolEntries, QTextBrowser):
         self.document().setUndoRedoEnabled(False)
         self.document().setDocumentMargin(12)
         self.anchorClicked.connect(self._on_anchor)
+        self.highlighted.connect(self._on_hover)
+        #: The scheme of this transcript's own links: random, so nothing else can make one.
+        self.app_scheme = f"da-{secrets.token_hex(12)}"
         self.theme = theme or Theme.from_palette()
         self._code: dict[str, str] = {}
+        self._code_keys: dict[str, str] = {}  # code -> key (a re-rendered block keeps its key)
         self._code_ids = itertools.count()
         self._markdown: MarkdownRenderer | None = None
         self.entries: list[Entry] = []
@@ -129,32 +159,58 @@ class Transcript(ToolEntries, QTextBrowser):
         self.refused_resources.append(url.toString() if isinstance(url, QUrl) else str(url))
         return None
 
+    def app_link(self, action: str, key: str = "", arg: str = "") -> str:
+        """The href of one of the app's own links (HTML-escape it in an attribute)."""
+        parts = "/".join(quote(part, safe="") for part in (action, key, arg))
+        return f"{self.app_scheme}:{parts}"
+
+    def _app_action(self, url: QUrl) -> tuple[str, str, str] | None:
+        """(action, key, arg) of one of this transcript's own links; None for any other URL."""
+        if url.scheme() != self.app_scheme:
+            return None
+        parts = url.toString(QUrl.ComponentFormattingOption.FullyEncoded).split(":", 1)[1]
+        pieces = parts.split("/")
+        if len(pieces) != 3 or pieces[0] not in APP_ACTIONS:
+            return None
+        action, key, arg = (unquote(piece) for piece in pieces)
+        return action, key, arg
+
     def _on_anchor(self, url: QUrl) -> None:
-        scheme = url.scheme().lower()
-        target = url.toString()
-        if scheme == "copy":
-            code = self._code.get(url.path())
+        app = self._app_action(url)
+        if app is not None:
+            self._on_app_link(*app)
+        elif url.scheme().lower() in SAFE_SCHEMES:
+            QDesktopServices.openUrl(url)
+            self.link_opened.emit(url.toString())
+        else:
+            self.link_refused.emit(url.toString())
+
+    def _on_app_link(self, action: str, key: str, arg: str) -> None:
+        if action == "copy":
+            code = self._code.get(key)
             if code is not None:
                 QGuiApplication.clipboard().setText(code)
                 self.copied.emit(code)
-        elif scheme == "toggle":
-            entry = self._by_key.get(url.path())
+        elif action == "toggle":
+            entry = self._by_key.get(key)
             if entry is not None:
-                self._toggle(entry, url.query())
-        elif scheme == "action" and url.path() == "retry":
+                self._toggle(entry, arg)
+        elif action == "retry":
             self.retry_requested.emit()
-        elif scheme == "action" and url.path() == "edit":
-            self.edit_requested.emit(url.query())
-        elif scheme == "approve":
-            self.approval_answered.emit(url.path(), url.query())
-        elif scheme == "version":
-            step = -1 if url.query() == "prev" else 1
-            self.version_requested.emit(url.path(), step)
-        elif scheme in SAFE_SCHEMES:
-            QDesktopServices.openUrl(url)
-            self.link_opened.emit(target)
+        elif action == "edit":
+            self.edit_requested.emit(key)
+        elif action == "approve" and arg in DECISIONS:
+            self.approval_answered.emit(key, arg)
+        elif action == "version" and arg in ("prev", "next"):
+            self.version_requested.emit(key, -1 if arg == "prev" else 1)
+
+    def _on_hover(self, url: QUrl) -> None:
+        """Say where a link really goes (its text may say otherwise); nothing for the
+        app's own links and "" when the mouse leaves a link."""
+        if url.isEmpty() or self._app_action(url) is not None:
+            self.link_hovered.emit("")
         else:
-            self.link_refused.emit(target)
+            self.link_hovered.emit(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))
 
     @property
     def _renderer(self) -> MarkdownRenderer:
@@ -163,17 +219,24 @@ class Transcript(ToolEntries, QTextBrowser):
         if self._markdown is None:
             from .markdown import MarkdownRenderer
 
-            self._markdown = MarkdownRenderer(self.theme.markdown_colors(), self._register_code)
+            self._markdown = MarkdownRenderer(self.theme.markdown_colors(), self._copy_link)
         return self._markdown
 
     def prepare(self) -> None:
         """Build the Markdown renderer now (after start-up) rather than on the first answer."""
         self._renderer.render("*warm* `up`")
 
-    def _register_code(self, code: str) -> str:
-        key = f"c{next(self._code_ids)}"
-        self._code[key] = code
-        return key
+    def _copy_link(self, code: str) -> str:
+        """Keep a code block for its Copy link; the link's href."""
+        key = self._code_keys.get(code)
+        if key is None:
+            key = self._code_keys[code] = f"c{next(self._code_ids)}"
+            self._code[key] = code
+        return self.app_link("copy", key)
+
+    def _href(self, action: str, key: str = "", arg: str = "") -> str:
+        """`app_link`, escaped for an HTML attribute."""
+        return html.escape(self.app_link(action, key, arg))
 
     # -- blocks -------------------------------------------------------------------
 
@@ -309,19 +372,21 @@ class Transcript(ToolEntries, QTextBrowser):
         if entry is not None and entry.versions is not None:
             index, count = entry.versions
             prev = (
-                f'<a href="version:{entry.key}?prev" style="text-decoration:none;">◀</a>'
+                f'<a href="{self._href("version", entry.key, "prev")}" '
+                'style="text-decoration:none;">◀</a>'
                 if index > 1
                 else f'<span style="color:{t.muted};">◀</span>'
             )
             nxt = (
-                f'<a href="version:{entry.key}?next" style="text-decoration:none;">▶</a>'
+                f'<a href="{self._href("version", entry.key, "next")}" '
+                'style="text-decoration:none;">▶</a>'
                 if index < count
                 else f'<span style="color:{t.muted};">▶</span>'
             )
             links += f' &nbsp; {prev} <span style="color:{t.muted};">{index}/{count}</span> {nxt}'
         if entry is not None and entry.kind == "user" and entry.extra.get("editable"):
             links += (
-                f' &nbsp; <a href="action:edit?{entry.key}" '
+                f' &nbsp; <a href="{self._href("edit", entry.key)}" '
                 f'style="color:{t.muted}; text-decoration:none;">edit</a>'
             )
         return (
@@ -384,7 +449,7 @@ class Transcript(ToolEntries, QTextBrowser):
             arrow = "▾" if entry.reasoning_open else "▸"
             state = "Thinking…" if entry.streaming and not entry.source else "Reasoning"
             parts.append(
-                f'<p style="margin:0;"><a href="toggle:{entry.key}?reasoning" '
+                f'<p style="margin:0;"><a href="{self._href("toggle", entry.key, "reasoning")}" '
                 f'style="color:{t.muted}; text-decoration:none;">{arrow} {state} '
                 f"({len(entry.reasoning):,} chars)</a></p>"
             )
@@ -411,21 +476,95 @@ class Transcript(ToolEntries, QTextBrowser):
             self._render_header(entry)  # "Thinking…" becomes "Reasoning"
         else:
             entry.source += text
-        boundary = split_stable(entry.source, entry.stable_len)
-        body = entry.header_len
-        if boundary > entry.stable_len:
-            block = self._renderer.render(entry.source[entry.stable_len : boundary])
-            self._replace(entry, body + entry.stable_doc_len, block)
-            # The finished blocks now fill the entry; the tail starts in a new block
-            # after them (measured from the entry's end, not the cursor, which a
-            # table leaves inside its last cell).
-            first, end = self._bounds(entry)
-            self._insert_block(entry, end)
-            entry.stable_doc_len = end + 1 - first - body
-            entry.stable_len = boundary
-        tail = entry.source[entry.stable_len :]
-        self._replace(entry, body + entry.stable_doc_len, self._renderer.render(tail))
+        self._advance(entry, entry.source)
+        scan = entry.scan
+        assert scan is not None
+        if scan.fence_at >= 0 and scan.top_fence:
+            self._stream_code(entry, scan)
+        else:
+            entry.code = None
+            tail = entry.source[entry.stable_len :]
+            self._replace(
+                entry, entry.header_len + entry.stable_doc_len, self._renderer.render(tail)
+            )
         self._follow(at_bottom)
+
+    def _advance(self, entry: Entry, source: str) -> None:
+        """Render the blocks of `source` that are now finished, once."""
+        scan = entry.scan = entry.scan or StreamScan()
+        boundary = scan.feed(source)
+        code = entry.code
+        if code is not None and scan.closed is not None and scan.closed[0] == code.fence_at:
+            entry.code = None
+            _opening, code_at, close_at, close_end = scan.closed
+            text = source[code_at:close_at]
+            if len(text) > HIGHLIGHT_LIMIT:  # shown as it will stay (plain): keep it
+                self._show_code(entry, code, text)
+                head_at = entry.header_len + code.head_at
+                head = self.document().findBlock(entry.pos + head_at)
+                final_head = self._renderer.code_head(code.lang, self._copy_link(text))
+                self._replace_range(entry, head_at, head.length() - 1, final_head)
+                self._mark_stable(entry, close_end)
+        if boundary > entry.stable_len:
+            block = self._renderer.render(source[entry.stable_len : boundary])
+            if block:
+                self._replace(entry, entry.header_len + entry.stable_doc_len, block)
+                self._mark_stable(entry, boundary)
+            else:  # blank lines only: nothing to show, no block to start
+                entry.stable_len = boundary
+
+    def _mark_stable(self, entry: Entry, boundary: int) -> None:
+        """What the entry shows is final up to `boundary` of its source."""
+        # The tail starts in a new block after them (measured from the entry's end,
+        # not the cursor, which a table leaves inside its last cell).
+        first, end = self._bounds(entry)
+        self._insert_block(entry, end)
+        entry.stable_doc_len = end + 1 - first - entry.header_len
+        entry.stable_len = boundary
+
+    def _stream_code(self, entry: Entry, scan: StreamScan) -> None:
+        """Show the open code block's new whole lines, as plain text: no re-rendering
+        of what is shown, so a long block costs time in proportion to its length."""
+        code = entry.code
+        if code is None or code.fence_at != scan.fence_at:
+            prefix = entry.source[entry.stable_len : scan.fence_at]
+            info = entry.source[scan.fence_at : scan.code_at].strip().lstrip("`~").split()
+            lang = info[0] if info else ""
+            head = self._renderer.code_head(lang, None)
+            self._replace(
+                entry, entry.header_len + entry.stable_doc_len, self._renderer.render(prefix) + head
+            )
+            first, end = self._bounds(entry)
+            head_at = self.document().findBlock(end).position() - first - entry.header_len
+            code = entry.code = StreamingCode(scan.fence_at, scan.code_at, lang, head_at)
+            size = self.document().characterCount()
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(end)
+            cursor.insertBlock(self._code_block_format(), self._code_char_format())
+            self._shift_after(entry, size)
+        self._show_code(entry, code, entry.source[code.code_at : scan.scanned])
+
+    def _show_code(self, entry: Entry, code: StreamingCode, text: str) -> None:
+        shown = text.rstrip("\n")  # as a finished block shows it
+        if len(shown) > code.shown:
+            size = self.document().characterCount()
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(self._bounds(entry)[1])
+            cursor.insertText(shown[code.shown :], self._code_char_format())
+            self._shift_after(entry, size)
+            code.shown = len(shown)
+
+    def _code_block_format(self) -> QTextBlockFormat:
+        fmt = QTextBlockFormat()
+        fmt.setBackground(QColor(self.theme.code_bg))
+        fmt.setNonBreakableLines(True)
+        return fmt
+
+    def _code_char_format(self) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setFontFamilies(["monospace"])
+        fmt.setFontFixedPitch(True)
+        return fmt
 
     def complete_assistant(self, message_id: str, content: str, finish_reason: str | None) -> Entry:
         """Render the whole message once, exactly; note an early stop."""
@@ -448,23 +587,53 @@ class Transcript(ToolEntries, QTextBrowser):
         note_html = f'<p style="color:{self.theme.muted};"><i>({note})</i></p>' if note else ""
         if not content:  # reasoning and tool calls only: no empty body line
             self._replace(entry, entry.header_len - 1, note_html)
-        elif streamed == content and entry.stable_len and not _REFERENCE_DEF.search(content):
+        elif streamed == content and self._finish_stream(entry, content):
             # What streamed is final: its finished blocks are already rendered, so
             # only the tail is (no whole-message re-render, no stall at the end).
-            tail = self._renderer.render(content[entry.stable_len :])
-            self._replace(entry, entry.header_len + entry.stable_doc_len, tail + note_html)
+            tail = self._renderer.render(content[entry.stable_len :]) + note_html
+            if tail:
+                self._replace(entry, entry.header_len + entry.stable_doc_len, tail)
+            else:  # all of it is rendered: no empty block after it
+                self._drop_last_block(entry)
         else:
             self._replace(entry, entry.header_len, self._renderer.render(content) + note_html)
         entry.stable_len = entry.stable_doc_len = 0
+        entry.scan = entry.code = None
         self._follow(at_bottom)
         return entry
+
+    def _drop_last_block(self, entry: Entry) -> None:
+        """Remove the entry's empty last block (keeping the look of the one before)."""
+        first, end = self._bounds(entry)
+        block = self.document().findBlock(end)
+        if block.length() > 1 or block.position() <= first:
+            return
+        previous = block.previous()
+        fmt, char_fmt = previous.blockFormat(), previous.charFormat()
+        size = self.document().characterCount()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(end - 1)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.setBlockFormat(fmt)
+        cursor.setBlockCharFormat(char_fmt)
+        self._shift_after(entry, size)
+
+    def _finish_stream(self, entry: Entry, content: str) -> bool:
+        """Whether the streamed rendering stands, with only its tail left to render
+        (no whole-message re-render: no stall at the end)."""
+        if _REFERENCE_DEF.search(content) or entry.scan is None:
+            return False
+        # The last line needs no newline to close a code block.
+        self._advance(entry, content if content.endswith("\n") else content + "\n")
+        return entry.stable_len > 0
 
     def add_error(self, message: str, *, retry: bool = True) -> Entry:
         at_bottom = self._at_bottom()
         entry = self._add("error", source=message, retry=retry)
         t = self.theme
         link = (
-            f' &nbsp; <a href="action:retry" style="color:{t.link};"><b>Retry</b></a>'
+            f' &nbsp; <a href="{self._href("retry")}" style="color:{t.link};"><b>Retry</b></a>'
             f' <span style="color:{t.muted};">(Ctrl+R)</span>'
             if retry
             else ""
@@ -525,4 +694,5 @@ class Transcript(ToolEntries, QTextBrowser):
         self.entries.clear()
         self._by_key.clear()
         self._code.clear()
+        self._code_keys.clear()
         self.document().clear()

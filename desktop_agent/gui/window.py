@@ -246,6 +246,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         t.version_requested.connect(self.switch_version)
         t.edit_requested.connect(self.edit_message)
         t.approval_answered.connect(self.answer_approval)
+        t.link_hovered.connect(self.status.show_link)
         self.views[conversation_id] = view
         return view
 

@@ -113,7 +113,10 @@ def test_always_is_remembered_and_revocable(gui: Gui) -> None:
         gui.call(window.send, "a")
         wait_card(gui, window)
         [call_id] = window.transcript.pending_approvals()
-        gui.call(window.transcript.anchorClicked.emit, QUrl(f"approve:{call_id}?always"))
+        gui.call(
+            window.transcript.anchorClicked.emit,
+            QUrl(window.transcript.app_link("approve", call_id, "always")),
+        )
         gui.until(lambda: not window.busy, "the first run")
         assert saved[-1].always_allowed == frozenset({"save_note"})  # persisted
         gui.call(window.send, "b")

@@ -56,7 +56,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
             "the MCP server to connect",
             30,
         )
-        assert "test__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "test__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
 
         gui.call(window.send, "add 40 and 2")
         gui.until(lambda: bool(window.transcript.pending_approvals()), "the approval card")
@@ -87,13 +87,13 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         gui.until(
             lambda: page.servers.item(0).text().startswith("test — failed:"), "the failure shown"
         )
-        assert "test__add" not in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "test__add" not in window.orchestrator.config.tools.names  # type: ignore[union-attr]
         page.servers.setCurrentRow(0)
         gui.call(page.reconnect_selected)
         gui.until(
             lambda: page.servers.item(0).text() == "test — connected, 5 tools", "reconnected", 30
         )
-        assert "test__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "test__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
 
         # Import another host's config: listed, not started until confirmed.
         other = tmp_path / "claude_desktop_config.json"
@@ -128,7 +128,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
             "confirmed and started",
             30,
         )  # type: ignore[union-attr]
-        assert "imported__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "imported__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
         fingerprint = window.mcp.manager.servers["imported"].config.fingerprint  # type: ignore[union-attr]
         assert McpHost.imported() == {"imported": fingerprint}  # remembered in the settings
     finally:

@@ -121,7 +121,8 @@ def test_tool_call_shows_in_status_bar_and_transcript(
     assert "slow_add(a=2, b=40) ✓" in text
     assert "The answer is 42." in text
     # Expanding the entry shows arguments and result.
-    gui.call(window.transcript._on_anchor, QUrl(f"toggle:{call_id}?details"))
+    link = window.transcript.app_link("toggle", call_id, "details")
+    gui.call(window.transcript._on_anchor, QUrl(link))
     assert '"a": 2' in window.transcript.toPlainText()
 
 
@@ -199,7 +200,7 @@ def test_retry_after_error(gui: Gui, window: MainWindow, http_server: ScriptedSe
     type_and_send(gui, window, "please")
     wait_idle(gui, window)
     assert window.transcript.last("error") is not None
-    gui.call(window.transcript._on_anchor, QUrl("action:retry"))
+    gui.call(window.transcript._on_anchor, QUrl(window.transcript.app_link("retry")))
     gui.until(lambda: window.transcript.last_answer() == "second time works", "the retried answer")
     wait_idle(gui, window)
     assert window.transcript.last("error") is None
