@@ -108,7 +108,7 @@ def test_model_markdown_cannot_make_app_links_and_forged_links_do_nothing(gui: G
         for url in [*FORGED, wrong]:
             gui.call(t.anchorClicked.emit, QUrl(url))
         assert len(refused) == len(FORGED) + 1
-        assert t.pending_approvals() == ["call_A"]
+        assert len(t.pending_approvals()) == 1  # still waiting
         assert notes == []
         assert window.orchestrator is not None and window.orchestrator.approvals.always == set()
         # The card's own link still works.
