@@ -35,13 +35,8 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.text import Text
 
-from .config import (
-    ConnectionConfig,
-    load_settings,
-    model_from_config,
-    resolve_auto,
-    with_stored_key,
-)
+from .app.providers import ConnectionConfig, model_from_config, resolve_auto, with_stored_key
+from .app.settings import load_settings
 from .engine import Event, EventType, Orchestrator
 from .engine.approval import ALLOW, ALWAYS, DENY
 from .engine.model import close_model
@@ -243,7 +238,7 @@ async def run_chat(
     err = err or sys.stderr
     approvals = None
     if tools is None:
-        from .toolbox.catalog import configured_tools
+        from .app.session import configured_tools
 
         tools, approvals, problems = configured_tools()
         for problem in problems:
@@ -376,7 +371,7 @@ async def _interactive(
             return EXIT_OK
         if line == "/new":
             for tenant in orchestrator.tenants():
-                orchestrator.set_history(tenant, [])
+                orchestrator.set_messages(tenant, [])
             console.print("[dim]New conversation.[/dim]")
             continue
         if line.startswith("/model"):

@@ -104,11 +104,11 @@ class Orchestrator:
         """The tenant's state after its last finished run."""
         return self._tenant(tenant_id).state
 
-    def history(self, tenant_id: str) -> tuple[Message, ...]:
+    def messages(self, tenant_id: str) -> tuple[Message, ...]:
         return self._tenant(tenant_id).state.messages
 
-    def set_history(self, tenant_id: str, messages: Sequence[Message]) -> None:
-        """Replace a tenant's history (loading a stored conversation, editing)."""
+    def set_messages(self, tenant_id: str, messages: Sequence[Message]) -> None:
+        """Replace a tenant's messages (loading a stored conversation, editing)."""
         tenant = self._tenant(tenant_id)
         tenant.state = replace(tenant.state, messages=tuple(messages))
 

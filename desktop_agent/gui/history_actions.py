@@ -67,7 +67,7 @@ class HistoryActions:
         if self.store.switch_version(key, step) is None:
             return
         if self.orchestrator is not None:
-            self.orchestrator.set_history(self.tenant_id, self.store.history(self.tenant_id))
+            self.orchestrator.set_messages(self.tenant_id, self.store.model_messages(self.tenant_id))
         self.current.load_latest()
 
     def open_conversation(self: WindowParts, conversation_id: str) -> None:

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..config import ConnectionConfig, Providers, model_from_config, resolve_auto
-from ..toolbox.settings import ToolSettings
+from ..app.providers import ConnectionConfig, Providers, model_from_config, resolve_auto
+from ..app.settings import ToolSettings
 from .composer import Composer
 from .conversation import ConversationView
 from .history_actions import HistoryActions, _new_conversation_id
@@ -43,11 +43,11 @@ from .tool_actions import ToolActions
 if TYPE_CHECKING:
     import asyncio
 
+    from ..app.mcp_setup import McpSetup
     from ..engine.model import ChatModel, Timeouts
     from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
     from ..storage import Recorder, Store
-    from ..toolbox.mcp_host import McpHost
     from .bridge import EventBridge
     from .transcript import Transcript
 
@@ -104,7 +104,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         credentials: Any = None,
         tool_settings: ToolSettings | None = None,
         on_tool_settings_saved: Callable[[ToolSettings], None] | None = None,
-        mcp: Callable[[], McpHost] | None = None,
+        mcp: Callable[[], McpSetup] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -127,7 +127,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         self._on_tool_settings_saved = on_tool_settings_saved
         self._mcp_factory = mcp
         #: The MCP servers (made in `start()`, after the first paint).
-        self.mcp: McpHost | None = None
+        self.mcp: McpSetup | None = None
         self.credentials = credentials
         self.store: Store | None = None
         self.recorder: Recorder | None = None
@@ -352,7 +352,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         window is on screen."""
         import asyncio
 
-        from ..config import credentials, with_stored_key
+        from ..app.providers import credentials, with_stored_key
         from ..engine.approval import Approvals
         from ..engine.orchestrator import Orchestrator
 
@@ -448,7 +448,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
                     system_prompt=provider.system_prompt,
                 )
             if conversation_id not in self.orchestrator.tenants():
-                self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
+                self.orchestrator.set_messages(conversation_id, self.store.model_messages(conversation_id))
         if provider.id == self.config.id:
             self.orchestrator.configure(conversation_id)
         else:
@@ -524,14 +524,14 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         stored = self.store.message(key) if self.store is not None else None
         if self.store is not None and stored is not None:
             self.store.set_leaf(conversation_id, stored.parent_id)
-            self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
+            self.orchestrator.set_messages(conversation_id, self.store.model_messages(conversation_id))
         else:  # no history store: cut the orchestrator's history at that message
-            history = list(self.orchestrator.history(conversation_id))
+            history = list(self.orchestrator.messages(conversation_id))
             users = [i for i, m in enumerate(history) if m.get("role") == "user"]
             shown = [e for e in self.transcript.entries if e.kind == "user"]
             if entry in shown and len(users) == len(shown):
                 cut = users[shown.index(entry)]
-                self.orchestrator.set_history(conversation_id, history[:cut])
+                self.orchestrator.set_messages(conversation_id, history[:cut])
         if entry is not None:
             self.transcript.truncate(entry)
 
@@ -545,13 +545,13 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         if self.store is not None and stored is not None:
             self._prepare_tenant(conversation_id)
             self.store.set_leaf(conversation_id, stored.id)
-            self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
+            self.orchestrator.set_messages(conversation_id, self.store.model_messages(conversation_id))
         else:
-            history = list(self.orchestrator.history(conversation_id))
+            history = list(self.orchestrator.messages(conversation_id))
             last = max((i for i, m in enumerate(history) if m.get("role") == "user"), default=None)
             if last is None:
                 return
-            self.orchestrator.set_history(conversation_id, history[: last + 1])
+            self.orchestrator.set_messages(conversation_id, history[: last + 1])
         if entry is not None:
             index = self.transcript.entries.index(entry)
             if index + 1 < len(self.transcript.entries):
@@ -593,7 +593,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
             self.status.showMessage("Last answer copied", 2000)
 
     def show_shortcuts(self) -> None:
-        from .settings import ShortcutsDialog
+        from .settings_dialog import ShortcutsDialog
 
         dialog = ShortcutsDialog(SHORTCUTS, self)
         self._keep(dialog)

@@ -39,14 +39,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ..config import (
-    ConnectionConfig,
-    load_settings,
-    model_from_config,
-    resolve_auto,
-    resource_path,
-    with_stored_key,
-)
+from ..app.paths import resource_path
+from ..app.providers import ConnectionConfig, model_from_config, resolve_auto, with_stored_key
+from ..app.settings import load_settings
 from ..engine import AgentState, Event, Orchestrator, StreamMode
 from ..engine.approval import DECISIONS
 from .conversations import Conversations, valid_conversation_id
@@ -360,7 +355,7 @@ def main(
     config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
 
     async def run() -> None:
-        from ..toolbox.catalog import configured_tools
+        from ..app.session import configured_tools
 
         nonlocal config
         if config.kind == "auto":

@@ -2,6 +2,6 @@
 
 import sys
 
-from desktop_agent.frozen import main
+from desktop_agent.packaging.frozen import main
 
 sys.exit(main())

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.mcp_setup import McpSetup
+from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.mcp_page import McpPage
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
-from desktop_agent.toolbox.mcp_host import McpHost
 from tests.gui.conftest import Gui
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         ConnectionConfig(kind="openai", model="m"),
         model_factory=lambda _c: model,
         frame_ms=16,
-        mcp=lambda: McpHost(folder),
+        mcp=lambda: McpSetup(folder),
     )
     window.show()
     gui.run(window.start())
@@ -68,7 +68,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
             "role": "tool",
             "tool_call_id": "c1",
             "content": "42",
-        } in window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+        } in window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
 
         gui.call(window.open_settings)
         page = window._dialogs[-1].mcp_page  # type: ignore[attr-defined]
@@ -130,7 +130,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         )  # type: ignore[union-attr]
         assert "imported__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
         fingerprint = window.mcp.manager.servers["imported"].config.fingerprint  # type: ignore[union-attr]
-        assert McpHost.imported() == {"imported": fingerprint}  # remembered in the settings
+        assert McpSetup.imported() == {"imported": fingerprint}  # remembered in the settings
     finally:
         gui.run(window.shutdown(), 60)
 
@@ -139,7 +139,7 @@ def test_the_confirmation_shows_everything_an_import_runs(gui: Gui, tmp_path: Pa
     """Import a server: its row shows the command line, the folder it runs in (`cwd`)
     and its environment. Changing the folder under the same name while the old entry
     is on screen: Confirm does not start the new one, the row shows the new folder."""
-    host = McpHost(tmp_path / "data")
+    host = McpSetup(tmp_path / "data")
     tasks: list[asyncio.Task[Any]] = []
 
     def spawn(coro: Coroutine[Any, Any, Any]) -> None:

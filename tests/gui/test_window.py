@@ -16,9 +16,9 @@ from PySide6.QtGui import QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication
 
 from desktop_agent import Timeouts, tool
-from desktop_agent.builtin_tools import calculator
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.window import MainWindow
+from desktop_agent.tools.basic import calculator
 from tests.gui.conftest import Gui
 from tests.support.scripted_server import Fail, Reply, ScriptedServer
 

@@ -42,8 +42,8 @@ async def test_history_is_per_tenant() -> None:
     for run in (a, b, a2):
         check_run(run)  # type: ignore[arg-type]
     assert {e.tenant_id for e in b} == {"B"}
-    assert [m["content"] for m in orch.history("A") if m["role"] == "user"] == ["apple", "again"]
-    assert [m["content"] for m in orch.history("B") if m["role"] == "user"] == ["banana"]
+    assert [m["content"] for m in orch.messages("A") if m["role"] == "user"] == ["apple", "again"]
+    assert [m["content"] for m in orch.messages("B") if m["role"] == "user"] == ["banana"]
 
 
 async def test_tenants_run_concurrently_and_a_busy_tenant_queues() -> None:
@@ -60,7 +60,7 @@ async def test_tenants_run_concurrently_and_a_busy_tenant_queues() -> None:
     first_a_done = results[0][-1].meta.timestamp
     second_a_start = results[2][0].meta.timestamp
     assert second_a_start >= first_a_done
-    history = orch.history("A")
+    history = orch.messages("A")
     assert [m["content"] for m in history if m["role"] == "user"] == ["one two", "four"]
 
 
@@ -77,7 +77,7 @@ async def test_consumer_that_stops_watching_does_not_stop_the_run() -> None:
     handle = orch.runs("T")[0]
     final = await handle.wait()
     assert final.status.value == "done"
-    assert orch.history("T")[-1]["content"] == "a long answer " * 20
+    assert orch.messages("T")[-1]["content"] == "a long answer " * 20
 
 
 async def test_cancel_tenant_stops_running_and_queued_runs() -> None:
@@ -121,7 +121,7 @@ async def test_aclose_cancels_everything() -> None:
 async def test_set_history_then_continue() -> None:
     model = EchoModel()
     orch = Orchestrator(model)
-    orch.set_history(
+    orch.set_messages(
         "H", [{"role": "user", "content": "old"}, {"role": "assistant", "content": "ok"}]
     )
     events = [e async for e in orch.process_stream("new", tenant_id="H")]

@@ -17,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .. import __version__
 
 
 def _connection_options() -> argparse.ArgumentParser:
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "chat":
-        from .terminal import main as chat_main
+        from ..terminal import main as chat_main
 
         return chat_main(
             args.prompt,
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "serve":
         try:
-            from .web.server import main as serve_main
+            from ..web.server import main as serve_main
         except ModuleNotFoundError as exc:
             if exc.name != "aiohttp":
                 raise
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model=args.model,
         )
     if args.command in ("history", "export", "import"):
-        from . import history as history_cli
+        from . import conversations as history_cli
 
         if args.command == "history":
             return history_cli.history_main(search=args.search, limit=args.limit)
@@ -160,14 +160,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return history_cli.export_main(args.conversation, fmt=args.format, output=args.output)
         return history_cli.import_main(args.file)
     if args.command == "install-desktop-entry":
-        from .desktop_entry import main as entry_main
+        from ..packaging.desktop_entry import main as entry_main
 
         return entry_main(remove=args.uninstall)
     if args.self_test:
-        from .gui.self_test import run_self_test
+        from ..gui.self_test import run_self_test
 
         return run_self_test()
-    from .gui.app import run_app
+    from ..gui.app import run_app
 
     status: int = run_app(base_url=args.base_url, model=args.model, prompt=args.prompt)
     return status
