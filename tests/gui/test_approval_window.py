@@ -112,7 +112,8 @@ def test_always_is_remembered_and_revocable(gui: Gui) -> None:
     try:
         gui.call(window.send, "a")
         wait_card(gui, window)
-        gui.call(window.transcript.anchorClicked.emit, QUrl("approve:c1?always"))
+        [call_id] = window.transcript.pending_approvals()
+        gui.call(window.transcript.anchorClicked.emit, QUrl(f"approve:{call_id}?always"))
         gui.until(lambda: not window.busy, "the first run")
         assert saved[-1].always_allowed == frozenset({"save_note"})  # persisted
         gui.call(window.send, "b")

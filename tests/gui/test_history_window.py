@@ -442,7 +442,7 @@ def test_an_approval_waiting_in_the_background_is_signalled(
     ).startswith("⚠ ")
     assert "waits for your approval" in window.status.currentMessage()
     gui.call(window.open_conversation, first)
-    assert window.transcript.pending_approvals() == ["c1"]  # the card is there, live
+    assert len(window.transcript.pending_approvals()) == 1  # the card is there, live
     gui.call(window.answer_approval, None, "allow")
     assert not window.sidebar.model.rows[0].waiting
     gui.until(lambda: not window.busy, "the run")

@@ -113,13 +113,15 @@ def test_tool_call_shows_in_status_bar_and_transcript(
     wait_idle(gui, window)
     assert window.status.tools_text.startswith("✓ slow_add (")
     assert not window.status.spinner.running
-    entry = window.transcript.entry("call_1")
+    history = window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+    [call_id] = [c["id"] for m in history for c in m.get("tool_calls") or ()]
+    entry = window.transcript.entry(call_id)
     assert entry is not None and entry.result == "42" and entry.error is None
     text = window.transcript.toPlainText()
     assert "slow_add(a=2, b=40) ✓" in text
     assert "The answer is 42." in text
     # Expanding the entry shows arguments and result.
-    gui.call(window.transcript._on_anchor, QUrl("toggle:call_1?details"))
+    gui.call(window.transcript._on_anchor, QUrl(f"toggle:{call_id}?details"))
     assert '"a": 2' in window.transcript.toPlainText()
 
 
