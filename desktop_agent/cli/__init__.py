@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--local", action="store_true", help="use the embedded model (the `local` extra)"
     )
+    chat.add_argument(
+        "--no-save",
+        action="store_true",
+        help="keep no history of these conversations (else they join the window's; "
+        'the setting "save_history": false does the same)',
+    )
     serve = commands.add_parser(
         "serve",
         parents=[common],
@@ -88,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=100,
         metavar="N",
         help="keep at most N conversations; the least recently used idle ones go first (100)",
+    )
+    serve.add_argument(
+        "--no-save",
+        action="store_true",
+        help="keep no history of these conversations (else they join the window's; "
+        'the setting "save_history": false does the same)',
     )
     history = commands.add_parser(
         "history", help="list stored conversations", description="List stored conversations."
@@ -127,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model=args.model,
             json_mode=args.json,
             local=args.local,
+            save=not args.no_save,
         )
     if args.command == "serve":
         try:
@@ -150,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_conversations=args.max_conversations,
             base_url=args.base_url,
             model=args.model,
+            save=not args.no_save,
         )
     if args.command in ("history", "export", "import"):
         from . import conversations as history_cli

@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from ..app.conversations import ConversationActions
     from ..app.mcp_setup import McpSetup
     from ..app.providers import ConnectionConfig, Providers
     from ..app.settings import ToolSettings
@@ -35,6 +36,7 @@ class WindowParts(Protocol):
     _on_settings_saved: Callable[[Providers], None] | None
     store: Store | None
     orchestrator: Orchestrator | None
+    conversation_actions: ConversationActions | None
     sidebar: Sidebar
     status: ToolStatusBar
     composer: Composer

@@ -113,7 +113,7 @@ def test_tool_call_shows_in_status_bar_and_transcript(
     wait_idle(gui, window)
     assert window.status.tools_text.startswith("✓ slow_add (")
     assert not window.status.spinner.running
-    history = window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+    history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
     [call_id] = [c["id"] for m in history for c in m.get("tool_calls") or ()]
     entry = window.transcript.entry(call_id)
     assert entry is not None and entry.result == "42" and entry.error is None
