@@ -49,6 +49,8 @@ def test_the_copy_keeps_the_contracts(tmp_path: Path) -> None:
     [
         ("engine/_offender.py", "import PySide6\n", "Only gui/ imports Qt"),
         ("app/_offender.py", "import aiohttp\n", "Only web/ imports aiohttp"),
+        ("tools/_offender.py", "import aiohttp\n", "Only web/ imports aiohttp"),
+        ("packaging/_offender.py", "import PySide6\n", "Only gui/ imports Qt"),
         ("storage/_offender.py", "import openai\n", "Only providers/ imports openai"),
         ("app/_offender.py", "import mcp\n", "Only tools.mcp imports mcp"),
         ("engine/_offender.py", "from ..app import settings\n", "Layers"),
@@ -57,6 +59,8 @@ def test_the_copy_keeps_the_contracts(tmp_path: Path) -> None:
     ids=[
         "qt-in-engine",
         "aiohttp-in-app",
+        "aiohttp-in-tools",
+        "qt-in-packaging",
         "openai-in-storage",
         "mcp-in-app",
         "engine-up",
