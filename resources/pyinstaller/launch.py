@@ -1,4 +1,4 @@
-"""PyInstaller's entry script: the app, frozen (see desktop_agent/frozen.py)."""
+"""PyInstaller's entry script: the app, frozen (see desktop_agent/packaging/frozen.py)."""
 
 import sys
 
