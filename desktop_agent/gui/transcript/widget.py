@@ -46,9 +46,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from ..theme import Theme
+from .entries import DECISIONS, RESULT_PREVIEW_CHARS, ToolEntries
 from .markdown import HIGHLIGHT_LIMIT, StreamScan
-from .theme import Theme
-from .tool_entries import DECISIONS, RESULT_PREVIEW_CHARS, ToolEntries
 
 if TYPE_CHECKING:
     from .markdown import MarkdownRenderer

@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .formatting import argument_summary, describe_result, pretty_json
+from ..formatting import argument_summary, describe_result, pretty_json
 
 if TYPE_CHECKING:
-    from .theme import Theme
-    from .transcript import Entry
+    from ..theme import Theme
+    from .widget import Entry
 
 __all__ = ["RESULT_PREVIEW_CHARS", "ToolEntries"]
 
