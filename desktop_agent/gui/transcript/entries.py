@@ -204,7 +204,8 @@ def tool_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
     else:
         preview = html.escape(argument_summary(describe_result(entry.result or ""), 50))
         shown = f' <span style="color:{t.muted};">→ {preview}</span>' if preview else ""
-        took = f" {entry.duration_ms:.0f} ms" if (entry.duration_ms or 0) >= 0 else ""
+        ms = entry.duration_ms  # None or negative: not known (a call from history)
+        took = f" {ms:.0f} ms" if ms is not None and ms >= 0 else ""
         status = f'<span style="color:{t.ok};">✓{took}</span>{shown}'
     arrow = "▾" if entry.expanded else "▸"
     line = (
