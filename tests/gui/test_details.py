@@ -110,7 +110,7 @@ def test_errors_in_slots_and_tasks_are_reported(
 ) -> None:
     import sys
 
-    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.app.providers import ConnectionConfig
     from desktop_agent.gui.app import install_error_reporting, loop_exception_reporter
     from desktop_agent.gui.window import MainWindow
 

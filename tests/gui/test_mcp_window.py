@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.mcp_setup import McpSetup
+from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.mcp_page import McpPage
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
-from desktop_agent.toolbox.mcp_host import McpHost
 from tests.gui.conftest import Gui
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         ConnectionConfig(kind="openai", model="m"),
         model_factory=lambda _c: model,
         frame_ms=16,
-        mcp=lambda: McpHost(folder),
+        mcp=lambda: McpSetup(folder),
     )
     window.show()
     gui.run(window.start())
@@ -64,7 +64,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         gui.call(window.answer_approval, None, "allow")
         gui.until(lambda: not window.busy, "the run")
         assert "It is 42." in window.transcript.toPlainText()
-        history = window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+        history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
         assert [m["content"] for m in history if m["role"] == "tool"] == ["42"]
 
         gui.call(window.open_settings)
@@ -127,7 +127,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         )  # type: ignore[union-attr]
         assert "imported__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
         fingerprint = window.mcp.manager.servers["imported"].config.fingerprint  # type: ignore[union-attr]
-        assert McpHost.imported() == {"imported": fingerprint}  # remembered in the settings
+        assert McpSetup.imported() == {"imported": fingerprint}  # remembered in the settings
     finally:
         gui.run(window.shutdown(), 60)
 
@@ -136,7 +136,7 @@ def test_the_confirmation_shows_everything_an_import_runs(gui: Gui, tmp_path: Pa
     """Import a server: its row shows the command line, the folder it runs in (`cwd`)
     and its environment. Changing the folder under the same name while the old entry
     is on screen: Confirm does not start the new one, the row shows the new folder."""
-    host = McpHost(tmp_path / "data")
+    host = McpSetup(tmp_path / "data")
     tasks: list[asyncio.Task[Any]] = []
 
     def spawn(coro: Coroutine[Any, Any, Any]) -> None:

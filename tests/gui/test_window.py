@@ -16,9 +16,9 @@ from PySide6.QtGui import QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication
 
 from desktop_agent import Timeouts, tool
-from desktop_agent.builtin_tools import calculator
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.window import MainWindow
+from desktop_agent.tools.basic import calculator
 from tests.gui.conftest import Gui
 from tests.support.scripted_server import Fail, Reply, ScriptedServer
 
@@ -113,7 +113,7 @@ def test_tool_call_shows_in_status_bar_and_transcript(
     wait_idle(gui, window)
     assert window.status.tools_text.startswith("✓ slow_add (")
     assert not window.status.spinner.running
-    history = window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+    history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
     [call_id] = [c["id"] for m in history for c in m.get("tool_calls") or ()]
     entry = window.transcript.entry(call_id)
     assert entry is not None and entry.result == "42" and entry.error is None
