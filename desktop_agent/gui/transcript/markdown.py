@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..theme import Colors
+
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
@@ -104,16 +106,6 @@ class StreamScan:
             self.fence = None
             self.fence_at = self.code_at = -1
         self.prev_blank = self.fence is None and not stripped
-
-
-@dataclass(frozen=True)
-class Colors:
-    text: str
-    muted: str
-    code_bg: str
-    border: str
-    link: str
-    dark: bool
 
 
 class MarkdownRenderer:
