@@ -79,7 +79,7 @@ def prose_message(size: int) -> str:
 
 
 async def stream(text: str) -> dict[str, Any]:
-    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.app.providers import ConnectionConfig
     from desktop_agent.gui.app import settle_heap
     from desktop_agent.gui.transcript import Transcript
     from desktop_agent.gui.window import MainWindow

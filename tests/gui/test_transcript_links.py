@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtGui import QTextCursor
 
 from desktop_agent import tool
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.transcript import Entry, Transcript
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
