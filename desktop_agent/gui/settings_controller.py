@@ -55,6 +55,7 @@ class SettingsController(QObject):
         model_factory: Callable[[ConnectionConfig], ChatModel] | None = None,
         timeouts: Timeouts | None = None,
         mcp: Callable[[], McpSetup] | None = None,
+        credentials: Any = None,
     ) -> None:
         super().__init__(status)
         self._status = status
@@ -71,19 +72,28 @@ class SettingsController(QObject):
         self._model_factory = model_factory
         self._timeouts = timeouts
         self._mcp = mcp
+        self.credentials = credentials  # (read at start when not given)
+        self.discovered: list[Any] = []  # servers found on this computer at start
+        self._chosen: dict[str, str] = {}  # conversation -> provider, before the session
         self._builtins_from_settings = False
         self.session: Session | None = None
         self.closing = False
 
     async def open_session(
-        self, store: Store | None, credentials: Any, on_history_error: Callable[[str], None]
+        self, store: Store | None, problem: str, on_history_error: Callable[[str], None]
     ) -> Session:
-        """The window's session, its default provider resolved (with its key; "auto"
-        decided). An "always" answered on a card is saved with the tool settings."""
-        from ..app.providers import model_from_config
+        """The window's session, started: the default provider resolved (its key read,
+        "auto" decided: `providers_changed`), what start-up found said (`notice`:
+        `problem` opening the history first), then the model and the orchestrator.
+        An "always" answered on a card is saved with the tool settings."""
+        import asyncio
+
+        from ..app.providers import credentials, model_from_config
         from ..app.session import Session
         from ..engine.approval import Approvals
 
+        if self.credentials is None:
+            self.credentials = await asyncio.to_thread(credentials)
         session = Session(
             self.config,
             providers=self.providers,
@@ -96,26 +106,35 @@ class SettingsController(QObject):
             model_factory=self._model_factory
             or (lambda config: model_from_config(config, self.engine_state_changed)),
             timeouts=self._timeouts,
-            credentials=credentials,
+            credentials=self.credentials,
             on_history_error=on_history_error,
         )
         self.config = await session.resolve()
+        self.discovered = session.discovered
+        self.providers_changed.emit()
+        if problem:
+            self.notice.emit(problem, True)
+        for notice in self.welcome():
+            self.notice.emit(notice, False)
+        await session.start(start_mcp=False)
         return session
 
     def attach(self, session: Session) -> None:
         """The session has started: it applies changes from now on."""
         self.session = session
+        for conversation_id, provider_id in self._chosen.items():
+            session.choose_provider(conversation_id, provider_id)
         self.config, self.providers = session.config, session.providers
         if session.mcp is not None:
             session.mcp.on_change = self._mcp_changed
             self._spawn(self.start_mcp())
         self._spawn(self.load_model())
 
-    def welcome(self, discovered: list[Any]) -> list[str]:
+    def welcome(self) -> list[str]:
         """What start-up found: servers on this computer, or how to connect."""
         notices = []
-        if discovered:
-            found = "; ".join(server.label() for server in discovered)
+        if self.discovered:
+            found = "; ".join(server.label() for server in self.discovered)
             notices.append(f"Found on this computer: {found}. Pick one in Settings (Ctrl+,).")
         if self.config.kind == "none":
             notices.append(
@@ -129,14 +148,27 @@ class SettingsController(QObject):
 
     # -- providers --------------------------------------------------------------------
 
-    def open_dialog(self, parent: Any, credentials: Any, discovered: list[Any]) -> QDialog:
+    def provider_of(self, conversation_id: str) -> ConnectionConfig:
+        """The provider that answers this conversation (its own, else the default)."""
+        if self.session is not None:
+            return self.session.provider_of(conversation_id)
+        chosen = self._chosen.get(conversation_id)
+        return (self.providers.get(chosen) if chosen else None) or self.config
+
+    def choose_provider(self, conversation_id: str, provider_id: str) -> None:
+        if self.session is not None:
+            self.session.choose_provider(conversation_id, provider_id)
+        else:
+            self._chosen[conversation_id] = provider_id
+
+    def open_dialog(self, parent: Any) -> QDialog:
         from .settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(
             self.providers,
             parent,
-            discovered=discovered,
-            credentials=credentials,
+            discovered=self.discovered,
+            credentials=self.credentials,
             tool_settings=self.tool_settings,
             mcp=self.session.mcp if self.session is not None else None,
             spawn=self._spawn,

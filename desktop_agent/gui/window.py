@@ -81,8 +81,6 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self._history = history
-        self.credentials = credentials
-        self.discovered: list[Any] = []  # servers found on this computer at start
         self.session: Session | None = None  # opened in `start()`, after the first paint
         self._dialogs: list[QDialog] = []
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -117,16 +115,17 @@ class MainWindow(QMainWindow):
             on_settings_saved=on_settings_saved,
             on_tool_settings_saved=on_tool_settings_saved,
             spawn=self._spawn,
-            label=lambda: self._provider_of(self.tenant_id).label(),
+            label=lambda: self.settings.provider_of(self.tenant_id).label(),
             model_factory=model_factory,
             timeouts=timeouts,
             mcp=mcp,
+            credentials=credentials,
         )
         self.views = ConversationViews(
             pane.stack,
             theme=self.theme,
             frame_ms=frame_ms,
-            assistant_label=lambda cid: f"Assistant · {self._provider_of(cid).model}",
+            assistant_label=lambda cid: f"Assistant · {self.settings.provider_of(cid).model}",
         )
         self.views.made.connect(self._made)
         self.views.shown.connect(self._shown)
@@ -143,7 +142,12 @@ class MainWindow(QMainWindow):
             self.views, self.composer, self.sidebar, self.status, lambda: self.orchestrator
         )
         self.runs = RunController(
-            self.views, pane, self.status, self.conversations, self._session, self._update_labels
+            self.views,
+            pane,
+            self.status,
+            self.conversations,
+            lambda: self.session,
+            self._update_labels,
         )
         self.sidebar.activated.connect(self.open_conversation)
         self.sidebar.new_requested.connect(self.new_conversation)
@@ -175,10 +179,6 @@ class MainWindow(QMainWindow):
         self.composer.setFocus()
 
     # -- what is on screen --------------------------------------------------------------
-
-    @property
-    def current(self) -> ConversationView:
-        return self.views.current
 
     @property
     def transcript(self) -> Transcript:
@@ -214,13 +214,6 @@ class MainWindow(QMainWindow):
         """The dialogs open now, oldest first."""
         return list(self._dialogs)
 
-    def _session(self) -> Session | None:
-        return self.session
-
-    def _provider_of(self, conversation_id: str) -> ConnectionConfig:
-        session = self.session
-        return session.provider_of(conversation_id) if session else self.settings.config
-
     def _made(self, view: ConversationView) -> None:
         view.transcript.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
         view.transcript.link_hovered.connect(self.status.show_link)
@@ -234,13 +227,13 @@ class MainWindow(QMainWindow):
 
     def _view_busy(self, view: ConversationView, busy: bool) -> None:
         self.sidebar.model.set_live(view.conversation_id, busy)
-        if view is self.current:
+        if view is self.views.current:
             self.pane.set_busy(busy)
             self.busy_changed.emit(busy)
 
     def _run_finished(self, view: ConversationView) -> None:
         self.conversations.finished(view.conversation_id)
-        if view is self.current and self.store is not None:
+        if view is self.views.current and self.store is not None:
             self._update_labels()
 
     def _notice(self, text: str, error: bool) -> None:
@@ -250,14 +243,14 @@ class MainWindow(QMainWindow):
             self.transcript.add_notice(text)
 
     def _update_labels(self) -> None:
-        provider = self._provider_of(self.tenant_id)
+        provider = self.settings.provider_of(self.tenant_id)
         self.setWindowTitle(f"desktop-agent — {provider.label()}")
         self.status.set_model(provider.label())
         self.title_label.setText(self.conversations.title_of(self.tenant_id) or "New conversation")
         self.provider_box.show_provider(provider.id)
 
     def _providers_changed(self) -> None:
-        settings, shown = self.settings, self._provider_of(self.tenant_id).id
+        settings, shown = self.settings, self.settings.provider_of(self.tenant_id).id
         self.provider_box.fill(settings.providers, settings.config.label(), shown)
         self._update_labels()
 
@@ -277,25 +270,13 @@ class MainWindow(QMainWindow):
         is on screen."""
         import asyncio
 
-        from ..app.providers import credentials
-
         await asyncio.sleep(0)  # let the first paint happen
         self.sidebar.finish_setup()
         self.pane.finish_setup()
-        if self.credentials is None:
-            self.credentials = await asyncio.to_thread(credentials)
         store, problem = self.conversations.open_history(self._history)
-        session = await self.settings.open_session(
-            store, self.credentials, lambda message: self.status.showMessage(message, 10000)
+        self.session = session = await self.settings.open_session(
+            store, problem, lambda message: self.status.showMessage(message, 10000)
         )
-        self.discovered = session.discovered
-        self._update_labels()
-        if problem:
-            self.transcript.add_error(problem, retry=False)
-        for notice in self.settings.welcome(self.discovered):
-            self.transcript.add_notice(notice)
-        await session.start(start_mcp=False)
-        self.session = session
         self.views.attach(session.store, session.orchestrator.dispatcher)
         self.conversations.attach(session.store, session.conversations)
         self.settings.attach(session)
@@ -333,16 +314,15 @@ class MainWindow(QMainWindow):
 
     def choose_provider(self, provider_id: str) -> None:
         """The conversation on screen is answered by the saved provider `provider_id`."""
-        if self.session is not None:
-            self.session.choose_provider(self.tenant_id, provider_id)
-            self._update_labels()
-            self.status.showMessage(
-                f"This conversation now uses {self.provider_box.currentText()}", 3000
-            )
+        self.settings.choose_provider(self.tenant_id, provider_id)
+        self._update_labels()
+        self.status.showMessage(
+            f"This conversation now uses {self.provider_box.currentText()}", 3000
+        )
 
     def open_settings(self) -> QDialog:
         """Ctrl+,: the Settings dialog (returned: it is open)."""
-        return self.show_dialog(self.settings.open_dialog(self, self.credentials, self.discovered))
+        return self.show_dialog(self.settings.open_dialog(self))
 
     def show_dialog(self, dialog: QDialog) -> QDialog:
         """Open a dialog without blocking the loop (not exec()); held until it closes."""

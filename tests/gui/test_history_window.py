@@ -154,7 +154,7 @@ def test_a_long_conversation_opens_at_its_end_and_loads_older_pages_on_scroll(
     window = open_window(gui, history_db, Models())
     close_later.append(window)
     gui.call(window.open_conversation, conv)
-    view = window.current
+    view = window.views.current
     entries = window.transcript.entries
     assert len(entries) >= PAGE_SIZE
     assert entries[-1].source == "message number 599"
