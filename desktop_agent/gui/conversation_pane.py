@@ -53,3 +53,7 @@ class ConversationPane(QWidget):
     def set_busy(self, busy: bool) -> None:
         self.composer.busy = busy
         self.send_button.setText("Stop" if busy else "Send")
+
+    def show_header(self, title: str, provider_id: str) -> None:
+        self.title_label.setText(title or "New conversation")
+        self.provider_box.show_provider(provider_id)

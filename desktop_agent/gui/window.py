@@ -14,7 +14,7 @@ quits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter
 from ..app.providers import ConnectionConfig, Providers
 from ..app.settings import ToolSettings
 from .approval_controller import ApprovalController
+from .background import Background
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
@@ -83,9 +84,8 @@ class MainWindow(QMainWindow):
         self._history = history
         self.session: Session | None = None  # opened in `start()`, after the first paint
         self._dialogs: list[QDialog] = []
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self.background = Background()
         self._closing = self._shutdown_done = False
-        self._closed: asyncio.Event | None = None
 
         self.setObjectName("main-window")
         self.resize(1100, 740)
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
             tool_settings=tool_settings,
             on_settings_saved=on_settings_saved,
             on_tool_settings_saved=on_tool_settings_saved,
-            spawn=self._spawn,
+            spawn=self.background.spawn,
             label=lambda: self.settings.provider_of(self.tenant_id).label(),
             model_factory=model_factory,
             timeouts=timeouts,
@@ -177,8 +177,6 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.composer, self.send_button)
         self.setTabOrder(self.send_button, self.transcript)
         self.composer.setFocus()
-
-    # -- what is on screen --------------------------------------------------------------
 
     @property
     def transcript(self) -> Transcript:
@@ -246,8 +244,7 @@ class MainWindow(QMainWindow):
         provider = self.settings.provider_of(self.tenant_id)
         self.setWindowTitle(f"desktop-agent — {provider.label()}")
         self.status.set_model(provider.label())
-        self.title_label.setText(self.conversations.title_of(self.tenant_id) or "New conversation")
-        self.provider_box.show_provider(provider.id)
+        self.pane.show_header(self.conversations.title_of(self.tenant_id), provider.id)
 
     def _providers_changed(self) -> None:
         settings, shown = self.settings, self.settings.provider_of(self.tenant_id).id
@@ -259,11 +256,7 @@ class MainWindow(QMainWindow):
     @property
     def closed(self) -> asyncio.Event:
         """Set once the window has shut down (runs cancelled, connections closed)."""
-        if self._closed is None:
-            import asyncio
-
-            self._closed = asyncio.Event()
-        return self._closed
+        return self.background.closed
 
     async def start(self) -> None:
         """Open the session (model client, history: heavy imports) once the window
@@ -332,14 +325,6 @@ class MainWindow(QMainWindow):
         self.dialog_opened.emit(dialog)
         return dialog
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run a coroutine on the loop, keeping it referenced until it ends."""
-        import asyncio
-
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     # -- closing ------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -349,16 +334,12 @@ class MainWindow(QMainWindow):
             event.ignore()
             if not self._closing:
                 self._closing = True
-                self._spawn(self.shutdown())
+                self.background.spawn(self.shutdown())
 
     async def shutdown(self) -> None:
         """Stop watching, stop the session (runs, MCP, models, history), then close."""
-        import asyncio
-
         self.settings.closing = True
-        for task in list(self._tasks):
-            if task is not asyncio.current_task():
-                task.cancel()
+        self.background.cancel()
         try:
             await self.views.detach()
             if self.session is not None:
