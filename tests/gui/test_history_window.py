@@ -327,6 +327,30 @@ def test_providers_are_chosen_per_conversation(
     assert window.provider_box.currentData() == "other"
 
 
+def test_a_provider_chosen_before_the_session_starts_is_kept(
+    gui: Gui, history_db: Path, close_later: list[MainWindow]
+) -> None:
+    """The box works from the first paint: a choice made before `start()` reaches
+    the session."""
+    main = ConnectionConfig(kind="openai", id="main", name="Main", model="main-model")
+    other = ConnectionConfig(kind="openai", id="other", name="Other", model="other-model")
+    window = MainWindow(
+        main,
+        model_factory=Models(other=["From other."]),
+        providers=Providers([main, other], "main"),
+        history=lambda: Store(history_db),
+    )
+    close_later.append(window)
+    window.show()
+    window.provider_box.choose("other")
+    assert window.windowTitle().startswith("desktop-agent — other-model")
+    gui.run(window.start())
+    send(gui, window, "Who answers?")
+    wait_idle(gui, window)
+    assert "From other." in window.transcript.toPlainText()
+    assert window.provider_box.currentData() == "other"
+
+
 def test_api_keys_stay_out_of_every_file_but_the_private_one(
     gui: Gui, tmp_path: Path, http_server: ScriptedServer, close_later: list[MainWindow]
 ) -> None:

@@ -295,7 +295,10 @@ def test_keyboard_shortcuts(gui: Gui, window: MainWindow, http_server: ScriptedS
     assert [m["content"] for m in sent if m["role"] == "user"] == ["edited question"]
     assert [e.kind for e in window.transcript.entries] == ["user", "assistant"]
     # F1 lists the shortcuts; Ctrl+L focuses the composer; Ctrl+N starts afresh.
+    opened: list[object] = []
+    window.dialog_opened.connect(opened.append)
     press(gui, window.composer, Qt.Key_F1)
+    assert [type(d).__name__ for d in opened] == ["ShortcutsDialog"]
     assert any(type(d).__name__ == "ShortcutsDialog" and d.isVisible() for d in window.dialogs)
     for dialog in window.dialogs:
         dialog.close()
