@@ -69,6 +69,13 @@ class ConversationViews(QObject):
         for view in list(self.by_id.values()):
             await view.detach()
 
+    def say(self, text: str, error: bool = False) -> None:
+        """A notice (or an error) in the transcript on screen."""
+        if error:
+            self.current.transcript.add_error(text, retry=False)
+        else:
+            self.current.transcript.add_notice(text)
+
     def make(self, conversation_id: str) -> ConversationView:
         view = ConversationView(
             conversation_id,

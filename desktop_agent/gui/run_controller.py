@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from .approval_controller import ApprovalController
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
@@ -34,6 +35,7 @@ class RunController(QObject):
         pane: ConversationPane,
         status: ToolStatusBar,
         conversations: ConversationListController,
+        approvals: ApprovalController,
         session: Callable[[], Session | None],
         sent: Callable[[], None],
     ) -> None:
@@ -42,6 +44,7 @@ class RunController(QObject):
         self._composer = composer = pane.composer
         self._status = status
         self._conversations = conversations
+        self._approvals = approvals
         self._session = session
         self._sent = sent
         self.editing: str | None = None  # key of the user message being edited
@@ -119,17 +122,16 @@ class RunController(QObject):
         if session is not None:
             session.orchestrator.cancel(self._views.current.conversation_id)
 
-    def stop(self) -> bool:
-        """Esc when no approval waits: stop the answer (or leave editing when nothing
-        runs). False when there was nothing to stop."""
-        if self._views.current.busy and self._session() is not None:
+    def stop(self) -> None:
+        """Esc: deny a tool waiting for approval; else stop the answer (or leave
+        editing when nothing runs)."""
+        if self._approvals.pending():
+            self._approvals.answer(None, "deny")
+        elif self._views.current.busy and self._session() is not None:
             self.cancel()
         elif self.editing is not None:
             self.editing = None
             self._composer.clear()
-        else:
-            return False
-        return True
 
     def regenerate(self) -> None:
         """Ctrl+R / Retry: answer the last user message again (a new version)."""

@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
             pane,
             self.status,
             self.conversations,
+            self.approvals,
             lambda: self.session,
             self._update_labels,
         )
@@ -153,11 +154,11 @@ class MainWindow(QMainWindow):
         self.sidebar.new_requested.connect(self.new_conversation)
         self.provider_box.chosen.connect(self.choose_provider)
         self.settings.providers_changed.connect(self._providers_changed)
-        self.settings.notice.connect(self._notice)
+        self.settings.notice.connect(self.views.say)
         self.actions_by_name = add_actions(
             self,
             {
-                "stop": self.stop,
+                "stop": self.runs.stop,
                 "new": self.new_conversation,
                 "switch": self.conversations.open_switcher,
                 "rename": lambda: self.conversations.rename(self.tenant_id),
@@ -234,12 +235,6 @@ class MainWindow(QMainWindow):
         if view is self.views.current and self.store is not None:
             self._update_labels()
 
-    def _notice(self, text: str, error: bool) -> None:
-        if error:
-            self.transcript.add_error(text, retry=False)
-        else:
-            self.transcript.add_notice(text)
-
     def _update_labels(self) -> None:
         provider = self.settings.provider_of(self.tenant_id)
         self.setWindowTitle(f"desktop-agent — {provider.label()}")
@@ -285,12 +280,8 @@ class MainWindow(QMainWindow):
         self.runs.send(text)
 
     def stop(self) -> None:
-        """Esc: deny a tool waiting for approval; else stop the answer (or leave
-        editing when nothing runs)."""
-        if self.approvals.pending():
-            self.approvals.answer(None, "deny")
-        else:
-            self.runs.stop()
+        """Esc: deny a tool waiting for approval, else stop the answer."""
+        self.runs.stop()
 
     def open_conversation(self, conversation_id: str) -> None:
         """Show a conversation (a run in the one left goes on, in the background)."""
