@@ -118,6 +118,11 @@ class Session:
         #: Servers found on this computer while resolving "auto".
         self.discovered: list[Any] = []
         self._models: dict[str, Any] = {}
+        #: conversation id -> the provider it uses (None: the default), as looked up
+        #: or chosen; cleared when the providers change.
+        self._provider_ids: dict[str, str | None] = {}
+        self._closing: set[asyncio.Future[Any]] = set()  # old models closing after runs
+        self.tool_settings: ToolSettings | None = None
 
     @classmethod
     def open(
@@ -169,6 +174,7 @@ class Session:
             model_factory=model_factory,
         )
         session.problems += problems
+        session.tool_settings = tool_settings
         return session
 
     # -- starting and stopping --------------------------------------------------------
@@ -249,6 +255,8 @@ class Session:
             await self.mcp.aclose()
         if self.recorder is not None:
             self.recorder.stop()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         from ..engine.model import close_model
 
         for model in list(self._models.values()):
@@ -268,12 +276,71 @@ class Session:
 
     def provider_of(self, conversation_id: str) -> ConnectionConfig:
         """The provider that answers this conversation (its own, else the default)."""
-        provider_id = None
-        if self.store is not None:
-            conv = self.store.conversation(conversation_id)
-            provider_id = conv.provider_id if conv else None
+        if conversation_id in self._provider_ids:
+            provider_id = self._provider_ids[conversation_id]
+        else:
+            conv = self.store.conversation(conversation_id) if self.store is not None else None
+            provider_id = self._provider_ids[conversation_id] = conv.provider_id if conv else None
         found = self.providers.get(provider_id) if provider_id else None
         return found or self.config
+
+    def choose_provider(self, conversation_id: str, provider_id: str) -> None:
+        """This conversation's next runs use the saved provider `provider_id` (kept
+        with the conversation once it is stored)."""
+        self._provider_ids[conversation_id] = provider_id
+        if self.store is not None and self.store.conversation(conversation_id) is not None:
+            provider = self.providers.get(provider_id)
+            self.store.set_settings(
+                conversation_id,
+                provider_id=provider_id,
+                model=provider.model if provider else None,
+            )
+
+    def set_providers(self, providers: Providers) -> Any:
+        """New saved providers (Settings → Save): the next runs use models made from
+        them; runs under way keep the model they started with, closed once they end.
+        Returns the new default model."""
+        old = list(self._models.values())
+        self._models = {}
+        self._provider_ids.clear()
+        self.providers = providers
+        self.config = providers.default
+        model = self._models[self.config.id] = self._make_model(self.config)
+        orchestrator = self.orchestrator
+        orchestrator.model = model
+        orchestrator.config = replace(orchestrator.config, system_prompt=self.config.system_prompt)
+        for tenant in orchestrator.tenants():
+            orchestrator.configure(tenant)  # picked again at the next run
+        running = [h for t in orchestrator.tenants() for h in orchestrator.runs(t)]
+        task = asyncio.ensure_future(_close_after(running, old))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        return model
+
+    async def load_model(self, model: Any = None) -> None:
+        """Start the embedded model now rather than at the first message (nothing to
+        do for a server); raises `ModelError` when it cannot start."""
+        engine = getattr(model if model is not None else self.orchestrator.model, "engine", None)
+        if engine is not None:
+            await engine.ensure_running()
+
+    # -- tools --------------------------------------------------------------------------
+
+    def apply_tool_settings(self, settings: ToolSettings, *, rebuild: bool = True) -> list[str]:
+        """New tool settings: the tools that run without asking from now on, and
+        (`rebuild`) the built-in tools of the next runs. Returns what could not be
+        set up."""
+        self.tool_settings = settings
+        approvals = self.approvals
+        for name in approvals.always - settings.always_allowed:
+            approvals.revoke(name)
+        for name in settings.always_allowed - approvals.always:
+            approvals.allow_always(name)
+        if not rebuild:
+            return []
+        tools, problems = build_tools(settings)
+        self.set_builtins(tools)
+        return problems
 
     def model_for(self, provider: ConnectionConfig) -> Any:
         """The `ChatModel` of a saved provider (made once, with its saved key)."""
@@ -296,3 +363,12 @@ class Session:
         self._models[config.id] = model
         self.orchestrator.model = model
         return old
+
+
+async def _close_after(runs: list[Any], models: list[Any]) -> None:
+    """Release `models` once `runs` (which may still use them) have finished."""
+    from ..engine.model import close_model
+
+    await asyncio.gather(*(run.wait() for run in runs), return_exceptions=True)
+    for model in models:
+        await close_model(model)

@@ -185,7 +185,7 @@ def run_app(
 
     import qasync
 
-    window.load_tools()  # the built-ins the settings turn on
+    window.settings.load_tools()  # the built-ins the settings turn on
 
     install_error_reporting(window)
 

@@ -184,11 +184,10 @@ def main() -> None:
         results["open"] = await open_long(window, conv, other)
         results["baseline_open"] = baseline_open(store, conv)
         results["sidebar"] = sidebar_and_search(window, store)
-        window.store = None  # the benchmark closes its store itself
         await window.shutdown()
 
     qasync.run(run())
-    store.close()
+    store.close()  # (closed by the window already: a second close does nothing)
     opened, added_mb, shown = results["open"]  # type: ignore[misc]
     base = results["baseline_open"]
     print(

@@ -124,8 +124,7 @@ def test_always_is_remembered_and_revocable(gui: Gui) -> None:
         assert notes == ["a", "b"]
         assert window.transcript.toPlainText().count("⚠ Allow") == 1
 
-        gui.call(window.open_settings)  # Settings → Tools lists it; Revoke
-        dialog = window._dialogs[-1]
+        dialog = gui.call(window.open_settings)  # Settings → Tools lists it; Revoke
         page = dialog.tools_page  # type: ignore[attr-defined]
         assert [page.always.item(i).text() for i in range(page.always.count())] == ["save_note"]
         page.always.setCurrentRow(0)
@@ -134,7 +133,7 @@ def test_always_is_remembered_and_revocable(gui: Gui) -> None:
         assert saved[-1].always_allowed == frozenset()
         gui.call(window.send, "c")
         wait_card(gui, window)  # asks again
-        gui.call(window.answer_approval, None, "allow")
+        gui.call(window.approvals.answer, None, "allow")
         gui.until(lambda: not window.busy, "the third run")
         assert notes == ["a", "b", "c"]
     finally:

@@ -65,7 +65,7 @@ def close_later(gui: Gui) -> Iterator[list[MainWindow]]:
     windows: list[MainWindow] = []
     yield windows
     for w in windows:
-        if not w._shutdown_done:
+        if not w.closed.is_set():
             gui.run(w.shutdown())
 
 
@@ -154,7 +154,7 @@ def test_a_long_conversation_opens_at_its_end_and_loads_older_pages_on_scroll(
     window = open_window(gui, history_db, Models())
     close_later.append(window)
     gui.call(window.open_conversation, conv)
-    view = window.current
+    view = window.views.current
     entries = window.transcript.entries
     assert len(entries) >= PAGE_SIZE
     assert entries[-1].source == "message number 599"
@@ -188,14 +188,14 @@ def test_regenerate_and_edit_make_versions(
     close_later.append(window)
     send(gui, window, "Hi")
     wait_idle(gui, window)
-    gui.call(window.regenerate)
+    gui.call(window.runs.regenerate)
     wait_idle(gui, window)
     answer = window.transcript.last("assistant")
     assert answer is not None and answer.source == "Second answer."
     assert answer.versions == (2, 2)
     assert "◀" in window.transcript.toPlainText() and "2/2" in window.transcript.toPlainText()
 
-    gui.call(window.switch_version, answer.key, -1)  # ◀
+    gui.call(window.runs.switch_version, answer.key, -1)  # ◀
     assert "First answer." in window.transcript.toPlainText()
     assert "Second answer." not in window.transcript.toPlainText()
     older = window.transcript.last("assistant")
@@ -203,7 +203,7 @@ def test_regenerate_and_edit_make_versions(
 
     question = window.transcript.last("user")
     assert question is not None
-    gui.call(window.edit_message, question.key)
+    gui.call(window.runs.edit_message, question.key)
     assert window.composer.toPlainText() == "Hi"
     gui.call(window.send, "Hello")
     wait_idle(gui, window)
@@ -214,7 +214,7 @@ def test_regenerate_and_edit_make_versions(
     assert store is not None
     assert [m.content for m in store.path(window.tenant_id)] == ["Hello", "Answer to the edit."]
     assert len(store.messages(window.tenant_id)) == 5  # nothing lost
-    gui.call(window.switch_version, user.key, -1)  # back to "Hi", with its latest answer
+    gui.call(window.runs.switch_version, user.key, -1)  # back to "Hi", with its latest answer
     assert [m.content for m in store.path(window.tenant_id)] == ["Hi", "Second answer."]
     assert "Second answer." in window.transcript.toPlainText()
     # The model is sent the version on screen.
@@ -254,7 +254,7 @@ def test_delete_undo_rename_and_quick_switcher(
     taxes = rows[0].id
 
     gui.call(window.open_conversation, taxes)
-    gui.call(window.delete_conversation, taxes)
+    gui.call(window.conversations.delete, taxes)
     assert [r.title for r in window.sidebar.model.rows] == ["Kyoto trip"]
     assert window.tenant_id != taxes  # moved to a new conversation
     window.actions_by_name["undo_delete"].trigger()
@@ -268,8 +268,8 @@ def test_delete_undo_rename_and_quick_switcher(
     assert window.store.conversation(taxes).title == "Tax return 2026"  # type: ignore[union-attr]
     assert window.title_label.text() == "Tax return 2026"
 
-    gui.call(window.open_switcher)
-    switcher = window._dialogs[-1]
+    switcher = gui.call(window.conversations.open_switcher)
+    assert switcher is not None
     switcher.query.setText("fushimi")  # type: ignore[attr-defined]
     assert switcher.results.count() == 1  # type: ignore[attr-defined]
     assert "Fushimi" in switcher.results.item(0).text()  # type: ignore[attr-defined]
@@ -291,8 +291,8 @@ def test_export_from_the_window(
     wait_idle(gui, window)
     md = tmp_path / "out.md"
     js = tmp_path / "out.json"
-    gui.call(window.write_export, window.tenant_id, "md", str(md))
-    gui.call(window.write_export, window.tenant_id, "json", str(js))
+    gui.call(window.conversations.write_export, window.tenant_id, "md", str(md))
+    gui.call(window.conversations.write_export, window.tenant_id, "json", str(js))
     assert md.read_text().startswith("# Export me\n")
     assert "**Bold** answer." in md.read_text()
     data = json.loads(js.read_text())
@@ -310,8 +310,7 @@ def test_providers_are_chosen_per_conversation(
     )
     close_later.append(window)
     assert window.provider_box.isVisibleTo(window) and window.provider_box.count() == 2
-    window.provider_box.setCurrentIndex(window.provider_box.findData("other"))
-    gui.call(window._provider_chosen, window.provider_box.currentIndex())
+    gui.call(window.provider_box.choose, "other")
     send(gui, window, "Who answers?")
     wait_idle(gui, window)
     assert "From other." in window.transcript.toPlainText()
@@ -328,6 +327,30 @@ def test_providers_are_chosen_per_conversation(
     assert window.provider_box.currentData() == "other"
 
 
+def test_a_provider_chosen_before_the_session_starts_is_kept(
+    gui: Gui, history_db: Path, close_later: list[MainWindow]
+) -> None:
+    """The box works from the first paint: a choice made before `start()` reaches
+    the session."""
+    main = ConnectionConfig(kind="openai", id="main", name="Main", model="main-model")
+    other = ConnectionConfig(kind="openai", id="other", name="Other", model="other-model")
+    window = MainWindow(
+        main,
+        model_factory=Models(other=["From other."]),
+        providers=Providers([main, other], "main"),
+        history=lambda: Store(history_db),
+    )
+    close_later.append(window)
+    window.show()
+    window.provider_box.choose("other")
+    assert window.windowTitle().startswith("desktop-agent — other-model")
+    gui.run(window.start())
+    send(gui, window, "Who answers?")
+    wait_idle(gui, window)
+    assert "From other." in window.transcript.toPlainText()
+    assert window.provider_box.currentData() == "other"
+
+
 def test_api_keys_stay_out_of_every_file_but_the_private_one(
     gui: Gui, tmp_path: Path, http_server: ScriptedServer, close_later: list[MainWindow]
 ) -> None:
@@ -340,8 +363,7 @@ def test_api_keys_stay_out_of_every_file_but_the_private_one(
     window.show()
     gui.run(window.start())
     close_later.append(window)
-    gui.call(window.open_settings)
-    dialog = window._dialogs[-1]
+    dialog = gui.call(window.open_settings)
     assert "No system keyring is available" in dialog.key_note.text()  # type: ignore[attr-defined]
     dialog.api_key.setText(key)  # type: ignore[attr-defined]
     gui.call(dialog._save)  # type: ignore[attr-defined]
@@ -350,8 +372,8 @@ def test_api_keys_stay_out_of_every_file_but_the_private_one(
     wait_idle(gui, window)
     headers = {k.lower(): v for k, v in http_server.requests[-1].headers.items()}
     assert headers["authorization"] == f"Bearer {key}"
-    gui.call(window.write_export, window.tenant_id, "json", str(home / "export.json"))
-    gui.call(window.write_export, window.tenant_id, "md", str(home / "export.md"))
+    gui.call(window.conversations.write_export, window.tenant_id, "json", str(home / "export.json"))
+    gui.call(window.conversations.write_export, window.tenant_id, "md", str(home / "export.md"))
     gui.run(window.shutdown())
 
     private = home / "credentials.json"
@@ -373,8 +395,7 @@ def test_settings_add_test_and_save_providers(
         gui, history_db, Models(), credentials=keys, on_settings_saved=saved.append
     )
     close_later.append(window)
-    gui.call(window.open_settings)
-    dialog = window._dialogs[-1]
+    dialog = gui.call(window.open_settings)
     assert isinstance(dialog, SettingsDialog)
     assert dialog.list.count() == 1
     added = dialog.add_provider("llama.cpp server")
@@ -443,7 +464,7 @@ def test_an_approval_waiting_in_the_background_is_signalled(
     assert "waits for your approval" in window.status.currentMessage()
     gui.call(window.open_conversation, first)
     assert len(window.transcript.pending_approvals()) == 1  # the card is there, live
-    gui.call(window.answer_approval, None, "allow")
+    gui.call(window.approvals.answer, None, "allow")
     assert not window.sidebar.model.rows[0].waiting
     gui.until(lambda: not window.busy, "the run")
     assert "Posted." in window.transcript.toPlainText()

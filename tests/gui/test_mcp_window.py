@@ -61,14 +61,13 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         gui.call(window.send, "add 40 and 2")
         gui.until(lambda: bool(window.transcript.pending_approvals()), "the approval card")
         assert "⚠ Allow test__add to run?" in window.transcript.toPlainText()
-        gui.call(window.answer_approval, None, "allow")
+        gui.call(window.approvals.answer, None, "allow")
         gui.until(lambda: not window.busy, "the run")
         assert "It is 42." in window.transcript.toPlainText()
         history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
         assert [m["content"] for m in history if m["role"] == "tool"] == ["42"]
 
-        gui.call(window.open_settings)
-        page = window._dialogs[-1].mcp_page  # type: ignore[attr-defined]
+        page = gui.call(window.open_settings).mcp_page  # type: ignore[attr-defined]
         assert page.servers.item(0).text() == "test — connected, 5 tools"
 
         # A crash is reported; Reconnect brings it back.

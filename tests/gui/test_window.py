@@ -46,7 +46,7 @@ def make_window(gui: Gui, config: ConnectionConfig, **kwargs: Any) -> MainWindow
 def window(gui: Gui, config: ConnectionConfig) -> Iterator[MainWindow]:
     w = make_window(gui, config)
     yield w
-    if not w._shutdown_done:
+    if not w.closed.is_set():
         gui.run(w.shutdown())
 
 
@@ -295,9 +295,12 @@ def test_keyboard_shortcuts(gui: Gui, window: MainWindow, http_server: ScriptedS
     assert [m["content"] for m in sent if m["role"] == "user"] == ["edited question"]
     assert [e.kind for e in window.transcript.entries] == ["user", "assistant"]
     # F1 lists the shortcuts; Ctrl+L focuses the composer; Ctrl+N starts afresh.
+    opened: list[object] = []
+    window.dialog_opened.connect(opened.append)
     press(gui, window.composer, Qt.Key_F1)
-    assert any(type(d).__name__ == "ShortcutsDialog" and d.isVisible() for d in window._dialogs)
-    for dialog in list(window._dialogs):
+    assert [type(d).__name__ for d in opened] == ["ShortcutsDialog"]
+    assert any(type(d).__name__ == "ShortcutsDialog" and d.isVisible() for d in window.dialogs)
+    for dialog in window.dialogs:
         dialog.close()
     gui.call(window.activateWindow)
     gui.until(lambda: QApplication.activeWindow() is window, "the window to be active again")

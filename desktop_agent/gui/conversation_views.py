@@ -1,0 +1,130 @@
+"""The conversation views in the window's stack: the one on screen, and those
+whose run goes on behind it. A view of an idle conversation that is not on screen
+is dropped (rebuilt from the history when opened again)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QStackedWidget
+
+from .conversation import ConversationView
+from .theme import Theme
+
+if TYPE_CHECKING:
+    from ..engine.dispatcher import EventDispatcher
+    from ..storage import Store
+
+__all__ = ["ConversationViews", "new_conversation_id"]
+
+
+def new_conversation_id() -> str:
+    import uuid
+
+    return f"c-{uuid.uuid4().hex}"
+
+
+class ConversationViews(QObject):
+    """Args:
+    stack: where the transcripts are shown.
+    assistant_label: a conversation id -> the name its answers are shown under.
+    """
+
+    made = Signal(object)  # a new ConversationView (connect its transcript's signals)
+    shown = Signal(object)  # the ConversationView now on screen
+    busy_changed = Signal(object, bool)  # a view started (True) or ended a run
+    activity_changed = Signal()  # the view on screen: its status or tool activity
+    run_finished = Signal(object)  # a view whose run ended
+    approval_waiting = Signal(object)  # a view whose run waits for an approval
+
+    def __init__(
+        self,
+        stack: QStackedWidget,
+        *,
+        theme: Theme,
+        frame_ms: float,
+        assistant_label: Callable[[str], str],
+    ) -> None:
+        super().__init__(stack)
+        self._stack = stack
+        self._theme = theme
+        self._frame_ms = frame_ms
+        self._assistant_label = assistant_label
+        self._store: Store | None = None
+        self._dispatcher: EventDispatcher | None = None
+        self.by_id: dict[str, ConversationView] = {}
+        #: The view on screen (the first one: `open(None)`, once `made` is connected).
+        self.current: ConversationView
+
+    def attach(self, store: Store | None, dispatcher: EventDispatcher) -> None:
+        """The engine exists: views render its events (and read `store`)."""
+        self._store, self._dispatcher = store, dispatcher
+        for view in self.by_id.values():
+            view.store = store
+            view.attach(dispatcher)
+
+    async def detach(self) -> None:
+        for view in list(self.by_id.values()):
+            await view.detach()
+
+    def say(self, text: str, error: bool = False) -> None:
+        """A notice (or an error) in the transcript on screen."""
+        if error:
+            self.current.transcript.add_error(text, retry=False)
+        else:
+            self.current.transcript.add_notice(text)
+
+    def make(self, conversation_id: str) -> ConversationView:
+        view = ConversationView(
+            conversation_id,
+            store=self._store,
+            theme=self._theme,
+            parent=self._stack,
+            frame_ms=self._frame_ms,
+            assistant_label=lambda: self._assistant_label(conversation_id),
+        )
+        if self._dispatcher is not None:
+            view.attach(self._dispatcher)
+        self._stack.addWidget(view.transcript)
+        view.busy_changed.connect(lambda busy: self._busy(view, busy))
+        view.approval_requested.connect(lambda _data: self.approval_waiting.emit(view))
+        view.activity_changed.connect(
+            lambda: self.activity_changed.emit() if view is self.current else None
+        )
+        view.run_finished.connect(lambda _data: self.run_finished.emit(view))
+        self.by_id[conversation_id] = view
+        self.made.emit(view)
+        return view
+
+    def open(self, conversation_id: str | None = None) -> ConversationView:
+        """Show a conversation (None: a new one), from the history when not in view."""
+        view = self.by_id.get(conversation_id) if conversation_id else None
+        if view is None:
+            view = self.make(conversation_id or new_conversation_id())
+            if conversation_id:
+                view.load_latest()
+        self.show(view)
+        return view
+
+    def show(self, view: ConversationView) -> None:
+        previous: ConversationView | None = getattr(self, "current", None)
+        self.current = view
+        self._stack.setCurrentWidget(view.transcript)
+        if previous is not None and previous is not view and not previous.busy:
+            self._drop(previous)
+        self.shown.emit(view)
+
+    def _drop(self, view: ConversationView) -> None:
+        if self.by_id.get(view.conversation_id) is view and view is not self.current:
+            del self.by_id[view.conversation_id]
+            self._stack.removeWidget(view.transcript)
+            view.close()
+
+    def _busy(self, view: ConversationView, busy: bool) -> None:
+        self.busy_changed.emit(view, busy)
+        if view is not self.current and not busy:  # finished behind: rebuilt when opened
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self, lambda: self._drop(view))

@@ -1,0 +1,61 @@
+"""The window's keyboard: the F1 list (`SHORTCUTS`) and the actions that carry the
+keys (`add_actions`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+__all__ = ["ACTIONS", "SHORTCUTS", "add_actions"]
+
+#: (keys, what they do): the F1 list.
+SHORTCUTS: list[tuple[str, str]] = [
+    ("Enter", "Send the message"),
+    ("Shift+Enter", "New line in the message"),
+    ("Esc", "Stop the answer"),
+    ("Up (empty message)", "Edit your last message"),
+    ("Ctrl+R", "Regenerate the last answer (or retry after an error)"),
+    ("Ctrl+Shift+C", "Copy the last answer"),
+    ("Ctrl+N", "New conversation"),
+    ("Ctrl+K", "Go to a conversation (search titles and messages)"),
+    ("F2", "Rename the conversation"),
+    ("Delete (in the list)", "Delete the conversation (Ctrl+Z undoes)"),
+    ("Ctrl+E / Ctrl+Shift+E", "Export the conversation as Markdown / JSON"),
+    ("Ctrl+L", "Focus the message box"),
+    ("Ctrl+,", "Settings"),
+    ("F1, Ctrl+/", "This list"),
+    ("Ctrl+Q", "Quit"),
+]
+
+#: name -> (the action's text, its keys): the window's actions.
+ACTIONS: dict[str, tuple[str, list[str]]] = {
+    "stop": ("Stop", ["Esc"]),
+    "new": ("New conversation", ["Ctrl+N"]),
+    "switch": ("Go to conversation", ["Ctrl+K"]),
+    "rename": ("Rename conversation", ["F2"]),
+    "undo_delete": ("Undo delete", ["Ctrl+Z"]),
+    "export_md": ("Export as Markdown", ["Ctrl+E"]),
+    "export_json": ("Export as JSON", ["Ctrl+Shift+E"]),
+    "focus": ("Focus message", ["Ctrl+L"]),
+    "regenerate": ("Regenerate", ["Ctrl+R"]),
+    "copy_last": ("Copy last answer", ["Ctrl+Shift+C"]),
+    "settings": ("Settings", ["Ctrl+,"]),
+    "help": ("Keyboard shortcuts", ["F1", "Ctrl+/"]),
+    "quit": ("Quit", ["Ctrl+Q"]),
+}
+
+
+def add_actions(widget: QWidget, slots: dict[str, Callable[[], Any]]) -> dict[str, QAction]:
+    """The `ACTIONS` on `widget`, each triggering its slot; by name."""
+    actions: dict[str, QAction] = {}
+    for name, slot in slots.items():
+        text, keys = ACTIONS[name]
+        action = QAction(text, widget)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.triggered.connect(lambda _checked=False, slot=slot: slot())
+        widget.addAction(action)
+        actions[name] = action
+    return actions
