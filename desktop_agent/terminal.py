@@ -35,6 +35,7 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.text import Text
 
+from .app.presentation import argument_summary
 from .config import (
     ConnectionConfig,
     load_settings,
@@ -42,9 +43,20 @@ from .config import (
     resolve_auto,
     with_stored_key,
 )
-from .engine import Event, EventType, Orchestrator
+from .engine import Event, Orchestrator
 from .engine.approval import ALLOW, ALWAYS, DENY
+from .engine.events import (
+    Done,
+    ErrorReport,
+    MessageChunk,
+    MessageComplete,
+    StateChange,
+    ToolApprovalRequest,
+    ToolCallEnd,
+    ToolCallStart,
+)
 from .engine.model import close_model
+from .engine.status import AgentStatus, RunOutcome
 from .printable import json_line, printable
 
 __all__ = ["TerminalRenderer", "main", "run_chat"]
@@ -52,15 +64,6 @@ __all__ = ["TerminalRenderer", "main", "run_chat"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
-
-
-def _summary(arguments: Any, limit: int = 50) -> str:
-    if isinstance(arguments, dict):
-        text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
-    else:
-        text = str(arguments)
-    text = printable(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class TerminalRenderer:
@@ -73,7 +76,7 @@ class TerminalRenderer:
         self.console = Console(file=out, highlight=False, soft_wrap=True)
         self.err_console = Console(file=err, highlight=False, soft_wrap=True)
         self.rich = self.console.is_terminal and not json_mode
-        self.status: str | None = None  # DONE's status
+        self.status: RunOutcome | None = None  # DONE's status
         self.error: str | None = None
         self._live: Live | None = None
         self._text = ""
@@ -88,21 +91,30 @@ class TerminalRenderer:
             self.out.write(json_line(event.to_dict()) + "\n")
             self.out.flush()
         else:
-            handler = getattr(self, f"_on_{event.type.value}", None)
-            if handler is not None:
-                handler(event.data)
-        if event.type is EventType.ERROR:
-            self.error = str(event.data.get("error"))
-        elif event.type is EventType.DONE:
-            self.status = str(event.data.get("status"))
+            match event:
+                case MessageChunk():
+                    self._on_message_chunk(event)
+                case MessageComplete():
+                    self._on_message_complete(event)
+                case StateChange():
+                    self._on_state_change(event)
+                case ToolCallStart():
+                    self._on_tool_call_start(event)
+                case ToolCallEnd():
+                    self._on_tool_call_end(event)
+        # (The user's message is on the terminal already: typed, or the prompt.)
+        if isinstance(event, ErrorReport):
+            self.error = event.error
+        elif isinstance(event, Done):
+            self.status = event.status
             self._stop_spinner()
             self._stop_live()
 
     # -- text ------------------------------------------------------------------------
 
-    def _on_message_chunk(self, data: dict[str, Any]) -> None:
+    def _on_message_chunk(self, event: MessageChunk) -> None:
         self._stop_spinner()
-        chunk = printable(data["chunk"])
+        chunk = printable(event.chunk)
         if not chunk:
             return
         if self.rich:
@@ -122,9 +134,9 @@ class TerminalRenderer:
             self.out.flush()
             self._line_open = not chunk.endswith("\n")
 
-    def _on_message_complete(self, data: dict[str, Any]) -> None:
+    def _on_message_complete(self, event: MessageComplete) -> None:
         if self.rich and self._live is not None:
-            content = printable(data.get("content") or "")
+            content = printable(event.content)
             # hyperlinks=False: a link shows its target as text, no terminal link
             self._live.update(Markdown(content, hyperlinks=False) if content else Text(""))
             self._stop_live()
@@ -132,7 +144,7 @@ class TerminalRenderer:
             self.out.write("\n")
             self.out.flush()
             self._line_open = False
-        if data.get("finish_reason") == "cancelled":
+        if event.finish_reason == "cancelled":
             self._note("(stopped)")
 
     def _stop_live(self) -> None:
@@ -157,25 +169,25 @@ class TerminalRenderer:
             self._spinner.stop()
             self._spinner = None
 
-    def _on_state_change(self, data: dict[str, Any]) -> None:
-        new = data["new_status"]
-        if new == "thinking":
+    def _on_state_change(self, event: StateChange) -> None:
+        if event.new_status is AgentStatus.THINKING:
             self._spin("Thinking…")
-        elif new == "awaiting_approval":
+        elif event.new_status is AgentStatus.AWAITING_APPROVAL:
             self._spin("Waiting for approval…")
 
-    def _on_tool_call_start(self, data: dict[str, Any]) -> None:
-        self._tools[data["call_id"]] = f"{data['tool_name']}({_summary(data['arguments'])})"
+    def _on_tool_call_start(self, event: ToolCallStart) -> None:
+        summary = printable(argument_summary(event.arguments, 50))
+        self._tools[event.call_id] = f"{event.tool_name}({summary})"
         self._spin("⚙ " + "  ⚙ ".join(self._tools.values()))
 
-    def _on_tool_call_end(self, data: dict[str, Any]) -> None:
-        self._tools.pop(data["call_id"], None)
-        name = data["tool_name"]
-        if data.get("error"):
-            line = f"✗ {name}: {data['error']}"
+    def _on_tool_call_end(self, event: ToolCallEnd) -> None:
+        self._tools.pop(event.call_id, None)
+        name = event.tool_name
+        if event.error:
+            line = f"✗ {name}: {event.error}"
         else:
-            line = f"✓ {name} ({float(data.get('duration_ms') or 0):.0f} ms)"
-        self._note(line, style="red" if data.get("error") else "green")
+            line = f"✓ {name} ({event.duration_ms:.0f} ms)"
+        self._note(line, style="red" if event.error else "green")
         if self._tools:
             self._spin("⚙ " + "  ⚙ ".join(self._tools.values()))
         else:
@@ -262,11 +274,10 @@ async def run_chat(
     )
     tenant = f"chat_{uuid.uuid4().hex[:12]}"
 
-    async def answer_approval(event: Event) -> None:
+    async def answer_approval(event: ToolApprovalRequest) -> None:
         """Ask on the terminal whether a tool may run (end of input: no)."""
-        data = event.data
-        arguments = printable(json.dumps(data.get("arguments"), ensure_ascii=False))
-        name = printable(str(data["tool_name"]))
+        arguments = printable(json.dumps(event.arguments, ensure_ascii=False))
+        name = printable(event.tool_name)
         err.write(f"Allow {name} {arguments}?  [y] once  [a] always  [N] no: ")
         err.flush()
         line = await stdin_lines().next()
@@ -276,7 +287,7 @@ async def run_chat(
             (line or "").strip().lower(), DENY
         )
         err.flush()
-        orchestrator.approve(data["call_id"], decision, run_id=event.run_id)
+        orchestrator.approve(event.call_id, decision, run_id=event.run_id)
 
     asking: set[asyncio.Task[None]] = set()
     interrupts: list[float] = []
@@ -299,9 +310,10 @@ async def run_chat(
         stream = orchestrator.process_stream(message, tenant_id=tenant)
         try:
             async for event in stream:
-                renderer.handle(event)  # type: ignore[arg-type]
-                if event.type is EventType.TOOL_APPROVAL_REQUEST:  # type: ignore[union-attr]
-                    task = asyncio.ensure_future(answer_approval(event))  # type: ignore[arg-type]
+                assert isinstance(event, Event)  # (mode EVENTS)
+                renderer.handle(event)
+                if isinstance(event, ToolApprovalRequest):
+                    task = asyncio.ensure_future(answer_approval(event))
                     asking.add(task)
                     task.add_done_callback(asking.discard)
         finally:

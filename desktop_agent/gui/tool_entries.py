@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .formatting import argument_summary, describe_result, pretty_json
+from ..app.presentation import argument_summary
+from .formatting import describe_result, pretty_json
 
 if TYPE_CHECKING:
     from .theme import Theme

@@ -43,6 +43,7 @@ from .tool_actions import ToolActions
 if TYPE_CHECKING:
     import asyncio
 
+    from ..engine.events import UserMessage
     from ..engine.model import ChatModel, Timeouts
     from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
@@ -237,9 +238,10 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
             view.attach(self.orchestrator.dispatcher)
         self.stack.addWidget(view.transcript)
         view.busy_changed.connect(lambda busy, v=view: self._view_busy(v, busy))
-        view.approval_requested.connect(lambda _data, v=view: self._approval_elsewhere(v))
+        view.approval_requested.connect(lambda _request, v=view: self._approval_elsewhere(v))
         view.activity_changed.connect(lambda v=view: self._view_activity(v))
-        view.run_finished.connect(lambda _data, v=view: self._run_finished(v))
+        view.run_finished.connect(lambda _done, v=view: self._run_finished(v))
+        view.user_message_shown.connect(lambda event, v=view: self._user_message_shown(v, event))
         t = view.transcript
         t.retry_requested.connect(self.regenerate)
         t.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
@@ -466,17 +468,28 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         self._prepare_tenant(conversation_id)
         view.begin_run()
         handle = self.orchestrator.submit(text, tenant_id=conversation_id)
-        if self.store is not None:
-            conv = self.store.conversation(conversation_id)
-            title = (conv.title if conv else "") or (text or "")
-            self.sidebar.model.upsert(Row(conversation_id, title, _now(), live=True))
-            self.sidebar.select(conversation_id)
+        if text is None:  # (a message is shown, and listed, when its event arrives)
+            self._list_conversation(conversation_id, "")
         return handle.run_id
 
-    def send(self, text: str) -> None:
-        """Send a message in the conversation on screen."""
-        from ..storage.recorder import user_message_id
+    def _list_conversation(self, conversation_id: str, message: str) -> None:
+        """Put the conversation at the top of the list, live (titled by `message`
+        until it has a title of its own)."""
+        if self.store is not None:
+            conv = self.store.conversation(conversation_id)
+            title = (conv.title if conv else "") or message
+            self.sidebar.model.upsert(Row(conversation_id, title, _now(), live=True))
+            self.sidebar.select(conversation_id)
 
+    def _user_message_shown(self, view: ConversationView, event: UserMessage) -> None:
+        """A run's user message reached its transcript (from the event stream)."""
+        self._list_conversation(view.conversation_id, event.content)
+        if view is self.current and self.store is not None:
+            self._update_labels()
+
+    def send(self, text: str) -> None:
+        """Send a message in the conversation on screen; it shows (in the transcript
+        and the list) when the run publishes it, on the next turn of the loop."""
         text = text.strip()
         if not text or self.busy:
             return
@@ -487,10 +500,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         if self._editing is not None:
             self._branch_before(self._editing)
             self._editing = None
-        run_id = self._submit(text)
-        self.transcript.add_user(text, key=user_message_id(run_id) if self.store else None)
-        if self.store is not None:
-            self._update_labels()
+        self._submit(text)
 
     def _send_or_stop(self) -> None:
         if self.busy:

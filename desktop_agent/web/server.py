@@ -47,7 +47,7 @@ from ..config import (
     resource_path,
     with_stored_key,
 )
-from ..engine import AgentState, Event, Orchestrator, StreamMode
+from ..engine import Orchestrator, StreamItem, StreamMode
 from ..engine.approval import DECISIONS
 from .conversations import Conversations, valid_conversation_id
 from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
@@ -285,7 +285,7 @@ class ChatServer:
 
     @staticmethod
     async def _forward(
-        ws: web.WebSocketResponse, items: AsyncIterator[Event | AgentState], sub: Any
+        ws: web.WebSocketResponse, items: AsyncIterator[StreamItem], sub: Any
     ) -> None:
         try:
             async for item in items:

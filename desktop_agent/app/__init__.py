@@ -1,0 +1,1 @@
+"""The application layer: one session (settings, providers, tools, history) under every surface."""
