@@ -93,7 +93,7 @@ async def pipeline(base_url: str, chunks: int) -> tuple[float, float, int]:
         async for event in sub:
             received += 1
             if event.type is EventType.MESSAGE_CHUNK:
-                parts.append(event.data["chunk"])
+                parts.append(event.chunk)
             elif event.type is EventType.DONE:
                 return
 
@@ -120,11 +120,11 @@ async def cancel_latency(base_url: str) -> float:
     task = asyncio.ensure_future(agent.handle_message("go"))
     cancelled_at = 0.0
     async for event in sub:
-        if event.type is EventType.MESSAGE_CHUNK and event.data["index"] == 50:
+        if event.type is EventType.MESSAGE_CHUNK and event.index == 50:
             cancelled_at = time.perf_counter()
             agent.cancel(event.run_id)
         if event.type is EventType.DONE:
-            assert event.data["status"] == "cancelled"
+            assert event.status == "cancelled"
             break
     latency = time.perf_counter() - cancelled_at
     await task

@@ -95,7 +95,7 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             await ws.send(json.dumps({"type": "approve", "call_id": "c2", "decision": "deny"}))
             more, _ = await events_until(ws, "done")
             end = next(e for e in more if e.type.value == "tool_call_end")
-            assert end.data["error"] == "the user denied this tool call"
+            assert end.error == "the user denied this tool call"
             assert done_work == ["api"]
 
             # always: this one and the next run without asking
@@ -116,9 +116,9 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             await ws.send(json.dumps({"type": "cancel"}))
             more, replies = await events_until(ws, "done")
             check_run(events + more)
-            assert more[-1].data["status"] == "cancelled"
+            assert more[-1].status == "cancelled"
             end = next(e for e in more if e.type.value == "tool_call_end")
-            assert end.data["error"] == "cancelled while waiting for approval"
+            assert end.error == "cancelled while waiting for approval"
             await ws.send(json.dumps({"type": "approve", "call_id": "c5", "decision": "allow"}))
             reply = json.loads(await ws.recv())
             assert reply == {
@@ -132,7 +132,7 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             assert reply["found"] is False and "one of allow, always, deny" in reply["error"]
             await ws.send(json.dumps({"message": "and now?", "conversation_id": "ops"}))
             events, _ = await events_until(ws, "done")
-            assert events[-1].data["status"] == "completed"  # the history stayed valid
+            assert events[-1].status == "completed"  # the history stayed valid
             assert done_work == ["api", "web", "cache"]
     finally:
         await server.orchestrator.aclose()
