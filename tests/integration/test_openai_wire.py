@@ -44,7 +44,7 @@ async def run(client: OpenAIClient, message: str = "hi", **agent_kwargs: object)
 
 
 def error_of(events: list[Event]) -> dict[str, object]:
-    return next(e.data for e in events if e.type is EventType.ERROR)
+    return next(e.to_dict()["data"] for e in events if e.type is EventType.ERROR)
 
 
 async def test_text_streams_with_usage(server: ScriptedServer, client: OpenAIClient) -> None:

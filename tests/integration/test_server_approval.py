@@ -76,7 +76,7 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             # allow once
             await ws.send(json.dumps({"message": "deploy api", "conversation_id": "ops"}))
             events, _ = await events_until(ws, "tool_approval_request")
-            assert events[-1].data == {
+            assert events[-1].to_dict()["data"] == {
                 "call_id": "c1",
                 "tool_name": "deploy",
                 "arguments": {"service": "api"},
