@@ -12,7 +12,9 @@ rich markup (it is drawn as `Text`, links in Markdown show their target).
 
 Exit status: 0 when the answer completed; 1 with one line on stderr when the run
 failed (bad endpoint, bad key, timeout...); 130 when interrupted (Ctrl+C).
-Interactive mode (no prompt): history kept, `/new`, `/model NAME`, `/exit`;
+Every conversation is recorded in the history (the window's sidebar,
+`desktop-agent history`) unless `--no-save` or the setting "save_history": false.
+Interactive mode (no prompt): the conversation goes on, `/new`, `/model NAME`, `/exit`;
 Ctrl+C stops the current answer, a second Ctrl+C (or Ctrl+D) exits.
 """
 
@@ -36,14 +38,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from .app.presentation import argument_summary
-from .config import (
-    ConnectionConfig,
-    load_settings,
-    model_from_config,
-    resolve_auto,
-    with_stored_key,
-)
-from .engine import Event, Orchestrator
+from .app.session import Session
+from .engine import Event
 from .engine.approval import ALLOW, ALWAYS, DENY
 from .engine.events import (
     Done,
@@ -55,6 +51,7 @@ from .engine.events import (
     ToolCallEnd,
     ToolCallStart,
 )
+from .engine.handle import RunHandle
 from .engine.model import close_model
 from .engine.status import AgentStatus, RunOutcome
 from .printable import json_line, printable
@@ -242,39 +239,24 @@ def stdin_lines() -> _StdinLines:
 
 async def run_chat(
     prompt: str | None,
-    config: ConnectionConfig,
+    session: Session,
     *,
     json_mode: bool = False,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
-    model: Any = None,
-    tools: list[Any] | None = None,
 ) -> int:
-    """Run one prompt (or an interactive session); returns the exit status."""
+    """Run one prompt (or an interactive session) in `session`; returns the exit
+    status. The conversation is recorded in the history unless the session keeps
+    none (`--no-save`)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    approvals = None
-    if tools is None:
-        from .toolbox.catalog import configured_tools
+    await session.start()
+    for problem in session.problems:
+        err.write(f"note: {printable(problem)}\n")
+    orchestrator = session.orchestrator
+    conversation = [new_conversation_id()]
 
-        tools, approvals, problems = configured_tools()
-        for problem in problems:
-            err.write(f"note: {printable(problem)}\n")
-
-    def engine_state(state: str, message: str) -> None:
-        if not json_mode and state in ("loading", "restarting", "failed"):
-            err.write(printable(message) + "\n")
-            err.flush()
-
-    orchestrator = Orchestrator(
-        model if model is not None else model_from_config(config, engine_state),
-        system_prompt=config.system_prompt,
-        tools=tools,
-        approvals=approvals,
-    )
-    tenant = f"chat_{uuid.uuid4().hex[:12]}"
-
-    async def answer_approval(event: ToolApprovalRequest) -> None:
+    async def answer_approval(handle: RunHandle, event: ToolApprovalRequest) -> None:
         """Ask on the terminal whether a tool may run (end of input: no)."""
         arguments = printable(json.dumps(event.arguments, ensure_ascii=False))
         name = printable(event.tool_name)
@@ -287,7 +269,7 @@ async def run_chat(
             (line or "").strip().lower(), DENY
         )
         err.flush()
-        orchestrator.approve(event.call_id, decision, run_id=event.run_id)
+        handle.approve(event.call_id, decision)
 
     asking: set[asyncio.Task[None]] = set()
     interrupts: list[float] = []
@@ -296,9 +278,9 @@ async def run_chat(
 
     def on_sigint() -> None:
         now = time.monotonic()
-        if orchestrator.busy(tenant) and not interrupts:
+        if orchestrator.busy(conversation[0]) and not interrupts:
             interrupts.append(now)
-            orchestrator.cancel(tenant)
+            orchestrator.cancel(conversation[0])
         else:
             exit_now.set()
 
@@ -307,16 +289,18 @@ async def run_chat(
 
     async def ask(message: str) -> int:
         renderer = TerminalRenderer(out, err, json_mode=json_mode)
-        stream = orchestrator.process_stream(message, tenant_id=tenant)
+        handle = session.conversations.send(conversation[0], message)
+        stream = handle.events()
         try:
             async for event in stream:
                 assert isinstance(event, Event)  # (mode EVENTS)
                 renderer.handle(event)
                 if isinstance(event, ToolApprovalRequest):
-                    task = asyncio.ensure_future(answer_approval(event))
+                    task = asyncio.ensure_future(answer_approval(handle, event))
                     asking.add(task)
                     task.add_done_callback(asking.discard)
         finally:
+            await stream.aclose()
             renderer.close()
         if renderer.status == "completed":
             return EXIT_OK
@@ -333,7 +317,7 @@ async def run_chat(
         await asyncio.wait({asking, quitting}, return_when=asyncio.FIRST_COMPLETED)
         quitting.cancel()
         if not asking.done():  # a second Ctrl+C while stopping: leave now
-            orchestrator.cancel(tenant)
+            orchestrator.cancel(conversation[0])
             asking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asking
@@ -344,22 +328,30 @@ async def run_chat(
         if prompt is not None:
             status = await ask_or_exit(prompt)
             return EXIT_INTERRUPTED if status is None else status
-        return await _interactive(orchestrator, config, out, err, ask_or_exit, interrupts, exit_now)
+        return await _interactive(
+            session, conversation, out, err, ask_or_exit, exit_now, interrupts
+        )
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
-        await orchestrator.aclose(close_model=True)
+        await session.aclose()
+
+
+def new_conversation_id() -> str:
+    """An id like the window's, so a `chat` conversation is one like any other."""
+    return f"c-{uuid.uuid4().hex}"
 
 
 async def _interactive(
-    orchestrator: Orchestrator,
-    config: ConnectionConfig,
+    session: Session,
+    conversation: list[str],
     out: IO[str],
     err: IO[str],
     ask_or_exit: Any,
-    interrupts: list[float],
     exit_now: asyncio.Event,
+    interrupts: list[float],
 ) -> int:
+    config = session.config
     console = Console(file=out, highlight=False)
     console.print(
         f"[bold]desktop-agent[/bold] · {escape(printable(config.label()))}  "
@@ -387,8 +379,7 @@ async def _interactive(
         if line in ("/exit", "/quit"):
             return EXIT_OK
         if line == "/new":
-            for tenant in orchestrator.tenants():
-                orchestrator.set_history(tenant, [])
+            conversation[0] = new_conversation_id()
             console.print("[dim]New conversation.[/dim]")
             continue
         if line.startswith("/model"):
@@ -397,9 +388,7 @@ async def _interactive(
                 console.print(f"[dim]Model: {escape(printable(config.model))}[/dim]")
                 continue
             config = replace(config, model=name)
-            old = orchestrator.model
-            orchestrator.model = model_from_config(config)
-            await close_model(old)
+            await close_model(session.set_model(config))
             console.print(f"[dim]Now using {escape(printable(config.label()))}.[/dim]")
             continue
         if line.startswith("/"):
@@ -421,15 +410,24 @@ def main(
     model: str | None = None,
     json_mode: bool = False,
     local: bool = False,
+    save: bool = True,
 ) -> int:
-    config = ConnectionConfig.resolve(
-        base_url=base_url, model=model, saved=load_settings(), local=local
+    """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history."""
+
+    def engine_state(state: str, message: str) -> None:
+        if not json_mode and state in ("loading", "restarting", "failed"):
+            sys.stderr.write(printable(message) + "\n")
+            sys.stderr.flush()
+
+    session = Session.open(
+        base_url=base_url,
+        model=model,
+        local=local,
+        save=None if save else False,
+        on_engine_state=engine_state,
     )
-    if config.kind == "auto":  # nothing configured: the same choice as the window's
-        config, _found = asyncio.run(resolve_auto(config))
-    config = with_stored_key(config)  # the key saved in Settings, from the keyring
     try:
-        return asyncio.run(run_chat(prompt, config, json_mode=json_mode))
+        return asyncio.run(run_chat(prompt, session, json_mode=json_mode))
     except KeyboardInterrupt:  # before the handler was installed
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

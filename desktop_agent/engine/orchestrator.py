@@ -1,8 +1,9 @@
 """Conversations (tenants) and the runs that answer them.
 
-Runs belong to the `Orchestrator`, never to whoever watches them: a consumer of
-`process_stream` that stops iterating only stops watching, and the run goes on to
-its `DONE`. Each tenant has its own history; runs of different tenants proceed
+Runs belong to the `Orchestrator`, never to whoever watches them: `submit()`
+returns the run's `RunHandle`; a consumer of `handle.events(mode)` that stops
+iterating only stops watching, and the run goes on to its `DONE`. Each tenant has
+its own messages; runs of different tenants proceed
 concurrently, and a second message to a busy tenant waits its turn.
 """
 
@@ -10,19 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .approval import Approvals
 from .config import AgentConfig
-from .dispatcher import EventDispatcher, Subscription
+from .dispatcher import EventDispatcher
 from .handle import RunHandle
 from .model import ChatModel, Message, RetryPolicy, Timeouts
 from .model import close_model as close_model_
 from .run import Run, new_id, publish_unstarted
 from .state import AgentState
-from .stream import StreamEngine, StreamItem, StreamMode
 from .tools import Tool
 
 __all__ = ["Orchestrator", "RunHandle"]
@@ -104,11 +104,11 @@ class Orchestrator:
         """The tenant's state after its last finished run."""
         return self._tenant(tenant_id).state
 
-    def history(self, tenant_id: str) -> tuple[Message, ...]:
+    def messages(self, tenant_id: str) -> tuple[Message, ...]:
         return self._tenant(tenant_id).state.messages
 
-    def set_history(self, tenant_id: str, messages: Sequence[Message]) -> None:
-        """Replace a tenant's history (loading a stored conversation, editing)."""
+    def set_messages(self, tenant_id: str, messages: Sequence[Message]) -> None:
+        """Replace a tenant's messages (loading a stored conversation, editing)."""
         tenant = self._tenant(tenant_id)
         tenant.state = replace(tenant.state, messages=tuple(messages))
 
@@ -213,39 +213,6 @@ class Orchestrator:
             return final
         finally:
             tenant.lock.release()
-
-    async def process_stream(
-        self,
-        message: str | None,
-        *,
-        tenant_id: str = "default",
-        mode: StreamMode | str = StreamMode.EVENTS,
-    ) -> AsyncIterator[StreamItem]:
-        """Submit `message` and yield the run's stream in `mode`.
-
-        Breaking out of the loop stops watching; the run continues. Use
-        `cancel(tenant_id)` to stop it.
-        """
-        events = self.submit(message, tenant_id=tenant_id).events(mode)
-        try:
-            async for item in events:
-                yield item
-        finally:
-            await events.aclose()
-
-    def watch(
-        self,
-        handle: RunHandle,
-        sub: Subscription,
-        mode: StreamMode | str = StreamMode.EVENTS,
-    ) -> AsyncIterator[StreamItem]:
-        """The run's stream in `mode` (subscribe with its run_id before submitting)."""
-
-        def initial() -> AgentState:
-            assert handle.initial is not None, "the run has not started"
-            return handle.initial
-
-        return StreamEngine(mode).view(sub, initial)
 
     def _handles(self, tenant_id: str | None) -> list[RunHandle]:
         if tenant_id is not None:

@@ -26,16 +26,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
-from ..config import (
-    ConnectionConfig,
-    Providers,
-    data_dir,
-    history_path,
-    load_settings,
-    providers_saver,
-    resource_path,
-)
-from ..toolbox.settings import ToolSettings
+from ..app.paths import data_dir, history_path, resource_path
+from ..app.providers import ConnectionConfig, Providers, providers_saver
+from ..app.settings import ToolSettings, load_settings
 
 __all__ = ["app_icon", "run_app", "settle_heap"]
 
@@ -164,10 +157,10 @@ def run_app(
     tool_settings = ToolSettings.from_settings(saved)
     save_tools = tool_settings.saver()
 
-    def mcp_host() -> Any:
-        from ..toolbox.mcp_host import McpHost
+    def mcp_setup() -> Any:
+        from ..app.mcp_setup import McpSetup
 
-        return McpHost(data_dir())
+        return McpSetup(data_dir())
 
     window = MainWindow(
         config,
@@ -176,7 +169,7 @@ def run_app(
         on_settings_saved=save,
         tool_settings=tool_settings,
         on_tool_settings_saved=save_tools,
-        mcp=mcp_host,
+        mcp=mcp_setup,
     )
     window.show()
     # Paint first: one pass of Qt's loop shows the window before asyncio, qasync,

@@ -64,10 +64,9 @@ class HistoryActions:
         if self.busy:
             self.status.showMessage("Versions can be switched when the answer is done", 3000)
             return
-        if self.store.switch_version(key, step) is None:
+        actions = self.conversation_actions
+        if actions is None or not actions.switch_version(self.tenant_id, key, step):
             return
-        if self.orchestrator is not None:
-            self.orchestrator.set_history(self.tenant_id, self.store.history(self.tenant_id))
         self.current.load_latest()
 
     def open_conversation(self: WindowParts, conversation_id: str) -> None:
@@ -109,8 +108,8 @@ class HistoryActions:
             self.sidebar.rename(self.tenant_id)
 
     def _renamed(self: WindowParts, conversation_id: str, title: str) -> None:
-        if self.store is not None:
-            self.store.rename(conversation_id, title)
+        if self.conversation_actions is not None and self.store is not None:
+            self.conversation_actions.rename(conversation_id, title)
             self._update_labels()
 
     def delete_conversation(self: WindowParts, conversation_id: str) -> None:

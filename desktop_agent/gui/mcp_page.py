@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:
-    from ..toolbox.mcp_host import McpHost
+    from ..app.mcp_setup import McpSetup
 
 __all__ = ["McpPage"]
 
@@ -31,7 +31,7 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], None]
 
 
 class McpPage(QWidget):
-    def __init__(self, host: McpHost, spawn: Spawn, parent: QWidget | None = None) -> None:
+    def __init__(self, host: McpSetup, spawn: Spawn, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("MCP servers")
         self.host = host

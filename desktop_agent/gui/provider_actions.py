@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from ..config import ConnectionConfig, Providers
+from ..app.providers import ConnectionConfig, Providers
 from .window_parts import WindowParts
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class ProviderActions:
     def _model_for(self: WindowParts, provider: ConnectionConfig) -> Any:
         model = self._models.get(provider.id)
         if model is None:
-            from ..config import with_stored_key
+            from ..app.providers import with_stored_key
 
             model = self._models[provider.id] = self._model_factory(
                 with_stored_key(provider, self.credentials)
@@ -76,7 +76,7 @@ class ProviderActions:
         )
 
     def open_settings(self: WindowParts) -> None:
-        from .settings import SettingsDialog
+        from .settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(
             self.providers,

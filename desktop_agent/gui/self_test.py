@@ -70,10 +70,10 @@ def _window_checks() -> list[str]:
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from ..builtin_tools import DEFAULT_TOOLS
-    from ..config import ConnectionConfig
+    from ..app.providers import ConnectionConfig
     from ..engine.events import Done
     from ..testing import ScriptedModel, ScriptedToolCall, Turn
+    from ..tools.basic import DEFAULT_TOOLS
     from .window import MainWindow
 
     # The offscreen platform warns about window hints it ignores: not our failure.

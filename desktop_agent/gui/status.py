@@ -155,6 +155,7 @@ class ToolStatusBar(QStatusBar):
         self.addPermanentWidget(self.model_label)
         self.activity = Activity()
         self._plain = False
+        self._link: str | None = None  # the link target shown (see show_link)
         self._ticker = QTimer(self)
         self._ticker.setInterval(100)
         self._ticker.timeout.connect(self._refresh_tools)
@@ -178,6 +179,16 @@ class ToolStatusBar(QStatusBar):
         else:
             self._ticker.stop()
         self._refresh_tools()
+
+    def show_link(self, target: str) -> None:
+        """The real target of the link under the mouse ("" when it leaves the link)."""
+        if target:
+            self._link = target
+            self.showMessage(target)
+        elif self._link is not None:
+            if self.currentMessage() == self._link:
+                self.clearMessage()
+            self._link = None
 
     def set_model(self, text: str) -> None:
         self.model_label.setText(text)

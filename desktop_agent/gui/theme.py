@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-from .markdown import Colors
-
 
 def _mix(a: QColor, b: QColor, t: float) -> str:
     """`a` moved towards `b` by `t` (0..1), as #rrggbb."""
@@ -15,6 +13,18 @@ def _mix(a: QColor, b: QColor, t: float) -> str:
     g = round(a.green() + (b.green() - a.green()) * t)
     bl = round(a.blue() + (b.blue() - a.blue()) * t)
     return QColor(r, g, bl).name()
+
+
+@dataclass(frozen=True)
+class Colors:
+    """What the Markdown renderer needs of the theme."""
+
+    text: str
+    muted: str
+    code_bg: str
+    border: str
+    link: str
+    dark: bool
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..toolbox.settings import ToolSettings
+from ..app.settings import ToolSettings
 from .window_parts import WindowParts
 
 __all__ = ["ToolActions"]
@@ -58,7 +58,7 @@ class ToolActions:
     def _rebuild_tools(self: WindowParts) -> None:
         if not self._builtins_from_settings:  # tools given by the caller: kept as they are
             return
-        from ..toolbox.catalog import build_tools
+        from ..tools.catalog import build_tools
 
         tools, problems = build_tools(self.tool_settings)
         self.tools = tools

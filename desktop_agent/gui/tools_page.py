@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..toolbox.settings import BUILTINS, ToolSettings
+from ..app.settings import ToolSettings
+from ..tools.catalog import BUILTINS
 
 __all__ = ["ToolsPage"]
 

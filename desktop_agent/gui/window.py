@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..config import ConnectionConfig, Providers, model_from_config, resolve_auto
-from ..toolbox.settings import ToolSettings
+from ..app.providers import ConnectionConfig, Providers, model_from_config, resolve_auto
+from ..app.settings import ToolSettings
 from .composer import Composer
 from .conversation import ConversationView
 from .history_actions import HistoryActions, _new_conversation_id
@@ -43,12 +43,14 @@ from .tool_actions import ToolActions
 if TYPE_CHECKING:
     import asyncio
 
+    from ..app.conversations import ConversationActions
+    from ..app.mcp_setup import McpSetup
+    from ..app.session import Session
     from ..engine.events import UserMessage
     from ..engine.model import ChatModel, Timeouts
     from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
     from ..storage import Recorder, Store
-    from ..toolbox.mcp_host import McpHost
     from .bridge import EventBridge
     from .transcript import Transcript
 
@@ -105,7 +107,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         credentials: Any = None,
         tool_settings: ToolSettings | None = None,
         on_tool_settings_saved: Callable[[ToolSettings], None] | None = None,
-        mcp: Callable[[], McpHost] | None = None,
+        mcp: Callable[[], McpSetup] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -128,11 +130,14 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         self._on_tool_settings_saved = on_tool_settings_saved
         self._mcp_factory = mcp
         #: The MCP servers (made in `start()`, after the first paint).
-        self.mcp: McpHost | None = None
+        self.mcp: McpSetup | None = None
         self.credentials = credentials
         self.store: Store | None = None
         self.recorder: Recorder | None = None
         self.orchestrator: Orchestrator | None = None
+        #: The session (`start()`) and its conversation operations.
+        self.session: Session | None = None
+        self.conversation_actions: ConversationActions | None = None
         self._models: dict[str, Any] = {}  # provider id -> its ChatModel
         self._editing: str | None = None  # key of the user message being edited
         self._closing = False
@@ -248,6 +253,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         t.version_requested.connect(self.switch_version)
         t.edit_requested.connect(self.edit_message)
         t.approval_answered.connect(self.answer_approval)
+        t.link_hovered.connect(self.status.show_link)
         self.views[conversation_id] = view
         return view
 
@@ -354,9 +360,8 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         window is on screen."""
         import asyncio
 
-        from ..config import credentials, with_stored_key
+        from ..app.providers import credentials, with_stored_key
         from ..engine.approval import Approvals
-        from ..engine.orchestrator import Orchestrator
 
         await asyncio.sleep(0)  # let the first paint happen
         self.sidebar.finish_setup()
@@ -364,6 +369,9 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.title_label.setFont(font)
+        from ..app.conversations import ConversationActions
+        from ..app.session import Session
+
         if self.credentials is None:
             self.credentials = await asyncio.to_thread(credentials)
         self.config = with_stored_key(self.config, self.credentials)
@@ -375,22 +383,31 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         self._welcome()
         model = await asyncio.to_thread(self._model_factory, self.config)
         self._models[self.config.id] = model
-        self.orchestrator = Orchestrator(
-            model,
-            system_prompt=self.config.system_prompt,
+        # The window's session: the same wiring as `chat` and `serve` (orchestrator,
+        # approvals saved to the settings, recorder); MCP is started after the paint.
+        self.session = Session(
+            self.config,
+            providers=self.providers,
             tools=self.tools,
-            timeouts=self._timeouts,
             approvals=Approvals(
                 self.tool_settings.always_allowed, on_change=self._always_allowed_changed
             ),
+            store=self.store,
+            model_factory=self._model_factory,
+            timeouts=self._timeouts,
+            credentials=self.credentials,
+            on_history_error=self._history_error,
         )
-        if self.store is not None:
-            from ..storage import Recorder
-
-            self.recorder = Recorder(
-                self.store, self.orchestrator.dispatcher, on_error=self._history_error
-            )
-            self.recorder.start()
+        await self.session.start(start_mcp=False, model=model)
+        self.orchestrator = self.session.orchestrator
+        self.recorder = self.session.recorder
+        self.conversation_actions = ConversationActions(
+            self.orchestrator,
+            self.store,
+            provider_of=self._provider_of,
+            model_for=self._model_for,
+            default_provider=lambda: self.config.id,
+        )
         for view in self.views.values():
             view.store = self.store
             view.attach(self.orchestrator.dispatcher)
@@ -439,35 +456,17 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
     def _prepare_tenant(self, conversation_id: str) -> None:
         """Before a run: the stored conversation exists, and the orchestrator has its
         history and the provider it uses."""
-        assert self.orchestrator is not None
-        provider = self._provider_of(conversation_id)
-        if self.store is not None:
-            if self.store.conversation(conversation_id) is None:
-                self.store.create_conversation(
-                    conversation_id,
-                    provider_id=provider.id,
-                    model=provider.model,
-                    system_prompt=provider.system_prompt,
-                )
-            if conversation_id not in self.orchestrator.tenants():
-                self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
-        if provider.id == self.config.id:
-            self.orchestrator.configure(conversation_id)
-        else:
-            self.orchestrator.configure(
-                conversation_id,
-                model=self._model_for(provider),
-                system_prompt=provider.system_prompt,
-            )
+        assert self.conversation_actions is not None
+        self.conversation_actions.prepare(conversation_id)
 
     def _submit(self, text: str | None) -> str:
         """Start a run in the conversation on screen; returns its run id."""
         assert self.orchestrator is not None
         view = self.current
         conversation_id = view.conversation_id
-        self._prepare_tenant(conversation_id)
+        assert self.conversation_actions is not None
         view.begin_run()
-        handle = self.orchestrator.submit(text, tenant_id=conversation_id)
+        handle = self.conversation_actions.send(conversation_id, text)
         if text is None:  # (a message is shown, and listed, when its event arrives)
             self._list_conversation(conversation_id, "")
         return handle.run_id
@@ -530,18 +529,16 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
         (a sibling), so the history continues from the message before it."""
         assert self.orchestrator is not None
         conversation_id = self.tenant_id
+        assert self.conversation_actions is not None
         entry = self.transcript.entry(key)
-        stored = self.store.message(key) if self.store is not None else None
-        if self.store is not None and stored is not None:
-            self.store.set_leaf(conversation_id, stored.parent_id)
-            self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
-        else:  # no history store: cut the orchestrator's history at that message
-            history = list(self.orchestrator.history(conversation_id))
+        if not self.conversation_actions.branch_before(conversation_id, key):
+            # no history store: cut the orchestrator's history at that message
+            history = list(self.orchestrator.messages(conversation_id))
             users = [i for i, m in enumerate(history) if m.get("role") == "user"]
             shown = [e for e in self.transcript.entries if e.kind == "user"]
             if entry in shown and len(users) == len(shown):
                 cut = users[shown.index(entry)]
-                self.orchestrator.set_history(conversation_id, history[:cut])
+                self.orchestrator.set_messages(conversation_id, history[:cut])
         if entry is not None:
             self.transcript.truncate(entry)
 
@@ -551,17 +548,13 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
             return
         conversation_id = self.tenant_id
         entry = self.transcript.last("user")
-        stored = self.store.message(entry.key) if self.store and entry else None
-        if self.store is not None and stored is not None:
-            self._prepare_tenant(conversation_id)
-            self.store.set_leaf(conversation_id, stored.id)
-            self.orchestrator.set_history(conversation_id, self.store.history(conversation_id))
-        else:
-            history = list(self.orchestrator.history(conversation_id))
+        assert self.conversation_actions is not None
+        if entry is None or not self.conversation_actions.rewind_to(conversation_id, entry.key):
+            history = list(self.orchestrator.messages(conversation_id))
             last = max((i for i, m in enumerate(history) if m.get("role") == "user"), default=None)
             if last is None:
                 return
-            self.orchestrator.set_history(conversation_id, history[: last + 1])
+            self.orchestrator.set_messages(conversation_id, history[: last + 1])
         if entry is not None:
             index = self.transcript.entries.index(entry)
             if index + 1 < len(self.transcript.entries):
@@ -603,7 +596,7 @@ class MainWindow(HistoryActions, ToolActions, ProviderActions, QMainWindow):
             self.status.showMessage("Last answer copied", 2000)
 
     def show_shortcuts(self) -> None:
-        from .settings import ShortcutsDialog
+        from .settings_dialog import ShortcutsDialog
 
         dialog = ShortcutsDialog(SHORTCUTS, self)
         self._keep(dialog)

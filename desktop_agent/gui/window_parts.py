@@ -8,12 +8,13 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ..config import ConnectionConfig, Providers
+    from ..app.conversations import ConversationActions
+    from ..app.mcp_setup import McpSetup
+    from ..app.providers import ConnectionConfig, Providers
+    from ..app.settings import ToolSettings
     from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
     from ..storage import Store
-    from ..toolbox.mcp_host import McpHost
-    from ..toolbox.settings import ToolSettings
     from .composer import Composer
     from .conversation import ConversationView
     from .sidebar import Sidebar
@@ -35,6 +36,7 @@ class WindowParts(Protocol):
     _on_settings_saved: Callable[[Providers], None] | None
     store: Store | None
     orchestrator: Orchestrator | None
+    conversation_actions: ConversationActions | None
     sidebar: Sidebar
     status: ToolStatusBar
     composer: Composer
@@ -42,7 +44,7 @@ class WindowParts(Protocol):
     current: ConversationView
     tools: list[Tool]
     tool_settings: ToolSettings
-    mcp: McpHost | None
+    mcp: McpSetup | None
     _deleted: list[str]
     _dialogs: list[Any]
     _closing: bool

@@ -26,7 +26,7 @@ import threading
 import time
 
 #: The frozen app's executable runs the child when given this first argument
-#: (a frozen app has no `python -m`); see `desktop_agent.frozen`.
+#: (a frozen app has no `python -m`); see `desktop_agent.packaging.frozen`.
 FROZEN_FLAG = "--engine-child"
 #: The environment variable that carries the API key to the child.
 KEY_VARIABLE = "DESKTOP_AGENT_ENGINE_KEY"

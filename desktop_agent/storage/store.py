@@ -422,7 +422,7 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def history(self, conversation_id: str) -> list[Message]:
+    def model_messages(self, conversation_id: str) -> list[Message]:
         """The shown path as the messages a model is sent."""
         return [
             m.to_message()

@@ -13,8 +13,10 @@ Routes:
 
 Each SSE event is `id: <seq>`, `event: <type>`, `data: <event JSON>` (the wire form
 of DESIGN.md); comments keep the connection alive while a tool runs; the stream
-ends after `done`. Conversations are the orchestrator's tenants. A client that
-goes away only stops watching: the run completes and its history stays.
+ends after `done`. Conversations are the orchestrator's tenants, recorded in the
+history like the window's (the client's `conversation_id` is the stored id; a
+known one continues where it was). A client that goes away only stops watching:
+the run completes and its history stays.
 
 Who may talk to it is `security.Gate`'s business (Host, Origin, token, JSON bodies).
 Bodies over 64 KB get 413; bad JSON (too deeply nested included), no message or a
@@ -34,19 +36,14 @@ import logging
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ..config import (
-    ConnectionConfig,
-    load_settings,
-    model_from_config,
-    resolve_auto,
-    resource_path,
-    with_stored_key,
-)
+from ..app.conversations import ConversationActions
+from ..app.paths import resource_path
+from ..app.session import Session
 from ..engine import Orchestrator, StreamItem, StreamMode
 from ..engine.approval import DECISIONS
 from .conversations import Conversations, valid_conversation_id
@@ -96,8 +93,12 @@ class ChatServer:
         keepalive: float = 10.0,
         max_conversations: int = MAX_CONVERSATIONS,
         header_timeout: float = HEADER_TIMEOUT,
+        actions: ConversationActions | None = None,
     ) -> None:
         self.orchestrator = orchestrator
+        #: Send, with the conversation read from the history first when it is kept
+        #: (a session's); without one, conversations live in memory only.
+        self.actions = actions or ConversationActions(orchestrator, None)
         self.gate = Gate(token=token, cors_origin=cors_origin, public_hosts=public_hosts)
         self.keepalive = keepalive
         self.conversations = Conversations(orchestrator, max_conversations)
@@ -176,9 +177,8 @@ class ChatServer:
 
     async def _stream(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         message, conversation, mode = self._parse(body)
-        run_id = f"run_{uuid.uuid4().hex[:16]}"
-        sub = self.orchestrator.dispatcher.subscribe(run_id=run_id)
-        handle = self.orchestrator.submit(message, tenant_id=conversation, run_id=run_id)
+        handle = self.actions.send(conversation, message)
+        events = handle.events(mode)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -192,9 +192,7 @@ class ChatServer:
         try:
             await response.prepare(request)
             counter = 0
-            async for item in with_keepalive(
-                self.orchestrator.watch(handle, sub, mode), self.keepalive
-            ):
+            async for item in with_keepalive(events, self.keepalive):
                 if item is None:
                     await response.write(b": keep-alive\n\n")
                     continue
@@ -203,9 +201,9 @@ class ChatServer:
             await response.write_eof()
         except (ConnectionResetError, ConnectionError):
             # The client went away: it stops watching; the run goes on.
-            _log.info("client left run %s; the run continues", run_id)
+            _log.info("client left run %s; the run continues", handle.run_id)
         finally:
-            sub.close()
+            await events.aclose()
             self.open_streams -= 1
         return response
 
@@ -273,19 +271,15 @@ class ChatServer:
             await ws.send_json({"type": "approval", **self._answer(body, current)})
             return current
         message, current, mode = self._parse(body)
-        run_id = f"run_{uuid.uuid4().hex[:16]}"
-        sub = self.orchestrator.dispatcher.subscribe(run_id=run_id)
-        handle = self.orchestrator.submit(message, tenant_id=current, run_id=run_id)
-        task = asyncio.ensure_future(
-            self._forward(ws, self.orchestrator.watch(handle, sub, mode), sub)
-        )
+        handle = self.actions.send(current, message)
+        task = asyncio.ensure_future(self._forward(ws, handle.events(mode)))
         forwarding.add(task)
         task.add_done_callback(forwarding.discard)
         return current
 
     @staticmethod
     async def _forward(
-        ws: web.WebSocketResponse, items: AsyncIterator[StreamItem], sub: Any
+        ws: web.WebSocketResponse, items: AsyncGenerator[StreamItem, None]
     ) -> None:
         try:
             async for item in items:
@@ -295,11 +289,16 @@ class ChatServer:
         except (ConnectionResetError, ConnectionError):
             pass
         finally:
-            sub.close()
+            await items.aclose()
 
 
 async def serve(
-    server: ChatServer, host: str, port: int, *, ready: Callable[[int], None] | None = None
+    server: ChatServer,
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[int], None] | None = None,
+    session: Session | None = None,
 ) -> None:
     """Run until cancelled (or SIGINT/SIGTERM), then cancel the runs and close."""
     runner = web.AppRunner(server.app, access_log=None, shutdown_timeout=2)
@@ -317,7 +316,10 @@ async def serve(
     try:
         await stop.wait()
     finally:
-        await server.orchestrator.aclose(close_model=True)
+        if session is not None:  # runs, MCP servers, the recorder, the models
+            await session.aclose()
+        else:
+            await server.orchestrator.aclose(close_model=True)
         await runner.cleanup()
 
 
@@ -338,7 +340,10 @@ def main(
     max_conversations: int = MAX_CONVERSATIONS,
     base_url: str | None = None,
     model: str | None = None,
+    save: bool = True,
 ) -> int:
+    """`desktop-agent serve`; conversations are recorded in the history (a client's
+    `conversation_id` is the stored conversation's id) unless `save=False`."""
     public_hosts = list(public_hosts)
     try:
         token = startup_token(host, token, no_token=no_token)
@@ -357,34 +362,21 @@ def main(
         "max_conversations": max_conversations,
     }
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=load_settings())
+    session = Session.open(base_url=base_url, model=model, save=None if save else False)
 
     async def run() -> None:
-        from ..toolbox.catalog import configured_tools
-
-        nonlocal config
-        if config.kind == "auto":
-            config, _found = await resolve_auto(config)
-        config = with_stored_key(config)  # the key saved in Settings, from the keyring
-
-        tools, approvals, problems = configured_tools()
-        for problem in problems:
+        await session.start()
+        for problem in session.problems:
             _log.warning("%s", problem)
-        orchestrator = Orchestrator(
-            model_from_config(config),
-            system_prompt=config.system_prompt,
-            tools=tools,
-            approvals=approvals,
-        )
-        server = ChatServer(orchestrator, **server_options)
+        server = ChatServer(session.orchestrator, actions=session.conversations, **server_options)
 
         def ready(bound: int) -> None:
             print(
-                f"desktop-agent serving {serve_url(host, bound, token)} ({config.label()})",
+                f"desktop-agent serving {serve_url(host, bound, token)} ({session.config.label()})",
                 flush=True,
             )
 
-        await serve(server, host, port, ready=ready)
+        await serve(server, host, port, ready=ready, session=session)
 
     try:
         asyncio.run(run())

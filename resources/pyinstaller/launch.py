@@ -1,7 +1,7 @@
-"""PyInstaller's entry script: the app, frozen (see desktop_agent/frozen.py)."""
+"""PyInstaller's entry script: the app, frozen (see desktop_agent/packaging/frozen.py)."""
 
 import sys
 
-from desktop_agent.frozen import main
+from desktop_agent.packaging.frozen import main
 
 sys.exit(main())

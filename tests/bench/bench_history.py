@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtWidgets import QApplication, QTextBrowser  # noqa: E402
 
-from desktop_agent.config import ConnectionConfig  # noqa: E402
+from desktop_agent.app.providers import ConnectionConfig  # noqa: E402
 from desktop_agent.gui.conversation import PAGE_SIZE  # noqa: E402
 from desktop_agent.storage import Store  # noqa: E402
 from desktop_agent.testing import ScriptedModel  # noqa: E402

@@ -35,7 +35,7 @@ CHUNKS = 20_000
 
 
 def _bench_config():  # type: ignore[no-untyped-def]
-    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.app.providers import ConnectionConfig
 
     return ConnectionConfig(kind="openai", model="bench")
 

@@ -78,7 +78,7 @@ def test_install_writes_a_valid_entry_and_uninstall_removes_it(tmp_path: Path) -
 
 
 def test_exec_line_quotes_paths_with_spaces() -> None:
-    from desktop_agent.desktop_entry import _quote
+    from desktop_agent.packaging.desktop_entry import _quote
 
     assert _quote("/opt/desktop-agent/desktop-agent") == "/opt/desktop-agent/desktop-agent"
     assert _quote("/home/a b/$x/run") == r'"/home/a b/\\$x/run"'

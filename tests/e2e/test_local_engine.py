@@ -160,10 +160,11 @@ async def test_the_frozen_apps_engine_child_gets_the_socket_and_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The packaged app runs the child as `EXECUTABLE --engine-child ...`
-    (`desktop_agent.frozen`): the inherited socket and the key work that way too."""
+    (`desktop_agent.packaging.frozen`): the inherited socket and the key work that way too."""
     executable = tmp_path / "desktop-agent"
     executable.write_text(
-        f"#!{sys.executable}\nimport sys\nfrom desktop_agent.frozen import main\nsys.exit(main())\n"
+        f"#!{sys.executable}\nimport sys\n"
+        "from desktop_agent.packaging.frozen import main\nsys.exit(main())\n"
     )
     executable.chmod(0o755)
     monkeypatch.setattr(sys, "frozen", True, raising=False)

@@ -22,7 +22,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 import qasync
 
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig
 from tests.support.scripted_server import ScriptedServer
 from tests.support.threaded_server import threaded_server
 

@@ -10,10 +10,10 @@ from PySide6.QtCore import Qt as QtNS
 from PySide6.QtCore import QUrl
 
 from desktop_agent import tool
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.app.settings import ToolSettings
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
-from desktop_agent.toolbox.settings import ToolSettings
 from tests.gui.conftest import Gui
 
 Qt: Any = QtNS
@@ -98,7 +98,7 @@ def test_esc_denies_and_the_model_is_told(gui: Gui) -> None:
         text = window.transcript.toPlainText()
         assert "✗ Denied" in text and "OK, I won't." in text
         assert "the user denied this tool call" in text  # the tool entry says why
-        history = window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+        history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
         [result] = [m for m in history if m["role"] == "tool"]
         assert result["content"] == "Error: the user denied this tool call"
     finally:
@@ -112,7 +112,11 @@ def test_always_is_remembered_and_revocable(gui: Gui) -> None:
     try:
         gui.call(window.send, "a")
         wait_card(gui, window)
-        gui.call(window.transcript.anchorClicked.emit, QUrl("approve:c1?always"))
+        [call_id] = window.transcript.pending_approvals()
+        gui.call(
+            window.transcript.anchorClicked.emit,
+            QUrl(window.transcript.app_link("approve", call_id, "always")),
+        )
         gui.until(lambda: not window.busy, "the first run")
         assert saved[-1].always_allowed == frozenset({"save_note"})  # persisted
         gui.call(window.send, "b")

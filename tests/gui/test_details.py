@@ -83,9 +83,10 @@ def test_code_block_copy_action(gui: Gui) -> None:
     t.copied.connect(copied.append)
     t.complete_assistant("m", "Run:\n\n```bash\necho 'hi'\n```\n", "stop")
     html = t.toHtml()
-    assert 'href="copy:c' in html
-    key = html.split('href="copy:', 1)[1].split('"', 1)[0]
-    gui.call(t._on_anchor, QUrl(f"copy:{key}"))
+    prefix = f'href="{t.app_scheme}:copy/'
+    assert prefix in html
+    href = prefix[6:] + html.split(prefix, 1)[1].split('"', 1)[0]
+    gui.call(t._on_anchor, QUrl(href))
     assert copied == ["echo 'hi'\n"]
     assert QGuiApplication.clipboard().text() == "echo 'hi'\n"
 
@@ -109,7 +110,7 @@ def test_errors_in_slots_and_tasks_are_reported(
 ) -> None:
     import sys
 
-    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.app.providers import ConnectionConfig
     from desktop_agent.gui.app import install_error_reporting, loop_exception_reporter
     from desktop_agent.gui.window import MainWindow
 
@@ -146,21 +147,21 @@ def test_large_and_binary_tool_results_are_shortened_for_display(qtbot: Any) -> 
     transcript.add_tool_call("c1", "read_file", {"path": "big.txt"})
     transcript.finish_tool_call("c1", "read_file", big, None, 12.0)
     assert "line 01999" not in transcript.toPlainText()  # collapsed: a one-line preview
-    transcript.anchorClicked.emit(QUrl("toggle:c1?details"))
+    transcript.anchorClicked.emit(QUrl(transcript.app_link("toggle", "c1", "details")))
     shown = transcript.toPlainText()
     assert "line 00000" in shown and "line 01999" not in shown
     assert f"show all {len(big):,} characters" in shown
     assert len(shown) < RESULT_PREVIEW_CHARS + 500
-    transcript.anchorClicked.emit(QUrl("toggle:c1?full"))
+    transcript.anchorClicked.emit(QUrl(transcript.app_link("toggle", "c1", "full")))
     assert "line 01999" in transcript.toPlainText()  # the full text on request
 
     binary = "".join(chr(i % 32) for i in range(5000))
     transcript.add_tool_call("c2", "read_file", {"path": "blob"})
     transcript.finish_tool_call("c2", "read_file", binary, None, 1.0)
-    transcript.anchorClicked.emit(QUrl("toggle:c2?details"))
+    transcript.anchorClicked.emit(QUrl(transcript.app_link("toggle", "c2", "details")))
     assert "[binary data, 5,000 characters, not shown]" in transcript.toPlainText()
     image = "data:image/png;base64," + "A" * 4000
     transcript.add_tool_call("c3", "screenshot", {})
     transcript.finish_tool_call("c3", "screenshot", image, None, 1.0)
-    transcript.anchorClicked.emit(QUrl("toggle:c3?details"))
+    transcript.anchorClicked.emit(QUrl(transcript.app_link("toggle", "c3", "details")))
     assert "[image/png data, 4,022 characters, not shown]" in transcript.toPlainText()

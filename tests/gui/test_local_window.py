@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from desktop_agent.config import ConnectionConfig, resolve_auto
+from desktop_agent.app.providers import ConnectionConfig, resolve_auto
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.providers.discovery import discover
 from tests.gui.conftest import Gui
@@ -147,8 +147,8 @@ def test_remote_endpoint_never_contacted_unless_configured(monkeypatch: pytest.M
 
 
 def test_gguf_choice_persists(gui: Gui, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from desktop_agent.config import load_settings, save_settings
-    from desktop_agent.gui.settings import SettingsDialog
+    from desktop_agent.app.settings import load_settings, save_settings
+    from desktop_agent.gui.settings_dialog import SettingsDialog
 
     monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path))
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):

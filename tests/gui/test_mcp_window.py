@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.mcp_setup import McpSetup
+from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.mcp_page import McpPage
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
-from desktop_agent.toolbox.mcp_host import McpHost
 from tests.gui.conftest import Gui
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         ConnectionConfig(kind="openai", model="m"),
         model_factory=lambda _c: model,
         frame_ms=16,
-        mcp=lambda: McpHost(folder),
+        mcp=lambda: McpSetup(folder),
     )
     window.show()
     gui.run(window.start())
@@ -56,7 +56,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
             "the MCP server to connect",
             30,
         )
-        assert "test__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "test__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
 
         gui.call(window.send, "add 40 and 2")
         gui.until(lambda: bool(window.transcript.pending_approvals()), "the approval card")
@@ -64,11 +64,8 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         gui.call(window.answer_approval, None, "allow")
         gui.until(lambda: not window.busy, "the run")
         assert "It is 42." in window.transcript.toPlainText()
-        assert {
-            "role": "tool",
-            "tool_call_id": "c1",
-            "content": "42",
-        } in window.orchestrator.history(window.tenant_id)  # type: ignore[union-attr]
+        history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
+        assert [m["content"] for m in history if m["role"] == "tool"] == ["42"]
 
         gui.call(window.open_settings)
         page = window._dialogs[-1].mcp_page  # type: ignore[attr-defined]
@@ -87,13 +84,13 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         gui.until(
             lambda: page.servers.item(0).text().startswith("test — failed:"), "the failure shown"
         )
-        assert "test__add" not in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "test__add" not in window.orchestrator.config.tools.names  # type: ignore[union-attr]
         page.servers.setCurrentRow(0)
         gui.call(page.reconnect_selected)
         gui.until(
             lambda: page.servers.item(0).text() == "test — connected, 5 tools", "reconnected", 30
         )
-        assert "test__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "test__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
 
         # Import another host's config: listed, not started until confirmed.
         other = tmp_path / "claude_desktop_config.json"
@@ -128,9 +125,9 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
             "confirmed and started",
             30,
         )  # type: ignore[union-attr]
-        assert "imported__add" in window.orchestrator.agent.tools.names  # type: ignore[union-attr]
+        assert "imported__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
         fingerprint = window.mcp.manager.servers["imported"].config.fingerprint  # type: ignore[union-attr]
-        assert McpHost.imported() == {"imported": fingerprint}  # remembered in the settings
+        assert McpSetup.imported() == {"imported": fingerprint}  # remembered in the settings
     finally:
         gui.run(window.shutdown(), 60)
 
@@ -139,7 +136,7 @@ def test_the_confirmation_shows_everything_an_import_runs(gui: Gui, tmp_path: Pa
     """Import a server: its row shows the command line, the folder it runs in (`cwd`)
     and its environment. Changing the folder under the same name while the old entry
     is on screen: Confirm does not start the new one, the row shows the new folder."""
-    host = McpHost(tmp_path / "data")
+    host = McpSetup(tmp_path / "data")
     tasks: list[asyncio.Task[Any]] = []
 
     def spawn(coro: Coroutine[Any, Any, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig
 from tests.gui.conftest import Gui
 from tests.support.scripted_server import ScriptedServer
 
@@ -15,7 +15,7 @@ SECRET = "sk-secret-from-the-environment"
 def test_test_connection_sends_no_environment_key(
     gui: Gui, http_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from desktop_agent.gui.settings import SettingsDialog
+    from desktop_agent.gui.settings_dialog import SettingsDialog
 
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -16,9 +16,9 @@ from PySide6.QtGui import QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication
 
 from desktop_agent import Timeouts, tool
-from desktop_agent.builtin_tools import calculator
-from desktop_agent.config import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.window import MainWindow
+from desktop_agent.tools.basic import calculator
 from tests.gui.conftest import Gui
 from tests.support.scripted_server import Fail, Reply, ScriptedServer
 
@@ -113,13 +113,16 @@ def test_tool_call_shows_in_status_bar_and_transcript(
     wait_idle(gui, window)
     assert window.status.tools_text.startswith("✓ slow_add (")
     assert not window.status.spinner.running
-    entry = window.transcript.entry("call_1")
+    history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
+    [call_id] = [c["id"] for m in history for c in m.get("tool_calls") or ()]
+    entry = window.transcript.entry(call_id)
     assert entry is not None and entry.result == "42" and entry.error is None
     text = window.transcript.toPlainText()
     assert "slow_add(a=2, b=40) ✓" in text
     assert "The answer is 42." in text
     # Expanding the entry shows arguments and result.
-    gui.call(window.transcript._on_anchor, QUrl("toggle:call_1?details"))
+    link = window.transcript.app_link("toggle", call_id, "details")
+    gui.call(window.transcript._on_anchor, QUrl(link))
     assert '"a": 2' in window.transcript.toPlainText()
 
 
@@ -197,7 +200,7 @@ def test_retry_after_error(gui: Gui, window: MainWindow, http_server: ScriptedSe
     type_and_send(gui, window, "please")
     wait_idle(gui, window)
     assert window.transcript.last("error") is not None
-    gui.call(window.transcript._on_anchor, QUrl("action:retry"))
+    gui.call(window.transcript._on_anchor, QUrl(window.transcript.app_link("retry")))
     gui.until(lambda: window.transcript.last_answer() == "second time works", "the retried answer")
     wait_idle(gui, window)
     assert window.transcript.last("error") is None

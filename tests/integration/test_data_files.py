@@ -56,15 +56,16 @@ def root_logging() -> Iterator[None]:
 async def test_data_folder_and_files_are_private(
     home: Path, loose_umask: None, root_logging: None
 ) -> None:
-    from desktop_agent.config import data_dir, history_path, save_settings
-    from desktop_agent.credentials import Credentials
+    from desktop_agent.app.credentials import Credentials
+    from desktop_agent.app.mcp_setup import McpSetup
+    from desktop_agent.app.paths import data_dir, history_path
+    from desktop_agent.app.settings import save_settings
     from desktop_agent.gui.app import _setup_logging
     from desktop_agent.storage import Store
-    from desktop_agent.toolbox.mcp_host import McpHost
 
     folder = data_dir()
     save_settings({"tools": {"workspace": "/tmp/x"}})
-    host = McpHost(folder)
+    host = McpSetup(folder)
     problems = await host.save(
         json.dumps({"mcpServers": {"gone": {"command": "no-such-command-xyz"}}})
     )
@@ -92,7 +93,7 @@ async def test_data_folder_and_files_are_private(
 
 
 def test_loose_files_from_before_are_tightened(home: Path, loose_umask: None) -> None:
-    from desktop_agent.config import data_dir
+    from desktop_agent.app.paths import data_dir
 
     (home / "logs").mkdir(parents=True)
     home.chmod(0o755)
@@ -124,15 +125,15 @@ def test_the_app_log_is_capped(home: Path, root_logging: None) -> None:
 
 
 async def test_an_mcp_servers_log_is_capped_at_start(home: Path) -> None:
-    from desktop_agent.config import data_dir
-    from desktop_agent.toolbox.mcp_host import McpHost
+    from desktop_agent.app.mcp_setup import McpSetup
+    from desktop_agent.app.paths import data_dir
 
     folder = data_dir()
     logs = folder / "logs"
     logs.mkdir(exist_ok=True)
     big = logs / "mcp-gone.log"
     big.write_text("y" * (3 * 1024 * 1024))
-    host = McpHost(folder)
+    host = McpSetup(folder)
     config = {"mcpServers": {"gone": {"command": sys.executable, "args": ["-c", "pass"]}}}
     await host.save(json.dumps(config))
     await host.aclose()

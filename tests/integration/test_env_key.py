@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_agent.config import ConnectionConfig, model_from_config, with_stored_key
-from desktop_agent.credentials import Credentials
+from desktop_agent.app.credentials import Credentials
+from desktop_agent.app.providers import ConnectionConfig, model_from_config, with_stored_key
 from desktop_agent.engine import Agent, EventType, StreamEngine
 from tests.support.scripted_server import Recorded, Reply, ScriptedServer
 

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from desktop_agent.toolbox.http_get import address_refusal, redirect_refusal
-from desktop_agent.toolbox.web import FetchError, fetch_text, fetch_tool
+from desktop_agent.tools.fetch import FetchError, fetch_text, fetch_tool
+from desktop_agent.tools.http_get import address_refusal, redirect_refusal
 
 PAGE = """<html><head><title>A &amp; B</title><style>p{color:red}</style>
 <script>alert('no')</script></head><body><h1>Hello</h1><p>First <b>para</b>.</p>

@@ -17,7 +17,7 @@ import pytest
 
 from desktop_agent import EventType, Orchestrator
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
-from desktop_agent.toolbox.mcp import McpManager, McpServerConfig, McpToolError, parse_mcp_config
+from desktop_agent.tools.mcp import McpConnections, McpServerConfig, McpToolError, parse_mcp_config
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -69,11 +69,11 @@ def http_server() -> Iterator[str]:
 
 
 @pytest.fixture
-async def manager(tmp_path: Path) -> AsyncIterator[McpManager]:
-    managers: list[McpManager] = []
+async def manager(tmp_path: Path) -> AsyncIterator[McpConnections]:
+    managers: list[McpConnections] = []
 
-    def make(*configs: McpServerConfig, imported: dict[str, str] | None = None) -> McpManager:
-        m = McpManager(list(configs), imported=imported, log_folder=tmp_path / "logs")
+    def make(*configs: McpServerConfig, imported: dict[str, str] | None = None) -> McpConnections:
+        m = McpConnections(list(configs), imported=imported, log_folder=tmp_path / "logs")
         managers.append(m)
         return m
 
@@ -82,7 +82,7 @@ async def manager(tmp_path: Path) -> AsyncIterator[McpManager]:
         await m.stop_all()
 
 
-async def check_server(manager: McpManager, name: str) -> None:
+async def check_server(manager: McpConnections, name: str) -> None:
     server = manager.servers[name]
     assert server.status == "connected", server.error
     names = sorted(t.name for t in manager.tools())

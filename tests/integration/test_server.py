@@ -111,7 +111,7 @@ async def test_get_stream_for_eventsource_and_conversation_continues(running: Ru
             f"{running.url}/chat/stream", params={"message": "second", "conversation_id": "c-1"}
         ) as response:
             await read_sse(response)
-    users = [m["content"] for m in running.orchestrator.history("c-1") if m["role"] == "user"]
+    users = [m["content"] for m in running.orchestrator.messages("c-1") if m["role"] == "user"]
     assert users == ["first", "second"]
 
 
@@ -240,7 +240,7 @@ async def test_disconnects_stop_watching_runs_complete_nothing_leaks(running: Ru
             if not running.orchestrator.busy(f"d{i}"):
                 break
             await asyncio.sleep(0.02)
-        history = running.orchestrator.history(f"d{i}")
+        history = running.orchestrator.messages(f"d{i}")
         assert history[-1]["content"] == "Owls are nocturnal.", history[-1]  # the run completed
     for _ in range(100):
         if running.server.open_streams == 0:
@@ -302,7 +302,7 @@ async def test_websocket_two_messages_and_cancel() -> None:
             await ws.send(json.dumps({"message": "three", "conversation_id": "w"}))
             third = await _until_done(ws)
             assert third[-1].status == "completed"
-        users = [m["content"] for m in srv.orchestrator.history("w") if m["role"] == "user"]
+        users = [m["content"] for m in srv.orchestrator.messages("w") if m["role"] == "user"]
         assert users == ["one", "two", "three"]
     finally:
         await srv.orchestrator.aclose()

@@ -76,23 +76,25 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             # allow once
             await ws.send(json.dumps({"message": "deploy api", "conversation_id": "ops"}))
             events, _ = await events_until(ws, "tool_approval_request")
+            c1 = events[-1].call_id  # the app's own id for the call
             assert events[-1].to_dict()["data"] == {
-                "call_id": "c1",
+                "call_id": c1,
                 "tool_name": "deploy",
                 "arguments": {"service": "api"},
             }
-            await ws.send(json.dumps({"type": "approve", "call_id": "c1", "decision": "allow"}))
+            await ws.send(json.dumps({"type": "approve", "call_id": c1, "decision": "allow"}))
             more, replies = await events_until(ws, "done")
             assert replies == [
-                {"type": "approval", "call_id": "c1", "decision": "allow", "found": True}
+                {"type": "approval", "call_id": c1, "decision": "allow", "found": True}
             ]
             check_run(events + more)
             assert done_work == ["api"]
 
             # deny
             await ws.send(json.dumps({"message": "deploy db", "conversation_id": "ops"}))
-            await events_until(ws, "tool_approval_request")
-            await ws.send(json.dumps({"type": "approve", "call_id": "c2", "decision": "deny"}))
+            asked, _ = await events_until(ws, "tool_approval_request")
+            c2 = asked[-1].call_id
+            await ws.send(json.dumps({"type": "approve", "call_id": c2, "decision": "deny"}))
             more, _ = await events_until(ws, "done")
             end = next(e for e in more if e.type.value == "tool_call_end")
             assert end.error == "the user denied this tool call"
@@ -100,8 +102,9 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
 
             # always: this one and the next run without asking
             await ws.send(json.dumps({"message": "deploy web", "conversation_id": "ops"}))
-            await events_until(ws, "tool_approval_request")
-            await ws.send(json.dumps({"type": "approve", "call_id": "c3", "decision": "always"}))
+            asked, _ = await events_until(ws, "tool_approval_request")
+            c3 = asked[-1].call_id
+            await ws.send(json.dumps({"type": "approve", "call_id": c3, "decision": "always"}))
             await events_until(ws, "done")
             assert kept == [frozenset({"deploy"})]
             await ws.send(json.dumps({"message": "deploy cache", "conversation_id": "ops"}))
@@ -119,15 +122,16 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             assert more[-1].status == "cancelled"
             end = next(e for e in more if e.type.value == "tool_call_end")
             assert end.error == "cancelled while waiting for approval"
-            await ws.send(json.dumps({"type": "approve", "call_id": "c5", "decision": "allow"}))
+            c5 = events[-1].call_id
+            await ws.send(json.dumps({"type": "approve", "call_id": c5, "decision": "allow"}))
             reply = json.loads(await ws.recv())
             assert reply == {
                 "type": "approval",
-                "call_id": "c5",
+                "call_id": c5,
                 "decision": "allow",
                 "found": False,
             }
-            await ws.send(json.dumps({"type": "approve", "call_id": "c5", "decision": "sure"}))
+            await ws.send(json.dumps({"type": "approve", "call_id": c5, "decision": "sure"}))
             reply = json.loads(await ws.recv())
             assert reply["found"] is False and "one of allow, always, deny" in reply["error"]
             await ws.send(json.dumps({"message": "and now?", "conversation_id": "ops"}))
@@ -148,24 +152,26 @@ async def test_sse_clients_answer_with_post() -> None:
                 f"http://{host}/api/chat/stream", json={"message": "go", "conversation_id": "s"}
             )
             seen: list[str] = []
+            call_id = ""
             async for raw in stream.content:
                 line = raw.decode().strip()
                 if line.startswith("event: "):
                     seen.append(line[7:])
-                    if line == "event: tool_approval_request":
-                        bad = await http.post(f"http://{host}/api/approve", json={"call_id": "c1"})
-                        assert bad.status == 400
-                        ok = await http.post(
-                            f"http://{host}/api/approve",
-                            json={"call_id": "c1", "decision": "allow", "conversation_id": "s"},
-                        )
-                        assert ok.status == 200 and (await ok.json())["found"] is True
-                    if line == "event: done":
-                        break
+                if line.startswith("data: ") and seen[-1:] == ["tool_approval_request"]:
+                    call_id = json.loads(line[6:])["data"]["call_id"]
+                    bad = await http.post(f"http://{host}/api/approve", json={"call_id": call_id})
+                    assert bad.status == 400
+                    ok = await http.post(
+                        f"http://{host}/api/approve",
+                        json={"call_id": call_id, "decision": "allow", "conversation_id": "s"},
+                    )
+                    assert ok.status == 200 and (await ok.json())["found"] is True
+                if line == "event: done":
+                    break
             stream.close()
             late = await http.post(
                 f"http://{host}/api/approve",
-                json={"call_id": "c1", "decision": "deny", "conversation_id": "s"},
+                json={"call_id": call_id, "decision": "deny", "conversation_id": "s"},
             )
             assert late.status == 404
         assert done_work == ["api"]

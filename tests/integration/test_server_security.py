@@ -353,7 +353,7 @@ async def test_idle_conversations_are_evicted_busy_ones_kept() -> None:
         ) as r:
             await r.read()
         assert set(s.orchestrator.tenants()) == {"busy", "c4", "c6"}
-        users = [m["content"] for m in s.orchestrator.history("c4") if m["role"] == "user"]
+        users = [m["content"] for m in s.orchestrator.messages("c4") if m["role"] == "user"]
         assert users == ["hi", "again"]
 
 

@@ -21,9 +21,10 @@ import sys, time
 from dataclasses import replace
 from pathlib import Path
 
-from desktop_agent.config import ConnectionConfig, Providers, load_settings, providers_saver
-from desktop_agent.toolbox.catalog import configured_tools
-from desktop_agent.toolbox.settings import ToolSettings
+from desktop_agent.app.providers import ConnectionConfig, Providers, providers_saver
+from desktop_agent.app.settings import load_settings
+from desktop_agent.app.session import configured_tools
+from desktop_agent.app.settings import ToolSettings
 
 kind, prefix, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
 if kind == "serve":

@@ -39,10 +39,10 @@ def tokyo_time() -> str:
 def main(path: str) -> None:
     import qasync
 
-    from desktop_agent.builtin_tools import DEFAULT_TOOLS
-    from desktop_agent.config import ConnectionConfig
+    from desktop_agent.app.providers import ConnectionConfig
     from desktop_agent.gui.window import MainWindow
     from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+    from desktop_agent.tools.basic import DEFAULT_TOOLS
 
     if QApplication.instance() is None:
         QApplication(sys.argv[:1])

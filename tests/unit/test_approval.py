@@ -160,7 +160,7 @@ async def test_cancel_while_waiting_closes_the_call_and_the_history_stays_valid(
     assert end.error == "cancelled while waiting for approval"
     assert not orchestrator.approve(app_id(events, "c1"), "allow", tenant_id="t")  # too late
     # Every tool call in the history has its result: the next request is valid.
-    history = orchestrator.history("t")
+    history = orchestrator.messages("t")
     tool_call_ids = [m.get("tool_call_id") for m in history if m["role"] == "tool"]
     assert tool_call_ids == [app_id(events, "c1")]
     await orchestrator.submit("go on", tenant_id="t").wait()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_agent.toolbox import workspace as ws
-from desktop_agent.toolbox.shell import run_command, shell_tool
-from desktop_agent.toolbox.workspace import Workspace, WorkspaceError, workspace_tools
+from desktop_agent.tools import workspace as ws
+from desktop_agent.tools.shell import run_command, shell_tool
+from desktop_agent.tools.workspace import Workspace, WorkspaceError, workspace_tools
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from desktop_agent.config import ConnectionConfig, Providers, save_settings, with_stored_key
-from desktop_agent.credentials import SERVICE, Credentials
+from desktop_agent.app.credentials import SERVICE, Credentials
+from desktop_agent.app.providers import ConnectionConfig, Providers, with_stored_key
+from desktop_agent.app.settings import save_settings
 
 
 class MemoryKeyring(KeyringBackend):

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from desktop_agent.config import load_settings, save_settings
-from desktop_agent.toolbox.mcp_host import McpHost
+from desktop_agent.app.mcp_setup import McpSetup
+from desktop_agent.app.settings import load_settings, save_settings
 
 ENTRY: dict[str, Any] = {
     "command": "no-such-mcp-command-xyz",
@@ -28,12 +28,12 @@ def config_text(**servers: dict[str, Any]) -> str:
     return json.dumps({"mcpServers": servers})
 
 
-def status(host: McpHost, name: str) -> str:
+def status(host: McpSetup, name: str) -> str:
     return host.manager.servers[name].status
 
 
-async def imported_and_confirmed(tmp_path: Path) -> McpHost:
-    host = McpHost(tmp_path)
+async def imported_and_confirmed(tmp_path: Path) -> McpSetup:
+    host = McpSetup(tmp_path)
     assert await host.save(config_text(tool=ENTRY), imported={"tool"}) == []
     assert status(host, "tool") == "unconfirmed"  # imported: held back
     await host.confirm("tool")
@@ -66,7 +66,7 @@ async def test_a_changed_entry_under_a_confirmed_name_is_not_started(
 
 
 async def test_confirming_what_was_shown_does_not_confirm_a_newer_entry(tmp_path: Path) -> None:
-    host = McpHost(tmp_path)
+    host = McpSetup(tmp_path)
     try:
         await host.save(config_text(tool=ENTRY), imported={"tool"})
         shown = host.manager.servers["tool"].config.fingerprint
@@ -78,7 +78,7 @@ async def test_confirming_what_was_shown_does_not_confirm_a_newer_entry(tmp_path
 
 
 async def test_the_users_own_entries_start_as_before(tmp_path: Path) -> None:
-    host = McpHost(tmp_path)
+    host = McpSetup(tmp_path)
     try:
         await host.save(config_text(mine=ENTRY))
         assert status(host, "mine") == "failed"  # started: typed by the user
@@ -93,7 +93,7 @@ async def test_old_settings_migrate(tmp_path: Path) -> None:
     wait; every other name was the user's own or already confirmed, and still starts."""
     (tmp_path / "mcp.json").write_text(config_text(waiting=ENTRY, mine=ENTRY))
     save_settings({**load_settings(), "mcp_unconfirmed": ["waiting"]})
-    host = McpHost(tmp_path)
+    host = McpSetup(tmp_path)
     try:
         await host.start()
         assert status(host, "waiting") == "unconfirmed"
@@ -107,7 +107,7 @@ async def test_old_settings_migrate(tmp_path: Path) -> None:
 
 async def test_a_server_name_with_key_in_it_stays_imported(tmp_path: Path) -> None:
     """The settings file drops keys that contain "key": a server name must not be one."""
-    host = McpHost(tmp_path)
+    host = McpSetup(tmp_path)
     try:
         await host.save(config_text(apikey_tool=ENTRY), imported={"apikey_tool"})
         await host.start()  # from the saved settings

@@ -36,14 +36,14 @@ class EchoModel(ScriptedModel):
 
 async def test_history_is_per_tenant() -> None:
     orch = Orchestrator(EchoModel(), system_prompt="sys")
-    a = [e async for e in orch.process_stream("apple", tenant_id="A")]
-    b = [e async for e in orch.process_stream("banana", tenant_id="B")]
-    a2 = [e async for e in orch.process_stream("again", tenant_id="A")]
+    a = [e async for e in orch.submit("apple", tenant_id="A").events()]
+    b = [e async for e in orch.submit("banana", tenant_id="B").events()]
+    a2 = [e async for e in orch.submit("again", tenant_id="A").events()]
     for run in (a, b, a2):
         check_run(run)  # type: ignore[arg-type]
     assert {e.tenant_id for e in b} == {"B"}
-    assert [m["content"] for m in orch.history("A") if m["role"] == "user"] == ["apple", "again"]
-    assert [m["content"] for m in orch.history("B") if m["role"] == "user"] == ["banana"]
+    assert [m["content"] for m in orch.messages("A") if m["role"] == "user"] == ["apple", "again"]
+    assert [m["content"] for m in orch.messages("B") if m["role"] == "user"] == ["banana"]
 
 
 async def test_tenants_run_concurrently_and_a_busy_tenant_queues() -> None:
@@ -51,7 +51,7 @@ async def test_tenants_run_concurrently_and_a_busy_tenant_queues() -> None:
     orch = Orchestrator(model)
 
     async def ask(tenant: str, msg: str) -> list:  # type: ignore[type-arg]
-        return [e async for e in orch.process_stream(msg, tenant_id=tenant)]
+        return [e async for e in orch.submit(msg, tenant_id=tenant).events()]
 
     results = await asyncio.gather(ask("A", "one two"), ask("B", "three"), ask("A", "four"))
     for run in results:
@@ -60,7 +60,7 @@ async def test_tenants_run_concurrently_and_a_busy_tenant_queues() -> None:
     first_a_done = results[0][-1].meta.timestamp
     second_a_start = results[2][0].meta.timestamp
     assert second_a_start >= first_a_done
-    history = orch.history("A")
+    history = orch.messages("A")
     assert [m["content"] for m in history if m["role"] == "user"] == ["one two", "four"]
 
 
@@ -68,7 +68,7 @@ async def test_consumer_that_stops_watching_does_not_stop_the_run() -> None:
     orch = Orchestrator(
         ScriptedModel([Turn(text="a long answer " * 20, chunk_size=3, delay=0.002)])
     )
-    stream = orch.process_stream("hi", tenant_id="T")
+    stream = orch.submit("hi", tenant_id="T").events()
     async for event in stream:
         if event.type is EventType.MESSAGE_CHUNK:
             break
@@ -77,7 +77,7 @@ async def test_consumer_that_stops_watching_does_not_stop_the_run() -> None:
     handle = orch.runs("T")[0]
     final = await handle.wait()
     assert final.status.value == "done"
-    assert orch.history("T")[-1]["content"] == "a long answer " * 20
+    assert orch.messages("T")[-1]["content"] == "a long answer " * 20
 
 
 async def test_cancel_tenant_stops_running_and_queued_runs() -> None:
@@ -103,7 +103,7 @@ async def test_cancel_tenant_stops_running_and_queued_runs() -> None:
 
 async def test_values_mode_through_orchestrator() -> None:
     orch = Orchestrator(ScriptedModel(["hello world"]))
-    items = [x async for x in orch.process_stream("hi", tenant_id="V", mode=StreamMode.VALUES)]
+    items = [x async for x in orch.submit("hi", tenant_id="V").events(StreamMode.VALUES)]
     assert all(isinstance(x, AgentState) for x in items)
     assert items[0].messages[-1] == {"role": "user", "content": "hi"}  # type: ignore[union-attr]
     assert items[-1].messages[-1]["content"] == "hello world"  # type: ignore[union-attr]
@@ -121,9 +121,9 @@ async def test_aclose_cancels_everything() -> None:
 async def test_set_history_then_continue() -> None:
     model = EchoModel()
     orch = Orchestrator(model)
-    orch.set_history(
+    orch.set_messages(
         "H", [{"role": "user", "content": "old"}, {"role": "assistant", "content": "ok"}]
     )
-    events = [e async for e in orch.process_stream("new", tenant_id="H")]
+    events = [e async for e in orch.submit("new", tenant_id="H").events()]
     assert text_of(events) == "echo: new "  # type: ignore[arg-type]
     assert [m["content"] for m in model.requests[0]] == ["old", "ok", "new"]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from desktop_agent import Orchestrator
-from desktop_agent.builtin_tools import calculator
 from desktop_agent.engine.model import ModelConnectionError, RetryPolicy
 from desktop_agent.storage import Recorder, Store
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from desktop_agent.tools.basic import calculator
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ async def test_a_run_with_a_tool_call_is_recorded(store: Store) -> None:
     [conv] = store.conversations()
     assert conv.title == "What is 6 × 7?"
     # What the store gives back is what the engine would send next time.
-    assert store.history("c1") == list(orchestrator.history("c1"))
+    assert store.model_messages("c1") == list(orchestrator.messages("c1"))
 
 
 async def test_streaming_text_is_checkpointed_then_completed(store: Store) -> None:
@@ -107,7 +107,7 @@ async def test_regenerating_records_a_new_version(store: Store) -> None:
     await orchestrator.submit("Hi", tenant_id="c1").wait()
     question = store.path("c1")[0]
     store.set_leaf("c1", question.id)
-    orchestrator.set_history("c1", store.history("c1"))
+    orchestrator.set_messages("c1", store.model_messages("c1"))
     await orchestrator.submit(None, tenant_id="c1").wait()
     shown = store.path("c1")
     assert [m.content for m in shown] == ["Hi", "Second answer."]
@@ -145,4 +145,4 @@ async def test_a_provider_repeating_a_call_id_loses_no_tool_result(store: Store)
     tools = [m for m in store.path("c1") if m.role == "tool"]
     assert [m.content for m in tools] == ["2", "2"]
     assert len({m.tool_call_id for m in tools}) == 2
-    assert store.history("c1") == list(orchestrator.history("c1"))
+    assert store.model_messages("c1") == list(orchestrator.messages("c1"))

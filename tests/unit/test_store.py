@@ -43,7 +43,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert [m.role for m in path_] == ["user", "assistant", "tool", "assistant"]
     assert path_[1].tool_calls == calls and path_[1].reasoning == "Use the tool."
     assert (path_[3].prompt_tokens, path_[3].completion_tokens) == (12, 5)
-    assert again.history(conv) == [
+    assert again.model_messages(conv) == [
         {"role": "user", "content": "What is 6 × 7?"},
         {
             "role": "assistant",

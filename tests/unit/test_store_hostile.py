@@ -92,7 +92,7 @@ def test_a_cycle_in_the_database_gives_a_bounded_path(store: Store) -> None:
     conv, ids = damaged(store)
     path = store.path(conv)
     assert [m.id for m in path] == ids  # each message once, the walk cut at the repeat
-    assert [m["content"] for m in store.history(conv)] == ["m0", "m1", "m2"]
+    assert [m["content"] for m in store.model_messages(conv)] == ["m0", "m1", "m2"]
     page, more = store.page(conv, limit=50)
     assert [m.id for m in page] == ids and not more
 

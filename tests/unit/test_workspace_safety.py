@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_agent.toolbox.workspace import Workspace, WorkspaceError, workspace_tools
+from desktop_agent.tools.workspace import Workspace, WorkspaceError, workspace_tools
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from .config import history_path
-from .printable import printable
-from .storage import Store, StoreError
-from .storage.export import ConversationFormatError, dumps, from_json, to_json, to_markdown
+from ..app.paths import history_path
+from ..printable import printable
+from ..storage import Store, StoreError
+from ..storage.export import ConversationFormatError, dumps, from_json, to_json, to_markdown
 
 __all__ = ["export_main", "history_main", "import_main"]
 

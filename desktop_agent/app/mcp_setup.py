@@ -1,6 +1,6 @@
 """The app's MCP servers: `mcp.json` in the data folder, the imported servers and
 the entry the user confirmed for each (settings "mcp_imported"), and the running
-`McpManager`.
+`McpConnections`.
 
 Servers the user writes (in the settings' editor, or in mcp.json) are theirs and
 start. Servers brought in by Import (another host's config file) start only while
@@ -20,24 +20,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import load_settings, update_settings
 from ..engine import Tool
 from ..private_files import private_dir, write_private
-from .mcp import McpManager, McpServer, load_mcp_config, parse_mcp_config
+from ..tools.mcp import McpConnections, McpServer, load_mcp_config, parse_mcp_config
+from .settings import load_settings, update_settings
 
-__all__ = ["McpHost"]
+__all__ = ["McpSetup"]
 
 EMPTY = '{\n  "mcpServers": {}\n}\n'
 
 
-class McpHost:
+class McpSetup:
     def __init__(
         self, folder: Path, *, on_change: Callable[[McpServer], None] | None = None
     ) -> None:
         self.file = folder / "mcp.json"
         self.log_folder = folder / "logs"
         self.on_change = on_change
-        self.manager = McpManager([])
+        self.manager = McpConnections([])
         self.problems: list[str] = []
 
     # -- the config ----------------------------------------------------------------
@@ -98,7 +98,7 @@ class McpHost:
         imported = self.imported()
         if "mcp_unconfirmed" in load_settings():
             self._save_imported(imported)  # migrate the name-based settings
-        self.manager = McpManager(
+        self.manager = McpConnections(
             configs,
             imported=imported,
             log_folder=self.log_folder,

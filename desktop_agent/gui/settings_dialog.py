@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..config import ConnectionConfig, Providers, new_provider_id
-from ..toolbox.settings import ToolSettings
+from ..app.providers import ConnectionConfig, Providers, new_provider_id
+from ..app.settings import ToolSettings
 
 if TYPE_CHECKING:
     from .mcp_page import McpPage
@@ -356,7 +356,7 @@ class SettingsDialog(QDialog):
         gguf = self.gguf_path.text().strip()
         model = self.model.currentText().strip() or config.model
         if kind == "local":
-            from ..config import local_model_label
+            from ..app.providers import local_model_label
 
             model = local_model_label(replace(config, gguf_path=gguf))
         if self.is_default.isChecked():

@@ -1,14 +1,11 @@
-"""Where data and settings live, and how the app connects to a model.
-
-`DESKTOP_AGENT_HOME` overrides the data directory (else platformdirs' user data
-directory). Settings are a JSON file there; API keys are never written to it (they
-live in the OS keyring, see `credentials`).
+"""How the app connects to a model: the saved providers (connections), which one
+new conversations use, the environment's key rules, and the `ChatModel` for a
+connection. API keys are never written to the settings file (they live in the OS
+keyring, see `credentials`).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -17,58 +14,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .private_files import file_lock, private_dir, tighten_data_dir, write_private
-from .providers.env_key import OPENAI_API_URL, environment_key
+from ..providers.env_key import OPENAI_API_URL, environment_key
+from .paths import data_dir
+from .settings import update_settings
 
 __all__ = [
     "ConnectionConfig",
-    "data_dir",
-    "load_settings",
+    "Providers",
     "model_from_config",
     "providers_saver",
-    "resource_path",
-    "save_settings",
-    "update_settings",
 ]
 
-_log = logging.getLogger(__name__)
-
 DEFAULT_BASE_URL = OPENAI_API_URL
-
-
-def resource_path(*parts: str) -> Path:
-    """A file of `resources/`: installed as the `desktop_agent/resources` folder,
-    or the source checkout's top-level folder when running from it."""
-    here = Path(__file__).resolve().parent
-    installed = here / "resources"
-    root = installed if installed.is_dir() else here.parent / "resources"
-    return root.joinpath(*parts)
-
-
-def data_dir() -> Path:
-    """The folder for settings, logs, keys (without a keyring) and the history: only
-    the user can enter it (0700) or read its files (0600), see `private_files`."""
-    home = os.environ.get("DESKTOP_AGENT_HOME")
-    if home:
-        path = Path(home).expanduser()
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_data_dir("desktop-agent", appauthor=False))
-    if path not in _tightened:  # once per folder and process: 0700, files 0600
-        tighten_data_dir(path)
-        _tightened.add(path)
-    else:
-        private_dir(path)
-    return path
-
-
-_tightened: set[Path] = set()
-
-
-def history_path() -> Path:
-    """The conversation store (SQLite) in the data folder."""
-    return data_dir() / "history.db"
 
 
 #: How the app reaches a model.
@@ -266,7 +223,7 @@ def with_stored_key(config: ConnectionConfig, keys: Any = None) -> ConnectionCon
 
 
 def local_model_label(config: ConnectionConfig) -> str:
-    from .providers.local import default_model_path, model_label
+    from ..providers.local import default_model_path, model_label
 
     path = Path(config.gguf_path) if config.gguf_path else default_model_path()
     return model_label(path) if path is not None else "local model"
@@ -274,8 +231,8 @@ def local_model_label(config: ConnectionConfig) -> str:
 
 async def resolve_auto(config: ConnectionConfig) -> tuple[ConnectionConfig, list[Any]]:
     """For kind "auto": (the connection to use, the servers found running)."""
-    from .providers.discovery import discover
-    from .providers.local import local_engine_available
+    from ..providers.discovery import discover
+    from ..providers.local import local_engine_available
 
     found = await discover()
     if config.picked_server:
@@ -297,7 +254,7 @@ class NotConnected:
     async def stream_completion(
         self, messages: Any, tools: Any = None, *, timeouts: Any = None
     ) -> AsyncIterator[Any]:
-        from .engine.model import ModelRequestError
+        from ..engine.model import ModelRequestError
 
         raise ModelRequestError(
             "No model is set up yet. Press Ctrl+, to connect to a server (Ollama, LM Studio, "
@@ -309,7 +266,7 @@ class NotConnected:
 def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> Any:
     """The `ChatModel` for a connection (imports openai, ~0.5 s)."""
     if config.kind == "local":
-        from .providers.local import EmbeddedEngine, LocalModel
+        from ..providers.local import EmbeddedEngine, LocalModel
 
         engine = EmbeddedEngine(
             config.gguf_path or None, n_ctx=config.n_ctx, on_state=on_engine_state
@@ -317,7 +274,7 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
         return LocalModel(engine)
     if config.kind in ("none", "auto"):
         return NotConnected()
-    from .providers.openai import OpenAIClient
+    from ..providers.openai import OpenAIClient
 
     return OpenAIClient(
         api_key=config.api_key or None,
@@ -325,42 +282,6 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
         base_url=config.base_url,
         temperature=config.temperature,
     )
-
-
-def _settings_path() -> Path:
-    return data_dir() / "settings.json"
-
-
-def load_settings() -> dict[str, Any]:
-    path = _settings_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        _log.warning("ignoring unreadable settings file %s: %s", path, exc)
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def save_settings(data: dict[str, Any]) -> None:
-    """Write the whole settings file; whatever looks like a key is dropped, also inside
-    providers. A change of some keys should use `update_settings` (the window and
-    `serve` may both be writing)."""
-    path = _settings_path()
-    with file_lock(path.with_name(SETTINGS_LOCK)):
-        _write_settings(path, data)
-
-
-def update_settings(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    """Read-modify-write under the settings lock: `change` gets the settings as they
-    are on disk now (another process may have written since we read) and changes
-    only what it means to change, in place. Returns what was written."""
-    path = _settings_path()
-    with file_lock(path.with_name(SETTINGS_LOCK)):
-        data = load_settings()
-        change(data)
-        return _write_settings(path, data)
 
 
 def providers_saver(loaded: Providers) -> Callable[[Providers], None]:
@@ -383,21 +304,3 @@ def providers_saver(loaded: Providers) -> Callable[[Providers], None]:
 
 def _snapshot(providers: Providers) -> Providers:
     return Providers(list(providers.items), providers.default_id)
-
-
-#: The lock file beside settings.json (an empty file; the lock is on it).
-SETTINGS_LOCK = "settings.lock"
-
-
-def _write_settings(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = _without_keys(data)
-    write_private(path, json.dumps(clean, indent=2))
-    return clean
-
-
-def _without_keys(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _without_keys(v) for k, v in data.items() if "key" not in str(k).lower()}
-    if isinstance(data, list):
-        return [_without_keys(v) for v in data]
-    return data

@@ -17,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .. import __version__
 
 
 def _connection_options() -> argparse.ArgumentParser:
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--local", action="store_true", help="use the embedded model (the `local` extra)"
     )
+    chat.add_argument(
+        "--no-save",
+        action="store_true",
+        help="keep no history of these conversations (else they join the window's; "
+        'the setting "save_history": false does the same)',
+    )
     serve = commands.add_parser(
         "serve",
         parents=[common],
@@ -89,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="keep at most N conversations; the least recently used idle ones go first (100)",
     )
+    serve.add_argument(
+        "--no-save",
+        action="store_true",
+        help="keep no history of these conversations (else they join the window's; "
+        'the setting "save_history": false does the same)',
+    )
     history = commands.add_parser(
         "history", help="list stored conversations", description="List stored conversations."
     )
@@ -119,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "chat":
-        from .terminal import main as chat_main
+        from ..terminal import main as chat_main
 
         return chat_main(
             args.prompt,
@@ -127,10 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             model=args.model,
             json_mode=args.json,
             local=args.local,
+            save=not args.no_save,
         )
     if args.command == "serve":
         try:
-            from .web.server import main as serve_main
+            from ..web.server import main as serve_main
         except ModuleNotFoundError as exc:
             if exc.name != "aiohttp":
                 raise
@@ -150,9 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_conversations=args.max_conversations,
             base_url=args.base_url,
             model=args.model,
+            save=not args.no_save,
         )
     if args.command in ("history", "export", "import"):
-        from . import history as history_cli
+        from . import conversations as history_cli
 
         if args.command == "history":
             return history_cli.history_main(search=args.search, limit=args.limit)
@@ -160,14 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return history_cli.export_main(args.conversation, fmt=args.format, output=args.output)
         return history_cli.import_main(args.file)
     if args.command == "install-desktop-entry":
-        from .desktop_entry import main as entry_main
+        from ..packaging.desktop_entry import main as entry_main
 
         return entry_main(remove=args.uninstall)
     if args.self_test:
-        from .gui.self_test import run_self_test
+        from ..gui.self_test import run_self_test
 
         return run_self_test()
-    from .gui.app import run_app
+    from ..gui.app import run_app
 
     status: int = run_app(base_url=args.base_url, model=args.model, prompt=args.prompt)
     return status

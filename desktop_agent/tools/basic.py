@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .engine import Tool, tool
+from ..engine import Tool, tool
 
 __all__ = ["DEFAULT_TOOLS", "calculator", "current_time", "evaluate"]
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .config import resource_path
+from ..app.paths import resource_path
 
 __all__ = ["desktop_entry_files", "exec_command", "install", "main", "uninstall"]
 

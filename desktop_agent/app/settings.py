@@ -1,27 +1,85 @@
-"""Which tools the agent has: the built-ins the user left on, the workspace folder,
-the shell (off by default), and the tools always allowed without asking. (Light:
-imported by the window before its first paint; the tools are built in `catalog`.)
+"""The settings file (settings.json in the data folder) and the tool settings kept
+in it.
 
-Kept in the settings file under "tools":
+Read with `load_settings`; change with `update_settings` (a locked
+read-modify-write, since the window and `serve` may both be writing). Whatever
+looks like a key is never written (API keys live in the OS keyring).
+
+Tool settings, under "tools":
     {"disabled": ["run_shell"], "workspace": "~/projects/x", "always_allowed": ["write_file"]}
+History: "save_history": false keeps `chat` and `serve` (and the window) from
+recording conversations.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-__all__ = ["BUILTINS", "ToolSettings"]
+from ..private_files import file_lock, write_private
+from .paths import data_dir
 
-#: (name in settings, what it is, on by default): the switches in Settings → Tools.
-BUILTINS: list[tuple[str, str, bool]] = [
-    ("current_time", "Date and time (with time zone)", True),
-    ("calculator", "Calculator (arithmetic, evaluated safely)", True),
-    ("workspace", "Files in the workspace folder: list, read, search, write", True),
-    ("fetch_url", "Fetch web pages (http/https)", True),
-    ("run_shell", "Shell commands in the workspace folder", False),
-]
+__all__ = ["ToolSettings", "load_settings", "save_settings", "update_settings"]
+
+_log = logging.getLogger(__name__)
+
+
+def _settings_path() -> Path:
+    return data_dir() / "settings.json"
+
+
+def load_settings() -> dict[str, Any]:
+    path = _settings_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        _log.warning("ignoring unreadable settings file %s: %s", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_settings(data: dict[str, Any]) -> None:
+    """Write the whole settings file; whatever looks like a key is dropped, also inside
+    providers. A change of some keys should use `update_settings` (the window and
+    `serve` may both be writing)."""
+    path = _settings_path()
+    with file_lock(path.with_name(SETTINGS_LOCK)):
+        _write_settings(path, data)
+
+
+def update_settings(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Read-modify-write under the settings lock: `change` gets the settings as they
+    are on disk now (another process may have written since we read) and changes
+    only what it means to change, in place. Returns what was written."""
+    path = _settings_path()
+    with file_lock(path.with_name(SETTINGS_LOCK)):
+        data = load_settings()
+        change(data)
+        return _write_settings(path, data)
+
+
+#: The lock file beside settings.json (an empty file; the lock is on it).
+SETTINGS_LOCK = "settings.lock"
+
+
+def _write_settings(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = _without_keys(data)
+    write_private(path, json.dumps(clean, indent=2))
+    return clean
+
+
+def _without_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_keys(v) for k, v in data.items() if "key" not in str(k).lower()}
+    if isinstance(data, list):
+        return [_without_keys(v) for v in data]
+    return data
 
 
 @dataclass(frozen=True)
@@ -70,8 +128,6 @@ class ToolSettings:
         known = [self]
 
         def save(settings: ToolSettings) -> None:
-            from ..config import update_settings
-
             def change(saved: dict[str, Any]) -> None:
                 merged = settings.rebased(known[0], ToolSettings.from_settings(saved))
                 saved.update(merged.to_settings())

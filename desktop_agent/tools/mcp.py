@@ -39,7 +39,7 @@ from ..engine import Tool
 from ..private_files import open_private_log
 
 __all__ = [
-    "McpManager",
+    "McpConnections",
     "McpServer",
     "McpServerConfig",
     "McpToolError",
@@ -400,7 +400,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
 
 
-class McpManager:
+class McpConnections:
     """All configured servers: start, stop, restart; their tools, namespaced."""
 
     def __init__(

@@ -30,14 +30,14 @@ def prepare() -> None:
 
 def main() -> int:
     prepare()
-    from .providers.engine_child import FROZEN_FLAG
+    from ..providers.engine_child import FROZEN_FLAG
 
     if sys.argv[1:2] == [FROZEN_FLAG]:
-        from .providers import engine_child
+        from ..providers import engine_child
 
         del sys.argv[1]
         engine_child.main()
         return 0
-    from .cli import main as cli_main
+    from ..cli import main as cli_main
 
     return cli_main()

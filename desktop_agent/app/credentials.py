@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .private_files import private_dir, write_private
+from ..private_files import private_dir, write_private
 
 __all__ = ["SERVICE", "Credentials"]
 

@@ -1,0 +1,175 @@
+"""What a user does to conversations, for every surface: send, edit, regenerate,
+switch versions, rename, delete (and undo), export.
+
+`ConversationActions` works on a session's orchestrator and (when history is kept)
+its store; it imports no Qt and no aiohttp, so the window, `chat` and `serve` all
+call the same code and tests need no widgets. The methods are plain (not
+`async`): every step is an in-memory change or one short SQLite write, and a run
+they start is returned as its `RunHandle` — call `handle.events(mode)` right
+away to watch it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..engine.handle import RunHandle
+    from ..engine.orchestrator import Orchestrator
+    from ..storage import Store
+    from .providers import ConnectionConfig
+
+__all__ = ["EXPORT_FORMATS", "ConversationActions"]
+
+#: `export` formats: Markdown, JSON (the import format).
+EXPORT_FORMATS = ("md", "json")
+
+
+class ConversationActions:
+    """Args:
+    orchestrator: runs the conversations (each one a tenant).
+    store: the history, or None when conversations are not kept (`--no-save`).
+    provider_of: the provider a conversation uses (None: the orchestrator's default).
+    model_for: the `ChatModel` of a provider other than the default.
+    """
+
+    def __init__(
+        self,
+        orchestrator: Orchestrator,
+        store: Store | None,
+        *,
+        provider_of: Callable[[str], ConnectionConfig | None] | None = None,
+        model_for: Callable[[ConnectionConfig], Any] | None = None,
+        default_provider: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.store = store
+        self._provider_of = provider_of
+        self._model_for = model_for
+        self._default_provider = default_provider
+        #: Deleted in this session, most recent last (what `undo_delete` restores).
+        self.deleted: list[str] = []
+
+    # -- runs -------------------------------------------------------------------------
+
+    def prepare(self, conversation_id: str) -> None:
+        """Before a run: the stored conversation exists, and the orchestrator has its
+        messages (read from the history the first time) and its provider."""
+        provider = self._provider_of(conversation_id) if self._provider_of else None
+        if self.store is not None:
+            if self.store.conversation(conversation_id) is None:
+                self.store.ensure_conversation(
+                    conversation_id,
+                    provider_id=provider.id if provider else None,
+                    model=provider.model
+                    if provider
+                    else getattr(self.orchestrator.model, "model", None),
+                    system_prompt=provider.system_prompt
+                    if provider
+                    else self.orchestrator.config.system_prompt,
+                )
+            if conversation_id not in self.orchestrator.tenants():
+                self.orchestrator.set_messages(
+                    conversation_id, self.store.model_messages(conversation_id)
+                )
+        default = self._default_provider() if self._default_provider else None
+        if provider is None or provider.id == default or self._model_for is None:
+            self.orchestrator.configure(conversation_id)
+        else:
+            self.orchestrator.configure(
+                conversation_id,
+                model=self._model_for(provider),
+                system_prompt=provider.system_prompt,
+            )
+
+    def send(self, conversation_id: str, text: str | None) -> RunHandle:
+        """Answer `text` (None: answer the conversation as it stands)."""
+        self.prepare(conversation_id)
+        return self.orchestrator.submit(text, tenant_id=conversation_id)
+
+    def branch_before(self, conversation_id: str, message_id: str) -> bool:
+        """Editing the stored user message `message_id`: the conversation continues
+        from the message before it, so the next message becomes its new version.
+        False when it is not in the history."""
+        stored = self.store.message(message_id) if self.store is not None else None
+        if self.store is None or stored is None or stored.conversation_id != conversation_id:
+            return False
+        self.store.set_leaf(conversation_id, stored.parent_id)
+        self.orchestrator.set_messages(conversation_id, self.store.model_messages(conversation_id))
+        return True
+
+    def edit(self, conversation_id: str, message_id: str, text: str) -> RunHandle:
+        """Send `text` as a new version of the user message `message_id`."""
+        self.branch_before(conversation_id, message_id)
+        return self.send(conversation_id, text)
+
+    def rewind_to(self, conversation_id: str, message_id: str) -> bool:
+        """Make the stored user message `message_id` the conversation's last message
+        (regenerating its answer adds a new version). False when not stored."""
+        stored = self.store.message(message_id) if self.store is not None else None
+        if self.store is None or stored is None or stored.conversation_id != conversation_id:
+            return False
+        self.prepare(conversation_id)
+        self.store.set_leaf(conversation_id, stored.id)
+        self.orchestrator.set_messages(conversation_id, self.store.model_messages(conversation_id))
+        return True
+
+    def regenerate(self, conversation_id: str, message_id: str | None = None) -> RunHandle | None:
+        """Answer the last user message again (or the stored one `message_id`); the
+        new answer is a new version. None when there is no user message."""
+        if message_id is None or not self.rewind_to(conversation_id, message_id):
+            messages = list(self.orchestrator.messages(conversation_id))
+            last = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=None)
+            if last is None:
+                return None
+            self.orchestrator.set_messages(conversation_id, messages[: last + 1])
+        return self.send(conversation_id, None)
+
+    # -- history ----------------------------------------------------------------------
+
+    def switch_version(self, conversation_id: str, message_id: str, step: int) -> bool:
+        """Show the previous (-1) or next (+1) version of a message."""
+        if self.store is None or self.orchestrator.busy(conversation_id):
+            return False
+        if self.store.switch_version(message_id, step) is None:
+            return False
+        self.orchestrator.set_messages(conversation_id, self.store.model_messages(conversation_id))
+        return True
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        if self.store is not None:
+            self.store.rename(conversation_id, title)
+
+    def delete(self, conversation_id: str) -> bool:
+        """Delete (hidden at once; `undo_delete` brings it back until the next start);
+        a run in it is stopped."""
+        if self.store is None:
+            return False
+        if self.orchestrator.busy(conversation_id):
+            self.orchestrator.cancel(conversation_id)
+        self.store.delete(conversation_id)
+        self.deleted.append(conversation_id)
+        return True
+
+    def undo_delete(self) -> str | None:
+        """Restore the conversation deleted last; its id (None: nothing to undo)."""
+        if self.store is None or not self.deleted:
+            return None
+        conversation_id = self.deleted.pop()
+        self.store.restore(conversation_id)
+        return conversation_id
+
+    def export(self, conversation_id: str, fmt: str = "md") -> str:
+        """The conversation as Markdown ("md") or JSON ("json", the import format)."""
+        from ..storage.export import dumps, to_json, to_markdown
+
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
+        if self.store is None:
+            raise LookupError("conversations are not kept in this session")
+        if self.store.conversation(conversation_id) is None:
+            raise LookupError(f"no conversation {conversation_id!r}")
+        if fmt == "md":
+            return to_markdown(self.store, conversation_id)
+        return dumps(to_json(self.store, conversation_id)) + "\n"

@@ -1,0 +1,1 @@
+"""How the app is packaged: the frozen (PyInstaller) entry point and the desktop entry."""
