@@ -278,9 +278,7 @@ class ChatServer:
         return current
 
     @staticmethod
-    async def _forward(
-        ws: web.WebSocketResponse, items: AsyncGenerator[StreamItem, None]
-    ) -> None:
+    async def _forward(ws: web.WebSocketResponse, items: AsyncGenerator[StreamItem, None]) -> None:
         try:
             async for item in items:
                 if ws.closed:

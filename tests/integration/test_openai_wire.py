@@ -212,9 +212,7 @@ async def test_connection_reset_mid_stream(server: ScriptedServer, client: OpenA
     err = error_of(events)
     assert err["error_type"] == "connection"
     assert "broke during the answer" in str(err["error"])
-    assert (
-        next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).content == "abcdef"
-    )
+    assert next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).content == "abcdef"
     assert len(server.requests) == 1
 
 
