@@ -487,3 +487,20 @@ async def test_values_snapshots_match_the_agents_own_state() -> None:
     strip = [{k: v for k, v in m.items() if k not in ignore} for m in final.messages]
     assert strip == [{k: v for k, v in m.items() if k not in ignore} for m in direct.messages]
     assert final.status is direct.status is AgentStatus.DONE
+
+
+async def test_the_user_message_is_the_first_event_and_only_when_there_is_one() -> None:
+    agent = Agent(model=ScriptedModel(["one", "two"]))
+    first = await collect(agent, "hello")
+    check_run(first)
+    user = first[0]
+    assert isinstance(user, UserMessage) and user.seq == 0
+    assert user.to_dict()["data"] == {"content": "hello", "message_id": f"{user.run_id}:user"}
+    changes = [e.to_dict()["data"] for e in first if e.type is EventType.STATE_CHANGE]
+    assert all(set(data) == {"old_status", "new_status"} for data in changes)  # no "input"
+    # Answering the history as it stands (regenerate): no user message.
+    state = AgentState(messages=({"role": "user", "content": "hello"},))
+    again = await collect(agent, None, state)
+    check_run(again)
+    assert not any(isinstance(e, UserMessage) for e in again)
+    assert again[0].seq == 0 and again[0].type is EventType.STATE_CHANGE
