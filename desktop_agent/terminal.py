@@ -37,11 +37,23 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.text import Text
 
+from .app.presentation import argument_summary
 from .app.session import Session
-from .engine import Event, EventType
+from .engine import Event
 from .engine.approval import ALLOW, ALWAYS, DENY
+from .engine.events import (
+    Done,
+    ErrorReport,
+    MessageChunk,
+    MessageComplete,
+    StateChange,
+    ToolApprovalRequest,
+    ToolCallEnd,
+    ToolCallStart,
+)
 from .engine.handle import RunHandle
 from .engine.model import close_model
+from .engine.status import AgentStatus, RunOutcome
 from .printable import json_line, printable
 
 __all__ = ["TerminalRenderer", "main", "run_chat"]
@@ -49,15 +61,6 @@ __all__ = ["TerminalRenderer", "main", "run_chat"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
-
-
-def _summary(arguments: Any, limit: int = 50) -> str:
-    if isinstance(arguments, dict):
-        text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
-    else:
-        text = str(arguments)
-    text = printable(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class TerminalRenderer:
@@ -70,7 +73,7 @@ class TerminalRenderer:
         self.console = Console(file=out, highlight=False, soft_wrap=True)
         self.err_console = Console(file=err, highlight=False, soft_wrap=True)
         self.rich = self.console.is_terminal and not json_mode
-        self.status: str | None = None  # DONE's status
+        self.status: RunOutcome | None = None  # DONE's status
         self.error: str | None = None
         self._live: Live | None = None
         self._text = ""
@@ -85,21 +88,30 @@ class TerminalRenderer:
             self.out.write(json_line(event.to_dict()) + "\n")
             self.out.flush()
         else:
-            handler = getattr(self, f"_on_{event.type.value}", None)
-            if handler is not None:
-                handler(event.data)
-        if event.type is EventType.ERROR:
-            self.error = str(event.data.get("error"))
-        elif event.type is EventType.DONE:
-            self.status = str(event.data.get("status"))
+            match event:
+                case MessageChunk():
+                    self._on_message_chunk(event)
+                case MessageComplete():
+                    self._on_message_complete(event)
+                case StateChange():
+                    self._on_state_change(event)
+                case ToolCallStart():
+                    self._on_tool_call_start(event)
+                case ToolCallEnd():
+                    self._on_tool_call_end(event)
+        # (The user's message is on the terminal already: typed, or the prompt.)
+        if isinstance(event, ErrorReport):
+            self.error = event.error
+        elif isinstance(event, Done):
+            self.status = event.status
             self._stop_spinner()
             self._stop_live()
 
     # -- text ------------------------------------------------------------------------
 
-    def _on_message_chunk(self, data: dict[str, Any]) -> None:
+    def _on_message_chunk(self, event: MessageChunk) -> None:
         self._stop_spinner()
-        chunk = printable(data["chunk"])
+        chunk = printable(event.chunk)
         if not chunk:
             return
         if self.rich:
@@ -119,9 +131,9 @@ class TerminalRenderer:
             self.out.flush()
             self._line_open = not chunk.endswith("\n")
 
-    def _on_message_complete(self, data: dict[str, Any]) -> None:
+    def _on_message_complete(self, event: MessageComplete) -> None:
         if self.rich and self._live is not None:
-            content = printable(data.get("content") or "")
+            content = printable(event.content)
             # hyperlinks=False: a link shows its target as text, no terminal link
             self._live.update(Markdown(content, hyperlinks=False) if content else Text(""))
             self._stop_live()
@@ -129,7 +141,7 @@ class TerminalRenderer:
             self.out.write("\n")
             self.out.flush()
             self._line_open = False
-        if data.get("finish_reason") == "cancelled":
+        if event.finish_reason == "cancelled":
             self._note("(stopped)")
 
     def _stop_live(self) -> None:
@@ -154,25 +166,25 @@ class TerminalRenderer:
             self._spinner.stop()
             self._spinner = None
 
-    def _on_state_change(self, data: dict[str, Any]) -> None:
-        new = data["new_status"]
-        if new == "thinking":
+    def _on_state_change(self, event: StateChange) -> None:
+        if event.new_status is AgentStatus.THINKING:
             self._spin("Thinking…")
-        elif new == "awaiting_approval":
+        elif event.new_status is AgentStatus.AWAITING_APPROVAL:
             self._spin("Waiting for approval…")
 
-    def _on_tool_call_start(self, data: dict[str, Any]) -> None:
-        self._tools[data["call_id"]] = f"{data['tool_name']}({_summary(data['arguments'])})"
+    def _on_tool_call_start(self, event: ToolCallStart) -> None:
+        summary = printable(argument_summary(event.arguments, 50))
+        self._tools[event.call_id] = f"{event.tool_name}({summary})"
         self._spin("⚙ " + "  ⚙ ".join(self._tools.values()))
 
-    def _on_tool_call_end(self, data: dict[str, Any]) -> None:
-        self._tools.pop(data["call_id"], None)
-        name = data["tool_name"]
-        if data.get("error"):
-            line = f"✗ {name}: {data['error']}"
+    def _on_tool_call_end(self, event: ToolCallEnd) -> None:
+        self._tools.pop(event.call_id, None)
+        name = event.tool_name
+        if event.error:
+            line = f"✗ {name}: {event.error}"
         else:
-            line = f"✓ {name} ({float(data.get('duration_ms') or 0):.0f} ms)"
-        self._note(line, style="red" if data.get("error") else "green")
+            line = f"✓ {name} ({event.duration_ms:.0f} ms)"
+        self._note(line, style="red" if event.error else "green")
         if self._tools:
             self._spin("⚙ " + "  ⚙ ".join(self._tools.values()))
         else:
@@ -244,11 +256,10 @@ async def run_chat(
     orchestrator = session.orchestrator
     conversation = [new_conversation_id()]
 
-    async def answer_approval(handle: RunHandle, event: Event) -> None:
+    async def answer_approval(handle: RunHandle, event: ToolApprovalRequest) -> None:
         """Ask on the terminal whether a tool may run (end of input: no)."""
-        data = event.data
-        arguments = printable(json.dumps(data.get("arguments"), ensure_ascii=False))
-        name = printable(str(data["tool_name"]))
+        arguments = printable(json.dumps(event.arguments, ensure_ascii=False))
+        name = printable(event.tool_name)
         err.write(f"Allow {name} {arguments}?  [y] once  [a] always  [N] no: ")
         err.flush()
         line = await stdin_lines().next()
@@ -258,7 +269,7 @@ async def run_chat(
             (line or "").strip().lower(), DENY
         )
         err.flush()
-        handle.approve(data["call_id"], decision)
+        handle.approve(event.call_id, decision)
 
     asking: set[asyncio.Task[None]] = set()
     interrupts: list[float] = []
@@ -282,9 +293,10 @@ async def run_chat(
         stream = handle.events()
         try:
             async for event in stream:
-                renderer.handle(event)  # type: ignore[arg-type]
-                if event.type is EventType.TOOL_APPROVAL_REQUEST:  # type: ignore[union-attr]
-                    task = asyncio.ensure_future(answer_approval(handle, event))  # type: ignore[arg-type]
+                assert isinstance(event, Event)  # (mode EVENTS)
+                renderer.handle(event)
+                if isinstance(event, ToolApprovalRequest):
+                    task = asyncio.ensure_future(answer_approval(handle, event))
                     asking.add(task)
                     task.add_done_callback(asking.discard)
         finally:

@@ -14,41 +14,57 @@ _EXPORTS: dict[str, str] = {
     "AgentConfig": "config",
     "AgentState": "state",
     "AgentStateSnapshot": "state",
-    "AgentStatus": "state",
+    "AgentStatus": "status",
     "Approvals": "approval",
     "AuthenticationError": "model",
     "BadResponseError": "model",
     "ChatChunk": "model",
     "ChatModel": "model",
     "Completion": "model",
+    "Done": "events",
+    "ErrorReport": "events",
     "Event": "events",
     "EventDispatcher": "dispatcher",
     "EventMeta": "events",
     "EventType": "events",
     "MaxStepsExceeded": "agent",
     "Message": "model",
+    "MessageChunk": "events",
+    "MessageComplete": "events",
     "ModelConnectionError": "model",
     "ModelError": "model",
     "ModelRequestError": "model",
     "ModelTimeoutError": "model",
     "Orchestrator": "orchestrator",
     "RateLimitError": "model",
+    "ReasoningChunk": "events",
     "RetryPolicy": "model",
     "RunHandle": "handle",
+    "RunOutcome": "status",
     "ServerError": "model",
+    "StateChange": "events",
+    "StateUpdate": "stream",
     "StreamEngine": "stream",
     "StreamItem": "stream",
     "StreamMode": "stream",
     "Subscription": "dispatcher",
     "SubscriptionClosed": "dispatcher",
     "SubscriptionOverflow": "dispatcher",
+    "TextEvent": "events",
     "Timeouts": "model",
     "Tool": "tools",
+    "ToolApprovalRequest": "events",
     "ToolArgumentError": "tools",
+    "ToolCallArgs": "events",
     "ToolCallDelta": "model",
+    "ToolCallEnd": "events",
+    "ToolCallRequest": "events",
+    "ToolCallStart": "events",
     "ToolCallState": "state",
     "ToolRegistry": "tools",
     "Usage": "model",
+    "UsageReport": "events",
+    "UserMessage": "events",
     "tool": "tools",
 }
 
@@ -63,9 +79,23 @@ if TYPE_CHECKING:
     from .dispatcher import Subscription as Subscription
     from .dispatcher import SubscriptionClosed as SubscriptionClosed
     from .dispatcher import SubscriptionOverflow as SubscriptionOverflow
+    from .events import Done as Done
+    from .events import ErrorReport as ErrorReport
     from .events import Event as Event
     from .events import EventMeta as EventMeta
     from .events import EventType as EventType
+    from .events import MessageChunk as MessageChunk
+    from .events import MessageComplete as MessageComplete
+    from .events import ReasoningChunk as ReasoningChunk
+    from .events import StateChange as StateChange
+    from .events import TextEvent as TextEvent
+    from .events import ToolApprovalRequest as ToolApprovalRequest
+    from .events import ToolCallArgs as ToolCallArgs
+    from .events import ToolCallEnd as ToolCallEnd
+    from .events import ToolCallRequest as ToolCallRequest
+    from .events import ToolCallStart as ToolCallStart
+    from .events import UsageReport as UsageReport
+    from .events import UserMessage as UserMessage
     from .handle import RunHandle as RunHandle
     from .model import AuthenticationError as AuthenticationError
     from .model import BadResponseError as BadResponseError
@@ -86,8 +116,10 @@ if TYPE_CHECKING:
     from .orchestrator import Orchestrator as Orchestrator
     from .state import AgentState as AgentState
     from .state import AgentStateSnapshot as AgentStateSnapshot
-    from .state import AgentStatus as AgentStatus
     from .state import ToolCallState as ToolCallState
+    from .status import AgentStatus as AgentStatus
+    from .status import RunOutcome as RunOutcome
+    from .stream import StateUpdate as StateUpdate
     from .stream import StreamEngine as StreamEngine
     from .stream import StreamItem as StreamItem
     from .stream import StreamMode as StreamMode

@@ -124,7 +124,7 @@ class Agent:
         initial = self.begin(message, state, tenant_id=tenant_id)
         assert initial.run_id is not None
         handle = RunHandle(initial.run_id, initial.tenant_id, message, self.dispatcher)
-        run = Run(self.config, self.dispatcher.publish, initial)
+        run = Run(self.config, self.dispatcher.publish, initial, message)
         handle.attach(run)
         handle.task = asyncio.get_running_loop().create_task(
             run.execute(), name=f"run {run.run_id}"
@@ -147,8 +147,10 @@ class Agent:
         calling task cancels the run: its events end with `DONE` "cancelled" and
         the `CancelledError` propagates.
         """
-        return await self.run(self.begin(message, state, run_id=run_id, tenant_id=tenant_id))
+        initial = self.begin(message, state, run_id=run_id, tenant_id=tenant_id)
+        return await self.run(initial, message)
 
-    async def run(self, initial: AgentState) -> AgentState:
-        """Execute a run from the state `begin()` returned, in the calling task."""
-        return await Run(self.config, self.dispatcher.publish, initial).execute()
+    async def run(self, initial: AgentState, message: str | None = None) -> AgentState:
+        """Execute a run from the state `begin()` returned for `message`, in the
+        calling task."""
+        return await Run(self.config, self.dispatcher.publish, initial, message).execute()

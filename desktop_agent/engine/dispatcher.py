@@ -21,9 +21,8 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
-from .events import MERGEABLE_TYPES, Event, EventType
+from .events import Done, Event, TextEvent
 
 __all__ = [
     "EventDispatcher",
@@ -94,14 +93,14 @@ class Subscription:
             return
         buf = self._buf
         buf.append(event)
-        if len(buf) >= self._compact_at and event.type in MERGEABLE_TYPES:
+        if len(buf) >= self._compact_at and isinstance(event, TextEvent):
             self._compact()
         if len(buf) > self.hard_limit:
             self._overflowed = True
             buf.clear()
             self._close()
             return
-        if self._close_on_done and event.type is EventType.DONE:
+        if self._close_on_done and isinstance(event, Done):
             self._close()
             return
         waiter = self._waiter
@@ -111,15 +110,14 @@ class Subscription:
     def _compact(self) -> None:
         """Merge pending text events per stream between structural events."""
         before = len(self._buf)
-        out: list[Event | list[Event]] = []
-        open_groups: dict[tuple[EventType, Any], list[Event]] = {}
+        out: list[Event | list[TextEvent]] = []
+        open_groups: dict[tuple[type[Event], str], list[TextEvent]] = {}
         for event in self._buf:
-            spec = MERGEABLE_TYPES.get(event.type)
-            if spec is None:
+            if not isinstance(event, TextEvent):
                 out.append(event)
                 open_groups.clear()
                 continue
-            key = (event.type, event.data.get(spec[0]))
+            key = (type(event), event.stream_key)
             group = open_groups.get(key)
             if group is None:
                 group = [event]
@@ -207,13 +205,9 @@ class Subscription:
         self.close()
 
 
-def _merge(events: list[Event]) -> Event:
-    first = events[0]
-    _, text_key = MERGEABLE_TYPES[first.type]
-    data = dict(first.data)
-    data[text_key] = "".join(e.data[text_key] for e in events)
-    data["merged"] = sum(e.span for e in events)
-    return Event(first.type, data, first.meta)
+def _merge(events: list[TextEvent]) -> TextEvent:
+    """One event standing for consecutive text events of one stream."""
+    return events[0].with_text("".join(e.text for e in events), sum(e.span for e in events))
 
 
 class EventDispatcher:

@@ -1,7 +1,14 @@
-"""The event vocabulary every surface renders: `EventType`, `EventMeta`, `Event`.
+"""The event vocabulary every surface renders: one frozen dataclass per `EventType`.
 
-An `Event` is a frozen value. Its wire form (`to_dict`) is what SSE, WebSocket and
-`--json` send::
+In code an event is a value of its own class (`MessageChunk`, `ToolCallEnd`, ...),
+all subclasses of `Event`, so readers match on types::
+
+    match event:
+        case MessageChunk(chunk=text): ...
+        case Done(status=outcome): ...
+
+The dict form exists only at the wire (`to_dict` / `Event.from_dict`), which is
+what SSE, WebSocket and `--json` send::
 
     {"type": "message_chunk", "data": {...}, "run_id": "...", "tenant_id": "...",
      "seq": 3, "ts": "2026-11-21T21:35:33.123456Z"}
@@ -9,43 +16,74 @@ An `Event` is a frozen value. Its wire form (`to_dict`) is what SSE, WebSocket a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar, Self
 
-__all__ = ["MERGEABLE_TYPES", "Event", "EventMeta", "EventType"]
+from .model import Usage
+from .status import AgentStatus, RunOutcome
+
+__all__ = [
+    "Done",
+    "ErrorReport",
+    "Event",
+    "EventMeta",
+    "EventType",
+    "MessageChunk",
+    "MessageComplete",
+    "ReasoningChunk",
+    "StateChange",
+    "TextEvent",
+    "ToolApprovalRequest",
+    "ToolCallArgs",
+    "ToolCallEnd",
+    "ToolCallRequest",
+    "ToolCallStart",
+    "UsageReport",
+    "UserMessage",
+    "result_text",
+    "user_message_id",
+]
 
 
 class EventType(StrEnum):
     """What happened. The value is the wire name."""
 
-    STATE_CHANGE = "state_change"  # old_status, new_status
-    MESSAGE_CHUNK = "message_chunk"  # chunk, message_id, index
-    REASONING_CHUNK = "reasoning_chunk"  # chunk, message_id, index
-    MESSAGE_COMPLETE = (
-        "message_complete"  # message_id, content, finish_reason (+ reasoning, tool_calls)
-    )
-    TOOL_CALL_ARGS = "tool_call_args"  # call_id, tool_name, delta
-    TOOL_CALL_START = "tool_call_start"  # call_id, tool_name, arguments
-    TOOL_CALL_END = "tool_call_end"  # call_id, tool_name, result, error, duration_ms
-    USAGE = "usage"  # prompt_tokens, completion_tokens, total_tokens
-    TOOL_APPROVAL_REQUEST = "tool_approval_request"  # call_id, tool_name, arguments
-    ERROR = "error"  # error, error_type, recoverable
-    DONE = "done"  # status, duration_ms, usage
-
-
-#: Event types whose text may be merged for a slow subscriber, with the data key
-#: that names the stream the text belongs to and the key that holds the text.
-MERGEABLE_TYPES: dict[EventType, tuple[str, str]] = {
-    EventType.MESSAGE_CHUNK: ("message_id", "chunk"),
-    EventType.REASONING_CHUNK: ("message_id", "chunk"),
-    EventType.TOOL_CALL_ARGS: ("call_id", "delta"),
-}
+    USER_MESSAGE = "user_message"
+    STATE_CHANGE = "state_change"
+    MESSAGE_CHUNK = "message_chunk"
+    REASONING_CHUNK = "reasoning_chunk"
+    MESSAGE_COMPLETE = "message_complete"
+    TOOL_CALL_ARGS = "tool_call_args"
+    TOOL_CALL_START = "tool_call_start"
+    TOOL_CALL_END = "tool_call_end"
+    USAGE = "usage"
+    TOOL_APPROVAL_REQUEST = "tool_approval_request"
+    ERROR = "error"
+    DONE = "done"
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def user_message_id(run_id: str) -> str:
+    """The id of the user message a run answers (`UserMessage.message_id`)."""
+    return f"{run_id}:user"
+
+
+def result_text(value: Any) -> str:
+    """A tool's result as the text the history keeps (JSON for anything not text)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +98,10 @@ class EventMeta:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One thing that happened in a run.
+    """One thing that happened in a run (the base of every event class)."""
 
-    `data` holds the fields listed for the type in DESIGN.md. A `MESSAGE_CHUNK`,
-    `REASONING_CHUNK` or `TOOL_CALL_ARGS` event that a slow subscriber received
-    merged carries `data["merged"]`: how many consecutive events (by `seq`) it
-    stands for, so `seq` + `merged` is the next event's `seq`.
-    """
-
-    type: EventType
-    data: dict[str, Any]
-    meta: EventMeta
+    type: ClassVar[EventType]
+    meta: EventMeta = field(kw_only=True)
 
     @property
     def run_id(self) -> str:
@@ -87,26 +118,43 @@ class Event:
     @property
     def span(self) -> int:
         """How many of the run's events this one stands for (1 unless merged)."""
-        merged: int = self.data.get("merged", 1)
-        return merged
+        return 1
+
+    # -- the wire -----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-serialisable wire form."""
         ts = self.meta.timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return {
             "type": self.type.value,
-            "data": self.data,
+            "data": self._wire_data(),
             "run_id": self.meta.run_id,
             "tenant_id": self.meta.tenant_id,
             "seq": self.meta.seq,
             "ts": ts,
         }
 
+    def _wire_data(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _wire_fields(type(self))}
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any], meta: EventMeta) -> Self:
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "meta":
+                continue
+            if f.name in data:
+                kwargs[f.name] = data[f.name]
+            elif f.default is MISSING and f.default_factory is MISSING:
+                raise ValueError(f"not an event: {cls.type.value} without {f.name!r}")
+        return cls(**kwargs, meta=meta)
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Event:
-        """Inverse of `to_dict`; raises `ValueError` on a malformed dict."""
+        """Inverse of `to_dict`: the event of the class its `type` names; raises
+        `ValueError` on a malformed dict."""
         try:
-            event_type = EventType(raw["type"])
+            event_class = _CLASSES[EventType(raw["type"])]
             ts_text = str(raw["ts"])
             if ts_text.endswith("Z"):
                 ts_text = ts_text[:-1] + "+00:00"
@@ -121,4 +169,298 @@ class Event:
             raise ValueError(f"not an event: {exc}") from exc
         if not isinstance(data, dict):
             raise ValueError("not an event: 'data' must be an object")
-        return cls(type=event_type, data=dict(data), meta=meta)
+        if not issubclass(event_class, cls):
+            raise ValueError(f"not a {cls.__name__}: {event_class.type.value}")
+        try:
+            return event_class._from_data(data, meta)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not an event: {exc}") from exc
+
+
+_WIRE_FIELDS: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _wire_fields(cls: type[Event]) -> tuple[str, ...]:
+    names = _WIRE_FIELDS.get(cls)
+    if names is None:
+        names = _WIRE_FIELDS[cls] = tuple(
+            f.name for f in fields(cls) if f.name not in ("meta", "merged")
+        )
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class UserMessage(Event):
+    """The user's message a run answers: a run's first event (none for a run that
+    answers the history as it stands). `message_id` is the id it is stored under."""
+
+    type: ClassVar[EventType] = EventType.USER_MESSAGE
+    content: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange(Event):
+    type: ClassVar[EventType] = EventType.STATE_CHANGE
+    old_status: AgentStatus
+    new_status: AgentStatus
+
+    def _wire_data(self) -> dict[str, Any]:
+        return {"old_status": self.old_status.value, "new_status": self.new_status.value}
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any], meta: EventMeta) -> Self:
+        return cls(AgentStatus(data["old_status"]), AgentStatus(data["new_status"]), meta=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class TextEvent(Event):
+    """A piece of streamed text. A slow subscriber may get several consecutive
+    pieces of one stream (`stream_key`) merged into one: `merged` says how many
+    events (by `seq`) it stands for, so `seq` + `merged` is the next event's `seq`."""
+
+    merged: int = field(default=1, kw_only=True)
+
+    @property
+    def span(self) -> int:
+        return self.merged
+
+    @property
+    def text(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def stream_key(self) -> str:
+        """Which stream the text belongs to (a message, a tool call)."""
+        raise NotImplementedError
+
+    def with_text(self, text: str, merged: int) -> Self:
+        """This event standing for `merged` events whose text is `text`."""
+        raise NotImplementedError
+
+    def _wire_data(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in _wire_fields(type(self))}
+        if self.merged != 1:
+            data["merged"] = self.merged
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChunk(TextEvent):
+    type: ClassVar[EventType] = EventType.MESSAGE_CHUNK
+    chunk: str
+    message_id: str
+    index: int
+
+    @property
+    def text(self) -> str:
+        return self.chunk
+
+    @property
+    def stream_key(self) -> str:
+        return self.message_id
+
+    def with_text(self, text: str, merged: int) -> Self:
+        return replace(self, chunk=text, merged=merged)
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningChunk(TextEvent):
+    type: ClassVar[EventType] = EventType.REASONING_CHUNK
+    chunk: str
+    message_id: str
+    index: int
+
+    @property
+    def text(self) -> str:
+        return self.chunk
+
+    @property
+    def stream_key(self) -> str:
+        return self.message_id
+
+    def with_text(self, text: str, merged: int) -> Self:
+        return replace(self, chunk=text, merged=merged)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallArgs(TextEvent):
+    type: ClassVar[EventType] = EventType.TOOL_CALL_ARGS
+    call_id: str
+    tool_name: str
+    delta: str
+
+    @property
+    def text(self) -> str:
+        return self.delta
+
+    @property
+    def stream_key(self) -> str:
+        return self.call_id
+
+    def with_text(self, text: str, merged: int) -> Self:
+        return replace(self, delta=text, merged=merged)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """A tool call the model asked for (in `MessageComplete.tool_calls`).
+
+    `id` is the app's own id; `provider_id` the provider's, kept only for the
+    wire back to that provider."""
+
+    id: str
+    name: str
+    arguments: str
+    provider_id: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"id": self.id, "name": self.name, "arguments": self.arguments}
+        if self.provider_id:
+            out["provider_id"] = self.provider_id
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ToolCallRequest:
+        return cls(str(raw["id"]), str(raw["name"]), str(raw["arguments"]), raw.get("provider_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class MessageComplete(Event):
+    """An assistant message is complete. `content` is its chunks joined;
+    `finish_reason` is the model's (`stop`, `length`, `tool_calls`) or `cancelled`
+    / `error` for a message a stop or a failure cut short. On the wire `reasoning`
+    and `tool_calls` appear only when there are any."""
+
+    type: ClassVar[EventType] = EventType.MESSAGE_COMPLETE
+    message_id: str
+    content: str
+    finish_reason: str
+    reasoning: str = ""
+    tool_calls: tuple[ToolCallRequest, ...] = ()
+
+    def _wire_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "content": self.content,
+            "finish_reason": self.finish_reason,
+        }
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
+        if self.tool_calls:
+            data["tool_calls"] = [c.to_dict() for c in self.tool_calls]
+        return data
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any], meta: EventMeta) -> Self:
+        return cls(
+            data["message_id"],
+            data.get("content") or "",
+            data["finish_reason"],
+            data.get("reasoning") or "",
+            tuple(ToolCallRequest.from_dict(c) for c in data.get("tool_calls") or ()),
+            meta=meta,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ToolApprovalRequest(Event):
+    """The run waits for the user's answer before it runs the call."""
+
+    type: ClassVar[EventType] = EventType.TOOL_APPROVAL_REQUEST
+    call_id: str
+    tool_name: str
+    arguments: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStart(Event):
+    type: ClassVar[EventType] = EventType.TOOL_CALL_START
+    call_id: str
+    tool_name: str
+    arguments: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEnd(Event):
+    type: ClassVar[EventType] = EventType.TOOL_CALL_END
+    call_id: str
+    tool_name: str
+    result: str | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def content(self) -> str:
+        """What the history keeps for the call: its result, or "Error: ..."."""
+        return f"Error: {self.error}" if self.error else result_text(self.result)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport(Event):
+    """Tokens one model request used."""
+
+    type: ClassVar[EventType] = EventType.USAGE
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(self.prompt_tokens, self.completion_tokens, self.total_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReport(Event):
+    """Why the run failed (always before its `Done`), or a recoverable problem."""
+
+    type: ClassVar[EventType] = EventType.ERROR
+    error: str
+    error_type: str
+    recoverable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Event):
+    """The run's last event: how it ended, how long it took, what it used."""
+
+    type: ClassVar[EventType] = EventType.DONE
+    status: RunOutcome
+    duration_ms: float
+    usage: Usage = field(default_factory=Usage)
+
+    def _wire_data(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "duration_ms": self.duration_ms,
+            "usage": self.usage.to_dict(),
+        }
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any], meta: EventMeta) -> Self:
+        raw_usage = data.get("usage") or {}
+        usage = Usage(
+            int(raw_usage.get("prompt_tokens") or 0),
+            int(raw_usage.get("completion_tokens") or 0),
+            int(raw_usage.get("total_tokens") or 0),
+        )
+        return cls(RunOutcome(data["status"]), data["duration_ms"], usage, meta=meta)
+
+
+_CLASSES: dict[EventType, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        UserMessage,
+        StateChange,
+        MessageChunk,
+        ReasoningChunk,
+        MessageComplete,
+        ToolCallArgs,
+        ToolCallStart,
+        ToolCallEnd,
+        UsageReport,
+        ToolApprovalRequest,
+        ErrorReport,
+        Done,
+    )
+}

@@ -206,7 +206,7 @@ class Orchestrator:
             initial = config.begin(
                 handle.message, tenant.state, run_id=handle.run_id, tenant_id=handle.tenant_id
             )
-            run = Run(config, self.dispatcher.publish, initial)
+            run = Run(config, self.dispatcher.publish, initial, handle.message)
             handle.attach(run)
             final = await run.execute()
             tenant.state = final

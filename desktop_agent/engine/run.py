@@ -22,7 +22,25 @@ from typing import Any
 
 from .approval import ALWAYS, DECISIONS, DENIED_MESSAGE, DENY
 from .config import AgentConfig
-from .events import Event, EventMeta, EventType
+from .events import (
+    Done,
+    ErrorReport,
+    Event,
+    EventMeta,
+    MessageChunk,
+    MessageComplete,
+    ReasoningChunk,
+    StateChange,
+    ToolApprovalRequest,
+    ToolCallArgs,
+    ToolCallEnd,
+    ToolCallRequest,
+    ToolCallStart,
+    UsageReport,
+    UserMessage,
+    result_text,
+    user_message_id,
+)
 from .model import (
     BadResponseError,
     ChatChunk,
@@ -30,7 +48,8 @@ from .model import (
     ModelTimeoutError,
     Usage,
 )
-from .state import AgentState, AgentStatus
+from .state import AgentState
+from .status import AgentStatus, RunOutcome
 from .tools import ToolArgumentError
 
 __all__ = ["MaxStepsExceeded", "Publish", "Run", "new_id", "publish_unstarted"]
@@ -39,10 +58,6 @@ __all__ = ["MaxStepsExceeded", "Publish", "Run", "new_id", "publish_unstarted"]
 Publish = Callable[[Event], None]
 
 _log = logging.getLogger(__name__)
-
-_TEXT_TYPES = frozenset(
-    {EventType.MESSAGE_CHUNK, EventType.REASONING_CHUNK, EventType.TOOL_CALL_ARGS}
-)
 
 
 class MaxStepsExceeded(Exception):
@@ -56,8 +71,7 @@ def new_id(prefix: str) -> str:
 
 def publish_unstarted(publish: Publish, run_id: str, tenant_id: str) -> None:
     """End a run that was cancelled before it started: a lone `DONE` cancelled."""
-    data = {"status": "cancelled", "duration_ms": 0.0, "usage": Usage().to_dict()}
-    publish(Event(EventType.DONE, data, EventMeta(run_id, tenant_id, 0)))
+    publish(Done(RunOutcome.CANCELLED, 0.0, Usage(), meta=EventMeta(run_id, tenant_id, 0)))
 
 
 @dataclass
@@ -74,11 +88,8 @@ class _CallBuilder:
     provider_id: str | None = None
     arguments: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        out = {"id": self.id, "name": self.name, "arguments": self.arguments}
-        if self.provider_id:
-            out["provider_id"] = self.provider_id
-        return out
+    def request(self) -> ToolCallRequest:
+        return ToolCallRequest(self.id, self.name, self.arguments, self.provider_id)
 
 
 class _StallWatch:
@@ -155,11 +166,19 @@ class _StallWatch:
 class Run:
     """One run: its configuration, state, seq counter and partial work.
 
-    `initial` is the state it started from (the history plus the user's message).
+    `initial` is the state it started from (the history plus the user's message);
+    `message` is that message (None: the run answers the history as it stands).
     """
 
-    def __init__(self, config: AgentConfig, publish: Publish, initial: AgentState) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        publish: Publish,
+        initial: AgentState,
+        message: str | None = None,
+    ) -> None:
         self.config = config
+        self.message = message
         self.initial = initial
         self.state = initial
         assert initial.run_id is not None
@@ -189,22 +208,22 @@ class Run:
 
     # -- emitting ---------------------------------------------------------------
 
-    def emit(self, type_: EventType, data: dict[str, Any]) -> None:
-        event = Event(type_, data, EventMeta(self.run_id, self.tenant_id, self._seq))
-        self._seq += 1
-        if type_ not in _TEXT_TYPES:
-            self.state = self.state.apply(event)
+    def meta(self) -> EventMeta:
+        """The next event's meta (and count it)."""
+        seq = self._seq
+        self._seq = seq + 1
+        return EventMeta(self.run_id, self.tenant_id, seq)
+
+    def emit(self, event: Event) -> None:
+        """Publish a structural event (text goes to `_publish` directly: it does
+        not change the run's state)."""
+        self.state = self.state.apply(event)
         self._publish(event)
 
     def set_status(self, status: AgentStatus) -> None:
         old = self.state.status
         if old is not status:
-            data: dict[str, Any] = {"old_status": old.value, "new_status": status.value}
-            if self._seq == 0 and self.state.input is not None:
-                # The run's first event says what it answers: a recorder (the
-                # history store) learns the user's message from the stream too.
-                data["input"] = self.state.input
-            self.emit(EventType.STATE_CHANGE, data)
+            self.emit(StateChange(old, status, meta=self.meta()))
 
     # -- the run ----------------------------------------------------------------
 
@@ -216,8 +235,13 @@ class Run:
     async def execute(self) -> AgentState:
         self.task = asyncio.current_task()
         started = time.monotonic()
+        if self.message is not None:
+            # The run's first event says what it answers: every surface (and the
+            # recorder) shows the user's message from the stream, like the answer.
+            message_id = user_message_id(self.run_id)
+            self.emit(UserMessage(self.message, message_id, meta=self.meta()))
         total = self.config.timeouts.total
-        outcome = "completed"
+        outcome = RunOutcome.COMPLETED
         error: tuple[str, str, bool] | None = None
         cancelled_from_outside = False
         try:
@@ -232,29 +256,31 @@ class Run:
                     f"Timed out: the run took longer than {total:g} s."
                 ) from None
         except asyncio.CancelledError:
-            outcome = "cancelled"
+            outcome = RunOutcome.CANCELLED
             cancelled_from_outside = not self._cancel_requested
             if self._cancel_requested and self.task is not None:
                 self.task.uncancel()
         except ModelError as exc:
-            outcome = "failed"
+            outcome = RunOutcome.FAILED
             recoverable = exc.retryable or isinstance(exc, ModelTimeoutError)
             error = (exc.message, exc.error_type, recoverable)
         except MaxStepsExceeded as exc:
-            outcome = "failed"
+            outcome = RunOutcome.FAILED
             error = (str(exc), exc.error_type, False)
         except Exception as exc:
             _log.exception("run %s failed with an internal error", self.run_id)
-            outcome = "failed"
+            outcome = RunOutcome.FAILED
             error = (f"Internal error: {type(exc).__name__}: {exc}", "internal", False)
         self._finish(outcome, error, started)
         if cancelled_from_outside:
             raise asyncio.CancelledError()
         return self.state
 
-    def _finish(self, outcome: str, error: tuple[str, str, bool] | None, started: float) -> None:
+    def _finish(
+        self, outcome: RunOutcome, error: tuple[str, str, bool] | None, started: float
+    ) -> None:
         """Close what is open, then ERROR (if failed), the final state and DONE."""
-        reason = "cancelled" if outcome == "cancelled" else "error"
+        reason = "cancelled" if outcome is RunOutcome.CANCELLED else "error"
         if self._message_id is not None:
             self._complete_message(reason)
         for call_id, (name, _answer) in list(self._approvals.items()):
@@ -278,24 +304,10 @@ class Run:
             )
         if error is not None:
             message, error_type, recoverable = error
-            self.emit(
-                EventType.ERROR,
-                {"error": message, "error_type": error_type, "recoverable": recoverable},
-            )
-        final = {
-            "completed": AgentStatus.DONE,
-            "cancelled": AgentStatus.CANCELLED,
-            "failed": AgentStatus.FAILED,
-        }[outcome]
-        self.set_status(final)
-        self.emit(
-            EventType.DONE,
-            {
-                "status": outcome,
-                "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                "usage": self.usage.to_dict(),
-            },
-        )
+            self.emit(ErrorReport(message, error_type, recoverable, meta=self.meta()))
+        self.set_status(outcome.final_status)
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        self.emit(Done(outcome, duration_ms, self.usage, meta=self.meta()))
 
     async def _loop(self) -> None:
         tool_schemas = self.config.tools.schemas() or None
@@ -346,7 +358,8 @@ class Run:
         reasoning: list[str] = []
         calls: dict[int, _CallBuilder] = {}
         self._parts, self._reasoning, self._calls = parts, reasoning, calls
-        emit = self.emit
+        publish = self._publish
+        run_id, tenant_id = self.run_id, self.tenant_id
         finish: str | None = None
         usage: Usage | None = None
         stream = config.model.stream_completion(
@@ -359,22 +372,30 @@ class Run:
                     if chunk.reasoning:
                         if not reasoning:
                             self.set_status(AgentStatus.STREAMING)
-                        emit(
-                            EventType.REASONING_CHUNK,
-                            {
-                                "chunk": chunk.reasoning,
-                                "message_id": message_id,
-                                "index": len(reasoning),
-                            },
+                        seq = self._seq
+                        self._seq = seq + 1
+                        publish(
+                            ReasoningChunk(
+                                chunk.reasoning,
+                                message_id,
+                                len(reasoning),
+                                meta=EventMeta(run_id, tenant_id, seq),
+                            )
                         )
                         reasoning.append(chunk.reasoning)
                         self._text_emitted = True
                     if chunk.content:
                         if not parts and not reasoning:
                             self.set_status(AgentStatus.STREAMING)
-                        emit(
-                            EventType.MESSAGE_CHUNK,
-                            {"chunk": chunk.content, "message_id": message_id, "index": len(parts)},
+                        seq = self._seq
+                        self._seq = seq + 1
+                        publish(
+                            MessageChunk(
+                                chunk.content,
+                                message_id,
+                                len(parts),
+                                meta=EventMeta(run_id, tenant_id, seq),
+                            )
                         )
                         parts.append(chunk.content)
                         self._text_emitted = True
@@ -393,7 +414,14 @@ class Run:
         self._complete_message(finish)
         if usage is not None:
             self.usage = self.usage + usage
-            self.emit(EventType.USAGE, usage.to_dict())
+            self.emit(
+                UsageReport(
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.total_tokens,
+                    meta=self.meta(),
+                )
+            )
         return builders
 
     def _on_tool_deltas(self, chunk: ChatChunk) -> None:
@@ -408,50 +436,37 @@ class Run:
                 call.name = delta.name
             if delta.arguments:
                 call.arguments += delta.arguments
-                self.emit(
-                    EventType.TOOL_CALL_ARGS,
-                    {"call_id": call.id, "tool_name": call.name, "delta": delta.arguments},
-                )
+                self._publish(ToolCallArgs(call.id, call.name, delta.arguments, meta=self.meta()))
                 self._text_emitted = True
 
     def _complete_message(self, finish_reason: str) -> None:
         assert self._message_id is not None
-        data: dict[str, Any] = {
-            "message_id": self._message_id,
-            "content": "".join(self._parts),
-            "finish_reason": finish_reason,
-        }
-        if self._reasoning:
-            data["reasoning"] = "".join(self._reasoning)
+        calls: tuple[ToolCallRequest, ...] = ()
         if self._calls and finish_reason not in ("cancelled", "error"):
-            data["tool_calls"] = [c.to_dict() for c in self._calls.values()]
+            calls = tuple(c.request() for c in self._calls.values())
+        event = MessageComplete(
+            self._message_id,
+            "".join(self._parts),
+            finish_reason,
+            "".join(self._reasoning),
+            calls,
+            meta=self.meta(),
+        )
         self._message_id = None
         self._calls = {}
-        self.emit(EventType.MESSAGE_COMPLETE, data)
+        self.emit(event)
 
     # -- tools ------------------------------------------------------------------
 
     def _start_tool(self, call_id: str, name: str, arguments: Any) -> None:
         self._open_calls[call_id] = name
-        self.emit(
-            EventType.TOOL_CALL_START,
-            {"call_id": call_id, "tool_name": name, "arguments": arguments},
-        )
+        self.emit(ToolCallStart(call_id, name, arguments, meta=self.meta()))
 
     def _end_tool(
         self, call_id: str, name: str, result: str | None, error: str | None, ms: float
     ) -> None:
         self._open_calls.pop(call_id, None)
-        self.emit(
-            EventType.TOOL_CALL_END,
-            {
-                "call_id": call_id,
-                "tool_name": name,
-                "result": result,
-                "error": error,
-                "duration_ms": round(ms, 1),
-            },
-        )
+        self.emit(ToolCallEnd(call_id, name, result, error, round(ms, 1), meta=self.meta()))
 
     async def _call_tool(self, call: _CallBuilder) -> None:
         registry = self.config.tools
@@ -489,7 +504,7 @@ class Run:
         try:
             async with asyncio.timeout(limit):
                 value = await found.invoke(args)
-            result = _result_text(value)
+            result = result_text(value)
         except TimeoutError:
             error = f"timed out after {limit:g} s"
         except Exception as exc:
@@ -505,10 +520,7 @@ class Run:
         self._approvals[call_id] = (name, answer)
         self._pause_deadline()
         self.set_status(AgentStatus.AWAITING_APPROVAL)
-        self.emit(
-            EventType.TOOL_APPROVAL_REQUEST,
-            {"call_id": call_id, "tool_name": name, "arguments": arguments},
-        )
+        self.emit(ToolApprovalRequest(call_id, name, arguments, meta=self.meta()))
         decision = await answer  # (cancelled: the call stays listed, `_finish` ends it)
         self._approvals.pop(call_id, None)
         if not self._approvals:
@@ -556,17 +568,6 @@ def _jsonable_args(args: dict[str, Any]) -> dict[str, Any]:
         k: (v.value if hasattr(v, "value") and not isinstance(v, (str, int)) else v)
         for k, v in args.items()
     }
-
-
-def _result_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 @contextlib.asynccontextmanager

@@ -8,13 +8,25 @@ events over the same starting state gets the same history, which is how
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields, replace
-from enum import StrEnum
 from typing import Any
 
-from .events import Event, EventType
+from .events import (
+    Done,
+    ErrorReport,
+    Event,
+    MessageChunk,
+    MessageComplete,
+    ReasoningChunk,
+    StateChange,
+    ToolApprovalRequest,
+    ToolCallArgs,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageReport,
+)
 from .model import Message, Usage
+from .status import AgentStatus
 
 __all__ = [
     "AgentState",
@@ -23,44 +35,6 @@ __all__ = [
     "ToolCallState",
     "history_tool_call",
 ]
-
-
-class AgentStatus(StrEnum):
-    IDLE = "idle"
-    THINKING = "thinking"
-    STREAMING = "streaming"
-    CALLING_TOOL = "calling_tool"
-    AWAITING_APPROVAL = "awaiting_approval"
-    DONE = "done"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-
-    @property
-    def busy(self) -> bool:
-        """True while a run is under way (the spinner's condition)."""
-        return self in _BUSY
-
-    @property
-    def finished(self) -> bool:
-        return self in _FINISHED
-
-
-_BUSY = frozenset(
-    {
-        AgentStatus.THINKING,
-        AgentStatus.STREAMING,
-        AgentStatus.CALLING_TOOL,
-        AgentStatus.AWAITING_APPROVAL,
-    }
-)
-_FINISHED = frozenset({AgentStatus.DONE, AgentStatus.CANCELLED, AgentStatus.FAILED})
-
-#: DONE's `status` -> the agent's final status.
-DONE_STATUS = {
-    "completed": AgentStatus.DONE,
-    "cancelled": AgentStatus.CANCELLED,
-    "failed": AgentStatus.FAILED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +69,6 @@ class AgentState:
     tool_calls: tuple[ToolCallState, ...] = ()
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
-    #: The user's message this run answers (None: it answers the history as it stands).
-    input: str | None = None
 
     def begin_run(self, run_id: str, tenant_id: str, user_message: str | None) -> AgentState:
         """The state at the start of a run that answers `user_message`."""
@@ -115,7 +87,6 @@ class AgentState:
             tool_calls=(),
             usage=Usage(),
             error=None,
-            input=user_message,
         )
 
     def with_system_prompt(self, prompt: str) -> AgentState:
@@ -139,8 +110,44 @@ class AgentState:
 
     def apply(self, event: Event) -> AgentState:
         """The state after `event`."""
-        handler = _REDUCERS.get(event.type)
-        return handler(self, event.data) if handler else self
+        match event:
+            case StateChange():
+                return replace(self, status=event.new_status)
+            case MessageChunk():
+                if self.message_id != event.message_id:
+                    return replace(
+                        self, message_id=event.message_id, text=event.chunk, reasoning=""
+                    )
+                return replace(self, text=self.text + event.chunk)
+            case ReasoningChunk():
+                if self.message_id != event.message_id:
+                    return replace(
+                        self, message_id=event.message_id, text="", reasoning=event.chunk
+                    )
+                return replace(self, reasoning=self.reasoning + event.chunk)
+            case MessageComplete():
+                return _on_complete(self, event)
+            case ToolCallArgs():
+                return _on_args(self, event)
+            case ToolCallStart() | ToolApprovalRequest():
+                status = "running" if isinstance(event, ToolCallStart) else "awaiting_approval"
+                calls = _update_tool(
+                    self,
+                    event.call_id,
+                    tool_name=event.tool_name,
+                    status=status,
+                    arguments=event.arguments,
+                )
+                return replace(self, tool_calls=calls)
+            case ToolCallEnd():
+                return _on_tool_end(self, event)
+            case UsageReport():
+                return replace(self, usage=self.usage + event.usage)
+            case ErrorReport():
+                return replace(self, error=event.error)
+            case Done():
+                return replace(self, status=event.status.final_status)
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (the wire form of a VALUES item)."""
@@ -155,7 +162,6 @@ class AgentState:
             "tool_calls": [t.to_dict() for t in self.tool_calls],
             "usage": self.usage.to_dict(),
             "error": self.error,
-            "input": self.input,
         }
 
     def changes_since(self, old: AgentState) -> dict[str, Any]:
@@ -205,25 +211,9 @@ def _update_tool(state: AgentState, call_id: str, **changes: Any) -> tuple[ToolC
     return tuple(calls)
 
 
-def _on_state_change(state: AgentState, data: dict[str, Any]) -> AgentState:
-    return replace(state, status=AgentStatus(data["new_status"]))
-
-
-def _on_chunk(state: AgentState, data: dict[str, Any]) -> AgentState:
-    if state.message_id != data["message_id"]:
-        return replace(state, message_id=data["message_id"], text=data["chunk"], reasoning="")
-    return replace(state, text=state.text + data["chunk"])
-
-
-def _on_reasoning(state: AgentState, data: dict[str, Any]) -> AgentState:
-    if state.message_id != data["message_id"]:
-        return replace(state, message_id=data["message_id"], text="", reasoning=data["chunk"])
-    return replace(state, reasoning=state.reasoning + data["chunk"])
-
-
-def _on_complete(state: AgentState, data: dict[str, Any]) -> AgentState:
-    content: str = data.get("content") or ""
-    calls = data.get("tool_calls") or []
+def _on_complete(state: AgentState, event: MessageComplete) -> AgentState:
+    content = event.content
+    calls = event.tool_calls
     messages = state.messages
     if content or calls:
         message: Message = {
@@ -231,102 +221,35 @@ def _on_complete(state: AgentState, data: dict[str, Any]) -> AgentState:
             "content": content if content or not calls else None,
         }
         if calls:
-            message["tool_calls"] = [history_tool_call(c) for c in calls]
-        if data.get("reasoning"):
-            message["reasoning"] = data["reasoning"]
-        finish = data.get("finish_reason")
-        if finish in ("cancelled", "error", "length"):
-            message["finish_reason"] = finish
+            message["tool_calls"] = [history_tool_call(c.to_dict()) for c in calls]
+        if event.reasoning:
+            message["reasoning"] = event.reasoning
+        if event.finish_reason in ("cancelled", "error", "length"):
+            message["finish_reason"] = event.finish_reason
         messages = (*messages, message)
     return replace(state, messages=messages, message_id=None, text="", reasoning="")
 
 
-def _on_args(state: AgentState, data: dict[str, Any]) -> AgentState:
+def _on_args(state: AgentState, event: ToolCallArgs) -> AgentState:
     for call in state.tool_calls:
-        if call.call_id == data["call_id"]:
+        if call.call_id == event.call_id:
             args = call.arguments if isinstance(call.arguments, str) else ""
             return replace(
-                state, tool_calls=_update_tool(state, call.call_id, arguments=args + data["delta"])
+                state, tool_calls=_update_tool(state, call.call_id, arguments=args + event.delta)
             )
-    new = ToolCallState(
-        call_id=data["call_id"], tool_name=data["tool_name"], arguments=data["delta"]
-    )
+    new = ToolCallState(call_id=event.call_id, tool_name=event.tool_name, arguments=event.delta)
     return replace(state, tool_calls=(*state.tool_calls, new))
 
 
-def _on_tool_start(state: AgentState, data: dict[str, Any]) -> AgentState:
+def _on_tool_end(state: AgentState, event: ToolCallEnd) -> AgentState:
     calls = _update_tool(
         state,
-        data["call_id"],
-        tool_name=data["tool_name"],
-        status="running",
-        arguments=data["arguments"],
+        event.call_id,
+        tool_name=event.tool_name,
+        status="error" if event.error else "done",
+        result=event.result,
+        error=event.error,
+        duration_ms=event.duration_ms,
     )
-    return replace(state, tool_calls=calls)
-
-
-def _on_approval(state: AgentState, data: dict[str, Any]) -> AgentState:
-    calls = _update_tool(
-        state,
-        data["call_id"],
-        tool_name=data["tool_name"],
-        status="awaiting_approval",
-        arguments=data["arguments"],
-    )
-    return replace(state, tool_calls=calls)
-
-
-def _on_tool_end(state: AgentState, data: dict[str, Any]) -> AgentState:
-    error = data.get("error")
-    calls = _update_tool(
-        state,
-        data["call_id"],
-        tool_name=data["tool_name"],
-        status="error" if error else "done",
-        result=data.get("result"),
-        error=error,
-        duration_ms=data.get("duration_ms"),
-    )
-    content = f"Error: {error}" if error else _as_text(data.get("result"))
-    message: Message = {"role": "tool", "tool_call_id": data["call_id"], "content": content}
+    message: Message = {"role": "tool", "tool_call_id": event.call_id, "content": event.content}
     return replace(state, tool_calls=calls, messages=(*state.messages, message))
-
-
-def _on_usage(state: AgentState, data: dict[str, Any]) -> AgentState:
-    step = Usage(
-        int(data.get("prompt_tokens") or 0),
-        int(data.get("completion_tokens") or 0),
-        int(data.get("total_tokens") or 0),
-    )
-    return replace(state, usage=state.usage + step)
-
-
-def _on_error(state: AgentState, data: dict[str, Any]) -> AgentState:
-    return replace(state, error=str(data.get("error")))
-
-
-def _on_done(state: AgentState, data: dict[str, Any]) -> AgentState:
-    return replace(state, status=DONE_STATUS.get(data.get("status", ""), AgentStatus.FAILED))
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-_REDUCERS = {
-    EventType.STATE_CHANGE: _on_state_change,
-    EventType.MESSAGE_CHUNK: _on_chunk,
-    EventType.REASONING_CHUNK: _on_reasoning,
-    EventType.MESSAGE_COMPLETE: _on_complete,
-    EventType.TOOL_CALL_ARGS: _on_args,
-    EventType.TOOL_CALL_START: _on_tool_start,
-    EventType.TOOL_APPROVAL_REQUEST: _on_approval,
-    EventType.TOOL_CALL_END: _on_tool_end,
-    EventType.USAGE: _on_usage,
-    EventType.ERROR: _on_error,
-    EventType.DONE: _on_done,
-}

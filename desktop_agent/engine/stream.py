@@ -1,12 +1,13 @@
 """Views of a run's event stream: `StreamEngine` and its `StreamMode`s.
 
 * `EVENTS` / `INCREMENTAL`: every event.
-* `MESSAGES`: text as it streams and completed messages (`MESSAGE_CHUNK`,
-  `REASONING_CHUNK`, `MESSAGE_COMPLETE`), plus `ERROR` and `DONE` so a reader
-  always learns how the run ended.
-* `UPDATES`: the state and tool lifecycle (`STATE_CHANGE`, `TOOL_CALL_START`,
-  `TOOL_CALL_END`, `TOOL_APPROVAL_REQUEST`, `USAGE`, `MESSAGE_COMPLETE`, `ERROR`,
-  `DONE`), each with `data["changes"]`: the `AgentState` fields it changed.
+* `MESSAGES`: the user's message, text as it streams and completed messages
+  (`USER_MESSAGE`, `MESSAGE_CHUNK`, `REASONING_CHUNK`, `MESSAGE_COMPLETE`), plus
+  `ERROR` and `DONE` so a reader always learns how the run ended.
+* `UPDATES`: the state and tool lifecycle (`USER_MESSAGE`, `STATE_CHANGE`,
+  `TOOL_CALL_START`, `TOOL_CALL_END`, `TOOL_APPROVAL_REQUEST`, `USAGE`,
+  `MESSAGE_COMPLETE`, `ERROR`, `DONE`), each as a `StateUpdate`: the event and
+  `changes`, the `AgentState` fields it changed (on the wire: `data["changes"]`).
 * `VALUES`: the full `AgentState` after each update. Text that arrived while the
   reader was busy is folded into one snapshot, so a reader gets the latest state
   rather than every intermediate one.
@@ -17,16 +18,64 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from .dispatcher import Subscription
-from .events import Event, EventType
+from .events import (
+    Done,
+    ErrorReport,
+    Event,
+    EventMeta,
+    EventType,
+    MessageChunk,
+    MessageComplete,
+    ReasoningChunk,
+    StateChange,
+    ToolApprovalRequest,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageReport,
+    UserMessage,
+)
 from .state import AgentState
 
-__all__ = ["StreamEngine", "StreamItem", "StreamMode"]
+__all__ = ["StateUpdate", "StreamEngine", "StreamItem", "StreamMode"]
 
-StreamItem = Event | AgentState
+
+@dataclass(frozen=True, slots=True)
+class StateUpdate:
+    """An item of `StreamMode.UPDATES`: an event and the state fields it changed
+    (`AgentState.changes_since`). On the wire it is the event with the changes
+    under `data["changes"]`."""
+
+    event: Event
+    changes: dict[str, Any]
+
+    @property
+    def type(self) -> EventType:
+        return self.event.type
+
+    @property
+    def meta(self) -> EventMeta:
+        return self.event.meta
+
+    @property
+    def run_id(self) -> str:
+        return self.event.run_id
+
+    @property
+    def seq(self) -> int:
+        return self.event.seq
+
+    def to_dict(self) -> dict[str, Any]:
+        wire = self.event.to_dict()
+        wire["data"]["changes"] = self.changes
+        return wire
+
+
+StreamItem = Event | StateUpdate | AgentState
 
 
 class StreamMode(StrEnum):
@@ -37,26 +86,17 @@ class StreamMode(StrEnum):
     VALUES = "values"
 
 
-_MESSAGE_TYPES = frozenset(
-    {
-        EventType.MESSAGE_CHUNK,
-        EventType.REASONING_CHUNK,
-        EventType.MESSAGE_COMPLETE,
-        EventType.ERROR,
-        EventType.DONE,
-    }
-)
-_UPDATE_TYPES = frozenset(
-    {
-        EventType.STATE_CHANGE,
-        EventType.TOOL_CALL_START,
-        EventType.TOOL_CALL_END,
-        EventType.TOOL_APPROVAL_REQUEST,
-        EventType.USAGE,
-        EventType.MESSAGE_COMPLETE,
-        EventType.ERROR,
-        EventType.DONE,
-    }
+_MESSAGE_TYPES = (UserMessage, MessageChunk, ReasoningChunk, MessageComplete, ErrorReport, Done)
+_UPDATE_TYPES = (
+    UserMessage,
+    StateChange,
+    ToolCallStart,
+    ToolCallEnd,
+    ToolApprovalRequest,
+    UsageReport,
+    MessageComplete,
+    ErrorReport,
+    Done,
 )
 
 
@@ -124,7 +164,7 @@ class StreamEngine:
                 yield event
         elif mode is StreamMode.MESSAGES:
             async for event in sub:
-                if event.type in _MESSAGE_TYPES:
+                if isinstance(event, _MESSAGE_TYPES):
                     yield event
         elif mode is StreamMode.UPDATES:
             state: AgentState | None = None
@@ -132,10 +172,8 @@ class StreamEngine:
                 if state is None:
                     state = initial() if callable(initial) else initial
                 new = state.apply(event)
-                if event.type in _UPDATE_TYPES:
-                    data = dict(event.data)
-                    data["changes"] = new.changes_since(state)
-                    yield Event(event.type, data, event.meta)
+                if isinstance(event, _UPDATE_TYPES):
+                    yield StateUpdate(event, new.changes_since(state))
                 state = new
         else:
             current: AgentState | None = None

@@ -14,12 +14,26 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..engine import Event, EventDispatcher, EventType, Subscription, SubscriptionClosed
-from ..engine.events import MERGEABLE_TYPES
+from ..engine import EventDispatcher, Subscription, SubscriptionClosed
+from ..engine.events import (
+    Done,
+    ErrorReport,
+    Event,
+    MessageChunk,
+    MessageComplete,
+    ReasoningChunk,
+    StateChange,
+    TextEvent,
+    ToolApprovalRequest,
+    ToolCallArgs,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageReport,
+    UserMessage,
+)
 
 __all__ = ["EventBridge"]
 
@@ -27,21 +41,21 @@ _log = logging.getLogger(__name__)
 
 
 class EventBridge(QObject):
-    """Turns the events of one conversation into Qt signals."""
+    """Turns the events of one conversation into Qt signals; each signal carries
+    the event itself (its dataclass), text events merged per frame."""
 
-    chunk_received = Signal(str, str)  # message_id, text (merged chunks)
-    reasoning_received = Signal(str, str)  # message_id, text (merged chunks)
-    message_completed = Signal(dict)  # MESSAGE_COMPLETE data: message_id, content, finish_reason
-    state_changed = Signal(str, str)  # old_status, new_status
-    tool_args = Signal(str, str, str)  # call_id, tool_name, argument text delta (merged)
-    tool_started = Signal(dict)  # TOOL_CALL_START data: call_id, tool_name, arguments
-    tool_finished = Signal(
-        dict
-    )  # TOOL_CALL_END data: call_id, tool_name, result, error, duration_ms
-    approval_requested = Signal(dict)  # TOOL_APPROVAL_REQUEST data: call_id, tool_name, arguments
-    usage_reported = Signal(dict)  # USAGE data: prompt_tokens, completion_tokens, total_tokens
-    error_occurred = Signal(dict)  # ERROR data: error, error_type, recoverable
-    run_done = Signal(dict)  # DONE data + run_id: status, duration_ms, usage
+    user_message = Signal(object)  # UserMessage: the message a run answers
+    chunk_received = Signal(object)  # MessageChunk (the frame's chunks merged)
+    reasoning_received = Signal(object)  # ReasoningChunk (the frame's chunks merged)
+    message_completed = Signal(object)  # MessageComplete
+    state_changed = Signal(object)  # StateChange
+    tool_args = Signal(object)  # ToolCallArgs (the frame's deltas merged)
+    tool_started = Signal(object)  # ToolCallStart
+    tool_finished = Signal(object)  # ToolCallEnd
+    approval_requested = Signal(object)  # ToolApprovalRequest (its run_id: .run_id)
+    usage_reported = Signal(object)  # UsageReport
+    error_occurred = Signal(object)  # ErrorReport
+    run_done = Signal(object)  # Done (its run_id: .run_id)
     frame_delivered = Signal(int)  # how many events the frame carried (for measurements)
 
     def __init__(
@@ -107,33 +121,32 @@ class EventBridge(QObject):
     def _deliver(self, batch: list[Event]) -> None:
         self.frames += 1
         self.events += len(batch)
-        pending: tuple[EventType, str, str] | None = None  # (type, key, tool name)
-        parts: list[str] = []
+        pending: list[TextEvent] = []  # consecutive pieces of one text stream
 
         def flush() -> None:
-            nonlocal pending
-            if pending is None:
+            if not pending:
                 return
-            kind, key, name = pending
-            text = "".join(parts)
-            if kind is EventType.MESSAGE_CHUNK:
-                self.chunk_received.emit(key, text)
-            elif kind is EventType.REASONING_CHUNK:
-                self.reasoning_received.emit(key, text)
-            else:
-                self.tool_args.emit(key, name, text)
-            pending = None
-            parts.clear()
+            first = pending[0]
+            event = (
+                first
+                if len(pending) == 1
+                else first.with_text("".join(e.text for e in pending), sum(e.span for e in pending))
+            )
+            pending.clear()
+            if isinstance(event, MessageChunk):
+                self.chunk_received.emit(event)
+            elif isinstance(event, ReasoningChunk):
+                self.reasoning_received.emit(event)
+            elif isinstance(event, ToolCallArgs):
+                self.tool_args.emit(event)
 
         for event in batch:
-            spec = MERGEABLE_TYPES.get(event.type)
-            if spec is not None:  # text: merge consecutive pieces of one stream
-                key_field, text_field = spec
-                key = event.data[key_field]
-                if pending is None or pending[0] is not event.type or pending[1] != key:
+            if isinstance(event, TextEvent):  # text: merge consecutive pieces of one stream
+                if pending and (
+                    type(pending[0]) is not type(event) or pending[0].stream_key != event.stream_key
+                ):
                     flush()
-                    pending = (event.type, key, event.data.get("tool_name", ""))
-                parts.append(event.data[text_field])
+                pending.append(event)
                 continue
             flush()
             self._emit_structural(event)
@@ -141,21 +154,22 @@ class EventBridge(QObject):
         self.frame_delivered.emit(len(batch))
 
     def _emit_structural(self, event: Event) -> None:
-        kind = event.type
-        data: dict[str, Any] = event.data
-        if kind is EventType.STATE_CHANGE:
-            self.state_changed.emit(data["old_status"], data["new_status"])
-        elif kind is EventType.MESSAGE_COMPLETE:
-            self.message_completed.emit(data)
-        elif kind is EventType.TOOL_CALL_START:
-            self.tool_started.emit(data)
-        elif kind is EventType.TOOL_CALL_END:
-            self.tool_finished.emit(data)
-        elif kind is EventType.TOOL_APPROVAL_REQUEST:
-            self.approval_requested.emit({**data, "run_id": event.run_id})
-        elif kind is EventType.USAGE:
-            self.usage_reported.emit(data)
-        elif kind is EventType.ERROR:
-            self.error_occurred.emit(data)
-        elif kind is EventType.DONE:
-            self.run_done.emit({**data, "run_id": event.run_id})
+        match event:
+            case UserMessage():
+                self.user_message.emit(event)
+            case StateChange():
+                self.state_changed.emit(event)
+            case MessageComplete():
+                self.message_completed.emit(event)
+            case ToolCallStart():
+                self.tool_started.emit(event)
+            case ToolCallEnd():
+                self.tool_finished.emit(event)
+            case ToolApprovalRequest():
+                self.approval_requested.emit(event)
+            case UsageReport():
+                self.usage_reported.emit(event)
+            case ErrorReport():
+                self.error_occurred.emit(event)
+            case Done():
+                self.run_done.emit(event)

@@ -16,12 +16,24 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from .status import BUSY, Activity
+from .status import Activity
 from .theme import Theme
 from .transcript import Transcript
 
 if TYPE_CHECKING:
     from ..engine.dispatcher import EventDispatcher
+    from ..engine.events import (
+        Done,
+        ErrorReport,
+        MessageChunk,
+        MessageComplete,
+        ReasoningChunk,
+        StateChange,
+        ToolApprovalRequest,
+        ToolCallEnd,
+        ToolCallStart,
+        UserMessage,
+    )
     from ..storage import Store, StoredMessage
     from .bridge import EventBridge
 
@@ -37,8 +49,9 @@ class ConversationView(QObject):
 
     busy_changed = Signal(bool)  # a run started (True) or ended (False)
     activity_changed = Signal()  # status or tool activity changed
-    run_finished = Signal(dict)  # DONE data + run_id
-    approval_requested = Signal(dict)  # TOOL_APPROVAL_REQUEST data + run_id
+    user_message_shown = Signal(object)  # UserMessage: a run's message is on screen
+    run_finished = Signal(object)  # Done
+    approval_requested = Signal(object)  # ToolApprovalRequest
 
     def __init__(
         self,
@@ -73,6 +86,7 @@ class ConversationView(QObject):
         b = self.bridge = EventBridge(
             dispatcher, tenant_id=self.conversation_id, frame_ms=self._frame_ms, parent=self
         )
+        b.user_message.connect(self._on_user)
         b.chunk_received.connect(self._on_chunk)
         b.reasoning_received.connect(self._on_reasoning)
         b.message_completed.connect(self._on_complete)
@@ -112,64 +126,67 @@ class ConversationView(QObject):
         if self.transcript.entry(message_id) is None:
             self.transcript.begin_assistant(message_id, self.assistant_label())
 
-    def _on_chunk(self, message_id: str, text: str) -> None:
-        self._ensure_assistant(message_id)
-        self.transcript.append_chunk(message_id, text)
+    def _on_user(self, event: UserMessage) -> None:
+        # Without a store there are no versions to edit between: no edit link.
+        key = event.message_id if self.store is not None else None
+        self.transcript.add_user(event.content, key=key)
+        self.user_message_shown.emit(event)
 
-    def _on_reasoning(self, message_id: str, text: str) -> None:
-        self._ensure_assistant(message_id)
-        self.transcript.append_reasoning(message_id, text)
+    def _on_chunk(self, event: MessageChunk) -> None:
+        self._ensure_assistant(event.message_id)
+        self.transcript.append_chunk(event.message_id, event.chunk)
 
-    def _on_complete(self, data: dict[str, Any]) -> None:
-        message_id = data["message_id"]
-        if self.transcript.entry(message_id) is None and not data.get("content"):
+    def _on_reasoning(self, event: ReasoningChunk) -> None:
+        self._ensure_assistant(event.message_id)
+        self.transcript.append_reasoning(event.message_id, event.chunk)
+
+    def _on_complete(self, event: MessageComplete) -> None:
+        message_id = event.message_id
+        if self.transcript.entry(message_id) is None and not event.content:
             return  # a message that only called tools
         self._ensure_assistant(message_id)
         entry = self.transcript.entry(message_id)
-        if data.get("reasoning") and entry is not None:
-            entry.reasoning = data["reasoning"]
-        self.transcript.complete_assistant(message_id, data["content"], data.get("finish_reason"))
+        if event.reasoning and entry is not None:
+            entry.reasoning = event.reasoning
+        self.transcript.complete_assistant(message_id, event.content, event.finish_reason)
 
-    def _on_state(self, _old: str, new: str) -> None:
-        self.activity.set_status(new)
-        if new in BUSY:
+    def _on_state(self, event: StateChange) -> None:
+        self.activity.set_status(event.new_status)
+        if event.new_status.busy:
             self.set_busy(True)
         self.activity_changed.emit()
 
-    def _on_tool_start(self, data: dict[str, Any]) -> None:
-        self.transcript.add_tool_call(data["call_id"], data["tool_name"], data["arguments"])
-        self.activity.tool_started(data["call_id"], data["tool_name"], data["arguments"])
+    def _on_tool_start(self, event: ToolCallStart) -> None:
+        self.transcript.add_tool_call(event.call_id, event.tool_name, event.arguments)
+        self.activity.tool_started(event.call_id, event.tool_name, event.arguments)
         self.activity_changed.emit()
 
-    def _on_tool_end(self, data: dict[str, Any]) -> None:
-        if data.get("error") and data["call_id"] in self.transcript.pending_approvals():
-            self.transcript.resolve_approval(data["call_id"], str(data["error"]).capitalize())
-        duration = float(data.get("duration_ms") or 0)
-        error = data.get("error")
+    def _on_tool_end(self, event: ToolCallEnd) -> None:
+        error = event.error
+        if error and event.call_id in self.transcript.pending_approvals():
+            self.transcript.resolve_approval(event.call_id, error.capitalize())
+        duration = event.duration_ms
         self.transcript.finish_tool_call(
-            data["call_id"], data["tool_name"], data.get("result"), error, duration
+            event.call_id, event.tool_name, event.result, error, duration
         )
-        self.activity.tool_finished(data["call_id"], data["tool_name"], error, duration)
+        self.activity.tool_finished(event.call_id, event.tool_name, error, duration)
         self.activity_changed.emit()
 
-    def _on_approval(self, data: dict[str, Any]) -> None:
-        self.transcript.add_approval(data["call_id"], data["tool_name"], data.get("arguments"))
-        self.approval_requested.emit(data)
+    def _on_approval(self, event: ToolApprovalRequest) -> None:
+        self.transcript.add_approval(event.call_id, event.tool_name, event.arguments)
+        self.approval_requested.emit(event)
 
-    def _on_error(self, data: dict[str, Any]) -> None:
-        self.transcript.add_error(str(data.get("error")), retry=True)
+    def _on_error(self, event: ErrorReport) -> None:
+        self.transcript.add_error(event.error, retry=True)
 
-    def _on_done(self, data: dict[str, Any]) -> None:
+    def _on_done(self, event: Done) -> None:
         for call_id in self.transcript.pending_approvals():
             self.transcript.resolve_approval(call_id, "The run ended before an answer.")
-        status = data.get("status", "")
-        self.activity.set_status(
-            {"completed": "done", "cancelled": "cancelled"}.get(status, "failed")
-        )
+        self.activity.set_status(event.status.final_status)
         self.set_busy(False)
         self.activity_changed.emit()
         self.refresh_versions()
-        self.run_finished.emit(data)
+        self.run_finished.emit(event)
 
     # -- stored history -----------------------------------------------------------------
 

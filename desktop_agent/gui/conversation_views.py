@@ -38,6 +38,7 @@ class ConversationViews(QObject):
     activity_changed = Signal()  # the view on screen: its status or tool activity
     run_finished = Signal(object)  # a view whose run ended
     approval_waiting = Signal(object)  # a view whose run waits for an approval
+    user_message_shown = Signal(object, object)  # (a view, the UserMessage it now shows)
 
     def __init__(
         self,
@@ -89,11 +90,12 @@ class ConversationViews(QObject):
             view.attach(self._dispatcher)
         self._stack.addWidget(view.transcript)
         view.busy_changed.connect(lambda busy: self._busy(view, busy))
-        view.approval_requested.connect(lambda _data: self.approval_waiting.emit(view))
+        view.approval_requested.connect(lambda _request: self.approval_waiting.emit(view))
+        view.user_message_shown.connect(lambda event: self.user_message_shown.emit(view, event))
         view.activity_changed.connect(
             lambda: self.activity_changed.emit() if view is self.current else None
         )
-        view.run_finished.connect(lambda _data: self.run_finished.emit(view))
+        view.run_finished.connect(lambda _done: self.run_finished.emit(view))
         self.by_id[conversation_id] = view
         self.made.emit(view)
         return view

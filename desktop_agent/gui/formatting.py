@@ -1,23 +1,12 @@
-"""Short, safe text forms of tool calls for the transcript and the status bar."""
+"""Short, safe text forms of tool results for the transcript (argument summaries:
+`app.presentation`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-__all__ = ["argument_summary", "describe_result", "pretty_json"]
-
-
-def argument_summary(arguments: Any, limit: int = 60) -> str:
-    """A short, one-line view of a call's arguments: `a=1, path="x.txt"`."""
-    if arguments is None:
-        return ""
-    if isinstance(arguments, dict):
-        text = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
-    else:
-        text = str(arguments)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+__all__ = ["describe_result", "pretty_json"]
 
 
 def pretty_json(value: Any) -> str:

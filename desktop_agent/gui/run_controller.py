@@ -26,7 +26,6 @@ __all__ = ["RunController"]
 class RunController(QObject):
     """Args:
     session: the window's session (None until it has started).
-    sent: called after a message was sent (the window updates its labels).
     """
 
     def __init__(
@@ -37,7 +36,6 @@ class RunController(QObject):
         conversations: ConversationListController,
         approvals: ApprovalController,
         session: Callable[[], Session | None],
-        sent: Callable[[], None],
     ) -> None:
         super().__init__(views)
         self._views = views
@@ -46,7 +44,6 @@ class RunController(QObject):
         self._conversations = conversations
         self._approvals = approvals
         self._session = session
-        self._sent = sent
         self.editing: str | None = None  # key of the user message being edited
         self.pending: list[str] = []  # messages sent before the session was ready
         composer.submitted.connect(self.send)
@@ -68,13 +65,13 @@ class RunController(QObject):
         view = self._views.current
         view.begin_run()
         handle = session.conversations.send(view.conversation_id, text)
-        self._conversations.sent(view.conversation_id, text)
+        if text is None:  # (a message is shown, and listed, when its event arrives)
+            self._conversations.sent(view.conversation_id, None)
         return handle.run_id
 
     def send(self, text: str) -> None:
-        """Send a message in the conversation on screen."""
-        from ..storage.recorder import user_message_id
-
+        """Send a message in the conversation on screen; it shows (in the transcript
+        and the list) when the run publishes it, on the next turn of the loop."""
         text = text.strip()
         view = self._views.current
         if not text or view.busy:
@@ -87,10 +84,7 @@ class RunController(QObject):
         if self.editing is not None:
             self._branch_before(self.editing)
             self.editing = None
-        run_id = self._submit(text)
-        view.transcript.add_user(text, key=user_message_id(run_id) if session.store else None)
-        if session.store is not None:
-            self._sent()
+        self._submit(text)
 
     def send_pending(self) -> None:
         pending, self.pending = self.pending, []

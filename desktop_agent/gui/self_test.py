@@ -71,6 +71,7 @@ def _window_checks() -> list[str]:
     from PySide6.QtWidgets import QApplication
 
     from ..app.providers import ConnectionConfig
+    from ..engine.events import Done
     from ..testing import ScriptedModel, ScriptedToolCall, Turn
     from ..tools.basic import DEFAULT_TOOLS
     from .window import MainWindow
@@ -101,14 +102,14 @@ def _window_checks() -> list[str]:
         await window.start()
         bridge = window.bridge
         assert bridge is not None
-        done: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
 
-        def finished(data: dict[str, object]) -> None:
+        def finished(event: Done) -> None:
             if not done.done():
-                done.set_result(data)
+                done.set_result(event)
 
         bridge.run_done.connect(finished)
-        bridge.state_changed.connect(lambda _old, new: seen["status"].append(str(new)))
+        bridge.state_changed.connect(lambda event: seen["status"].append(str(event.new_status)))
         # Connected after the window's own slots: sees what the status bar shows.
         bridge.tool_started.connect(lambda _d: seen["tools"].append(window.status.tools_text))
         window.send(QUESTION)
@@ -119,7 +120,7 @@ def _window_checks() -> list[str]:
             return
         await asyncio.sleep(0.05)  # the last frame reaches the window
         text = window.transcript.toPlainText()
-        check(result.get("status") == "completed", f"the run ended {result.get('status')!r}")
+        check(result.status == "completed", f"the run ended {result.status.value!r}")
         check(QUESTION in text, "the user's message is not in the transcript")
         check("6 × 7 is 42." in text, f"the answer is not in the transcript: {text[-200:]!r}")
         check("calculator" in text, "the tool call is not in the transcript")

@@ -14,24 +14,21 @@ from PySide6.QtCore import QRectF, QSize, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QWidget
 
-from .formatting import argument_summary
+from ..app.presentation import argument_summary
+from ..engine.status import AgentStatus  # (enum only: no asyncio before the window shows)
 
 __all__ = ["Activity", "Spinner", "ToolStatusBar"]
 
-# Keyed by AgentStatus values (plain strings: the engine is not imported before
-# the window is on screen).
 STATUS_TEXT = {
-    "idle": "Ready",
-    "thinking": "Thinking…",
-    "streaming": "Writing…",
-    "calling_tool": "Running tools…",
-    "awaiting_approval": "Waiting for approval…",
-    "done": "Ready",
-    "cancelled": "Stopped",
-    "failed": "Failed",
+    AgentStatus.IDLE: "Ready",
+    AgentStatus.THINKING: "Thinking…",
+    AgentStatus.STREAMING: "Writing…",
+    AgentStatus.CALLING_TOOL: "Running tools…",
+    AgentStatus.AWAITING_APPROVAL: "Waiting for approval…",
+    AgentStatus.DONE: "Ready",
+    AgentStatus.CANCELLED: "Stopped",
+    AgentStatus.FAILED: "Failed",
 }
-BUSY = frozenset({"thinking", "streaming", "calling_tool", "awaiting_approval"})
-FINISHED = frozenset({"done", "cancelled", "failed"})
 
 
 class Spinner(QWidget):
@@ -94,20 +91,20 @@ class Activity:
     background keeps its own, and the bar shows it again on return."""
 
     def __init__(self) -> None:
-        self.status = "idle"
+        self.status = AgentStatus.IDLE
         self.running: dict[str, _RunningTool] = {}
         self.finished: list[str] = []  # this run's finished tools, newest last
 
-    def set_status(self, status: str) -> None:
-        self.status = str(status)
-        if self.status in FINISHED:
+    def set_status(self, status: AgentStatus) -> None:
+        self.status = AgentStatus(status)
+        if self.status.finished:
             self.running.clear()
 
     def begin_run(self) -> None:
         """A new run: forget the last run's tool results."""
         self.finished.clear()
         self.running.clear()
-        self.status = "thinking"
+        self.status = AgentStatus.THINKING
 
     def tool_started(self, call_id: str, name: str, arguments: object) -> None:
         self.running[call_id] = _RunningTool(
@@ -144,7 +141,7 @@ class ToolStatusBar(QStatusBar):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(8)
         self.spinner = Spinner(box)
-        self.state_label = QLabel(STATUS_TEXT["idle"], box)
+        self.state_label = QLabel(STATUS_TEXT[AgentStatus.IDLE], box)
         self.state_label.setAccessibleName("Agent status")
         self.tools_label = QLabel("", box)
         self.tools_label.setAccessibleName("Tool activity")
@@ -164,7 +161,7 @@ class ToolStatusBar(QStatusBar):
         self._ticker.timeout.connect(self._refresh_tools)
 
     @property
-    def status(self) -> str:
+    def status(self) -> AgentStatus:
         return self.activity.status
 
     def show_activity(self, activity: Activity) -> None:
@@ -174,8 +171,8 @@ class ToolStatusBar(QStatusBar):
     def refresh(self) -> None:
         """Show the activity as it is now."""
         status = self.activity.status
-        self.spinner.set_running(status in BUSY)
-        self.state_label.setText(STATUS_TEXT.get(status, status))
+        self.spinner.set_running(status.busy)
+        self.state_label.setText(STATUS_TEXT[status])
         if self.activity.running:
             if not self._ticker.isActive():
                 self._ticker.start()

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
+    from ..engine.events import UserMessage
     from ..engine.model import ChatModel, Timeouts
     from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self.views.busy_changed.connect(self._view_busy)
         self.views.activity_changed.connect(self.status.refresh)
         self.views.run_finished.connect(self._run_finished)
+        self.views.user_message_shown.connect(self._user_message_shown)
         self.conversations = ConversationListController(self.sidebar, self.status, self.show_dialog)
         self.conversations.open_requested.connect(self.open_conversation)
         self.conversations.deleted.connect(
@@ -148,7 +150,6 @@ class MainWindow(QMainWindow):
             self.conversations,
             self.approvals,
             lambda: self.session,
-            self._update_labels,
         )
         self.sidebar.activated.connect(self.open_conversation)
         self.sidebar.new_requested.connect(self.new_conversation)
@@ -229,6 +230,12 @@ class MainWindow(QMainWindow):
         if view is self.views.current:
             self.pane.set_busy(busy)
             self.busy_changed.emit(busy)
+
+    def _user_message_shown(self, view: ConversationView, event: UserMessage) -> None:
+        """A run's user message reached its transcript (from the event stream)."""
+        self.conversations.sent(view.conversation_id, event.content)
+        if view is self.views.current and self.store is not None:
+            self._update_labels()
 
     def _run_finished(self, view: ConversationView) -> None:
         self.conversations.finished(view.conversation_id)

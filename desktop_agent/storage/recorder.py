@@ -3,7 +3,8 @@
 It listens to the dispatcher (`add_listener`: called in order, as each event is
 published), so the store is never behind the stream for structural events and no
 surface writes messages itself. Each tenant is a conversation (tenant_id =
-conversation id); a run's first event carries the user's message (`input`).
+conversation id); a run that answers a user message starts with `UserMessage`,
+which is stored under its `message_id`.
 
 Streamed text is kept in memory and checkpointed at least every `checkpoint_s`
 (0.5 s): a process killed mid-answer loses at most that much of it, and the next
@@ -13,23 +14,26 @@ start shows the message as interrupted. MESSAGE_COMPLETE writes the final text.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..engine.dispatcher import EventDispatcher
-from ..engine.events import Event, EventType
+from ..engine.events import (
+    Done,
+    ErrorReport,
+    Event,
+    MessageChunk,
+    MessageComplete,
+    ReasoningChunk,
+    ToolCallEnd,
+    UsageReport,
+    UserMessage,
+)
 from .store import Store, StoreError
 
-__all__ = ["Recorder", "user_message_id"]
-
-
-def user_message_id(run_id: str) -> str:
-    """The stored id of the user message a run answers (known before it is written)."""
-    return f"{run_id}:user"
+__all__ = ["Recorder"]
 
 
 _log = logging.getLogger(__name__)
@@ -103,59 +107,52 @@ class Recorder:
                 self.on_error(f"Could not save to the history ({event.type.value}): {exc}")
 
     def _handle(self, event: Event) -> None:
-        kind = event.type
-        data: dict[str, Any] = event.data
         record = self._runs.get(event.run_id)
         if record is None:
             record = self._runs[event.run_id] = _RunRecord(event.tenant_id)
             self.store.ensure_conversation(event.tenant_id)
-        if kind is EventType.STATE_CHANGE and data.get("input") is not None:
-            record.user_message_id = self.store.add_message(
-                record.conversation_id,
-                "user",
-                str(data["input"]),
-                message_id=user_message_id(event.run_id),
-                run_id=event.run_id,
-            )
-        elif kind is EventType.MESSAGE_CHUNK or kind is EventType.REASONING_CHUNK:
-            streaming = self._streaming(record, data["message_id"], event.run_id)
-            (streaming.text if kind is EventType.MESSAGE_CHUNK else streaming.reasoning).append(
-                data["chunk"]
-            )
-            self._schedule(record, streaming)
-        elif kind is EventType.MESSAGE_COMPLETE:
-            self._complete(record, data, event.run_id)
-        elif kind is EventType.TOOL_CALL_END:
-            error = data.get("error")
-            result = data.get("result")
-            content = f"Error: {error}" if error else result if isinstance(result, str) else ""
-            if not isinstance(result, str) and result is not None and not error:
-                content = json.dumps(result, ensure_ascii=False, default=str)
-            self.store.add_message(
-                record.conversation_id,
-                "tool",
-                content,
-                message_id=f"{event.run_id}:{data['call_id']}",
-                tool_call_id=data["call_id"],
-                tool_name=data.get("tool_name"),
-                status="failed" if error else "complete",
-                error=error,
-                run_id=event.run_id,
-            )
-        elif kind is EventType.USAGE and record.last_assistant_id is not None:
-            self.store.update_message(
-                record.last_assistant_id,
-                prompt_tokens=data.get("prompt_tokens"),
-                completion_tokens=data.get("completion_tokens"),
-            )
-        elif kind is EventType.ERROR:
-            target = record.last_assistant_id or record.user_message_id
-            if target is not None:
-                self.store.update_message(target, error=str(data.get("error")))
-        elif kind is EventType.DONE:
-            self._checkpoint(record)
-            self._runs.pop(event.run_id, None)
-            self.store.touch(record.conversation_id)
+        match event:
+            case UserMessage():
+                record.user_message_id = self.store.add_message(
+                    record.conversation_id,
+                    "user",
+                    event.content,
+                    message_id=event.message_id,
+                    run_id=event.run_id,
+                )
+            case MessageChunk() | ReasoningChunk():
+                streaming = self._streaming(record, event.message_id, event.run_id)
+                parts = streaming.text if isinstance(event, MessageChunk) else streaming.reasoning
+                parts.append(event.chunk)
+                self._schedule(record, streaming)
+            case MessageComplete():
+                self._complete(record, event)
+            case ToolCallEnd():
+                self.store.add_message(
+                    record.conversation_id,
+                    "tool",
+                    event.content,
+                    message_id=f"{event.run_id}:{event.call_id}",
+                    tool_call_id=event.call_id,
+                    tool_name=event.tool_name,
+                    status="failed" if event.error else "complete",
+                    error=event.error,
+                    run_id=event.run_id,
+                )
+            case UsageReport() if record.last_assistant_id is not None:
+                self.store.update_message(
+                    record.last_assistant_id,
+                    prompt_tokens=event.prompt_tokens,
+                    completion_tokens=event.completion_tokens,
+                )
+            case ErrorReport():
+                target = record.last_assistant_id or record.user_message_id
+                if target is not None:
+                    self.store.update_message(target, error=event.error)
+            case Done():
+                self._checkpoint(record)
+                self._runs.pop(event.run_id, None)
+                self.store.touch(record.conversation_id)
 
     def _streaming(self, record: _RunRecord, message_id: str, run_id: str) -> _Streaming:
         streaming = record.streaming
@@ -207,11 +204,11 @@ class Recorder:
             )
         streaming.dirty = False
 
-    def _complete(self, record: _RunRecord, data: dict[str, Any], run_id: str) -> None:
-        message_id = data["message_id"]
-        content = data.get("content") or ""
-        calls = data.get("tool_calls") or None
-        status = _FINISH_STATUS.get(data.get("finish_reason") or "", "complete")
+    def _complete(self, record: _RunRecord, event: MessageComplete) -> None:
+        message_id = event.message_id
+        content = event.content
+        calls = [c.to_dict() for c in event.tool_calls] or None
+        status = _FINISH_STATUS.get(event.finish_reason, "complete")
         streaming = record.streaming
         if streaming is not None and streaming.message_id == message_id:
             if streaming.timer is not None:
@@ -221,24 +218,24 @@ class Recorder:
         else:
             stored = False
         if not stored:
-            if not (content or calls or data.get("reasoning")):
+            if not (content or calls or event.reasoning):
                 return  # nothing was said (stopped before the first token)
             self.store.add_message(
                 record.conversation_id,
                 "assistant",
                 content,
                 message_id=message_id,
-                reasoning=data.get("reasoning") or "",
+                reasoning=event.reasoning,
                 tool_calls=calls,
                 status=status,
-                run_id=run_id,
+                run_id=event.run_id,
             )
             record.last_assistant_id = message_id
             return
         self.store.update_message(
             message_id,
             content=content,
-            reasoning=data.get("reasoning") or "",
+            reasoning=event.reasoning,
             tool_calls=calls,
             status=status,
         )

@@ -44,7 +44,7 @@ from aiohttp import WSMsgType, web
 from ..app.conversations import ConversationActions
 from ..app.paths import resource_path
 from ..app.session import Session
-from ..engine import AgentState, Event, Orchestrator, StreamMode
+from ..engine import Orchestrator, StreamItem, StreamMode
 from ..engine.approval import DECISIONS
 from .conversations import Conversations, valid_conversation_id
 from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
@@ -278,9 +278,7 @@ class ChatServer:
         return current
 
     @staticmethod
-    async def _forward(
-        ws: web.WebSocketResponse, items: AsyncGenerator[Event | AgentState, None]
-    ) -> None:
+    async def _forward(ws: web.WebSocketResponse, items: AsyncGenerator[StreamItem, None]) -> None:
         try:
             async for item in items:
                 if ws.closed:

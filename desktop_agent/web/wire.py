@@ -8,34 +8,36 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..engine import AgentState, Event
+from ..engine import AgentState, StreamItem
 
 __all__ = ["sse_frame", "wire", "with_keepalive"]
 
 
-def wire(item: Event | AgentState) -> dict[str, Any]:
-    if isinstance(item, Event):
-        return item.to_dict()
-    return {"type": "values", "data": item.to_dict()}
+def wire(item: StreamItem) -> dict[str, Any]:
+    """An event (or an UPDATES item: the event with its `changes`) in its wire form;
+    a VALUES snapshot as `{"type": "values", "data": ...}`."""
+    if isinstance(item, AgentState):
+        return {"type": "values", "data": item.to_dict()}
+    return item.to_dict()
 
 
-def sse_frame(item: Event | AgentState, counter: int) -> bytes:
-    if isinstance(item, Event):
-        head = f"id: {item.seq}\nevent: {item.type.value}\n"
-    else:
+def sse_frame(item: StreamItem, counter: int) -> bytes:
+    if isinstance(item, AgentState):
         head = f"id: {counter}\nevent: values\n"
+    else:
+        head = f"id: {item.seq}\nevent: {item.type.value}\n"
     return (head + f"data: {json.dumps(wire(item), ensure_ascii=False)}\n\n").encode()
 
 
 async def with_keepalive(
-    items: AsyncIterator[Event | AgentState], interval: float
-) -> AsyncIterator[Event | AgentState | None]:
+    items: AsyncIterator[StreamItem], interval: float
+) -> AsyncIterator[StreamItem | None]:
     """The items, with a None whenever `interval` seconds pass without one.
 
     The pending read is kept across time-outs (never cancelled), so no event is lost.
     """
     iterator = aiter(items)
-    pending: asyncio.Future[Event | AgentState] | None = None
+    pending: asyncio.Future[StreamItem] | None = None
     try:
         while True:
             if pending is None:

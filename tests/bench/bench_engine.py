@@ -93,7 +93,7 @@ async def pipeline(base_url: str, chunks: int) -> tuple[float, float, int]:
         async for event in sub:
             received += 1
             if event.type is EventType.MESSAGE_CHUNK:
-                parts.append(event.data["chunk"])
+                parts.append(event.chunk)
             elif event.type is EventType.DONE:
                 return
 
@@ -109,7 +109,7 @@ async def pipeline(base_url: str, chunks: int) -> tuple[float, float, int]:
 
 
 async def cancel_latency(base_url: str) -> float:
-    """From `agent.cancel()` mid-stream to the run's DONE (the HTTP stream is
+    """From `handle.cancel()` mid-stream to the run's DONE (the HTTP stream is
     closed before DONE is published)."""
     from desktop_agent import Agent, EventType
     from desktop_agent.providers.openai import OpenAIClient
@@ -117,17 +117,17 @@ async def cancel_latency(base_url: str) -> float:
     client = OpenAIClient(api_key="bench", model="bench", base_url=base_url)
     agent = Agent(model=client)
     sub = agent.dispatcher.subscribe()
-    task = asyncio.ensure_future(agent.handle_message("go"))
+    handle = agent.start("go")
     cancelled_at = 0.0
     async for event in sub:
-        if event.type is EventType.MESSAGE_CHUNK and event.data["index"] == 50:
+        if event.type is EventType.MESSAGE_CHUNK and event.index == 50:
             cancelled_at = time.perf_counter()
-            agent.cancel(event.run_id)
+            handle.cancel()
         if event.type is EventType.DONE:
-            assert event.data["status"] == "cancelled"
+            assert event.status == "cancelled"
             break
     latency = time.perf_counter() - cancelled_at
-    await task
+    await handle.wait()
     await client.aclose()
     return latency
 

@@ -99,7 +99,7 @@ async def through_window(make_model) -> tuple[float, float, bool, int]:  # type:
     settle_heap()  # as run_app does after start()
     assert window.bridge is not None
     got: list[str] = []
-    window.bridge.chunk_received.connect(lambda _m, text: got.append(text))
+    window.bridge.chunk_received.connect(lambda event: got.append(event.chunk))
     await asyncio.sleep(0.1)
     done = asyncio.get_running_loop().create_future()
     window.bridge.run_done.connect(lambda _d: done.done() or done.set_result(None))
@@ -133,7 +133,7 @@ async def esc_latency() -> float:
     window.stop()
     data = await done
     latency = time.perf_counter() - pressed
-    assert data["status"] == "cancelled"
+    assert data.status == "cancelled"
     await window.shutdown()
     return latency
 

@@ -56,7 +56,7 @@ async def test_agent_streams_a_real_reply() -> None:
     try:
         events = await ask(model)
         check_run(events)  # type: ignore[arg-type]
-        assert events[-1].data["status"] == "completed"
+        assert events[-1].status == "completed"
         assert text_of(events).strip()  # type: ignore[arg-type]
         assert states[:2] == ["loading", "ready"]
         pid = engine.pid
@@ -78,7 +78,7 @@ async def test_crash_restarts_once_then_reports() -> None:
         os.kill(first, signal.SIGKILL)
         await asyncio.to_thread(wait_until, lambda: engine.process.poll() is not None, "the crash")  # type: ignore[union-attr]
         events = await ask(model)
-        assert events[-1].data["status"] == "completed"
+        assert events[-1].status == "completed"
         assert engine.pid != first
         assert any(s == "restarting" and "stopped unexpectedly" in m for s, m in states)
         os.kill(engine.pid, signal.SIGKILL)  # type: ignore[arg-type]
@@ -86,7 +86,7 @@ async def test_crash_restarts_once_then_reports() -> None:
         events = await ask(model)
         check_run(events)  # type: ignore[arg-type]
         error = next(e for e in events if e.type is EventType.ERROR)
-        assert "crashed twice" in error.data["error"]
+        assert "crashed twice" in error.error
     finally:
         await model.aclose()
 
@@ -126,7 +126,7 @@ async def test_a_squatter_cannot_pose_as_the_engine() -> None:
         await engine.ensure_running()
         await squatting
         events = await ask(model)
-        assert events[-1].data["status"] == "completed"
+        assert events[-1].status == "completed"
         assert squatter_saw == []
         assert squatter is None and len(refused) == 1  # the port was never free to take
     finally:
@@ -151,7 +151,7 @@ async def test_the_engine_refuses_requests_without_its_key() -> None:
         cmdline = Path(f"/proc/{engine.pid}/cmdline").read_bytes()  # noqa: ASYNC240
         assert engine.api_key.encode() not in cmdline
         events = await ask(model)  # the app's own client sends the key
-        assert events[-1].data["status"] == "completed"
+        assert events[-1].status == "completed"
     finally:
         await model.aclose()
 
@@ -178,7 +178,7 @@ async def test_the_frozen_apps_engine_child_gets_the_socket_and_key(
         assert b"--engine-child" in cmdline
         assert await raw_status(engine.port, "/v1/models", None) == 401
         events = await ask(model)
-        assert events[-1].data["status"] == "completed"
+        assert events[-1].status == "completed"
     finally:
         await model.aclose()
 
@@ -204,7 +204,7 @@ async def test_bad_model_file_gives_clear_error(tmp_path: Path, kind: str) -> No
     model = LocalModel(EmbeddedEngine(path))
     events = await ask(model)
     check_run(events)  # type: ignore[arg-type]
-    error = next(e for e in events if e.type is EventType.ERROR).data["error"]
+    error = next(e for e in events if e.type is EventType.ERROR).error
     expected = "does not exist" if kind == "missing" else "is not a GGUF model file"
     assert expected in error and str(path) in error
     assert model.engine.process is None

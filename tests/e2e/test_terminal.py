@@ -68,7 +68,7 @@ def test_json_lines_are_the_wire_form(tmp_path: Path, server: ScriptedServer) ->
     assert result.returncode == 0, result.stderr
     events = [Event.from_dict(json.loads(line)) for line in result.stdout.splitlines()]
     check_run(events)
-    assert events[-1].data["status"] == "completed"
+    assert events[-1].status == "completed"
     assert result.stderr == ""
 
 

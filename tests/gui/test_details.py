@@ -10,8 +10,9 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-from desktop_agent import EventDispatcher, EventType
-from desktop_agent.engine.events import Event, EventMeta
+from desktop_agent import EventDispatcher
+from desktop_agent.engine.events import Done, Event, EventMeta, MessageChunk
+from desktop_agent.engine.status import RunOutcome
 from desktop_agent.gui.bridge import EventBridge
 from desktop_agent.gui.theme import Theme
 from desktop_agent.gui.transcript import Transcript
@@ -19,8 +20,7 @@ from tests.gui.conftest import Gui
 
 
 def chunk(seq: int, text: str) -> Event:
-    data = {"chunk": text, "message_id": "m", "index": seq}
-    return Event(EventType.MESSAGE_CHUNK, data, EventMeta("r", "t", seq))
+    return MessageChunk(text, "m", seq, meta=EventMeta("r", "t", seq))
 
 
 def test_bridge_coalesces_per_frame_and_keeps_every_byte(gui: Gui) -> None:
@@ -29,9 +29,9 @@ def test_bridge_coalesces_per_frame_and_keeps_every_byte(gui: Gui) -> None:
     got: list[str] = []
     frames: list[int] = []
     finished = asyncio.Event()
-    bridge.chunk_received.connect(lambda _mid, text: got.append(text))
+    bridge.chunk_received.connect(lambda event: got.append(event.chunk))
     bridge.frame_delivered.connect(frames.append)
-    bridge.run_done.connect(lambda _data: finished.set())
+    bridge.run_done.connect(lambda _done: finished.set())
     sent = [f"tok{i}·" for i in range(5000)]
 
     async def produce() -> None:
@@ -40,8 +40,8 @@ def test_bridge_coalesces_per_frame_and_keeps_every_byte(gui: Gui) -> None:
             dispatcher.publish(chunk(i, text))
             if i % 50 == 0:
                 await asyncio.sleep(0.001)  # a fast stream: ~50 chunks per millisecond
-        done = {"status": "completed", "duration_ms": 1.0, "usage": {}}
-        dispatcher.publish(Event(EventType.DONE, done, EventMeta("r", "t", len(sent))))
+        meta = EventMeta("r", "t", len(sent))
+        dispatcher.publish(Done(RunOutcome.COMPLETED, 1.0, meta=meta))
         await finished.wait()
         await bridge.aclose()
 

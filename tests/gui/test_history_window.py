@@ -468,3 +468,23 @@ def test_an_approval_waiting_in_the_background_is_signalled(
     assert not window.sidebar.model.rows[0].waiting
     gui.until(lambda: not window.busy, "the run")
     assert "Posted." in window.transcript.toPlainText()
+
+
+def test_the_users_message_is_shown_from_the_event_stream(
+    gui: Gui, history_db: Path, close_later: list[MainWindow]
+) -> None:
+    """A run started elsewhere (not by the composer) shows its user message in the
+    transcript and lists the conversation, as the run publishes it."""
+    window = open_window(gui, history_db, Models(default=["Seen."]))
+    close_later.append(window)
+    orchestrator = window.orchestrator
+    assert orchestrator is not None
+    handle = gui.call(lambda: orchestrator.submit("Asked elsewhere", tenant_id=window.tenant_id))
+    gui.until(lambda: "Asked elsewhere" in window.transcript.toPlainText(), "the user's message")
+    gui.until(lambda: window.transcript.last_answer() == "Seen.", "the answer")
+    gui.run(handle.wait())
+    [entry] = [e for e in window.transcript.entries if e.kind == "user"]
+    assert entry.key == f"{handle.run_id}:user"  # the id it is stored under
+    assert window.store is not None
+    assert window.store.message(entry.key) is not None
+    assert [r.title for r in window.sidebar.model.rows] == ["Asked elsewhere"]

@@ -80,7 +80,7 @@ def test_prompt_streams_in(gui: Gui, window: MainWindow, http_server: ScriptedSe
     assert window.windowTitle() == f"desktop-agent — scripted-small · {where}"
     chunks: list[str] = []
     assert window.bridge is not None
-    window.bridge.chunk_received.connect(lambda _mid, text: chunks.append(text))
+    window.bridge.chunk_received.connect(lambda event: chunks.append(event.chunk))
     type_and_send(gui, window, "Say hello")
     gui.until(lambda: window.busy, "the run to start")
     assert window.composer.toPlainText() == ""

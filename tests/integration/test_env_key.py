@@ -27,9 +27,9 @@ async def _chat(model: object) -> str:
     text = ""
     async for event in StreamEngine().stream(agent, "hello"):
         if event.type is EventType.MESSAGE_CHUNK:
-            text += event.data["chunk"]
+            text += event.chunk
         if event.type is EventType.ERROR:
-            raise AssertionError(event.data["error"])
+            raise AssertionError(event.error)
     return text
 
 

@@ -227,7 +227,7 @@ async def test_mcp_tools_need_approval_in_a_run(manager) -> None:  # type: ignor
     handle = orchestrator.submit("add", tenant_id="t")
     async for event in handle.events():
         if event.type is EventType.TOOL_APPROVAL_REQUEST:  # type: ignore[union-attr]
-            call_id = event.data["call_id"]  # type: ignore[union-attr]
+            call_id = event.call_id  # type: ignore[union-attr]
             assert handle.approve(call_id, "allow")
     state = await handle.wait()
     assert state.status == "done"

@@ -44,7 +44,7 @@ async def run(client: OpenAIClient, message: str = "hi", **agent_kwargs: object)
 
 
 def error_of(events: list[Event]) -> dict[str, object]:
-    return next(e.data for e in events if e.type is EventType.ERROR)
+    return next(e.to_dict()["data"] for e in events if e.type is EventType.ERROR)
 
 
 async def test_text_streams_with_usage(server: ScriptedServer, client: OpenAIClient) -> None:
@@ -52,7 +52,7 @@ async def test_text_streams_with_usage(server: ScriptedServer, client: OpenAICli
     events = await run(client)
     assert text_of(events) == "Hello from the scripted server!"
     usage = next(e for e in events if e.type is EventType.USAGE)
-    assert usage.data["total_tokens"] > 0
+    assert usage.total_tokens > 0
     body = server.requests[0].body
     assert body["stream"] is True and body["model"] == "scripted-small"
     assert body["stream_options"] == {"include_usage": True}
@@ -83,8 +83,8 @@ async def test_interleaved_tool_calls_run_and_answer(
     args: dict[str, str] = {}
     for e in events:
         if e.type is EventType.TOOL_CALL_ARGS:
-            key = given[e.data["call_id"]]
-            args[key] = args.get(key, "") + e.data["delta"]
+            key = given[e.call_id]
+            args[key] = args.get(key, "") + e.delta
     assert args == {"call_a": '{"a": 20, "b": 22}', "call_m": '{"a": 6, "b": 7}'}
     assert tool_ends(events) == {"call_a": "42", "call_m": "42"}
     second = server.requests[1].body["messages"]
@@ -131,7 +131,7 @@ async def test_the_servers_call_ids_go_back_only_when_usable(
 async def test_reasoning_fields(server: ScriptedServer, client: OpenAIClient, field: str) -> None:
     server.add(Reply(text="42", reasoning="Six times seven.", reasoning_field=field))
     events = await run(client)
-    reasoning = "".join(e.data["chunk"] for e in events if e.type is EventType.REASONING_CHUNK)
+    reasoning = "".join(e.chunk for e in events if e.type is EventType.REASONING_CHUNK)
     assert reasoning == "Six times seven."
     assert text_of(events) == "42"
 
@@ -164,7 +164,7 @@ async def test_server_refusing_streaming(server: ScriptedServer, client: OpenAIC
     server.add(Reply(text="One whole answer."))
     events = await run(client)
     chunks = [e for e in events if e.type is EventType.MESSAGE_CHUNK]
-    assert [c.data["chunk"] for c in chunks] == ["One whole answer."]
+    assert [c.chunk for c in chunks] == ["One whole answer."]
     assert server.requests[1].body.get("stream") is not True
 
 
@@ -174,7 +174,7 @@ async def test_server_ignoring_stream_flag(server: ScriptedServer, client: OpenA
     )
     server.add(Reply(text="2"))
     events = await run(client, tools=[add])
-    assert next(e for e in events if e.type is EventType.TOOL_CALL_END).data["result"] == "2"
+    assert next(e for e in events if e.type is EventType.TOOL_CALL_END).result == "2"
 
 
 async def test_sloppy_server_without_finish_reason_but_done(
@@ -182,7 +182,7 @@ async def test_sloppy_server_without_finish_reason_but_done(
 ) -> None:
     server.add(Reply(text="no finish, but [DONE]", omit_finish=True))
     events = await run(client)
-    assert events[-1].data["status"] == "completed"
+    assert events[-1].status == "completed"
     assert text_of(events) == "no finish, but [DONE]"
 
 
@@ -193,8 +193,8 @@ async def test_malformed_chunk(server: ScriptedServer, client: OpenAIClient) -> 
     assert err["error_type"] == "bad_response"
     assert "not valid JSON" in str(err["error"])
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
-    assert complete.data["content"] == "abcdef"  # partial text kept
-    assert events[-1].data["status"] == "failed"
+    assert complete.content == "abcdef"  # partial text kept
+    assert events[-1].status == "failed"
     assert len(server.requests) == 1  # text had been shown: no retry
 
 
@@ -203,7 +203,7 @@ async def test_stream_cut_without_finish(server: ScriptedServer, client: OpenAIC
     events = await run(client, retry=FAST_RETRY)
     err = error_of(events)
     assert "closed before the answer was finished" in str(err["error"])
-    assert next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).data["content"] == "abcd"
+    assert next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).content == "abcd"
 
 
 async def test_connection_reset_mid_stream(server: ScriptedServer, client: OpenAIClient) -> None:
@@ -212,9 +212,7 @@ async def test_connection_reset_mid_stream(server: ScriptedServer, client: OpenA
     err = error_of(events)
     assert err["error_type"] == "connection"
     assert "broke during the answer" in str(err["error"])
-    assert (
-        next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).data["content"] == "abcdef"
-    )
+    assert next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).content == "abcdef"
     assert len(server.requests) == 1
 
 
@@ -319,7 +317,7 @@ async def test_idle_timeout_over_http(server: ScriptedServer, client: OpenAIClie
     server.add(Reply(text="abcdefgh", chunk_size=2, hang_after=2))
     events = await run(client, timeouts=Timeouts(idle=0.2))
     assert error_of(events)["error"] == "Timed out: no data from the model for 0.2 s."
-    assert next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).data["content"] == "abcd"
+    assert next(e for e in events if e.type is EventType.MESSAGE_COMPLETE).content == "abcd"
 
 
 async def test_cancel_closes_the_http_stream_quickly(
@@ -332,14 +330,14 @@ async def test_cancel_closes_the_http_stream_quickly(
     handle = agent.start("x")
     async for e in handle.events():
         events.append(e)
-        if e.type is EventType.MESSAGE_CHUNK and e.data["index"] == 3:
+        if e.type is EventType.MESSAGE_CHUNK and e.index == 3:
             cancelled_at = time.monotonic()
             handle.cancel()
     check_run(events)
-    assert events[-1].data["status"] == "cancelled"
+    assert events[-1].status == "cancelled"
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
-    assert complete.data == {
-        "message_id": complete.data["message_id"],
+    assert complete.to_dict()["data"] == {
+        "message_id": complete.message_id,
         "content": "abcdefgh",
         "finish_reason": "cancelled",
     }

@@ -96,7 +96,7 @@ async def test_sse_stream_ids_names_order_done(running: Running) -> None:
     assert [r["event"] for r in raw] == [e.type.value for e in events]
     assert raw[-1]["event"] == "done"
     assert keepalives >= 1  # the tool took 0.25 s; keep-alives every 0.05 s
-    text = "".join(e.data["chunk"] for e in events if e.type.value == "message_chunk")
+    text = "".join(e.chunk for e in events if e.type.value == "message_chunk")
     assert text == "Looking it up. Owls are nocturnal."
 
 
@@ -284,7 +284,7 @@ async def test_websocket_two_messages_and_cancel() -> None:
             await ws.send(json.dumps({"message": "one", "conversation_id": "w"}))
             first = await _until_done(ws)
             check_run(first)
-            assert first[-1].data["status"] == "completed"
+            assert first[-1].status == "completed"
             await ws.send(json.dumps({"message": "two", "conversation_id": "w"}))
             got: list[Event] = []
             while True:
@@ -293,15 +293,15 @@ async def test_websocket_two_messages_and_cancel() -> None:
                     continue
                 event = Event.from_dict(raw)
                 got.append(event)
-                if event.type.value == "message_chunk" and event.data["index"] == 5:
+                if event.type.value == "message_chunk" and event.index == 5:
                     await ws.send(json.dumps({"type": "cancel"}))
                 if event.type.value == "done":
                     break
             check_run(got)
-            assert got[-1].data["status"] == "cancelled"
+            assert got[-1].status == "cancelled"
             await ws.send(json.dumps({"message": "three", "conversation_id": "w"}))
             third = await _until_done(ws)
-            assert third[-1].data["status"] == "completed"
+            assert third[-1].status == "completed"
         users = [m["content"] for m in srv.orchestrator.messages("w") if m["role"] == "user"]
         assert users == ["one", "two", "three"]
     finally:

@@ -76,8 +76,8 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             # allow once
             await ws.send(json.dumps({"message": "deploy api", "conversation_id": "ops"}))
             events, _ = await events_until(ws, "tool_approval_request")
-            c1 = events[-1].data["call_id"]  # the app's own id for the call
-            assert events[-1].data == {
+            c1 = events[-1].call_id  # the app's own id for the call
+            assert events[-1].to_dict()["data"] == {
                 "call_id": c1,
                 "tool_name": "deploy",
                 "arguments": {"service": "api"},
@@ -93,17 +93,17 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             # deny
             await ws.send(json.dumps({"message": "deploy db", "conversation_id": "ops"}))
             asked, _ = await events_until(ws, "tool_approval_request")
-            c2 = asked[-1].data["call_id"]
+            c2 = asked[-1].call_id
             await ws.send(json.dumps({"type": "approve", "call_id": c2, "decision": "deny"}))
             more, _ = await events_until(ws, "done")
             end = next(e for e in more if e.type.value == "tool_call_end")
-            assert end.data["error"] == "the user denied this tool call"
+            assert end.error == "the user denied this tool call"
             assert done_work == ["api"]
 
             # always: this one and the next run without asking
             await ws.send(json.dumps({"message": "deploy web", "conversation_id": "ops"}))
             asked, _ = await events_until(ws, "tool_approval_request")
-            c3 = asked[-1].data["call_id"]
+            c3 = asked[-1].call_id
             await ws.send(json.dumps({"type": "approve", "call_id": c3, "decision": "always"}))
             await events_until(ws, "done")
             assert kept == [frozenset({"deploy"})]
@@ -119,10 +119,10 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             await ws.send(json.dumps({"type": "cancel"}))
             more, replies = await events_until(ws, "done")
             check_run(events + more)
-            assert more[-1].data["status"] == "cancelled"
+            assert more[-1].status == "cancelled"
             end = next(e for e in more if e.type.value == "tool_call_end")
-            assert end.data["error"] == "cancelled while waiting for approval"
-            c5 = events[-1].data["call_id"]
+            assert end.error == "cancelled while waiting for approval"
+            c5 = events[-1].call_id
             await ws.send(json.dumps({"type": "approve", "call_id": c5, "decision": "allow"}))
             reply = json.loads(await ws.recv())
             assert reply == {
@@ -136,7 +136,7 @@ async def test_websocket_allow_always_deny_and_cancel() -> None:
             assert reply["found"] is False and "one of allow, always, deny" in reply["error"]
             await ws.send(json.dumps({"message": "and now?", "conversation_id": "ops"}))
             events, _ = await events_until(ws, "done")
-            assert events[-1].data["status"] == "completed"  # the history stayed valid
+            assert events[-1].status == "completed"  # the history stayed valid
             assert done_work == ["api", "web", "cache"]
     finally:
         await server.orchestrator.aclose()

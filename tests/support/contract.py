@@ -5,13 +5,26 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from desktop_agent import Event, EventType
+from desktop_agent import Event
+from desktop_agent.engine.events import (
+    Done,
+    ErrorReport,
+    MessageChunk,
+    MessageComplete,
+    ReasoningChunk,
+    ToolApprovalRequest,
+    ToolCallArgs,
+    ToolCallEnd,
+    ToolCallStart,
+    UserMessage,
+)
+from desktop_agent.engine.status import RunOutcome
 
 
 def check_run(events: list[Event], *, merged_ok: bool = False) -> None:
     """Assert guarantees 1-4 (and 5's "no text lost") for the events of one run.
 
-    With `merged_ok`, text events may stand for several seqs (`data["merged"]`).
+    With `merged_ok`, text events may stand for several seqs (`merged`).
     """
     assert events, "no events"
     run_ids = {e.run_id for e in events}
@@ -25,52 +38,49 @@ def check_run(events: list[Event], *, merged_ok: bool = False) -> None:
         else:
             assert e.seq == expected, f"seq gap: expected {expected}, got {e.seq} ({e.type})"
             expected += 1
-    dones = [e for e in events if e.type is EventType.DONE]
+    dones = [e for e in events if isinstance(e, Done)]
     assert len(dones) == 1, f"{len(dones)} DONE events"
-    assert events[-1].type is EventType.DONE, "DONE is not last"
+    assert isinstance(events[-1], Done), "DONE is not last"
+    # The user's message, if any, is the run's first event.
+    users = [e for e in events if isinstance(e, UserMessage)]
+    assert len(users) <= 1, "several USER_MESSAGEs"
+    assert not users or (users[0] is events[0] and users[0].seq == 0), "USER_MESSAGE not first"
     # 2. chunks concatenate to MESSAGE_COMPLETE.content (and reasoning).
     text: dict[str, list[str]] = defaultdict(list)
     reasoning: dict[str, list[str]] = defaultdict(list)
     completed: set[str] = set()
     for e in events:
-        if e.type is EventType.MESSAGE_CHUNK:
-            assert e.data["message_id"] not in completed, "chunk after its MESSAGE_COMPLETE"
-            text[e.data["message_id"]].append(e.data["chunk"])
-        elif e.type is EventType.REASONING_CHUNK:
-            reasoning[e.data["message_id"]].append(e.data["chunk"])
-        elif e.type is EventType.MESSAGE_COMPLETE:
-            mid = e.data["message_id"]
-            completed.add(mid)
-            assert "".join(text.get(mid, [])) == e.data["content"], "chunks != content"
-            assert "".join(reasoning.get(mid, [])) == e.data.get("reasoning", "")
+        if isinstance(e, MessageChunk):
+            assert e.message_id not in completed, "chunk after its MESSAGE_COMPLETE"
+            text[e.message_id].append(e.chunk)
+        elif isinstance(e, ReasoningChunk):
+            reasoning[e.message_id].append(e.chunk)
+        elif isinstance(e, MessageComplete):
+            completed.add(e.message_id)
+            assert "".join(text.get(e.message_id, [])) == e.content, "chunks != content"
+            assert "".join(reasoning.get(e.message_id, [])) == e.reasoning
     assert set(text) <= completed, "a streamed message never completed"
     # 3. each TOOL_CALL_START has exactly one TOOL_CALL_END with its call_id; a call
     # that waited for approval and never started (denied, cancelled) ends once too.
-    starts = [e.data["call_id"] for e in events if e.type is EventType.TOOL_CALL_START]
-    asked = [e.data["call_id"] for e in events if e.type is EventType.TOOL_APPROVAL_REQUEST]
-    ends = [e.data["call_id"] for e in events if e.type is EventType.TOOL_CALL_END]
+    starts = [e.call_id for e in events if isinstance(e, ToolCallStart)]
+    asked = [e.call_id for e in events if isinstance(e, ToolApprovalRequest)]
+    ends = [e.call_id for e in events if isinstance(e, ToolCallEnd)]
     assert len(starts) == len(set(starts)), "a call started twice"
     assert len(ends) == len(set(ends)), "a call ended twice"
     unstarted = set(ends) - set(starts)
     assert set(starts) <= set(ends), f"started {starts} but ended only {ends}"
     assert unstarted <= set(asked), f"ended without starting or asking: {unstarted}"
     assert set(asked) <= set(ends), f"asked about {asked} but ended only {ends}"
+    about_calls = (ToolCallStart, ToolCallArgs, ToolApprovalRequest, ToolCallEnd)
     for e in events:
-        if e.type is EventType.TOOL_CALL_END:
-            call = e.data["call_id"]
-            first = next(x for x in events if x.data.get("call_id") == call)
-            assert (
-                first.type
-                in (
-                    EventType.TOOL_CALL_START,
-                    EventType.TOOL_CALL_ARGS,
-                    EventType.TOOL_APPROVAL_REQUEST,
-                )
-                or first is e
+        if isinstance(e, ToolCallEnd):
+            first = next(x for x in events if isinstance(x, about_calls) and x.call_id == e.call_id)
+            assert isinstance(first, (ToolCallStart, ToolCallArgs, ToolApprovalRequest)) or (
+                first is e
             )
     # 4. a failed run has an ERROR before its DONE.
-    if dones[0].data["status"] == "failed":
-        assert any(e.type is EventType.ERROR for e in events[:-1]), "failed without ERROR"
+    if dones[0].status is RunOutcome.FAILED:
+        assert any(isinstance(e, ErrorReport) for e in events[:-1]), "failed without ERROR"
     # The wire form round-trips.
     for e in events:
         wire = json.loads(json.dumps(e.to_dict()))
@@ -78,7 +88,7 @@ def check_run(events: list[Event], *, merged_ok: bool = False) -> None:
 
 
 def text_of(events: list[Event]) -> str:
-    return "".join(e.data["chunk"] for e in events if e.type is EventType.MESSAGE_CHUNK)
+    return "".join(e.chunk for e in events if isinstance(e, MessageChunk))
 
 
 def types_of(events: list[Event]) -> list[str]:
@@ -88,10 +98,10 @@ def types_of(events: list[Event]) -> list[str]:
 def provider_ids(events: list[Event]) -> dict[str, str]:
     """The app's call ids -> the ids the (scripted) provider gave those calls."""
     return {
-        call["id"]: call.get("provider_id", "")
+        call.id: call.provider_id or ""
         for e in events
-        if e.type is EventType.MESSAGE_COMPLETE
-        for call in e.data.get("tool_calls") or ()
+        if isinstance(e, MessageComplete)
+        for call in e.tool_calls
     }
 
 
@@ -99,9 +109,9 @@ def tool_ends(events: list[Event], field: str = "result") -> dict[str, object]:
     """`field` of each TOOL_CALL_END, by the provider's id of the call."""
     ids = provider_ids(events)
     return {
-        ids.get(e.data["call_id"], e.data["call_id"]): e.data[field]
+        ids.get(e.call_id, e.call_id): getattr(e, field)
         for e in events
-        if e.type is EventType.TOOL_CALL_END
+        if isinstance(e, ToolCallEnd)
     }
 
 

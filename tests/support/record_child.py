@@ -29,7 +29,7 @@ async def main(path: str) -> None:
     streamed = 0
     async for event in sub:
         if event.type is EventType.MESSAGE_CHUNK:
-            streamed += len(event.data["chunk"])
+            streamed += len(event.chunk)
             print(f"{time.monotonic():.4f} {streamed}", flush=True)
 
 

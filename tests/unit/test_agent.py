@@ -23,7 +23,9 @@ from desktop_agent import (
     Timeouts,
     tool,
 )
+from desktop_agent.engine.events import ToolCallEnd, ToolCallStart, UserMessage
 from desktop_agent.engine.model import AuthenticationError
+from desktop_agent.engine.stream import StateUpdate
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
 from tests.support.contract import check_run, provider_ids, text_of, tool_ends, types_of
 
@@ -48,9 +50,11 @@ def test_simple_answer_streams_and_completes() -> None:
         events = await collect(agent, "hi")
         check_run(events)
         assert text_of(events) == "Hello there, how can I help?"
-        assert events[0].type is EventType.STATE_CHANGE
-        assert events[-1].data["status"] == "completed"
-        statuses = [e.data["new_status"] for e in events if e.type is EventType.STATE_CHANGE]
+        assert isinstance(events[0], UserMessage) and events[0].content == "hi"
+        assert events[0].message_id == f"{events[0].run_id}:user"
+        assert events[1].type is EventType.STATE_CHANGE
+        assert events[-1].status == "completed"
+        statuses = [e.new_status for e in events if e.type is EventType.STATE_CHANGE]
         assert statuses == ["thinking", "streaming", "done"]
         assert model.requests[0][0] == {"role": "system", "content": "Be brief."}
         assert model.requests[0][1] == {"role": "user", "content": "hi"}
@@ -80,12 +84,16 @@ async def test_tool_call_result_goes_back_to_model() -> None:
     check_run(events)
     start = next(e for e in events if e.type is EventType.TOOL_CALL_START)
     end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
-    call_id = start.data["call_id"]
+    call_id = start.call_id
     assert provider_ids(events) == {call_id: "c1"}  # the app's own id; the provider's kept
-    assert start.data == {"call_id": call_id, "tool_name": "add", "arguments": {"a": 2, "b": 3}}
-    assert end.data["result"] == "5" and end.data["error"] is None
-    assert end.data["duration_ms"] >= 0
-    args = "".join(e.data["delta"] for e in events if e.type is EventType.TOOL_CALL_ARGS)
+    assert start.to_dict()["data"] == {
+        "call_id": call_id,
+        "tool_name": "add",
+        "arguments": {"a": 2, "b": 3},
+    }
+    assert end.result == "5" and end.error is None
+    assert end.duration_ms >= 0
+    args = "".join(e.delta for e in events if e.type is EventType.TOOL_CALL_ARGS)
     assert args == '{"a": 2, "b": 3}'
     second = model.requests[1]
     assert second[-2]["role"] == "assistant"
@@ -163,10 +171,10 @@ async def test_bad_tool_input_goes_back_as_error(call: ScriptedToolCall, expecte
     events = await collect(Agent(model=model, tools=[add]), "go")
     check_run(events)
     end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
-    assert end.data["error"].startswith(expected), end.data["error"]
-    assert end.data["result"] is None
+    assert end.error.startswith(expected), end.error
+    assert end.result is None
     assert model.requests[1][-1]["content"].startswith("Error: ")
-    assert events[-1].data["status"] == "completed"
+    assert events[-1].status == "completed"
     assert text_of(events) == "recovered"
 
 
@@ -190,7 +198,7 @@ async def test_tool_that_raises_or_hangs() -> None:
     check_run(events)
     errors = tool_ends(events, "error")
     assert errors == {"b": "RuntimeError: disk on fire", "h": "timed out after 0.05 s"}
-    assert events[-1].data["status"] == "completed"
+    assert events[-1].status == "completed"
 
 
 async def test_max_steps_fails_with_clear_message() -> None:
@@ -198,9 +206,9 @@ async def test_max_steps_fails_with_clear_message() -> None:
     events = await collect(Agent(model=model, tools=[add], max_steps=3), "loop")
     check_run(events)
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data["error_type"] == "max_steps"
-    assert "Stopped after 3 steps" in error.data["error"]
-    assert events[-1].data["status"] == "failed"
+    assert error.error_type == "max_steps"
+    assert "Stopped after 3 steps" in error.error
+    assert events[-1].status == "failed"
     assert len(model.requests) == 3
 
 
@@ -212,15 +220,15 @@ async def test_cancel_keeps_partial_text_and_closes_tools() -> None:
     handle = agent.start("talk")
     async for e in handle.events():
         events.append(e)
-        if e.type is EventType.MESSAGE_CHUNK and e.data["index"] == 5:
+        if e.type is EventType.MESSAGE_CHUNK and e.index == 5:
             assert handle.cancel()
     assert (await handle.wait()).status is AgentStatus.CANCELLED
     assert not handle.cancel()  # finished: nothing left to stop
     check_run(events)
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
-    assert complete.data["finish_reason"] == "cancelled"
-    assert complete.data["content"].startswith("abcdef")
-    assert events[-1].data["status"] == "cancelled"
+    assert complete.finish_reason == "cancelled"
+    assert complete.content.startswith("abcdef")
+    assert events[-1].status == "cancelled"
     assert not any(e.type is EventType.ERROR for e in events)
 
 
@@ -244,8 +252,8 @@ async def test_cancel_during_tool_call_ends_the_call() -> None:
     events = [e async for e in _drain(sub)]
     check_run(events)
     end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
-    assert end.data["error"] == "cancelled"
-    assert events[-1].data["status"] == "cancelled"
+    assert end.error == "cancelled"
+    assert events[-1].status == "cancelled"
 
 
 async def _drain(sub):  # type: ignore[no-untyped-def]
@@ -273,9 +281,9 @@ async def test_first_token_timeout() -> None:
     events = await collect(agent, "x")
     check_run(events)
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data["error_type"] == "timeout"
-    assert error.data["error"] == "Timed out: the model sent nothing for 0.05 s."
-    assert events[-1].data["status"] == "failed"
+    assert error.error_type == "timeout"
+    assert error.error == "Timed out: the model sent nothing for 0.05 s."
+    assert events[-1].status == "failed"
 
 
 async def test_idle_timeout_keeps_partial_text() -> None:
@@ -291,10 +299,10 @@ async def test_idle_timeout_keeps_partial_text() -> None:
     events = await collect(agent, "x")
     check_run(events)
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data["error"] == "Timed out: no data from the model for 0.05 s."
+    assert error.error == "Timed out: no data from the model for 0.05 s."
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
-    assert complete.data == {
-        "message_id": complete.data["message_id"],
+    assert complete.to_dict()["data"] == {
+        "message_id": complete.message_id,
         "content": "partial text",
         "finish_reason": "error",
     }
@@ -306,7 +314,7 @@ async def test_total_timeout() -> None:
     events = await collect(agent, "x")
     check_run(events)
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data == {
+    assert error.to_dict()["data"] == {
         "error": "Timed out: the run took longer than 0.1 s.",
         "error_type": "timeout",
         "recoverable": True,
@@ -325,7 +333,7 @@ async def test_retry_before_text_then_success() -> None:
     check_run(events)
     assert text_of(events) == "finally"
     assert len(model.requests) == 3
-    assert events[-1].data["status"] == "completed"
+    assert events[-1].status == "completed"
 
 
 async def test_no_retry_after_text_was_shown() -> None:
@@ -337,16 +345,16 @@ async def test_no_retry_after_text_was_shown() -> None:
     assert len(model.requests) == 1
     assert text_of(events) == "half an answer"[:8]
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
-    assert complete.data["finish_reason"] == "error"
-    assert events[-1].data["status"] == "failed"
+    assert complete.finish_reason == "error"
+    assert events[-1].status == "failed"
 
 
 async def test_retries_give_up_with_attempt_count() -> None:
     model = ScriptedModel([Turn(error=ServerError("Server error (503)"))], loop=True)
     events = await collect(Agent(model=model, retry=FAST_RETRY), "x")
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data["error"] == "Server error (503) (after 3 attempts)"
-    assert error.data["recoverable"] is True
+    assert error.error == "Server error (503) (after 3 attempts)"
+    assert error.recoverable is True
 
 
 async def test_auth_error_is_not_retried() -> None:
@@ -355,7 +363,11 @@ async def test_auth_error_is_not_retried() -> None:
     check_run(events)
     assert len(model.requests) == 1
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data == {"error": "bad key (401)", "error_type": "auth", "recoverable": False}
+    assert error.to_dict()["data"] == {
+        "error": "bad key (401)",
+        "error_type": "auth",
+        "recoverable": False,
+    }
 
 
 async def test_internal_error_in_model_is_reported_not_raised() -> None:
@@ -367,8 +379,8 @@ async def test_internal_error_in_model_is_reported_not_raised() -> None:
     events = await collect(Agent(model=Broken()), "x")
     check_run(events)
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data["error_type"] == "internal"
-    assert "KeyError" in error.data["error"]
+    assert error.error_type == "internal"
+    assert "KeyError" in error.error
 
 
 async def test_stream_without_finish_reason_fails() -> None:
@@ -376,9 +388,9 @@ async def test_stream_without_finish_reason_fails() -> None:
     events = await collect(Agent(model=model), "x")
     check_run(events)
     error = next(e for e in events if e.type is EventType.ERROR)
-    assert error.data["error_type"] == "bad_response"
+    assert error.error_type == "bad_response"
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
-    assert complete.data["content"] == "cut short"
+    assert complete.content == "cut short"
 
 
 async def test_reasoning_is_streamed_and_kept_out_of_content() -> None:
@@ -386,8 +398,8 @@ async def test_reasoning_is_streamed_and_kept_out_of_content() -> None:
     events = await collect(Agent(model=model), "x")
     check_run(events)
     complete = next(e for e in events if e.type is EventType.MESSAGE_COMPLETE)
-    assert complete.data["reasoning"] == "because"
-    assert complete.data["content"] == "answer"
+    assert complete.reasoning == "because"
+    assert complete.content == "answer"
 
 
 async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
@@ -400,7 +412,7 @@ async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
     await asyncio.sleep(0.05)
     events = [e async for e in _drain(watcher)]
     check_run(events)
-    assert events[-1].data["status"] == "cancelled"
+    assert events[-1].status == "cancelled"
 
 
 async def test_runs_of_one_agent_have_their_own_seq() -> None:
@@ -428,19 +440,31 @@ async def test_stream_modes(mode: StreamMode) -> None:
     if mode in (StreamMode.EVENTS, StreamMode.INCREMENTAL):
         check_run(items)  # type: ignore[arg-type]
     elif mode is StreamMode.MESSAGES:
-        assert set(types_of(items)) == {"message_chunk", "message_complete", "done"}  # type: ignore[arg-type]
+        kinds = set(types_of(items))  # type: ignore[arg-type]
+        assert kinds == {"user_message", "message_chunk", "message_complete", "done"}
     elif mode is StreamMode.UPDATES:
         kinds = types_of(items)  # type: ignore[arg-type]
         assert "message_chunk" not in kinds and "tool_call_args" not in kinds
         assert kinds[-1] == "done"
-        start = next(i for i in items if i.type is EventType.TOOL_CALL_START)  # type: ignore[union-attr]
-        assert start.data["changes"]["tool_calls"][0]["status"] == "running"
-        end = next(i for i in items if i.type is EventType.TOOL_CALL_END)  # type: ignore[union-attr]
-        assert end.data["changes"]["messages_added"] == [
-            {"role": "tool", "tool_call_id": end.data["call_id"], "content": "3"}
+        updates = [i for i in items if isinstance(i, StateUpdate)]
+        assert len(updates) == len(items)
+        start = next(i for i in updates if isinstance(i.event, ToolCallStart))
+        assert start.changes["tool_calls"][0]["status"] == "running"
+        end = next(i for i in updates if isinstance(i.event, ToolCallEnd))
+        assert end.changes["messages_added"] == [
+            {"role": "tool", "tool_call_id": end.event.call_id, "content": "3"}
         ]
-        first = next(i for i in items if i.type is EventType.STATE_CHANGE)  # type: ignore[union-attr]
-        assert first.data["changes"] == {"status": "thinking"}
+        assert isinstance(updates[0].event, UserMessage) and updates[0].changes == {}
+        first = next(i for i in updates if i.type is EventType.STATE_CHANGE)
+        assert first.changes == {"status": "thinking"}
+        # On the wire an update is the event with its changes in `data`.
+        wire = first.to_dict()
+        assert wire["type"] == "state_change"
+        assert wire["data"] == {
+            "old_status": "idle",
+            "new_status": "thinking",
+            "changes": {"status": "thinking"},
+        }
     else:
         assert all(isinstance(x, AgentState) for x in items)
         final = items[-1]
@@ -463,3 +487,20 @@ async def test_values_snapshots_match_the_agents_own_state() -> None:
     strip = [{k: v for k, v in m.items() if k not in ignore} for m in final.messages]
     assert strip == [{k: v for k, v in m.items() if k not in ignore} for m in direct.messages]
     assert final.status is direct.status is AgentStatus.DONE
+
+
+async def test_the_user_message_is_the_first_event_and_only_when_there_is_one() -> None:
+    agent = Agent(model=ScriptedModel(["one", "two"]))
+    first = await collect(agent, "hello")
+    check_run(first)
+    user = first[0]
+    assert isinstance(user, UserMessage) and user.seq == 0
+    assert user.to_dict()["data"] == {"content": "hello", "message_id": f"{user.run_id}:user"}
+    changes = [e.to_dict()["data"] for e in first if e.type is EventType.STATE_CHANGE]
+    assert all(set(data) == {"old_status", "new_status"} for data in changes)  # no "input"
+    # Answering the history as it stands (regenerate): no user message.
+    state = AgentState(messages=({"role": "user", "content": "hello"},))
+    again = await collect(agent, None, state)
+    check_run(again)
+    assert not any(isinstance(e, UserMessage) for e in again)
+    assert again[0].seq == 0 and again[0].type is EventType.STATE_CHANGE

@@ -63,13 +63,13 @@ async def test_allow_once_runs_the_tool_and_asks_again_next_time() -> None:
     orchestrator = Orchestrator(model, tools=[write_note])
     handle, events, task = await run_until_request(orchestrator, "note a")
     request = next(e for e in events if e.type is EventType.TOOL_APPROVAL_REQUEST)
-    assert request.data == {
+    assert request.to_dict()["data"] == {
         "call_id": app_id(events, "c1"),
         "tool_name": "write_note",
         "arguments": {"text": "a"},
     }
     assert written == []  # nothing ran before the answer
-    statuses = [e.data["new_status"] for e in events if e.type is EventType.STATE_CHANGE]
+    statuses = [e.new_status for e in events if e.type is EventType.STATE_CHANGE]
     assert statuses[-1] == "awaiting_approval"
     assert orchestrator.approve(app_id(events, "c1"), "allow", tenant_id="t")
     assert not orchestrator.approve(
@@ -81,7 +81,7 @@ async def test_allow_once_runs_the_tool_and_asks_again_next_time() -> None:
     assert written == ["a"]
     kinds = [e.type for e in events]
     assert kinds.index(EventType.TOOL_APPROVAL_REQUEST) < kinds.index(EventType.TOOL_CALL_START)
-    statuses = [e.data["new_status"] for e in events if e.type is EventType.STATE_CHANGE]
+    statuses = [e.new_status for e in events if e.type is EventType.STATE_CHANGE]
     assert "awaiting_approval" in statuses and statuses[-1] == "done"
 
     handle, events, task = await run_until_request(orchestrator, "note b")
@@ -132,13 +132,9 @@ async def test_deny_goes_back_to_the_model_as_the_result() -> None:
     await task
     check_run(events)
     assert written == []
-    end = next(
-        e for e in events if e.type is EventType.TOOL_CALL_END and e.data["call_id"] == denied
-    )
-    assert end.data["error"] == "the user denied this tool call"
-    assert not any(
-        e.type is EventType.TOOL_CALL_START and e.data["call_id"] == denied for e in events
-    )
+    end = next(e for e in events if e.type is EventType.TOOL_CALL_END and e.call_id == denied)
+    assert end.error == "the user denied this tool call"
+    assert not any(e.type is EventType.TOOL_CALL_START and e.call_id == denied for e in events)
     tool_results = {
         m["tool_call_id"]: m["content"] for m in model.requests[1] if m["role"] == "tool"
     }
@@ -161,7 +157,7 @@ async def test_cancel_while_waiting_closes_the_call_and_the_history_stays_valid(
     check_run(events)
     assert state.status == "cancelled" and written == []
     end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
-    assert end.data["error"] == "cancelled while waiting for approval"
+    assert end.error == "cancelled while waiting for approval"
     assert not orchestrator.approve(app_id(events, "c1"), "allow", tenant_id="t")  # too late
     # Every tool call in the history has its result: the next request is valid.
     history = orchestrator.messages("t")

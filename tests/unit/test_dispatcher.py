@@ -7,20 +7,22 @@ import asyncio
 import pytest
 
 from desktop_agent import Event, EventDispatcher, EventMeta, EventType, SubscriptionOverflow
+from desktop_agent.engine.events import Done, MessageChunk, MessageComplete, StateChange
+from desktop_agent.engine.status import AgentStatus, RunOutcome
 from tests.support.contract import check_run
 
 
-def chunk(seq: int, text: str, message_id: str = "m1", run: str = "r1") -> Event:
-    return Event(
-        EventType.MESSAGE_CHUNK,
-        {"chunk": text, "message_id": message_id, "index": seq},
-        EventMeta(run, "t", seq),
-    )
+def chunk(seq: int, text: str, message_id: str = "m1", run: str = "r1") -> MessageChunk:
+    return MessageChunk(text, message_id, seq, meta=EventMeta(run, "t", seq))
 
 
-def structural(seq: int, kind: EventType = EventType.STATE_CHANGE, run: str = "r1") -> Event:
-    data = {"old_status": "thinking", "new_status": "streaming"}
-    return Event(kind, data, EventMeta(run, "t", seq))
+def structural(seq: int, run: str = "r1") -> Event:
+    meta = EventMeta(run, "t", seq)
+    return StateChange(AgentStatus.THINKING, AgentStatus.STREAMING, meta=meta)
+
+
+def complete(seq: int, message_id: str = "m1", run: str = "r1") -> Event:
+    return MessageComplete(message_id, "ab", "stop", meta=EventMeta(run, "t", seq))
 
 
 async def test_every_subscriber_gets_every_event_in_order() -> None:
@@ -43,9 +45,9 @@ async def test_join_and_leave_at_any_time() -> None:
     d.publish(chunk(2, "c"))
     assert d.subscriber_count == 1
     got_early = [e async for e in early]
-    assert [e.data["chunk"] for e in got_early] == ["a", "b"]
-    assert (await late.recv()).data["chunk"] == "b"
-    assert (await late.recv()).data["chunk"] == "c"
+    assert [e.chunk for e in got_early] == ["a", "b"]
+    assert (await late.recv()).chunk == "b"
+    assert (await late.recv()).chunk == "c"
 
 
 async def test_recv_waits_for_publish() -> None:
@@ -55,7 +57,7 @@ async def test_recv_waits_for_publish() -> None:
     await asyncio.sleep(0.01)
     assert not waiter.done()
     d.publish(chunk(0, "x"))
-    assert (await waiter).data["chunk"] == "x"
+    assert (await waiter).chunk == "x"
 
 
 async def test_slow_subscriber_merges_text_and_loses_nothing() -> None:
@@ -70,16 +72,14 @@ async def test_slow_subscriber_merges_text_and_loses_nothing() -> None:
             seq += 1
         e = chunk(seq, f"<{i}>")
         d.publish(e)
-        sent.append(e.data["chunk"])
+        sent.append(e.chunk)
         seq += 1
         assert fast.recv_nowait() is not None or i % 250 == 0  # fast reader keeps up
         while fast.recv_nowait() is not None:
             pass
     assert slow.pending < 8 + 2 * 4 + 4, slow.pending  # bounded, not 1004
     got = slow.drain_nowait()
-    assert "".join(e.data["chunk"] for e in got if e.type is EventType.MESSAGE_CHUNK) == "".join(
-        sent
-    )
+    assert "".join(e.chunk for e in got if e.type is EventType.MESSAGE_CHUNK) == "".join(sent)
     assert sum(e.span for e in got) == seq
     assert [e.type for e in got].count(EventType.STATE_CHANGE) == 4
     assert slow.merged_events == seq - len(got)
@@ -88,17 +88,17 @@ async def test_slow_subscriber_merges_text_and_loses_nothing() -> None:
 async def test_merging_keeps_streams_apart_and_respects_structure() -> None:
     d = EventDispatcher(maxsize=4)
     sub = d.subscribe()
-    evs = [chunk(0, "a", "m1"), chunk(1, "b", "m1"), structural(2, EventType.MESSAGE_COMPLETE)]
+    evs = [chunk(0, "a", "m1"), chunk(1, "b", "m1"), complete(2)]
     evs += [chunk(3 + i, c, "m2") for i, c in enumerate("cdefghij")]
     for e in evs:
         d.publish(e)
     got = sub.drain_nowait()
     assert len(got) < len(evs)
-    assert got[0].data["chunk"] == "ab" and got[0].span == 2
+    assert got[0].chunk == "ab" and got[0].span == 2
     assert got[1].type is EventType.MESSAGE_COMPLETE  # never merged across
     rest = got[2:]
-    assert all(e.data["message_id"] == "m2" for e in rest)
-    assert "".join(e.data["chunk"] for e in rest) == "cdefghij"
+    assert all(e.message_id == "m2" for e in rest)
+    assert "".join(e.chunk for e in rest) == "cdefghij"
     assert sum(e.span for e in got) == len(evs)
     assert [e.seq for e in got] == sorted(e.seq for e in got)
 
@@ -121,11 +121,7 @@ async def test_run_filtered_subscription_ends_after_done() -> None:
     sub = d.subscribe(run_id="r1")
     d.publish(chunk(0, "x", run="r2"))
     d.publish(chunk(0, "y", run="r1"))
-    done = Event(
-        EventType.DONE,
-        {"status": "completed", "duration_ms": 1, "usage": {}},
-        EventMeta("r1", "t", 1),
-    )
+    done = Done(RunOutcome.COMPLETED, 1.0, meta=EventMeta("r1", "t", 1))
     d.publish(done)
     d.publish(chunk(2, "late", run="r1"))
     got = [e async for e in sub]

@@ -96,7 +96,7 @@ async def test_cancel_tenant_stops_running_and_queued_runs() -> None:
     assert set(by_run) == {first.run_id, second.run_id}
     for run_events in by_run.values():
         check_run(run_events)
-        assert run_events[-1].data["status"] == "cancelled"
+        assert run_events[-1].status == "cancelled"
     assert len(by_run[second.run_id]) == 1  # never started: a lone DONE
     assert not orch.busy("T")
 

@@ -146,3 +146,18 @@ async def test_a_provider_repeating_a_call_id_loses_no_tool_result(store: Store)
     assert [m.content for m in tools] == ["2", "2"]
     assert len({m.tool_call_id for m in tools}) == 2
     assert store.model_messages("c1") == list(orchestrator.messages("c1"))
+
+
+async def test_the_user_message_is_recorded_from_its_event(store: Store) -> None:
+    """The recorder learns the user's message from USER_MESSAGE (stored under the
+    event's message_id), not from a key of the first state change."""
+    from desktop_agent.engine.dispatcher import EventDispatcher
+    from desktop_agent.engine.events import Done, EventMeta, UserMessage
+    from desktop_agent.engine.status import RunOutcome
+
+    dispatcher = EventDispatcher()
+    Recorder(store, dispatcher).start()
+    dispatcher.publish(UserMessage("Hi there", "run_9:user", meta=EventMeta("run_9", "c9", 0)))
+    dispatcher.publish(Done(RunOutcome.CANCELLED, 0.0, meta=EventMeta("run_9", "c9", 1)))
+    [message] = store.path("c9")
+    assert (message.id, message.role, message.content) == ("run_9:user", "user", "Hi there")

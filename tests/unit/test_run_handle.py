@@ -64,7 +64,7 @@ async def test_handle_lifecycle_events_approve_wait() -> None:
     with pytest.raises(RuntimeError, match="already published"):
         handle.events()  # too late to watch from the start
     assert not handle.approve("no-such-call", "allow")
-    assert handle.approve(request.data["call_id"], "allow")
+    assert handle.approve(request.call_id, "allow")
     state = await handle.wait()
     await task
     check_run(events)
@@ -98,7 +98,7 @@ async def test_cancel_a_queued_run_gives_its_watchers_one_done() -> None:
     second = orchestrator.submit("two", tenant_id="t")
     events = [e async for e in _cancel_then_watch(second)]
     assert [e.type for e in events] == [EventType.DONE]  # type: ignore[union-attr]
-    assert events[0].data["status"] == "cancelled"  # type: ignore[union-attr]
+    assert events[0].status == "cancelled"  # type: ignore[union-attr]
     assert (await first.wait()).status is AgentStatus.DONE
 
 
@@ -135,7 +135,7 @@ async def test_duplicate_provider_ids_in_one_step_are_two_calls() -> None:
     orchestrator = Orchestrator(model, tools=[write_file])
     handle, events = watch(orchestrator, "write")
     requests = await until(events, EventType.TOOL_APPROVAL_REQUEST, 2)
-    by_path = {r.data["arguments"]["path"]: r.data["call_id"] for r in requests}
+    by_path = {r.arguments["path"]: r.call_id for r in requests}
     assert len(set(by_path.values())) == 2
     assert orchestrator.approve(by_path["benign.txt"], "allow", tenant_id="t")
     await until(events, EventType.TOOL_CALL_END)
@@ -156,7 +156,7 @@ async def test_hostile_provider_ids_never_become_app_ids() -> None:
     handle, events = watch(orchestrator, "go")
     requests = await until(events, EventType.TOOL_APPROVAL_REQUEST, len(hostile))
     for request in requests:
-        call_id = request.data["call_id"]
+        call_id = request.call_id
         assert call_id.startswith("call_") and call_id[5:].isalnum(), call_id
         assert orchestrator.approve(call_id, "deny", tenant_id="t")
     await handle.wait()  # type: ignore[attr-defined]
@@ -177,7 +177,7 @@ async def test_configuration_changed_mid_run_keeps_the_run_controllable() -> Non
     orchestrator.configure("t", model=other, system_prompt="new prompt")
     orchestrator.set_tools([write_file])
     orchestrator.model = other
-    assert orchestrator.approve(request.data["call_id"], "allow", tenant_id="t")
+    assert orchestrator.approve(request.call_id, "allow", tenant_id="t")
     state = await asyncio.wait_for(handle.wait(), 10)  # type: ignore[attr-defined]
     assert state.status is AgentStatus.DONE and written == ["a"]
     assert state.last_answer == "ok"  # the run kept the model it started with
@@ -209,7 +209,7 @@ async def test_closing_never_waits_on_an_unanswered_approval() -> None:
     state = await handle.wait()  # type: ignore[attr-defined]
     assert state.status is AgentStatus.CANCELLED and written == []
     end = next(e for e in events if e.type is EventType.TOOL_CALL_END)
-    assert end.data["error"] == "cancelled while waiting for approval"
+    assert end.error == "cancelled while waiting for approval"
 
 
 def test_approve_must_say_which_run_or_conversation() -> None:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..formatting import argument_summary, describe_result, pretty_json
+from ...app.presentation import argument_summary
+from ..formatting import describe_result, pretty_json
 from ..theme import Theme
 from .links import DECISIONS, AppLinks
 
