@@ -324,9 +324,10 @@ async def serve(
 
 
 def serve_url(host: str, port: int, token: str | None) -> str:
-    """The address to open, with the token (`http://127.0.0.1:8765/?token=...`)."""
+    """The address to open, with the token in the fragment (`http://127.0.0.1:8765/#token=...`):
+    a browser never sends a fragment to any server, so it is in no request and no log."""
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    return f"http://{shown}:{port}/" + (f"#token={token}" if token else "")
 
 
 def main(
