@@ -46,6 +46,7 @@ from ..app.paths import resource_path
 from ..app.session import Session
 from ..engine import AgentState, Event, Orchestrator, StreamMode
 from ..engine.approval import DECISIONS
+from ..engine.text import scrub_json
 from .conversations import Conversations, valid_conversation_id
 from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
 from .wire import sse_frame, wire, with_keepalive
@@ -77,7 +78,7 @@ def _decode(data: str | bytes) -> dict[str, Any]:
         raise BadRequest(400, "the body is not valid JSON (or nested too deeply)") from None
     if not isinstance(body, dict):
         raise BadRequest(400, "the body must be a JSON object")
-    return body
+    return scrub_json(body)  # type: ignore[no-any-return]  # "\ud800" -> U+FFFD
 
 
 class ChatServer:
@@ -147,7 +148,7 @@ class ChatServer:
         return await self._stream(request, _decode(await request.read()))
 
     async def get_stream(self, request: web.Request) -> web.StreamResponse:
-        return await self._stream(request, dict(request.query))
+        return await self._stream(request, scrub_json(dict(request.query)))
 
     def _parse(self, body: dict[str, Any]) -> tuple[str, str, StreamMode]:
         """(message, conversation, mode), with room made for the conversation; or

@@ -146,3 +146,16 @@ async def test_a_provider_repeating_a_call_id_loses_no_tool_result(store: Store)
     assert [m.content for m in tools] == ["2", "2"]
     assert len({m.tool_call_id for m in tools}) == 2
     assert store.model_messages("c1") == list(orchestrator.messages("c1"))
+
+
+async def test_any_failure_costs_one_event_not_the_recording(store: Store) -> None:
+    """A text SQLite cannot take (a lone surrogate reaching the recorder past the edges)
+    raised UnicodeEncodeError, which the recorder let through: the dispatcher removed it
+    and nothing more was saved in the session (issue 12 review)."""
+    errors: list[str] = []
+    orchestrator = Orchestrator(ScriptedModel(["ok", "ok again"]))
+    Recorder(store, orchestrator.dispatcher, on_error=errors.append).start()
+    await orchestrator.submit("lost \ud800", tenant_id="c1").wait()
+    assert errors and "surrogates not allowed" in errors[0]
+    await orchestrator.submit("kept", tenant_id="c1").wait()
+    assert [m.content for m in store.path("c1")][-2:] == ["kept", "ok again"]
