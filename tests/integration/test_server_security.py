@@ -411,6 +411,40 @@ async def test_half_open_connections_are_closed() -> None:
                     await w.wait_closed()
 
 
+async def test_a_body_that_trickles_in_gets_408() -> None:
+    """After the headers (and the token), a POST announcing 60000 bytes and sending one
+    now and then held its connection for as long as the client liked (issue 12 review)."""
+    async with serving(token="s3cret", body_timeout=0.3) as s:
+        for path in ("/api/chat/stream", "/api/approve"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", s.port)
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: {s.host}\r\nAuthorization: Bearer s3cret\r\n"
+                "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{"
+            )
+            writer.write(head.encode())
+
+            async def trickle(w: asyncio.StreamWriter = writer) -> None:
+                for _ in range(1000):
+                    await asyncio.sleep(0.05)
+                    w.write(b" ")
+
+            sender = asyncio.ensure_future(trickle())
+            try:
+                # a bounded wait (a hang is a failure), not a timing assertion
+                data = await asyncio.wait_for(reader.read(), 20)
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    await sender
+                writer.close()
+                with contextlib.suppress(ConnectionError):
+                    await writer.wait_closed()
+            head_part, _, body = data.partition(b"\r\n\r\n")
+            assert head_part.startswith(b"HTTP/1.1 408"), data[:200]
+            assert json.loads(body)["error"]["status"] == 408
+        assert s.orchestrator.tenants() == []
+
+
 # -- start-up: a token unless explicitly opted out -----------------------------------------
 
 
