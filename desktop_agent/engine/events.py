@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Self
 
 from .model import Usage
 from .status import AgentStatus, RunOutcome
+from .text import scrub
 
 __all__ = [
     "Done",
@@ -75,15 +76,16 @@ def user_message_id(run_id: str) -> str:
 
 
 def result_text(value: Any) -> str:
-    """A tool's result as the text the history keeps (JSON for anything not text)."""
+    """A tool's result as the text the history keeps (JSON for anything not text;
+    lone surrogates — a file name's undecodable byte — as U+FFFD)."""
     if isinstance(value, str):
-        return value
+        return scrub(value)
     if value is None:
         return ""
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return scrub(json.dumps(value, ensure_ascii=False, default=str))
     except (TypeError, ValueError):
-        return str(value)
+        return scrub(str(value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ from .model import (
 )
 from .state import AgentState
 from .status import AgentStatus, RunOutcome
+from .text import scrub
 from .tools import ToolArgumentError
 
 __all__ = ["MaxStepsExceeded", "Publish", "Run", "new_id", "publish_unstarted"]
@@ -428,12 +429,13 @@ class Run:
         for delta in chunk.tool_calls:
             call = self._calls.get(delta.index)
             if call is None:
-                call = _CallBuilder(new_id("call"), delta.name or "", provider_id=delta.id)
+                name = scrub(delta.name or "")
+                call = _CallBuilder(new_id("call"), name, provider_id=delta.id)
                 self._calls[delta.index] = call
                 if not self._parts and not self._reasoning and len(self._calls) == 1:
                     self.set_status(AgentStatus.STREAMING)
             elif delta.name and not call.name:
-                call.name = delta.name
+                call.name = scrub(delta.name)
             if delta.arguments:
                 call.arguments += delta.arguments
                 self._publish(ToolCallArgs(call.id, call.name, delta.arguments, meta=self.meta()))
@@ -508,7 +510,7 @@ class Run:
         except TimeoutError:
             error = f"timed out after {limit:g} s"
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            error = scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         self._end_tool(call.id, call.name, result, error, (time.monotonic() - started) * 1000)
 
     # -- approval ---------------------------------------------------------------

@@ -96,11 +96,13 @@ class Tool:
         """Run the tool with checked arguments (sync tools in a worker thread)."""
         if self.is_async:
             return await self.fn(**arguments)
-        return await run_in_daemon_thread(self.fn, name=f"tool {self.name}", **arguments)
+        return await run_in_daemon_thread(self.fn, f"tool {self.name}", **arguments)
 
 
-async def run_in_daemon_thread(fn: Callable[..., T], /, *args: Any, name: str, **kwargs: Any) -> T:
-    """`fn(*args, **kwargs)` in a new daemon thread (with the caller's context vars).
+async def run_in_daemon_thread(fn: Callable[..., T], name: str, /, *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in a new daemon thread called `name` (with the caller's
+    context vars). Its own parameters are positional-only, so any keyword (`name`,
+    `fn`...) is `fn`'s.
 
     Unlike `asyncio.to_thread`, whose pool threads the interpreter joins at exit,
     a daemon thread that never returns does not keep the process alive. Cancelling

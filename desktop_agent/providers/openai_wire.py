@@ -23,6 +23,7 @@ from ..engine.model import (
     ToolCallDelta,
     Usage,
 )
+from ..engine.text import scrub_json
 
 __all__ = ["completion_chunk", "parse_completion", "read_sse", "wire_messages"]
 
@@ -100,6 +101,8 @@ async def read_sse(lines: AsyncIterator[str]) -> AsyncGenerator[ChatChunk, None]
             raise BadResponseError(
                 f"The model server sent a chunk that is not valid JSON: {payload[:80]!r}"
             ) from None
+        if "\\u" in payload:  # perhaps a lone surrogate ("\ud800"): U+FFFD for it
+            obj = scrub_json(obj)
         if event_name == "error" or (isinstance(obj, dict) and "error" in obj):
             raise _stream_error(obj)
         event_name = ""
@@ -171,6 +174,7 @@ def _usage(raw: Any) -> Usage | None:
 
 
 def parse_completion(obj: Any) -> Completion:
+    obj = scrub_json(obj)  # no lone surrogate gets into the history
     if not isinstance(obj, dict) or not obj.get("choices"):
         if isinstance(obj, dict) and "error" in obj:
             raise _stream_error(obj)

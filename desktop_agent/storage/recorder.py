@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,7 +30,7 @@ from ..engine.events import (
     UsageReport,
     UserMessage,
 )
-from .store import Store, StoreError
+from .store import Store
 
 __all__ = ["Recorder"]
 
@@ -99,9 +98,12 @@ class Recorder:
     # -- events -------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
+        # Any failure (not only the store's: a text SQLite cannot take, a bug) costs
+        # this event, never the listener: the dispatcher removes a listener that raises,
+        # which would end recording for the whole session.
         try:
             self._handle(event)
-        except (sqlite3.Error, StoreError) as exc:
+        except Exception as exc:
             _log.exception("history: could not record %s", event.type)
             if self.on_error is not None:
                 self.on_error(f"Could not save to the history ({event.type.value}): {exc}")
@@ -184,7 +186,7 @@ class Recorder:
     def _timed(self, record: _RunRecord) -> None:
         try:
             self._checkpoint(record)
-        except (sqlite3.Error, StoreError) as exc:
+        except Exception as exc:
             _log.exception("history: checkpoint failed")
             if self.on_error is not None:
                 self.on_error(f"Could not save the answer so far: {exc}")

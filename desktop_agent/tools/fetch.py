@@ -98,7 +98,7 @@ async def fetch_text(
         raise FetchError(f"only http and https URLs can be fetched, not {url!r}")
     try:
         page = await asyncio.wait_for(
-            run_in_daemon_thread(get, url, limit_s=limit_s, max_bytes=max_bytes, name="fetch_url"),
+            run_in_daemon_thread(get, "fetch_url", url, limit_s=limit_s, max_bytes=max_bytes),
             limit_s + 1,  # a backstop: the fetch ends itself at limit_s
         )
     except TimeoutError:

@@ -3,12 +3,19 @@
 * **One deadline for everything**: resolving, connecting, TLS, headers and body
   together end at `limit_s`. A watchdog shuts the socket down when it passes, so
   a server sending one byte every half second cannot stretch a fetch.
+* **What the user approved is what is reached.** A URL with a user name
+  (`http://example.com@127.0.0.1/`) is refused, and so is a host in a numeric form
+  other than a dotted quad (`2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`) or a
+  bracketed IPv6 address in its canonical form (`[::ffff:7f00:1]` too: write the
+  IPv4 address). Loopback, private, link-local, multicast, reserved and
+  unspecified addresses are reached only when the URL names them: the host is the
+  address itself, or `localhost` for a loopback address. A name that resolves to
+  one of them is refused (so is a name whose DNS answer changes to one: DNS
+  rebinding).
 * **Each hop is checked by address.** The host is resolved (getaddrinfo) and the
   connection goes to exactly the address that was checked (the Host header and
   TLS name stay the host's), so a DNS answer that changes between the check and
-  the connect (rebinding) is never used. Loopback, private, link-local,
-  multicast, reserved and unspecified addresses are refused unless the approved
-  URL itself led there (the user saw that URL).
+  the connect is never used.
 * **Redirects stay on the approved host** (same name; same port, or http → https
   on the default ports): one that leads elsewhere is refused with its target, so
   the model can ask for that URL, and the user is asked again.
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -29,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-__all__ = ["FetchError", "Page", "address_refusal", "get", "redirect_refusal"]
+__all__ = ["FetchError", "Page", "address_refusal", "get", "redirect_refusal", "url_refusal"]
 
 MAX_REDIRECTS = 5
 USER_AGENT = "desktop-agent (+https://github.com/desktop-agent)"
@@ -37,6 +45,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 Resolver = Callable[[str, int], list[str]]
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+#: A last label that makes a URL parser (and getaddrinfo) read the host as IPv4.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 class FetchError(ValueError):
@@ -88,14 +101,72 @@ def _kind(address: str) -> str | None:
     return None
 
 
-def address_refusal(host: str, addresses: Sequence[str], *, private_approved: bool) -> str | None:
-    """Why `host` (resolved to `addresses`) may not be fetched, or None."""
-    if private_approved:
-        return None
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `host` (a URL's hostname, lowercase, without brackets) spells in a
+    standard form: a dotted quad, or a canonical IPv6 address; None for a name.
+
+    Raises FetchError for a numeric form a reader would not recognise."""
+    if ":" in host:  # (only a bracketed IPv6 literal has a colon in its hostname)
+        try:
+            ip = ipaddress.IPv6Address(host)
+        except ValueError:
+            raise FetchError(f"{host!r} is not an IPv6 address") from None
+        if ip.ipv4_mapped is not None:
+            raise FetchError(
+                f"the host [{host}] is an IPv4 address not in a standard form: "
+                f"write it as {ip.ipv4_mapped}"
+            )
+        if str(ip) != host:
+            raise FetchError(f"the host [{host}] is not in a standard form: write [{ip}]")
+        return ip
+    if _DOTTED_QUAD.fullmatch(host):
+        return ipaddress.IPv4Address(host)
+    last = host.removesuffix(".").rsplit(".", 1)[-1]
+    if _NUMERIC_LABEL.fullmatch(last):
+        raise FetchError(
+            f"the host {host!r} is a number not in a standard form "
+            "(an IPv4 address is written as four decimal numbers, like 93.184.216.34)"
+        )
+    return None
+
+
+def url_refusal(url: str) -> str | None:
+    """Why `url` (http or https) may not be fetched whatever it resolves to, or None."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        return (
+            f"{url!r} has a user name or password before the host: not fetched "
+            "(the host is what follows the @)"
+        )
+    try:
+        _literal(parts.hostname or "")
+    except FetchError as exc:
+        return str(exc)
+    return None
+
+
+def address_refusal(host: str, addresses: Sequence[str]) -> str | None:
+    """Why `host` (resolved to `addresses`) may not be fetched, or None.
+
+    A non-public address only when the URL names it: the host is that very address
+    (in a standard form, see `url_refusal`), or `localhost` for a loopback address."""
+    try:
+        literal = _literal(host)
+    except FetchError as exc:
+        return str(exc)
     for address in addresses:
         kind = _kind(address)
-        if kind is not None:
-            return f"{host} resolves to {address}, a {kind} address: not fetched"
+        if kind is None:
+            continue
+        if literal is not None and literal == ipaddress.ip_address(address.split("%", 1)[0]):
+            continue
+        if host == "localhost" and kind == "loopback":
+            continue
+        return (
+            f"{host} resolves to {address}, a {kind} address: not fetched (a local or "
+            "private address is fetched only when the URL names it: the address itself, "
+            "or localhost)"
+        )
     return None
 
 
@@ -174,16 +245,14 @@ def get(url: str, *, limit_s: float, max_bytes: int, resolver: Resolver = resolv
     deadline = _Deadline(limit_s)
     try:
         current = url
-        private_approved: bool | None = None
         for _ in range(MAX_REDIRECTS + 1):
+            refusal = url_refusal(current)
+            if refusal:
+                raise FetchError(refusal)
             parts = urlsplit(current)
             host = parts.hostname or ""
-            addresses = resolver(host, _port(parts))
-            if private_approved is None:  # the URL the user approved: wherever it is
-                private_approved = (
-                    address_refusal(host, addresses, private_approved=False) is not None
-                )
-            refusal = address_refusal(host, addresses, private_approved=private_approved)
+            addresses = resolver(host, _port(parts))  # once: connect to what was checked
+            refusal = address_refusal(host, addresses)
             if refusal:
                 raise FetchError(refusal)
             status, reason, location, page = _request(parts, addresses, deadline, max_bytes)

@@ -4,9 +4,18 @@ every call needs approval).
 The command runs in its own process group. Its output is read while it runs, up
 to `MAX_OUTPUT_BYTES`: past that the group is killed and the result says the
 output was cut, so a command that prints without end costs no memory. A command
-that runs past its time is killed with its group. When the command ends, the rest
-of its group (anything it left running in the background) is killed too: nothing
-started by the tool outlives the call.
+that runs past its time is killed with its group. The call ends when the command
+(the shell) exits, even if something it left in the background still holds its
+output; the rest of its group is then killed and what is left of the output read
+for at most `DRAIN_S`.
+
+What this does not reach: a process that leaves the group (`setsid`, a daemon
+that double-forks into its own session) is no longer in the group and survives
+the call; the result says so when it still holds the output. Killing every
+descendant reliably would take a subreaper (`PR_SET_CHILD_SUBREAPER`), which is
+process-wide: the app would then inherit and have to reap every orphan of every
+child it runs (MCP servers, the local engine), racing asyncio's own child
+watcher. Not worth it for a tool the user turns on and approves call by call.
 """
 
 from __future__ import annotations
@@ -65,7 +74,7 @@ async def run_command(
     held_open = False
     try:
         async with asyncio.timeout(limit_s):
-            await process.wait()
+            await _exited(process)
             _kill_group(process)  # what it left running in the background
             done, _ = await asyncio.wait({reader}, timeout=DRAIN_S)
             held_open = not done
@@ -87,6 +96,16 @@ async def run_command(
     elif held_open:
         text += "\n[… a process that left the command's group still holds its output]"
     return f"{status}\n{text}".rstrip()
+
+
+async def _exited(process: asyncio.subprocess.Process) -> None:
+    """Until the command exits. Not `process.wait()`: on Python 3.11 that also waits
+    for the pipe to close, which a child left running in the background holds open.
+    `returncode` is set as soon as the child watcher sees the exit."""
+    pause = 0.005
+    while process.returncode is None:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:

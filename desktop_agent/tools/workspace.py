@@ -19,6 +19,7 @@ import stat
 from pathlib import Path
 
 from ..engine import Tool, tool
+from ..engine.text import scrub
 from .beneath import Beneath, Located, WorkspaceError, read_at_most
 
 __all__ = ["Workspace", "WorkspaceError", "workspace_tools"]
@@ -72,8 +73,9 @@ class Workspace:
         return "\n".join(lines) if lines else "(empty folder)"
 
     def _describe(self, entry: os.DirEntry[str], inside: str) -> tuple[bool, str, str]:
-        """(not a folder, sort name, line) for one entry of a listing."""
-        name = entry.name
+        """(not a folder, sort name, line) for one entry of a listing (an undecodable
+        byte of the name shown as U+FFFD)."""
+        name = scrub(entry.name)
         try:
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(info.st_mode):
@@ -141,7 +143,8 @@ class Workspace:
                     continue
                 for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
                     if needle in line.lower():
-                        matches.append(f"{relative}:{number}: {line.strip()[:200]}")
+                        found = f"{relative}:{number}: {line.strip()[:200]}"
+                        matches.append(scrub(found))
                         if len(matches) >= MAX_SEARCH_MATCHES:
                             matches.append(f"[… stopped at {MAX_SEARCH_MATCHES} matches]")
                             return "\n".join(matches)

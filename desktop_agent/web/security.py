@@ -8,11 +8,13 @@ Every request (the WebSocket handshake included) passes, in this order:
 2. **Origin** (cross-site requests): absent, the page's own origin, or `--cors-origin`.
    A request without Origin whose `Sec-Fetch-Site` says another site sent it (an
    `<img>`, a `<script>`, a link) is refused too. Else 403.
-3. **Token** (when one is set): `Authorization: Bearer <token>` (any case of the
-   scheme) anywhere; the cookie set by the page; `?token=` only on the GET routes an
-   `EventSource`, the page or a WebSocket handshake use. Compared in constant time.
-   Else 401. `GET /?token=...` sets the cookie (HttpOnly, SameSite=Strict) and
-   redirects to `/`, so the token leaves the address bar.
+3. **Token** (when one is set), on every route but the page and its static files (they
+   hold no secret): `Authorization: Bearer <token>` (any case of the scheme); `?token=`
+   only on the GET routes where a header cannot be set (`EventSource`, the WebSocket
+   handshake). Compared in constant time. Else 401. Never a cookie: a cookie for
+   127.0.0.1 reaches every port of 127.0.0.1. The URL `serve` prints carries the token
+   in its fragment (`/#token=...`, which a browser never sends); the page keeps it in
+   `sessionStorage` (per origin, so per port) and sends it as above.
 4. **Body type**: a POST must be `application/json`, else 415 (a form or a `no-cors`
    fetch cannot send that without a preflight).
 """
@@ -33,8 +35,8 @@ __all__ = ["Gate", "error_response", "is_loopback", "split_host", "startup_token
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-#: GET routes that may carry `?token=` (EventSource, the page, the WebSocket handshake).
-QUERY_TOKEN_ROUTES = frozenset({"/", "/chat/stream", "/chat"})
+#: GET routes that may carry `?token=` (EventSource, the WebSocket handshake).
+QUERY_TOKEN_ROUTES = frozenset({"/chat/stream", "/chat"})
 #: `Sec-Fetch-Site` values of requests this server's own page (or the user) made.
 OWN_FETCH_SITES = frozenset({"same-origin", "none"})
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
@@ -159,20 +161,24 @@ class Gate:
         port = url.port if url.port is not None else default
         return url.host.lower() == host[0] and port == (host[1] or default)
 
-    def cookie_name(self, request: web.Request) -> str:
-        local = self._local(request)
-        return f"desktop-agent-token-{local[1] if local else 0}"
+    @staticmethod
+    def _public(request: web.Request) -> bool:
+        """The page or one of its static files (by the route that matched, not the path's
+        spelling): they hold no secret, so they need no token."""
+        resource = request.match_info.route.resource
+        if resource is None:
+            return False
+        return isinstance(resource, web.StaticResource) or resource.canonical == "/"
 
     def _token_given(self, request: web.Request) -> bool:
         if self.token is None:
+            return True
+        if request.method in ("GET", "HEAD") and self._public(request):
             return True
         candidates: list[str] = []
         scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             candidates.append(value.strip())
-        cookie = request.cookies.get(self.cookie_name(request))
-        if cookie:
-            candidates.append(cookie)
         if request.method == "GET" and request.path in QUERY_TOKEN_ROUTES:
             candidates.extend(request.query.getall("token", []))
         return any(_same(given, self.token) for given in candidates)
@@ -202,22 +208,6 @@ class Gate:
         refused = self.refusal(request)
         if refused is not None:
             return refused
-        if (
-            self.token is not None
-            and request.method == "GET"
-            and request.path == "/"
-            and "token" in request.query
-        ):
-            # The page was opened with ?token=: keep it in a cookie, clean the URL.
-            response = web.Response(status=302, headers={"Location": "/"})
-            response.set_cookie(
-                self.cookie_name(request),
-                self.token,
-                path="/",
-                httponly=True,
-                samesite="Strict",
-            )
-            return response
         return await handler(request)
 
     @web.middleware

@@ -23,8 +23,9 @@ Bodies over 64 KB get 413; bad JSON (too deeply nested included), no message or 
 conversation id outside `[A-Za-z0-9_.:-]{1,128}` 400, before any run starts; unknown
 routes 404, all with a JSON error body. At most `max_conversations` conversations are
 kept (the least recently used idle ones are forgotten; 503 when every one is busy),
-and a connection that has not sent its request headers within `header_timeout`
-seconds is closed.
+a connection that has not sent its request headers within `header_timeout`
+seconds is closed, and a body not complete within `body_timeout` seconds gets 408
+(and the connection is closed).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from ..app.paths import resource_path
 from ..app.session import Session
 from ..engine import Orchestrator, StreamItem, StreamMode
 from ..engine.approval import DECISIONS
+from ..engine.text import scrub_json
 from .conversations import Conversations, valid_conversation_id
 from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
 from .wire import sse_frame, wire, with_keepalive
@@ -57,6 +59,7 @@ _log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 MAX_CONVERSATIONS = 100
 HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 10.0
 _error = error_response
 
 
@@ -77,7 +80,7 @@ def _decode(data: str | bytes) -> dict[str, Any]:
         raise BadRequest(400, "the body is not valid JSON (or nested too deeply)") from None
     if not isinstance(body, dict):
         raise BadRequest(400, "the body must be a JSON object")
-    return body
+    return scrub_json(body)  # type: ignore[no-any-return]  # "\ud800" -> U+FFFD
 
 
 class ChatServer:
@@ -93,6 +96,7 @@ class ChatServer:
         keepalive: float = 10.0,
         max_conversations: int = MAX_CONVERSATIONS,
         header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
         actions: ConversationActions | None = None,
     ) -> None:
         self.orchestrator = orchestrator
@@ -101,16 +105,20 @@ class ChatServer:
         self.actions = actions or ConversationActions(orchestrator, None)
         self.gate = Gate(token=token, cors_origin=cors_origin, public_hosts=public_hosts)
         self.keepalive = keepalive
+        #: Seconds a POST body may take to arrive (after its headers), else 408.
+        self.body_timeout = body_timeout
         self.conversations = Conversations(orchestrator, max_conversations)
         #: Open SSE/WebSocket streams (for tests and a clean shutdown).
         self.open_streams = 0
         # aiohttp arms its keep-alive timer when a connection is made and closes the
         # connection when it fires while no complete request has arrived: with the
-        # handler arguments on the app, every runner gets this header deadline.
+        # handler arguments on the app, every runner gets this header deadline. After
+        # an answer given before the body was read (401, 408...), aiohttp reads the
+        # rest of it ("lingering") for at most the body deadline too.
         self.app = web.Application(
             client_max_size=MAX_BODY,
             middlewares=[self._errors, *self.gate.middlewares],
-            handler_args={"keepalive_timeout": header_timeout},
+            handler_args={"keepalive_timeout": header_timeout, "lingering_time": body_timeout},
         )
         self.app.router.add_post("/api/chat/stream", self.post_stream)
         self.app.router.add_get("/chat/stream", self.get_stream)
@@ -130,7 +138,10 @@ class ChatServer:
         try:
             return await handler(request)
         except BadRequest as exc:
-            return _error(exc.status, exc.message)
+            response = _error(exc.status, exc.message)
+            if exc.status == 408:
+                response.force_close()  # no further request on this connection
+            return response
         except web.HTTPRequestEntityTooLarge:
             return _error(413, f"request body over {MAX_BODY // 1024} KB")
         except web.HTTPException as exc:
@@ -143,11 +154,22 @@ class ChatServer:
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(resource_path("web", "index.html"))
 
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        """The request's JSON object, read within `body_timeout` (else 408)."""
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                data = await request.read()
+        except TimeoutError:
+            raise BadRequest(
+                408, f"the request body did not arrive within {self.body_timeout:g} s"
+            ) from None
+        return _decode(data)
+
     async def post_stream(self, request: web.Request) -> web.StreamResponse:
-        return await self._stream(request, _decode(await request.read()))
+        return await self._stream(request, await self._body(request))
 
     async def get_stream(self, request: web.Request) -> web.StreamResponse:
-        return await self._stream(request, dict(request.query))
+        return await self._stream(request, scrub_json(dict(request.query)))
 
     def _parse(self, body: dict[str, Any]) -> tuple[str, str, StreamMode]:
         """(message, conversation, mode), with room made for the conversation; or
@@ -224,7 +246,7 @@ class ChatServer:
         return {"call_id": call_id, "decision": decision, "found": found}
 
     async def approve(self, request: web.Request) -> web.Response:
-        answer = self._answer(_decode(await request.read()), None)
+        answer = self._answer(await self._body(request), None)
         if "error" in answer:
             return _error(400, answer["error"])
         return web.json_response(answer, status=200 if answer["found"] else 404)
@@ -322,9 +344,10 @@ async def serve(
 
 
 def serve_url(host: str, port: int, token: str | None) -> str:
-    """The address to open, with the token (`http://127.0.0.1:8765/?token=...`)."""
+    """The address to open, with the token in the fragment (`http://127.0.0.1:8765/#token=...`):
+    a browser never sends a fragment to any server, so it is in no request and no log."""
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    return f"http://{shown}:{port}/" + (f"#token={token}" if token else "")
 
 
 def main(

@@ -1,7 +1,19 @@
 // The reference page: one EventSource per message, rendering the engine's events.
-// The token (if the server wants one) travels in the HttpOnly cookie the server set
-// when the page was opened with ?token=, so this script never sees it.
+// The token (if the server wants one) comes in the address's fragment (`/#token=...`,
+// which a browser never sends to a server). It is kept in sessionStorage (per origin,
+// so per port), removed from the address bar, and sent as `Authorization: Bearer` on
+// fetch; as `?token=` only where no header can be set (EventSource). Never a cookie:
+// a cookie for 127.0.0.1 would reach every port of 127.0.0.1.
 "use strict";
+const token = (() => {
+  const given = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (given) {
+    sessionStorage.setItem("desktop-agent-token", given);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem("desktop-agent-token");
+})();
+const authorization = token ? { Authorization: "Bearer " + token } : {};
 const log = document.getElementById("log");
 const form = document.getElementById("composer");
 const input = document.getElementById("message");
@@ -32,6 +44,7 @@ function ask(message) {
   const tools = {};
   const params = new URLSearchParams({ message });
   if (conversationId) params.set("conversation_id", conversationId);
+  if (token) params.set("token", token);
   const source = new EventSource("/chat/stream?" + params.toString());
   send.disabled = true;
   const on = (type, handler) =>
@@ -64,7 +77,7 @@ function ask(message) {
       button.addEventListener("click", async () => {
         card.querySelectorAll("button").forEach((b) => { b.disabled = true; });
         await fetch("/api/approve", {
-          method: "POST", headers: { "Content-Type": "application/json" },
+          method: "POST", headers: { "Content-Type": "application/json", ...authorization },
           body: JSON.stringify({ call_id: ev.data.call_id, decision, conversation_id: ev.tenant_id }),
         });
         card.querySelector(".label").textContent = label + ":";

@@ -37,7 +37,7 @@ async def test_page_streams_answer_and_shows_tool(tmp_path: Path) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/?token=page-token"
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/#token=page-token"
     try:
         async with chromium_page() as page:
             await page.call("Page.navigate", url=url)
@@ -45,8 +45,11 @@ async def test_page_streams_answer_and_shows_tool(tmp_path: Path) -> None:
                 "document.readyState === 'complete' && !!document.getElementById('message')",
                 "the page",
             )
-            # the server kept the token in an HttpOnly cookie and cleaned the address
-            assert await page.evaluate("location.search + document.cookie") == ""
+            # the page keeps the token in sessionStorage (per origin, so per port), never
+            # in a cookie, and took it out of the address bar
+            assert await page.evaluate("location.hash + location.search + document.cookie") == ""
+            stored = "sessionStorage.getItem('desktop-agent-token')"
+            assert await page.evaluate(stored) == "page-token"
             await page.evaluate("document.getElementById('message').focus()")
             await page.type_text("Tell me about owls")
             await page.press_enter()

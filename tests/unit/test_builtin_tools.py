@@ -174,6 +174,27 @@ async def test_shell_kills_what_the_command_left_running(space: Workspace) -> No
             os.kill(pid, 9)
 
 
+async def test_shell_returns_when_the_command_exits_though_a_child_holds_the_output(
+    space: Workspace,
+) -> None:
+    """On Python 3.11 `Process.wait()` also waits for the pipe to close: a backgrounded
+    child still holding it made the call run to its time limit and lose its output
+    (issue 12 review). The command's exit ends the call; the child is killed."""
+    out = await run_command("(sleep 30 & echo $!); echo ok", space.root, limit_s=10)
+    lines = out.splitlines()
+    assert lines[0] == "exit code 0" and lines[2] == "ok", out
+    pid = int(lines[1])
+    try:
+        for _ in range(100):  # a bound (SIGKILL is delivered asynchronously), not a timing
+            if not _alive(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not _alive(pid), "the backgrounded child survived the command"
+    finally:
+        if _alive(pid):
+            os.kill(pid, 9)
+
+
 def test_a_sync_tool_blocked_forever_does_not_keep_the_app_from_exiting(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """

@@ -161,3 +161,16 @@ async def test_the_user_message_is_recorded_from_its_event(store: Store) -> None
     dispatcher.publish(Done(RunOutcome.CANCELLED, 0.0, meta=EventMeta("run_9", "c9", 1)))
     [message] = store.path("c9")
     assert (message.id, message.role, message.content) == ("run_9:user", "user", "Hi there")
+
+
+async def test_any_failure_costs_one_event_not_the_recording(store: Store) -> None:
+    """A text SQLite cannot take (a lone surrogate reaching the recorder past the edges)
+    raised UnicodeEncodeError, which the recorder let through: the dispatcher removed it
+    and nothing more was saved in the session (issue 12 review)."""
+    errors: list[str] = []
+    orchestrator = Orchestrator(ScriptedModel(["ok", "ok again"]))
+    Recorder(store, orchestrator.dispatcher, on_error=errors.append).start()
+    await orchestrator.submit("lost \ud800", tenant_id="c1").wait()
+    assert errors and "surrogates not allowed" in errors[0]
+    await orchestrator.submit("kept", tenant_id="c1").wait()
+    assert [m.content for m in store.path("c1")][-2:] == ["kept", "ok again"]

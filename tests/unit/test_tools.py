@@ -175,3 +175,14 @@ def test_nested_types() -> None:
     assert props["anything"] == {}
     with pytest.raises(ToolArgumentError, match=r"argument 'm.k': expected integer"):
         f.parse_arguments('{"m": {"k": "v"}, "xs": []}')
+
+
+async def test_a_sync_tool_may_have_a_parameter_called_name() -> None:
+    """The thread helper's own `name` keyword took the tool's argument: "got multiple
+    values for keyword argument 'name'" (issue 12 review)."""
+
+    @tool("Greet someone")
+    def greet(name: str, fn: str = "-", args: str = "-") -> str:
+        return f"hello {name} {fn} {args}"
+
+    assert await greet.invoke({"name": "Ada", "fn": "f", "args": "a"}) == "hello Ada f a"

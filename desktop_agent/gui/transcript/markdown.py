@@ -2,7 +2,9 @@
 
 Model output is never trusted: raw HTML is escaped (markdown-it's `html=False`),
 only http, https and mailto links are links (any other target, relative ones
-included, stays text: the app's own link schemes cannot be forged), images are
+included, stays text: the app's own link schemes cannot be forged), a mail link
+keeps only its subject, body and cc (an `attach=` some mail clients obey, a bcc, a
+second `to` are dropped), images are
 shown as a link text and never loaded, and code blocks get syntax highlighting
 with inline styles (QTextDocument has no stylesheet classes) plus a "Copy" link.
 """
@@ -14,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from ..theme import Colors
 
@@ -32,9 +35,29 @@ HIGHLIGHT_LIMIT = 10_000
 LINK_SCHEMES = ("http:", "https:", "mailto:")
 
 
+#: What a model's mail link may fill in besides the address.
+MAILTO_KEYS = frozenset({"subject", "body", "cc"})
+
+
 def allowed_link(url: str) -> bool:
     """An http, https or mailto URL (what a model's link may point to)."""
     return url.strip().lower().startswith(LINK_SCHEMES)
+
+
+def mail_fields_kept(url: str) -> str:
+    """A mailto URL with only the `MAILTO_KEYS` fields of its query (and no fragment);
+    any other URL as it is."""
+    if not url.lower().startswith("mailto:"):
+        return url
+    address, has_query, query = url.partition("#")[0].partition("?")
+    if not has_query:
+        return address
+    kept = [
+        field
+        for field in query.split("&")
+        if unquote(field.partition("=")[0]).strip().lower() in MAILTO_KEYS
+    ]
+    return address + ("?" + "&".join(kept) if kept else "")
 
 
 def _unbound(rule: Callable[..., str]) -> Callable[..., str]:
@@ -123,6 +146,8 @@ class MarkdownRenderer:
         md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
         md.enable(["table", "strikethrough"])
         md.validateLink = allowed_link  # type: ignore[method-assign]  # links, autolinks, images
+        normalize = md.normalizeLink
+        md.normalizeLink = lambda url: mail_fields_kept(normalize(url))  # type: ignore[method-assign]
         # markdown-it binds rules to its renderer, which arrives as the first argument.
         for name, rule in (
             ("fence", self._fence),
