@@ -3,13 +3,25 @@ test when an asyncio task died with an exception nobody retrieved."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
+from tests.support.clock import VirtualClockLoop
 from tests.support.scripted_server import ScriptedServer
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Tests marked `virtual_clock` run on a loop whose time jumps ahead when idle;
+    the others on asyncio's own loop."""
+    if item.get_closest_marker("virtual_clock") is not None:
+        return {"virtual_clock": VirtualClockLoop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 class _AsyncioErrors(logging.Handler):
