@@ -44,6 +44,7 @@ async def other_site() -> AsyncIterator[str]:
 @pytest.fixture
 async def site(other_site: str) -> AsyncIterator[str]:
     released = asyncio.Event()  # set at teardown: the slow handlers then end at once
+
     async def page(_r: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -99,13 +98,17 @@ async def test_tool_call_result_goes_back_to_model() -> None:
 async def test_calls_of_one_step_run_concurrently() -> None:
     running = 0
     peak = 0
+    all_in = asyncio.Event()
 
     @tool
     async def slow(n: int) -> int:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.05)
+        if running == 4:
+            all_in.set()
+        # Each call waits until all four run at once (run one by one, they time out).
+        await asyncio.wait_for(all_in.wait(), 10)
         running -= 1
         return n
 
@@ -120,26 +123,20 @@ async def test_calls_of_one_step_run_concurrently() -> None:
 async def test_sync_tools_run_in_a_worker_thread() -> None:
     seen: list[int] = []
 
+    loop = asyncio.get_running_loop()
+    loop_ran = threading.Event()
+
     @tool
     def where() -> str:
         seen.append(threading.get_ident())
-        time.sleep(0.05)
-        return "ok"
+        # Wait for the loop to run a callback: it cannot while this blocks it.
+        loop.call_soon_threadsafe(loop_ran.set)
+        return "ok" if loop_ran.wait(10) else "the loop was blocked while the sync tool ran"
 
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    t = asyncio.ensure_future(ticker())
     model = ScriptedModel([Turn(tool_calls=[ScriptedToolCall("where")]), "fine"])
-    await collect(Agent(model=model, tools=[where]), "x")
-    t.cancel()
+    events = await collect(Agent(model=model, tools=[where]), "x")
     assert seen and seen[0] != threading.get_ident()
-    assert ticks >= 2, "the loop was blocked while the sync tool ran"
+    assert list(tool_ends(events).values()) == ["ok"]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +174,7 @@ async def test_tool_that_raises_or_hangs() -> None:
 
     @tool(timeout=0.05)
     async def hang() -> str:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()  # forever
         return "never"
 
     model = ScriptedModel(
@@ -230,7 +227,7 @@ async def test_cancel_during_tool_call_ends_the_call() -> None:
     @tool
     async def wait_forever() -> str:
         started.set()
-        await asyncio.sleep(60)
+        await asyncio.Event().wait()
         return "no"
 
     model = ScriptedModel([Turn(tool_calls=[ScriptedToolCall("wait_forever", id="w")])])
@@ -248,6 +245,15 @@ async def test_cancel_during_tool_call_ends_the_call() -> None:
     assert events[-1].data["status"] == "cancelled"
 
 
+async def _until_done(sub):  # type: ignore[no-untyped-def]
+    events = []
+    async for e in sub:
+        events.append(e)
+        if e.type is EventType.DONE:
+            return events
+    return events
+
+
 async def _drain(sub):  # type: ignore[no-untyped-def]
     while (e := sub.recv_nowait()) is not None:
         yield e
@@ -257,8 +263,9 @@ async def test_history_after_cancel_is_valid_for_the_next_request() -> None:
     model = ScriptedModel([Turn(text="x" * 50, chunk_size=1, delay=0.01), "second"])
     agent = Agent(model=model)
     handle = agent.start("first")
-    await asyncio.sleep(0.1)
-    handle.cancel()
+    async for event in handle.events():
+        if event.type is EventType.MESSAGE_CHUNK:  # part of the answer is there
+            handle.cancel()
     state = await handle.wait()
     assert state.status is AgentStatus.CANCELLED
     assert state.messages[-1]["finish_reason"] == "cancelled"
@@ -285,7 +292,7 @@ async def test_idle_timeout_keeps_partial_text() -> None:
 
             yield ChatChunk(content="partial ")
             yield ChatChunk(content="text")
-            await asyncio.sleep(10)
+            await asyncio.Event().wait()  # then nothing, ever
 
     agent = Agent(model=Stalling(), timeouts=Timeouts(idle=0.05))
     events = await collect(agent, "x")
@@ -397,8 +404,7 @@ async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
     async for event in StreamEngine().stream(agent, "x"):
         if event.type is EventType.MESSAGE_CHUNK:
             break
-    await asyncio.sleep(0.05)
-    events = [e async for e in _drain(watcher)]
+    events = await asyncio.wait_for(_until_done(watcher), 10)
     check_run(events)
     assert events[-1].data["status"] == "cancelled"
 

@@ -3,7 +3,6 @@ a real SQLite store."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
