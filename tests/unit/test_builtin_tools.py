@@ -173,6 +173,7 @@ async def test_shell_kills_what_the_command_left_running(space: Workspace) -> No
             os.kill(pid, 9)
 
 
+@pytest.mark.slow  # an interpreter's exit can only be seen from outside: a process
 def test_a_sync_tool_blocked_forever_does_not_keep_the_app_from_exiting(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
