@@ -201,6 +201,7 @@ async def test_max_steps_fails_with_clear_message() -> None:
     assert len(model.requests) == 3
 
 
+@pytest.mark.virtual_clock
 async def test_cancel_keeps_partial_text_and_closes_tools() -> None:
     model = ScriptedModel([Turn(text="abcdefghij" * 10, chunk_size=1, delay=0.01)])
     agent = Agent(model=model)
@@ -259,6 +260,7 @@ async def _drain(sub):  # type: ignore[no-untyped-def]
         yield e
 
 
+@pytest.mark.virtual_clock
 async def test_history_after_cancel_is_valid_for_the_next_request() -> None:
     model = ScriptedModel([Turn(text="x" * 50, chunk_size=1, delay=0.01), "second"])
     agent = Agent(model=model)
@@ -274,6 +276,7 @@ async def test_history_after_cancel_is_valid_for_the_next_request() -> None:
     assert [m["role"] for m in model.requests[1]] == ["user", "assistant", "user"]
 
 
+@pytest.mark.virtual_clock
 async def test_first_token_timeout() -> None:
     model = ScriptedModel([Turn(text="late", delay=5)])
     agent = Agent(model=model, timeouts=Timeouts(first_token=0.05))
@@ -285,6 +288,7 @@ async def test_first_token_timeout() -> None:
     assert events[-1].data["status"] == "failed"
 
 
+@pytest.mark.virtual_clock
 async def test_idle_timeout_keeps_partial_text() -> None:
     class Stalling(ScriptedModel):
         async def stream_completion(self, messages, tools=None, *, timeouts=None):  # type: ignore[no-untyped-def]
@@ -307,6 +311,7 @@ async def test_idle_timeout_keeps_partial_text() -> None:
     }
 
 
+@pytest.mark.virtual_clock
 async def test_total_timeout() -> None:
     model = ScriptedModel([Turn(text="y" * 100, chunk_size=1, delay=0.01)])
     agent = Agent(model=model, timeouts=Timeouts(total=0.1))
@@ -348,12 +353,17 @@ async def test_no_retry_after_text_was_shown() -> None:
     assert events[-1].data["status"] == "failed"
 
 
+@pytest.mark.virtual_clock
 async def test_retries_give_up_with_attempt_count() -> None:
     model = ScriptedModel([Turn(error=ServerError("Server error (503)"))], loop=True)
-    events = await collect(Agent(model=model, retry=FAST_RETRY), "x")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    events = await collect(Agent(model=model, retry=RetryPolicy(max_attempts=3)), "x")
     error = next(e for e in events if e.type is EventType.ERROR)
     assert error.data["error"] == "Server error (503) (after 3 attempts)"
     assert error.data["recoverable"] is True
+    # The default back-off, 0.5 s then 1 s, on the loop's virtual clock (no waiting).
+    assert loop.time() - started == pytest.approx(1.5, abs=0.01)
 
 
 async def test_auth_error_is_not_retried() -> None:
@@ -397,6 +407,7 @@ async def test_reasoning_is_streamed_and_kept_out_of_content() -> None:
     assert complete.data["content"] == "answer"
 
 
+@pytest.mark.virtual_clock
 async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
     model = ScriptedModel([Turn(text="z" * 200, chunk_size=1, delay=0.005)])
     agent = Agent(model=model)
