@@ -22,7 +22,7 @@ from typing import Any
 __all__ = ["VirtualClockLoop", "elapse", "until"]
 
 
-class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class _JumpingSelector(selectors.DefaultSelector):
     """A selector that, instead of blocking until the next timer, moves the clock."""
 
     def __init__(self, advance: Callable[[float], None]) -> None:
@@ -31,11 +31,11 @@ class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-ty
 
     def select(self, timeout: float | None = None) -> list[Any]:
         if timeout is None:  # no timer: only I/O (a thread's wake-up) can come
-            return super().select(None)  # type: ignore[no-any-return]
+            return super().select(None)
         ready = super().select(0)
         if not ready and timeout > 0:
             self._advance(timeout)
-        return ready  # type: ignore[no-any-return]
+        return ready
 
 
 class VirtualClockLoop(asyncio.SelectorEventLoop):
