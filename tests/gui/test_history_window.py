@@ -3,6 +3,7 @@ versions, Ctrl+K, delete/undo, export, providers per conversation, keys."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -29,14 +30,42 @@ Qt: Any = QtNS
 class Models:
     """model_factory: a ScriptedModel per provider id, scripted by the test."""
 
-    def __init__(self, **turns: list[Turn | str]) -> None:
+    def __init__(self, gate: Gate | None = None, **turns: list[Turn | str]) -> None:
         self.turns = turns
+        self.gate = gate
         self.made: dict[str, ScriptedModel] = {}
 
     def __call__(self, config: ConnectionConfig) -> ScriptedModel:
-        model = ScriptedModel(self.turns.get(config.id, []), model=config.model)
+        turns = self.turns.get(config.id, [])
+        model = (
+            GatedModel(turns, model=config.model, gate=self.gate)
+            if self.gate is not None
+            else ScriptedModel(turns, model=config.model)
+        )
         self.made[config.id] = model
         return model
+
+
+class Gate:
+    """Holds a model's answer after `after` chunks until the test opens it."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.opened = asyncio.Event()
+
+
+class GatedModel(ScriptedModel):
+    def __init__(self, turns: list[Turn | str], *, model: str, gate: Gate) -> None:
+        super().__init__(turns, model=model)
+        self.gate = gate
+
+    async def stream_completion(self, messages, tools=None, *, timeouts=None):  # type: ignore[no-untyped-def]
+        sent = 0
+        async for chunk in super().stream_completion(messages, tools, timeouts=timeouts):
+            if sent == self.gate.after:
+                await self.gate.opened.wait()
+            sent += 1
+            yield chunk
 
 
 @pytest.fixture
@@ -111,7 +140,8 @@ def test_switching_conversations_mid_stream_neither_stops_nor_loses_it(
     gui: Gui, history_db: Path, close_later: list[MainWindow]
 ) -> None:
     story = "".join(f"part {i}, " for i in range(300))
-    models = Models(default=[Turn(text=story, chunk_size=6, delay=0.004), "Short answer."])
+    gate = Gate(after=60)  # the story stops after "part 30," until the test says
+    models = Models(gate, default=[Turn(text=story, chunk_size=6), "Short answer."])
     window = open_window(gui, history_db, models)
     close_later.append(window)
     send(gui, window, "Tell a long story")
@@ -129,6 +159,7 @@ def test_switching_conversations_mid_stream_neither_stops_nor_loses_it(
     assert window.busy, "the story should still be streaming"
     shown = window.transcript.toPlainText()
     assert "part 20," in shown
+    gate.opened.set()
     gui.until(lambda: not window.busy, "the story to finish")
     assert story.strip() in " ".join(window.transcript.toPlainText().split())
     store = window.store

@@ -124,6 +124,7 @@ def test_the_app_log_is_capped(home: Path, root_logging: None) -> None:
     assert all(p.stat().st_size <= 1024 * 1024 + 2000 for p in path.parent.iterdir())
 
 
+@pytest.mark.slow  # starts an MCP stdio server (one that exits at once)
 async def test_an_mcp_servers_log_is_capped_at_start(home: Path) -> None:
     from desktop_agent.app.mcp_setup import McpSetup
     from desktop_agent.app.paths import data_dir

@@ -43,6 +43,8 @@ async def other_site() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def site(other_site: str) -> AsyncIterator[str]:
+    released = asyncio.Event()  # set at teardown: the slow handlers then end at once
+
     async def page(_r: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
 
@@ -53,7 +55,7 @@ async def site(other_site: str) -> AsyncIterator[str]:
         return web.Response(body=b"\x89PNG" + b"\0" * 100, content_type="image/png")
 
     async def slow(_r: web.Request) -> web.Response:
-        await asyncio.sleep(3)
+        await released.wait()  # answers only after the client has given up
         return web.Response(text="late")
 
     async def to_file(_r: web.Request) -> web.Response:
@@ -81,9 +83,9 @@ async def site(other_site: str) -> AsyncIterator[str]:
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(r)
         try:
-            for _ in range(120):  # a byte every 0.5 s, for a minute
+            while not released.is_set():  # a byte every 0.1 s, until teardown
                 await response.write(b"x")
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(0.1)
         except ConnectionError:  # the client gave up
             pass
         return response
@@ -106,6 +108,7 @@ async def site(other_site: str) -> AsyncIterator[str]:
         app.router.add_get(path, handler)
     runner, url = await _serve(app)
     yield url
+    released.set()
     await runner.shutdown()
     await runner.cleanup()
 
@@ -239,7 +242,7 @@ async def test_a_server_that_never_finishes_is_cut_at_the_limit(site: str) -> No
                     break
                 writer.write(bytes([byte]))
                 await writer.drain()
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(0.1)
         except ConnectionError:
             pass
         finally:
@@ -249,8 +252,9 @@ async def test_a_server_that_never_finishes_is_cut_at_the_limit(site: str) -> No
     port = raw.sockets[0].getsockname()[1]
     try:
         for url in (f"{site}/dribble", f"http://127.0.0.1:{port}/"):
-            with pytest.raises(FetchError, match=r"no answer within 2 s"):
-                await fetch_text(url, limit_s=2)
+            # Bytes keep coming (every 0.1 s), so only a total limit ends this.
+            with pytest.raises(FetchError, match=r"no answer within 0\.5 s"):
+                await fetch_text(url, limit_s=0.5)
     finally:
         raw.close()
         await asyncio.wait(handlers, timeout=30)

@@ -20,6 +20,7 @@ from desktop_agent import (
     tool,
 )
 from desktop_agent.providers.openai import OpenAIClient
+from tests.support.clock import until
 from tests.support.contract import check_run, provider_ids, text_of, tool_ends
 from tests.support.scripted_server import Fail, Reply, ScriptedServer
 
@@ -309,8 +310,7 @@ async def test_first_token_timeout_over_http(server: ScriptedServer, client: Ope
     events = await run(client, timeouts=Timeouts(first_token=0.2))
     err = error_of(events)
     assert err["error_type"] == "timeout"
-    await asyncio.sleep(0.1)
-    assert server.disconnects, "the hanging connection was not closed"
+    await until(lambda: bool(server.disconnects), "the hanging connection to be closed")
 
 
 async def test_idle_timeout_over_http(server: ScriptedServer, client: OpenAIClient) -> None:

@@ -15,6 +15,7 @@ from aiohttp import web
 from desktop_agent import Event, Orchestrator, tool
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
 from desktop_agent.web.server import ChatServer, is_loopback
+from tests.support.clock import until
 from tests.support.contract import check_run
 
 
@@ -250,8 +251,7 @@ async def test_disconnects_stop_watching_runs_complete_nothing_leaks(running: Ru
         await asyncio.sleep(0.02)
     assert running.server.open_streams == 0
     assert running.orchestrator.dispatcher.subscriber_count == 0
-    await asyncio.sleep(0.1)
-    assert len(asyncio.all_tasks()) <= before + 1
+    await until(lambda: len(asyncio.all_tasks()) <= before + 1, "the runs' tasks to end")
 
 
 async def test_slow_client_does_not_slow_others(running: Running) -> None:

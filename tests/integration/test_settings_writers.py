@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 N = 40
 
@@ -48,6 +50,7 @@ for i in range(n):
 """
 
 
+@pytest.mark.slow  # three processes of the app write at once
 def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     home = Path(os.environ["DESKTOP_AGENT_HOME"])
     home.mkdir(parents=True, exist_ok=True)

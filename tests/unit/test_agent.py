@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -107,13 +106,17 @@ async def test_tool_call_result_goes_back_to_model() -> None:
 async def test_calls_of_one_step_run_concurrently() -> None:
     running = 0
     peak = 0
+    all_in = asyncio.Event()
 
     @tool
     async def slow(n: int) -> int:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.05)
+        if running == 4:
+            all_in.set()
+        # Each call waits until all four run at once (run one by one, they time out).
+        await asyncio.wait_for(all_in.wait(), 10)
         running -= 1
         return n
 
@@ -128,26 +131,20 @@ async def test_calls_of_one_step_run_concurrently() -> None:
 async def test_sync_tools_run_in_a_worker_thread() -> None:
     seen: list[int] = []
 
+    loop = asyncio.get_running_loop()
+    loop_ran = threading.Event()
+
     @tool
     def where() -> str:
         seen.append(threading.get_ident())
-        time.sleep(0.05)
-        return "ok"
+        # Wait for the loop to run a callback: it cannot while this blocks it.
+        loop.call_soon_threadsafe(loop_ran.set)
+        return "ok" if loop_ran.wait(10) else "the loop was blocked while the sync tool ran"
 
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    t = asyncio.ensure_future(ticker())
     model = ScriptedModel([Turn(tool_calls=[ScriptedToolCall("where")]), "fine"])
-    await collect(Agent(model=model, tools=[where]), "x")
-    t.cancel()
+    events = await collect(Agent(model=model, tools=[where]), "x")
     assert seen and seen[0] != threading.get_ident()
-    assert ticks >= 2, "the loop was blocked while the sync tool ran"
+    assert list(tool_ends(events).values()) == ["ok"]
 
 
 @pytest.mark.parametrize(
@@ -185,7 +182,7 @@ async def test_tool_that_raises_or_hangs() -> None:
 
     @tool(timeout=0.05)
     async def hang() -> str:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()  # forever
         return "never"
 
     model = ScriptedModel(
@@ -212,6 +209,7 @@ async def test_max_steps_fails_with_clear_message() -> None:
     assert len(model.requests) == 3
 
 
+@pytest.mark.virtual_clock
 async def test_cancel_keeps_partial_text_and_closes_tools() -> None:
     model = ScriptedModel([Turn(text="abcdefghij" * 10, chunk_size=1, delay=0.01)])
     agent = Agent(model=model)
@@ -238,7 +236,7 @@ async def test_cancel_during_tool_call_ends_the_call() -> None:
     @tool
     async def wait_forever() -> str:
         started.set()
-        await asyncio.sleep(60)
+        await asyncio.Event().wait()
         return "no"
 
     model = ScriptedModel([Turn(tool_calls=[ScriptedToolCall("wait_forever", id="w")])])
@@ -256,17 +254,28 @@ async def test_cancel_during_tool_call_ends_the_call() -> None:
     assert events[-1].status == "cancelled"
 
 
+async def _until_done(sub):  # type: ignore[no-untyped-def]
+    events = []
+    async for e in sub:
+        events.append(e)
+        if e.type is EventType.DONE:
+            return events
+    return events
+
+
 async def _drain(sub):  # type: ignore[no-untyped-def]
     while (e := sub.recv_nowait()) is not None:
         yield e
 
 
+@pytest.mark.virtual_clock
 async def test_history_after_cancel_is_valid_for_the_next_request() -> None:
     model = ScriptedModel([Turn(text="x" * 50, chunk_size=1, delay=0.01), "second"])
     agent = Agent(model=model)
     handle = agent.start("first")
-    await asyncio.sleep(0.1)
-    handle.cancel()
+    async for event in handle.events():
+        if event.type is EventType.MESSAGE_CHUNK:  # part of the answer is there
+            handle.cancel()
     state = await handle.wait()
     assert state.status is AgentStatus.CANCELLED
     assert state.messages[-1]["finish_reason"] == "cancelled"
@@ -275,6 +284,7 @@ async def test_history_after_cancel_is_valid_for_the_next_request() -> None:
     assert [m["role"] for m in model.requests[1]] == ["user", "assistant", "user"]
 
 
+@pytest.mark.virtual_clock
 async def test_first_token_timeout() -> None:
     model = ScriptedModel([Turn(text="late", delay=5)])
     agent = Agent(model=model, timeouts=Timeouts(first_token=0.05))
@@ -286,6 +296,7 @@ async def test_first_token_timeout() -> None:
     assert events[-1].status == "failed"
 
 
+@pytest.mark.virtual_clock
 async def test_idle_timeout_keeps_partial_text() -> None:
     class Stalling(ScriptedModel):
         async def stream_completion(self, messages, tools=None, *, timeouts=None):  # type: ignore[no-untyped-def]
@@ -293,7 +304,7 @@ async def test_idle_timeout_keeps_partial_text() -> None:
 
             yield ChatChunk(content="partial ")
             yield ChatChunk(content="text")
-            await asyncio.sleep(10)
+            await asyncio.Event().wait()  # then nothing, ever
 
     agent = Agent(model=Stalling(), timeouts=Timeouts(idle=0.05))
     events = await collect(agent, "x")
@@ -308,6 +319,7 @@ async def test_idle_timeout_keeps_partial_text() -> None:
     }
 
 
+@pytest.mark.virtual_clock
 async def test_total_timeout() -> None:
     model = ScriptedModel([Turn(text="y" * 100, chunk_size=1, delay=0.01)])
     agent = Agent(model=model, timeouts=Timeouts(total=0.1))
@@ -349,12 +361,17 @@ async def test_no_retry_after_text_was_shown() -> None:
     assert events[-1].status == "failed"
 
 
+@pytest.mark.virtual_clock
 async def test_retries_give_up_with_attempt_count() -> None:
     model = ScriptedModel([Turn(error=ServerError("Server error (503)"))], loop=True)
-    events = await collect(Agent(model=model, retry=FAST_RETRY), "x")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    events = await collect(Agent(model=model, retry=RetryPolicy(max_attempts=3)), "x")
     error = next(e for e in events if e.type is EventType.ERROR)
     assert error.error == "Server error (503) (after 3 attempts)"
     assert error.recoverable is True
+    # The default back-off, 0.5 s then 1 s, on the loop's virtual clock (no waiting).
+    assert loop.time() - started == pytest.approx(1.5, abs=0.01)
 
 
 async def test_auth_error_is_not_retried() -> None:
@@ -402,6 +419,7 @@ async def test_reasoning_is_streamed_and_kept_out_of_content() -> None:
     assert complete.content == "answer"
 
 
+@pytest.mark.virtual_clock
 async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
     model = ScriptedModel([Turn(text="z" * 200, chunk_size=1, delay=0.005)])
     agent = Agent(model=model)
@@ -409,8 +427,7 @@ async def test_stopping_the_stream_consumer_cancels_its_run() -> None:
     async for event in StreamEngine().stream(agent, "x"):
         if event.type is EventType.MESSAGE_CHUNK:
             break
-    await asyncio.sleep(0.05)
-    events = [e async for e in _drain(watcher)]
+    events = await asyncio.wait_for(_until_done(watcher), 10)
     check_run(events)
     assert events[-1].status == "cancelled"
 

@@ -9,6 +9,7 @@ import pytest
 from desktop_agent import Approvals, EventType, Orchestrator, Timeouts, tool
 from desktop_agent.engine.events import Event
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from tests.support.clock import elapse, until
 from tests.support.contract import app_id, check_run
 
 written: list[str] = []
@@ -43,10 +44,10 @@ async def run_until_request(
 
     task = asyncio.create_task(collect())
     handle = orchestrator.submit(text, tenant_id=tenant)
-    for _ in range(500):
-        if any(e.type is EventType.TOOL_APPROVAL_REQUEST for e in events):
-            break
-        await asyncio.sleep(0.01)
+    await until(
+        lambda: any(e.type is EventType.TOOL_APPROVAL_REQUEST for e in events),
+        "the approval request",
+    )
     return handle, events, task
 
 
@@ -167,15 +168,16 @@ async def test_cancel_while_waiting_closes_the_call_and_the_history_stays_valid(
     assert model.requests[-1][-1] == {"role": "user", "content": "go on"}
 
 
+@pytest.mark.virtual_clock
 async def test_timeouts_do_not_fire_while_waiting() -> None:
     model = ScriptedModel(
         calls_then("Done.", ScriptedToolCall("write_note", {"text": "x"}, id="c1"))
     )
     orchestrator = Orchestrator(
-        model, tools=[write_note], timeouts=Timeouts(total=0.3, tool=0.2, idle=0.2)
+        model, tools=[write_note], timeouts=Timeouts(total=30, tool=20, idle=20, first_token=20)
     )
     handle, events, task = await run_until_request(orchestrator, "save")
-    await asyncio.sleep(0.6)  # longer than every limit
+    await elapse(60)  # longer than every limit (virtual time: no wait)
     assert orchestrator.approve(app_id(events, "c1"), "allow", tenant_id="t")
     state = await handle.wait()  # type: ignore[attr-defined]
     await task

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from desktop_agent import AgentState, EventType, Orchestrator, StreamMode
 from desktop_agent.testing import ScriptedModel, Turn
+from tests.support.clock import elapse
 from tests.support.contract import check_run, text_of
 
 
@@ -46,6 +49,7 @@ async def test_history_is_per_tenant() -> None:
     assert [m["content"] for m in orch.messages("B") if m["role"] == "user"] == ["banana"]
 
 
+@pytest.mark.virtual_clock
 async def test_tenants_run_concurrently_and_a_busy_tenant_queues() -> None:
     model = EchoModel(delay=0.01)
     orch = Orchestrator(model)
@@ -64,6 +68,7 @@ async def test_tenants_run_concurrently_and_a_busy_tenant_queues() -> None:
     assert [m["content"] for m in history if m["role"] == "user"] == ["one two", "four"]
 
 
+@pytest.mark.virtual_clock
 async def test_consumer_that_stops_watching_does_not_stop_the_run() -> None:
     orch = Orchestrator(
         ScriptedModel([Turn(text="a long answer " * 20, chunk_size=3, delay=0.002)])
@@ -80,12 +85,13 @@ async def test_consumer_that_stops_watching_does_not_stop_the_run() -> None:
     assert orch.messages("T")[-1]["content"] == "a long answer " * 20
 
 
+@pytest.mark.virtual_clock
 async def test_cancel_tenant_stops_running_and_queued_runs() -> None:
     orch = Orchestrator(ScriptedModel([Turn(text="x" * 100, chunk_size=1, delay=0.01)], loop=True))
     watch = orch.dispatcher.subscribe(tenant_id="T")
     first = orch.submit("one", tenant_id="T")
     second = orch.submit("two", tenant_id="T")
-    await asyncio.sleep(0.05)
+    await elapse(0.05)  # the first is streaming
     assert orch.cancel("T")
     await first.wait()
     await second.wait()
@@ -109,10 +115,11 @@ async def test_values_mode_through_orchestrator() -> None:
     assert items[-1].messages[-1]["content"] == "hello world"  # type: ignore[union-attr]
 
 
+@pytest.mark.virtual_clock
 async def test_aclose_cancels_everything() -> None:
     orch = Orchestrator(ScriptedModel([Turn(text="y" * 100, chunk_size=1, delay=0.01)], loop=True))
     handles = [orch.submit("q", tenant_id=t) for t in "ABC"]
-    await asyncio.sleep(0.03)
+    await elapse(0.03)  # all three are streaming
     await orch.aclose()
     assert all(h.done for h in handles)
     assert all(orch.state(t).status.value == "cancelled" for t in "ABC")

@@ -3,7 +3,6 @@ a real SQLite store."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from desktop_agent.engine.model import ModelConnectionError, RetryPolicy
 from desktop_agent.storage import Recorder, Store
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
 from desktop_agent.tools.basic import calculator
+from tests.support.clock import elapse
 
 
 @pytest.fixture
@@ -63,10 +63,12 @@ async def test_a_run_with_a_tool_call_is_recorded(store: Store) -> None:
     assert store.model_messages("c1") == list(orchestrator.messages("c1"))
 
 
+@pytest.mark.virtual_clock
 async def test_streaming_text_is_checkpointed_then_completed(store: Store) -> None:
+    # 200 chunks, 5 ms apart on the loop's (virtual) clock; checkpoints every 50 ms.
     orchestrator = recording(store, [Turn(text="word " * 200, chunk_size=5, delay=0.005)])
     handle = orchestrator.submit("talk", tenant_id="c1")
-    await asyncio.sleep(0.4)
+    await elapse(0.4)
     [_user, partial] = store.path("c1")
     assert partial.status == "partial"
     assert partial.content and partial.content != "word " * 200
@@ -76,6 +78,7 @@ async def test_streaming_text_is_checkpointed_then_completed(store: Store) -> No
     assert store.path("c1")[-1].status == "complete"
 
 
+@pytest.mark.virtual_clock
 async def test_cancelled_and_failed_runs_are_marked(store: Store) -> None:
     orchestrator = recording(
         store,
@@ -87,7 +90,7 @@ async def test_cancelled_and_failed_runs_are_marked(store: Store) -> None:
         retry=RetryPolicy(max_attempts=1),
     )
     handle = orchestrator.submit("one", tenant_id="c1")
-    await asyncio.sleep(0.1)
+    await elapse(0.1)  # some of the answer streamed (and was checkpointed)
     orchestrator.cancel("c1")
     await handle.wait()
     cancelled = store.path("c1")[-1]

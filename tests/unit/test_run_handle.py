@@ -13,6 +13,7 @@ import pytest
 from desktop_agent import Agent, AgentStatus, EventType, Orchestrator, StreamMode, tool
 from desktop_agent.engine.events import Event
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from tests.support.clock import until as wait_until
 from tests.support.contract import check_run, provider_ids
 
 written: list[str] = []
@@ -31,12 +32,14 @@ def clear() -> None:
 
 async def until(events: list[Event], kind: EventType, count: int = 1) -> list[Event]:
     """Wait (bounded) until `count` events of `kind` arrived; returns them."""
-    for _ in range(1000):
-        found = [e for e in events if e.type is kind]
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"no {count} x {kind} in {[e.type.value for e in events]}")
+
+    def found() -> list[Event]:
+        return [e for e in events if e.type is kind]
+
+    await wait_until(
+        lambda: len(found()) >= count, f"{count} x {kind} in {[e.type.value for e in events]}"
+    )
+    return found()
 
 
 async def collect(handle_events: object, into: list[Event]) -> None:
@@ -91,6 +94,7 @@ async def test_a_watcher_leaving_does_not_stop_the_run() -> None:
     assert state.status is AgentStatus.DONE and state.last_answer == "x" * 40
 
 
+@pytest.mark.virtual_clock
 async def test_cancel_a_queued_run_gives_its_watchers_one_done() -> None:
     model = ScriptedModel([Turn(text="slow " * 20, chunk_size=1, delay=0.005), "never"])
     orchestrator = Orchestrator(model)
