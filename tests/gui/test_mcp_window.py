@@ -51,7 +51,9 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
     try:
         gui.until(
             lambda: (
-                window.mcp is not None and [s.status for s in window.mcp.servers()] == ["connected"]
+                window.session is not None
+                and window.session.mcp is not None
+                and [s.status for s in window.session.mcp.servers()] == ["connected"]
             ),
             "the MCP server to connect",
             30,
@@ -71,7 +73,7 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         assert page.servers.item(0).text() == "test — connected, 5 tools"
 
         # A crash is reported; Reconnect brings it back.
-        crash = next(t for t in window.mcp.tools() if t.name == "test__crash")  # type: ignore[union-attr]
+        crash = next(t for t in window.session.mcp.tools() if t.name == "test__crash")  # type: ignore[union-attr]
 
         async def call_crash() -> None:
             try:
@@ -116,16 +118,16 @@ def test_mcp_servers_in_the_window(gui: Gui, tmp_path: Path) -> None:
         assert "not started: confirm what it runs first" in text
         assert "tests.support.mcp_server" in text and f"MARKER={marker}" in text
         assert f"in folder: {ROOT}" in text  # the full command line, where and with what
-        assert window.mcp.manager.servers["imported"].status == "unconfirmed"  # type: ignore[union-attr]
+        assert window.session.mcp.manager.servers["imported"].status == "unconfirmed"  # type: ignore[union-attr]
         page.servers.setCurrentRow(imported_row)
         gui.call(page.confirm_selected)
         gui.until(
-            lambda: window.mcp.manager.servers["imported"].status == "connected",
+            lambda: window.session.mcp.manager.servers["imported"].status == "connected",
             "confirmed and started",
             30,
         )  # type: ignore[union-attr]
         assert "imported__add" in window.orchestrator.config.tools.names  # type: ignore[union-attr]
-        fingerprint = window.mcp.manager.servers["imported"].config.fingerprint  # type: ignore[union-attr]
+        fingerprint = window.session.mcp.manager.servers["imported"].config.fingerprint  # type: ignore[union-attr]
         assert McpSetup.imported() == {"imported": fingerprint}  # remembered in the settings
     finally:
         gui.run(window.shutdown(), 60)
