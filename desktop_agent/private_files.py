@@ -10,7 +10,10 @@ loses them. (Stdlib only; imported before the window's first paint.)
   never half of one, and two writers never share a temporary name.
 * `file_lock`: an exclusive lock across processes (`flock`; `msvcrt.locking` on
   Windows) around a read-modify-write.
-* `PrivateRotatingFileHandler` and `open_private_log`: logs with a size cap.
+* `rotating_log_handler` and `open_private_log`: logs with a size cap.
+
+(`logging.handlers` and `tempfile` — ~14 ms with what they pull in — are imported
+when first needed, not before the window's first paint.)
 """
 
 from __future__ import annotations
@@ -18,11 +21,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import logging.handlers
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -30,11 +31,11 @@ from typing import IO
 __all__ = [
     "LOG_BACKUPS",
     "LOG_MAX_BYTES",
-    "PrivateRotatingFileHandler",
     "file_lock",
     "open_private_log",
     "private_dir",
     "rotate_if_large",
+    "rotating_log_handler",
     "tighten",
     "tighten_data_dir",
     "write_private",
@@ -106,6 +107,8 @@ def fsync_dir(folder: Path) -> None:
 def write_private(path: Path, text: str) -> None:
     """Replace `path` with `text` atomically and durably; the file is 0600."""
     folder = path.parent
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -181,16 +184,39 @@ def open_private_log(path: Path) -> IO[str]:
     return open(fd, "a", encoding="utf-8")
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+def rotating_log_handler(
+    path: Path, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS
+) -> logging.Handler:
     """A size-capped log (1 MB x 3 by default) whose files are 0600."""
+    private_dir(path.parent)
+    return _CappedLog(path, max_bytes, backups)
 
-    def __init__(
-        self, path: Path, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS
-    ) -> None:
-        private_dir(path.parent)
-        super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+
+class _CappedLog(logging.FileHandler):
+    """`logging.FileHandler` that rolls `path` over to `path.1`... before a record
+    would take it past `max_bytes` (what `RotatingFileHandler` does, without
+    importing `logging.handlers` — socket, pickle, queue: ~7 ms before the first
+    paint)."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        self.max_bytes, self.backups = max_bytes, backups
+        super().__init__(path, encoding="utf-8")
 
     def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         tighten(Path(self.baseFilename), FILE_MODE)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = self.stream
+            if stream is not None and self.max_bytes > 0:
+                size = stream.tell() + len(self.format(record)) + 1
+                if size > self.max_bytes:
+                    self.stream = None  # (reopened by emit)
+                    stream.close()
+                    rotate_if_large(Path(self.baseFilename), 0, self.backups)
+        except Exception:
+            self.handleError(record)
+            return
+        super().emit(record)

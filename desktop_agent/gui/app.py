@@ -97,10 +97,10 @@ def settle_heap() -> None:
 
 def _setup_logging() -> Path:
     """The app's log: logs/desktop-agent.log, 0600, rotated at 1 MB (3 kept)."""
-    from ..private_files import PrivateRotatingFileHandler
+    from ..private_files import rotating_log_handler
 
     path = data_dir() / "logs" / "desktop-agent.log"
-    handlers: list[logging.Handler] = [PrivateRotatingFileHandler(path)]
+    handlers: list[logging.Handler] = [rotating_log_handler(path)]
     if sys.stderr is not None:  # None in a windowed (frozen) app
         stderr = logging.StreamHandler(sys.stderr)
         stderr.setLevel(logging.WARNING)

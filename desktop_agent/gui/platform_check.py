@@ -13,7 +13,6 @@ brings them. No Qt import: it runs before QApplication.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import os
 import re
@@ -121,6 +120,8 @@ def missing_by_ldd(plugin: Path) -> list[str] | None:
 def loads(plugin: Path) -> bool:
     """Whether the dynamic loader can load the plugin and everything it needs."""
     try:
+        import ctypes
+
         ctypes.CDLL(str(plugin))
     except OSError:
         return False
@@ -132,6 +133,8 @@ def missing_by_loading(names: Sequence[str] = tuple(KNOWN_LIBRARIES)) -> list[st
     missing = []
     for name in names:
         try:
+            import ctypes
+
             ctypes.CDLL(name)
         except OSError:
             missing.append(name)
