@@ -248,8 +248,9 @@ class TextEvent(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageChunk(TextEvent):
-    type: ClassVar[EventType] = EventType.MESSAGE_CHUNK
+class _MessageText(TextEvent):
+    """A piece of a message's answer or reasoning: `index` counts its pieces."""
+
     chunk: str
     message_id: str
     index: int
@@ -267,22 +268,13 @@ class MessageChunk(TextEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class ReasoningChunk(TextEvent):
+class MessageChunk(_MessageText):
+    type: ClassVar[EventType] = EventType.MESSAGE_CHUNK
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningChunk(_MessageText):
     type: ClassVar[EventType] = EventType.REASONING_CHUNK
-    chunk: str
-    message_id: str
-    index: int
-
-    @property
-    def text(self) -> str:
-        return self.chunk
-
-    @property
-    def stream_key(self) -> str:
-        return self.message_id
-
-    def with_text(self, text: str, merged: int) -> Self:
-        return replace(self, chunk=text, merged=merged)
 
 
 @dataclass(frozen=True, slots=True)
