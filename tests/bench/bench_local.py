@@ -32,10 +32,11 @@ PROMPT = "Write a long story about a lighthouse keeper and a cat."
 SETTINGS = {"temperature": 0, "seed": 1, "top_k": 1}
 
 
-async def direct(base_url: str, model: str, tokens: int) -> tuple[int, float]:
+async def direct(base_url: str, model: str, tokens: int, key: str) -> tuple[int, float]:
     import openai
 
-    client = openai.AsyncOpenAI(api_key="local", base_url=base_url, max_retries=0)
+    # (the engine refuses requests without the key it was started with)
+    client = openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0)
     stream = await client.chat.completions.create(
         model=model,
         messages=[{"role": "user", "content": PROMPT}],
@@ -99,9 +100,9 @@ async def measure(rounds: int, tokens: int) -> dict[str, list[tuple[int, float]]
     results: dict[str, list[tuple[int, float]]] = {"direct": [], "app": []}
     try:
         url = await engine.ensure_running()
-        await direct(url, engine.label, 20)  # warm-up
+        await direct(url, engine.label, 20, engine.api_key)  # warm-up
         for _ in range(rounds):
-            results["direct"].append(await direct(url, engine.label, tokens))
+            results["direct"].append(await direct(url, engine.label, tokens, engine.api_key))
             results["app"].append(await through_app(model, tokens))
     finally:
         await model.aclose()
