@@ -146,7 +146,7 @@ class SettingsDialog(QDialog):
         self.model.setAccessibleName("Model")
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setAccessibleName("Test the connection and list its models")
-        self.test_button.clicked.connect(self._test)
+        self.test_button.clicked.connect(self.test_connection)
         self.load_models = self.test_button  # (the button lists the models too)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
@@ -181,7 +181,7 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
-        buttons.accepted.connect(self._save)
+        buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.key_note = QLabel(self._key_note(), self)
         self.key_note.setAccessibleName("Where API keys are kept")
@@ -381,7 +381,7 @@ class SettingsDialog(QDialog):
             self.items[self._row] = self.current()
         return Providers(list(self.items), self.default_id)
 
-    def _save(self) -> None:
+    def save(self) -> None:
         providers = self.providers()
         if self.credentials is not None:
             for config in providers.items:
@@ -398,7 +398,7 @@ class SettingsDialog(QDialog):
 
     # -- Test connection ------------------------------------------------------------------
 
-    def _test(self) -> None:
+    def test_connection(self) -> None:
         self.result_label.setText("Connecting…")
         self._task = asyncio.ensure_future(self._fetch_models(self.current()))
 

@@ -129,7 +129,7 @@ def test_always_is_remembered_and_revocable(gui: Gui) -> None:
         assert [page.always.item(i).text() for i in range(page.always.count())] == ["save_note"]
         page.always.setCurrentRow(0)
         page.revoke_selected()
-        gui.call(dialog._save)  # type: ignore[attr-defined]
+        gui.call(dialog.save)  # type: ignore[attr-defined]
         assert saved[-1].always_allowed == frozenset()
         gui.call(window.send, "c")
         wait_card(gui, window)  # asks again

@@ -86,7 +86,7 @@ def test_code_block_copy_action(gui: Gui) -> None:
     prefix = f'href="{t.app_scheme}:copy/'
     assert prefix in html
     href = prefix[6:] + html.split(prefix, 1)[1].split('"', 1)[0]
-    gui.call(t._on_anchor, QUrl(href))
+    gui.call(t.anchorClicked.emit, QUrl(href))
     assert copied == ["echo 'hi'\n"]
     assert QGuiApplication.clipboard().text() == "echo 'hi'\n"
 

@@ -397,7 +397,7 @@ def test_api_keys_stay_out_of_every_file_but_the_private_one(
     dialog = gui.call(window.open_settings)
     assert "No system keyring is available" in dialog.key_note.text()  # type: ignore[attr-defined]
     dialog.api_key.setText(key)  # type: ignore[attr-defined]
-    gui.call(dialog._save)  # type: ignore[attr-defined]
+    gui.call(dialog.save)  # type: ignore[attr-defined]
     http_server.add(Reply(text="Hello with a key."))
     send(gui, window, "hi")
     wait_idle(gui, window)
@@ -436,7 +436,7 @@ def test_settings_add_test_and_save_providers(
     dialog.base_url.setText(http_server.base_url)
     dialog.api_key.setText("sk-for-my-server")
     dialog.model.setCurrentText("scripted-small")
-    gui.call(dialog._test)
+    gui.call(dialog.test_connection)
     gui.until(lambda: dialog.result_label.text().startswith(("✓", "✗")), "the test result")
     assert dialog.result_label.text().startswith("✓ Connected to 127.0.0.1"), (
         dialog.result_label.text()
@@ -445,7 +445,7 @@ def test_settings_add_test_and_save_providers(
     dialog.list.setCurrentRow(0)  # the edits of the new one are kept when switching
     dialog.list.setCurrentRow(1)
     assert dialog.name.text() == "My server"
-    gui.call(dialog._save)
+    gui.call(dialog.save)
     [providers] = saved
     assert [p.name for p in providers.items][1] == "My server"
     assert keys.get(added.id) == "sk-for-my-server"
@@ -458,7 +458,7 @@ def test_test_connection_says_what_went_wrong(gui: Gui) -> None:
 
     dialog = SettingsDialog(ConnectionConfig(kind="openai", base_url="http://127.0.0.1:9/v1"))
     gui.qtbot.addWidget(dialog)
-    gui.call(dialog._test)
+    gui.call(dialog.test_connection)
     gui.until(lambda: dialog.result_label.text().startswith(("✓", "✗")), "the test result")
     text = dialog.result_label.text()
     assert text.startswith("✗ Could not connect") and "type the model name" in text

@@ -23,7 +23,7 @@ def test_test_connection_sends_no_environment_key(
     dialog = SettingsDialog(ConnectionConfig.resolve(saved=saved))
     gui.qtbot.addWidget(dialog)
     assert dialog.api_key.text() == ""
-    gui.call(dialog._test)
+    gui.call(dialog.test_connection)
     gui.until(lambda: dialog.result_label.text().startswith(("✓", "✗")), "the test result")
     assert dialog.result_label.text().startswith("✓ Connected")
     [request] = http_server.model_requests

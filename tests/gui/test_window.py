@@ -122,7 +122,7 @@ def test_tool_call_shows_in_status_bar_and_transcript(
     assert "The answer is 42." in text
     # Expanding the entry shows arguments and result.
     link = window.transcript.app_link("toggle", call_id, "details")
-    gui.call(window.transcript._on_anchor, QUrl(link))
+    gui.call(window.transcript.anchorClicked.emit, QUrl(link))
     assert '"a": 2' in window.transcript.toPlainText()
 
 
@@ -200,7 +200,7 @@ def test_retry_after_error(gui: Gui, window: MainWindow, http_server: ScriptedSe
     type_and_send(gui, window, "please")
     wait_idle(gui, window)
     assert window.transcript.last("error") is not None
-    gui.call(window.transcript._on_anchor, QUrl(window.transcript.app_link("retry")))
+    gui.call(window.transcript.anchorClicked.emit, QUrl(window.transcript.app_link("retry")))
     gui.until(lambda: window.transcript.last_answer() == "second time works", "the retried answer")
     wait_idle(gui, window)
     assert window.transcript.last("error") is None
@@ -251,8 +251,8 @@ def test_hostile_output_loads_nothing_and_shows_as_text(
     from PySide6.QtGui import QDesktopServices
 
     QDesktopServices.setUrlHandler("https", window, "noop")  # don't launch a browser in tests
-    gui.call(window.transcript._on_anchor, QUrl("file:///etc/passwd"))
-    gui.call(window.transcript._on_anchor, QUrl("javascript:alert(1)"))
+    gui.call(window.transcript.anchorClicked.emit, QUrl("file:///etc/passwd"))
+    gui.call(window.transcript.anchorClicked.emit, QUrl("javascript:alert(1)"))
     assert refused == ["file:///etc/passwd", "javascript:alert(1)"]
     assert opened == []
     # And even a direct request for a resource is refused.
