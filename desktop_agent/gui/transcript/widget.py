@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -24,8 +24,10 @@ from . import entries as render
 from .document import EntryDocument
 from .entries import Entry
 from .links import DECISIONS, SAFE_SCHEMES, AppLinks, CopyTargets
-from .markdown import MarkdownRenderer
-from .streaming import StreamingBody
+
+if TYPE_CHECKING:
+    from .markdown import MarkdownRenderer
+    from .streaming import StreamingBody
 
 __all__ = ["Transcript"]
 
@@ -57,7 +59,7 @@ class Transcript(QTextBrowser):
         self.links = AppLinks()
         self._copy = CopyTargets(self.links)
         self._doc = EntryDocument(self.document(), self._look)
-        self._body = StreamingBody(self._doc, self.theme, self._copy.link)
+        self._streaming: StreamingBody | None = None  # (`_body`: built when first needed)
         self.document().setDefaultStyleSheet(
             f"a {{ color: {self.theme.link}; }} "
             f"code {{ font-family: monospace; background-color: {self.theme.code_bg}; }} "
@@ -126,6 +128,16 @@ class Transcript(QTextBrowser):
             self.link_hovered.emit("")
         else:
             self.link_hovered.emit(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))
+
+    @property
+    def _body(self) -> StreamingBody:
+        """Renders answers as they stream (imported on first use: not before the
+        window's first paint)."""
+        if self._streaming is None:
+            from .streaming import StreamingBody
+
+            self._streaming = StreamingBody(self._doc, self.theme, self._copy.link)
+        return self._streaming
 
     @property
     def _renderer(self) -> MarkdownRenderer:
