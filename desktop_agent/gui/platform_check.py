@@ -61,8 +61,9 @@ KNOWN_LIBRARIES: dict[str, str] = {
     "libglib-2.0.so.0": "libglib2.0-0",
 }
 
-_NOT_FOUND = re.compile(r"^\s*(\S+)\s+=>\s+not found\s*$", re.MULTILINE)
-_SONAME = re.compile(r"^(lib[^/\s]+?)\.so\.([0-9][0-9.]*)$")
+# (patterns compiled where used: this module runs before the window's first paint)
+_NOT_FOUND = r"^\s*(\S+)\s+=>\s+not found\s*$"
+_SONAME = r"^(lib[^/\s]+?)\.so\.([0-9][0-9.]*)$"
 
 
 def uses_xcb(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> bool:
@@ -111,7 +112,7 @@ def missing_by_ldd(plugin: Path) -> list[str] | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    found = _NOT_FOUND.findall(done.stdout)
+    found = re.findall(_NOT_FOUND, done.stdout, re.MULTILINE)
     if done.returncode != 0 and not found:
         return None
     return list(dict.fromkeys(found))  # in order, once each
@@ -161,7 +162,7 @@ def debian_package(soname: str) -> str:
     libfoo2-0, lower case)."""
     if soname in KNOWN_LIBRARIES:
         return KNOWN_LIBRARIES[soname]
-    match = _SONAME.match(soname)
+    match = re.match(_SONAME, soname)
     if match is None:
         return soname
     name, version = match.group(1).lower(), match.group(2).split(".")[0]
