@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ..providers.env_key import OPENAI_API_URL, environment_key
 from .paths import data_dir
-from .settings import update_settings
+from .settings import rebasing_saver
 
 __all__ = [
     "ConnectionConfig",
@@ -287,19 +287,7 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
 def providers_saver(loaded: Providers) -> Callable[[Providers], None]:
     """Saving for a long-lived surface (the window), which read `loaded` at start:
     each save merges what changed since its last save into the file as it is now."""
-    known = [_snapshot(loaded)]
-
-    def save(providers: Providers) -> None:
-        mine = _snapshot(providers)
-
-        def change(saved: dict[str, Any]) -> None:
-            merged = mine.rebased(known[0], Providers.from_settings(saved))
-            saved.update(merged.to_settings())
-
-        update_settings(change)
-        known[0] = mine
-
-    return save
+    return rebasing_saver(loaded, Providers.from_settings, _snapshot)
 
 
 def _snapshot(providers: Providers) -> Providers:

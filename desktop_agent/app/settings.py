@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ..private_files import file_lock, write_private
 from .paths import data_dir
@@ -123,19 +123,8 @@ class ToolSettings:
 
     def saver(self) -> Callable[[ToolSettings], None]:
         """Saving for a long-lived surface (the window) that read these settings at
-        start: each save merges what changed since its last save into the file as
-        it is now (`serve` may have added an "always" meanwhile)."""
-        known = [self]
-
-        def save(settings: ToolSettings) -> None:
-            def change(saved: dict[str, Any]) -> None:
-                merged = settings.rebased(known[0], ToolSettings.from_settings(saved))
-                saved.update(merged.to_settings())
-
-            update_settings(change)
-            known[0] = settings
-
-        return save
+        start (`serve` may have added an "always" meanwhile): see `rebasing_saver`."""
+        return rebasing_saver(self, ToolSettings.from_settings)
 
     def to_settings(self) -> dict[str, Any]:
         return {
@@ -145,3 +134,36 @@ class ToolSettings:
                 "always_allowed": sorted(self.always_allowed),
             }
         }
+
+
+class Rebasable(Protocol):
+    """A part of the settings that can merge its own changes into another copy."""
+
+    def rebased(self, base: Any, theirs: Any) -> Any: ...
+
+    def to_settings(self) -> dict[str, Any]: ...
+
+
+_Part = TypeVar("_Part", bound=Rebasable)
+
+
+def rebasing_saver(
+    loaded: _Part,
+    from_settings: Callable[[dict[str, Any]], _Part],
+    snapshot: Callable[[_Part], _Part] = lambda part: part,
+) -> Callable[[_Part], None]:
+    """Saving for a long-lived surface that read `loaded` at start: each save applies
+    only what changed since its last save to the file as it is now (another process
+    may have written meanwhile), under the settings lock."""
+    known = [snapshot(loaded)]
+
+    def save(part: _Part) -> None:
+        mine = snapshot(part)
+
+        def change(saved: dict[str, Any]) -> None:
+            saved.update(mine.rebased(known[0], from_settings(saved)).to_settings())
+
+        update_settings(change)
+        known[0] = mine
+
+    return save
