@@ -10,11 +10,14 @@ under one parent; a conversation shows the path to its `leaf_id`), with reasonin
 tool calls and results, status, token usage; per-conversation model, provider and
 system prompt; soft delete (undo); FTS5 over titles and message text; sessions (to
 tell an answer interrupted by a killed process from one still streaming).
+Version 3: where an imported conversation came from (`conversation_sources`: the
+source, e.g. "chatgpt", and its id there, unique), so importing a file again adds
+nothing twice.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 V1 = """
 CREATE TABLE conversations (
@@ -100,8 +103,19 @@ _V2_SEARCH = _fts("messages_fts", "messages", "content", "n") + _fts(
     "titles_fts", "conversations", "title", "rowid"
 )
 
+# wave2: import-source migration
+_V3_SOURCES = """
+CREATE TABLE conversation_sources (
+    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    imported_at REAL NOT NULL,
+    UNIQUE (source, source_id)
+);
+"""
+
 #: A new database: the current schema at once.
-CREATE = _V2_TABLES + _V2_SEARCH
+CREATE = _V2_TABLES + _V2_SEARCH + _V3_SOURCES
 
 #: Version 1 -> 2: rebuild both tables; each conversation's messages become a chain
 #: (parent = the previous message), its last message the leaf.
@@ -135,4 +149,4 @@ INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
 )
 
 #: from-version -> the SQL that brings it to from-version + 1
-MIGRATIONS = {1: MIGRATE_1_TO_2}
+MIGRATIONS = {1: MIGRATE_1_TO_2, 2: _V3_SOURCES}  # wave2: import-source migration

@@ -1,0 +1,184 @@
+"""ChatGPT's data export: `conversations.json` (in the `.zip` the export mail links
+to), an array of conversations, each a `mapping` of nodes
+`{id, parent, children, message}` with a `current_node` (the shown leaf).
+
+A message is `{author: {role, name}, create_time, content: {content_type, parts |
+text}, recipient, metadata}`. What is kept:
+
+* user and assistant text (`text`, `multimodal_text`: images become file refs);
+* an assistant message addressed to a tool (`recipient` "python", "web", ...): a
+  tool call with the code or text as its arguments; the tool's answer
+  (`execution_output`, text) a tool entry;
+* every branch: an edited message or a regenerated answer is a sibling, so a version.
+
+Not kept (spliced out, their children re-parented): the empty root, system messages
+(`is_visually_hidden_from_conversation` or not: a visible one's text becomes the
+conversation's system prompt), custom-instruction context, browsing internals
+(`tether_*`), reasoning summaries (`thoughts`, `reasoning_recap`), empty messages.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .model import (
+    FileRef,
+    ImportedConversation,
+    ImportedMessage,
+    ImportFormatError,
+    Node,
+    kept_tree,
+    text_of,
+    timestamp,
+)
+
+__all__ = ["SOURCE", "convert", "looks_like"]
+
+SOURCE = "chatgpt"
+_HIDDEN_TYPES = {
+    "user_editable_context",
+    "model_editable_context",
+    "tether_browsing_display",
+    "tether_quote",
+    "thoughts",
+    "reasoning_recap",
+    "sonic_webpage",
+}
+
+
+def looks_like(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("mapping"), dict)
+
+
+def convert(item: dict[str, Any]) -> ImportedConversation:
+    mapping = item.get("mapping")
+    if not isinstance(mapping, dict):
+        raise ImportFormatError("it has no message tree (`mapping`)")
+    source_id = item.get("conversation_id") or item.get("id")
+    title = str(item.get("title") or "")
+    if not isinstance(source_id, str) or not source_id:
+        # (very old exports): title and start time identify it well enough
+        source_id = f"{title}@{item.get('create_time')}"
+    system_prompt: list[str] = []
+    nodes: list[Node] = []
+    model: str | None = None
+    for position, (key, raw) in enumerate(mapping.items()):
+        if not isinstance(raw, dict):
+            raise ImportFormatError(f"node {key!r} is not an object")
+        node_id = str(raw.get("id") or key)
+        parent = raw.get("parent")
+        message = _message(node_id, raw.get("message"), system_prompt)
+        if message is not None and message.role == "assistant" and model is None:
+            slug = (raw["message"].get("metadata") or {}).get("model_slug")
+            model = slug if isinstance(slug, str) else None
+        created = message.created_at if message else None
+        nodes.append(
+            Node(
+                node_id,
+                str(parent) if parent is not None else None,
+                message,
+                order=created if created is not None else float(position),
+            )
+        )
+    messages, leaf = kept_tree(nodes, _str(item.get("current_node")), what="conversation")
+    slug = item.get("default_model_slug")
+    return ImportedConversation(
+        source=SOURCE,
+        source_id=source_id,
+        title=title,
+        created_at=timestamp(item.get("create_time")),
+        updated_at=timestamp(item.get("update_time")),
+        messages=messages,
+        leaf_id=leaf,
+        model=slug if isinstance(slug, str) else model,
+        system_prompt="\n\n".join(system_prompt) or None,
+    )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _message(node_id: str, raw: Any, system_prompt: list[str]) -> ImportedMessage | None:
+    """The message we keep for a node, or None (spliced out)."""
+    if not isinstance(raw, dict):
+        return None
+    author = _dict(raw.get("author"))
+    role = author.get("role")
+    content = _dict(raw.get("content"))
+    metadata = _dict(raw.get("metadata"))
+    kind = content.get("content_type")
+    if kind in _HIDDEN_TYPES:
+        return None
+    text, files = _content(content)
+    files += _attachments(metadata)
+    created = timestamp(raw.get("create_time"))
+    if role == "system":
+        if text.strip() and not metadata.get("is_visually_hidden_from_conversation"):
+            system_prompt.append(text)
+        return None
+    if metadata.get("is_visually_hidden_from_conversation"):
+        return None
+    recipient = raw.get("recipient") or "all"
+    if role == "user":
+        if not text and not files:
+            return None
+        return ImportedMessage(node_id, None, "user", text, created, files=files)
+    if role == "assistant":
+        if recipient != "all":  # a call of a tool: its code or query, as plain text
+            arguments = json.dumps({"code": text} if kind == "code" else {"input": text})
+            call = {"id": f"call-{node_id}", "name": str(recipient), "arguments": arguments}
+            return ImportedMessage(node_id, None, "assistant", "", created, tool_calls=[call])
+        if kind == "code" and text:
+            language = str(content.get("language") or "")
+            text = f"```{'' if language == 'unknown' else language}\n{text}\n```"
+        if not text and not files:
+            return None
+        return ImportedMessage(node_id, None, "assistant", text, created, files=files)
+    if role == "tool":
+        if not text and not files:
+            return None
+        name = str(author.get("name") or "tool")
+        return ImportedMessage(
+            node_id, None, "tool", text, created, tool_name=name, tool_call_id=None, files=files
+        )
+    return None
+
+
+def _content(content: dict[str, Any]) -> tuple[str, list[FileRef]]:
+    """Plain text and the images of a message's content."""
+    files: list[FileRef] = []
+    parts = content.get("parts")
+    if isinstance(parts, list):
+        texts: list[str] = []
+        for part in parts:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict):
+                pointer = part.get("asset_pointer")
+                if isinstance(pointer, str) and pointer:
+                    files.append(FileRef(pointer, pointer.rsplit("/", 1)[-1]))
+                elif isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+        return "\n".join(t for t in texts if t), files
+    for key in ("text", "result"):
+        if isinstance(content.get(key), str):
+            return str(content[key]), files
+    return text_of(content.get("parts")), files
+
+
+def _attachments(metadata: dict[str, Any]) -> list[FileRef]:
+    """Files the user uploaded with a message (`metadata.attachments`)."""
+    out: list[FileRef] = []
+    for attachment in metadata.get("attachments") or []:
+        if isinstance(attachment, dict) and isinstance(attachment.get("id"), str):
+            name = attachment.get("name")
+            out.append(
+                FileRef(attachment["id"], name if isinstance(name, str) else attachment["id"])
+            )
+    return out
