@@ -232,10 +232,8 @@ class ImportInput:
             for item in ijson.items(meter, prefix, use_float=True):
                 yield prefix, item
                 meter.mark = meter.position
-        except ijson.IncompleteJSONError as exc:
-            raise ImportFormatError(_json_problem(exc, self.read, self.size)) from exc
         except ijson.JSONError as exc:
-            raise ImportFormatError(f"the file is not valid JSON: {exc}") from exc
+            raise ImportFormatError(_json_problem(exc, self.read, self.size)) from exc
         except UnicodeDecodeError as exc:
             raise ImportFormatError(f"the file is not UTF-8 text: {exc}") from exc
         except (zipfile.BadZipFile, EOFError) as exc:
@@ -264,6 +262,7 @@ class ImportInput:
 
 
 def _json_problem(exc: Exception, read: int, size: int) -> str:
-    if read >= size:
-        return f"the file ends in the middle of the JSON (truncated at {size:,} bytes?): {exc}"
-    return f"the file is not valid JSON near byte {read:,}: {exc}"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "premature EOF" in detail or (read >= size and "incomplete" in detail.lower()):
+        return f"the file ends in the middle of the JSON (truncated at {size:,} bytes?)"
+    return f"the file is not valid JSON (near byte {min(read, size):,}: {detail})"
