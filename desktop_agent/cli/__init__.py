@@ -4,6 +4,8 @@
     desktop-agent chat [PROMPT] [--json]                            the terminal
     desktop-agent serve [--host H] [--port P] [--token T | --no-token]  SSE/WebSocket server
     desktop-agent history | export ID [--format md|json] | import FILE   stored conversations
+    desktop-agent export --all --format json -o FILE                all of them
+    desktop-agent backup FILE | restore FILE [--force]              the data folder (no keys)
     desktop-agent install-desktop-entry [--uninstall]               application menu (Linux)
     desktop-agent --self-test                                       check the installation
 
@@ -45,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check this installation offscreen (window, scripted conversation, TLS) and exit",
     )
     commands = parser.add_subparsers(
-        dest="command", metavar="{chat,serve,history,export,import,install-desktop-entry}"
+        dest="command",
+        metavar="{chat,serve,history,export,import,backup,restore,install-desktop-entry}",
     )
     chat = commands.add_parser(
         "chat", parents=[common], help="chat in the terminal", description="Chat in the terminal."
@@ -112,13 +115,43 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a stored conversation as Markdown (what is shown) or JSON "
         "(everything, every version; `import` reads it back).",
     )
-    export.add_argument("conversation", help="its id (see `desktop-agent history`)")
+    export.add_argument("conversation", nargs="?", help="its id (see `desktop-agent history`)")
+    export.add_argument("--all", action="store_true", help="every conversation (not deleted)")
     export.add_argument("--format", "-f", choices=["md", "json"], default="md")
     export.add_argument("--output", "-o", help="write to this file (default: standard output)")
     imp = commands.add_parser(
-        "import", help="add a conversation exported as JSON", description="Import a JSON export."
+        "import",
+        help="add conversations from ChatGPT, Claude, Open WebUI or desktop-agent exports",
+        description="Import conversations: a ChatGPT data export (conversations.json or its "
+        ".zip), a Claude export, an Open WebUI chat export, or desktop-agent's own JSON. "
+        "Importing the same file again adds nothing twice.",
     )
-    imp.add_argument("file", help="a file written by `desktop-agent export --format json`")
+    imp.add_argument("file", help="the export (.json or .zip)")
+    imp.add_argument(
+        "--max-conversation-mb",
+        type=int,
+        default=256,
+        metavar="MB",
+        help="refuse a single conversation larger than this (256)",
+    )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the history and settings (never keys) into one file",
+        description="Back up the data folder (history and settings; API keys, MCP servers "
+        "and logs are not included) into one file, to restore on another machine.",
+    )
+    backup.add_argument("file", help="the backup file to write (.zip)")
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup into the data folder",
+        description="Restore a backup made by `desktop-agent backup` into the data folder.",
+    )
+    restore.add_argument("file", help="the backup file")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace conversations and settings already there (the old files are kept aside)",
+    )
     entry = commands.add_parser(
         "install-desktop-entry",
         help="add the app to this user's application menu (Linux)",
@@ -171,8 +204,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "history":
             return history_cli.history_main(search=args.search, limit=args.limit)
         if args.command == "export":
+            if args.all == bool(args.conversation):
+                sys.stderr.write("error: give a conversation id or --all (not both)\n")
+                return 2
+            if args.all:
+                return history_cli.export_all_main(fmt=args.format, output=args.output)
             return history_cli.export_main(args.conversation, fmt=args.format, output=args.output)
-        return history_cli.import_main(args.file)
+        from .imports import import_main
+
+        return import_main(args.file, max_conversation_mb=args.max_conversation_mb)
+    if args.command in ("backup", "restore"):
+        from .imports import backup_main, restore_main
+
+        if args.command == "backup":
+            return backup_main(args.file)
+        return restore_main(args.file, force=args.force)
     if args.command == "install-desktop-entry":
         from ..packaging.desktop_entry import main as entry_main
 

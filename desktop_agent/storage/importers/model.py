@@ -140,7 +140,7 @@ def _check_acyclic(by_id: dict[str, Node], what: str) -> None:
                 loop = seen[seen.index(node_id) :]
                 shown = ", ".join(repr(m) for m in loop[:4]) + (", …" if len(loop) > 4 else "")
                 raise ImportFormatError(
-                    f"the {what}'s messages {shown} form a cycle (each one answers the next)"
+                    f"messages {shown} form a cycle (each one answers the next)"
                 )
             seen.append(node_id)
             on_walk.add(node_id)

@@ -32,8 +32,8 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
     if not isinstance(conv, dict) or not isinstance(raw_messages, list):
         raise ImportFormatError("the file has no conversation or no messages list")
     source_id = conv.get("id")
-    if not isinstance(source_id, str) or not source_id:
-        raise ImportFormatError("the conversation has no id")
+    if not isinstance(source_id, str):
+        source_id = ""  # (hand-made files: imported, just not matched on a second import)
     nodes: list[Node] = []
     for position, raw in enumerate(raw_messages):
         if not isinstance(raw, dict) or raw.get("role") not in _ROLES:

@@ -119,10 +119,7 @@ def import_file(
                 kind = detect(item)
                 if first is None:
                     if kind is None:
-                        raise ImportFormatError(
-                            "not an export this version knows (a ChatGPT, Claude or Open WebUI "
-                            f"export, or desktop-agent's JSON); it starts with {_shape(item)}"
-                        )
+                        raise ImportFormatError(_unknown(item))
                     first = kind
                     summary.format = FORMAT_NAMES[kind.SOURCE]
                 label = _label(item, done)
@@ -139,7 +136,27 @@ def import_file(
             summary.error = f"{exc}; the conversations before that point were imported"
         if first is None and summary.error is None:
             raise ImportFormatError("the file has no conversations")
+    if summary.skipped and not summary.imported and not summary.already_present:
+        # (nothing could be imported: an error, not a summary)
+        title, why = summary.skipped[0]
+        if len(summary.skipped) == 1:
+            raise ImportFormatError(why)
+        raise ImportFormatError(
+            f"none of its {len(summary.skipped)} conversations can be imported ({title!r}: {why})"
+        )
     return summary
+
+
+def _unknown(item: Any) -> str:
+    if isinstance(item, dict) and "format" in item:
+        return (
+            f"not a desktop-agent conversation (format {str(item['format'])[:60]!r}) nor an "
+            "export of ChatGPT, Claude or Open WebUI"
+        )
+    return (
+        "not an export this version knows (a ChatGPT, Claude or Open WebUI export, or "
+        f"desktop-agent's JSON); it starts with {_shape(item)}"
+    )
 
 
 def _import_one(
@@ -213,7 +230,7 @@ def write(
             "SELECT conversation_id FROM conversation_sources WHERE source = ? AND source_id = ?",
             (conv.source, conv.source_id),
         ).fetchone()
-        if row is not None:
+        if row is not None and conv.source_id:
             return str(row[0]), True
         title = conv.title or next(
             (title_from(m.content) for m in conv.messages if m.role == "user" and m.content), ""
@@ -264,11 +281,12 @@ def write(
             "UPDATE conversations SET leaf_id = ?, updated_at = ? WHERE id = ?",
             (ids.get(conv.leaf_id) if conv.leaf_id else None, updated, conversation_id),
         )
-        db.execute(
-            "INSERT INTO conversation_sources (conversation_id, source, source_id, imported_at) "
-            "VALUES (?, ?, ?, ?)",
-            (conversation_id, conv.source, conv.source_id, time.time()),
-        )
+        if conv.source_id:  # ("": a file of ours without ids; nothing to match it by)
+            db.execute(
+                "INSERT INTO conversation_sources (conversation_id, source, source_id, "
+                "imported_at) VALUES (?, ?, ?, ?)",
+                (conversation_id, conv.source, conv.source_id, time.time()),
+            )
     if summary is not None:
         for state, name, _message in files:
             {"kept": summary.files_kept, "missing": summary.files_missing}.get(
