@@ -38,6 +38,7 @@ from .theme import Theme
 
 if TYPE_CHECKING:
     import asyncio
+    from pathlib import Path
 
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
@@ -170,6 +171,7 @@ class MainWindow(QMainWindow):
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
+                "import": self.open_import,
                 "help": lambda: self.show_dialog(_shortcuts_dialog(self)),
                 "quit": self.close,
             },
@@ -314,6 +316,20 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> QDialog:
         """Ctrl+,: the Settings dialog (returned: it is open)."""
         return self.show_dialog(self.settings.open_dialog(self))
+
+    def open_import(self, path: Path | None = None) -> QDialog | None:
+        """Ctrl+Shift+O: import conversations from a file (`path`: at once, no picker)."""
+        if self.store is None:
+            self.status.showMessage("Conversations are not kept in this session", 5000)
+            return None
+        from .import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.store.file, self)
+        dialog.imported.connect(lambda added: self.conversations.reload() if added else None)
+        self.show_dialog(dialog)
+        if path is not None:
+            dialog.start(path)
+        return dialog
 
     def show_dialog(self, dialog: QDialog) -> QDialog:
         """Open a dialog without blocking the loop (not exec()); held until it closes."""
