@@ -283,7 +283,9 @@ def write_big_chatgpt(path: Path, conversations: int, target_bytes: int) -> int:
     written one conversation at a time; returns its size."""
     per = max(target_bytes // conversations, 2000)
     words = "lorem ipsum dolor sit amet consectetur " * 8  # ~320 chars
-    turns = max(1, per // (2 * (len(words) + 420)))
+    one = len(json.dumps(chatgpt_simple("x", "x", words, 1)))
+    two = len(json.dumps(chatgpt_simple("x", "x", words, 2)))
+    turns = max(1, (per - one) // (two - one) + 1)
     with path.open("w", encoding="utf-8") as out:
         out.write("[")
         for i in range(conversations):
