@@ -29,6 +29,7 @@ from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
 from .conversation_views import ConversationViews
+from .import_drop import ImportDrop
 from .run_controller import RunController
 from .settings_controller import SettingsController
 from .shortcuts import SHORTCUTS, add_actions
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
                 "quit": self.close,
             },
         )
+        ImportDrop(self, self.open_import)  # an export dropped on the window: import it
         self.views.open(None)
         self._providers_changed()
         self.setTabOrder(self.composer, self.send_button)

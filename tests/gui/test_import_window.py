@@ -64,3 +64,49 @@ def test_a_bad_file_shows_why(gui: Gui, window: MainWindow, tmp_path: Path) -> N
     assert "ends in the middle of the JSON" in dialog.summary.toPlainText()
     assert dialog.choose_button.isEnabled()
     assert window.store is not None and window.store.conversations() == []
+
+
+def test_dropping_an_export_on_the_window_imports_it(
+    gui: Gui, window: MainWindow, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    path = write_json(tmp_path / "conversations.json", [claude_conversation()])
+    text = QMimeData()
+    text.setText("not a file")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+
+    def drop(data: QMimeData) -> bool:
+        """Drag `data` in (as a drag would) and drop it; whether the window took it."""
+        enter = QDragEnterEvent(
+            QPoint(10, 10),
+            Qt.DropAction.CopyAction,
+            data,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        enter.ignore()
+        QApplication.sendEvent(window, enter)
+        if not enter.isAccepted():
+            return False
+        event = QDropEvent(
+            QPointF(10, 10),
+            Qt.DropAction.CopyAction,
+            data,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(window, event)
+        return True
+
+    assert gui.call(drop, text) is False  # plain text is not an export
+    assert window.dialogs == []
+    assert gui.call(drop, mime) is True
+    [dialog] = window.dialogs
+    assert isinstance(dialog, ImportDialog)
+    gui.until(lambda: dialog.result_summary is not None, "the import to finish")
+    assert "Claude export: 1 imported" in dialog.summary.toPlainText()
+    assert "Weather in Lisbon" in {row.title for row in window.sidebar.model.rows}
