@@ -203,3 +203,86 @@ def test_zip_export_with_its_files(store: Store, tmp_path: Path) -> None:
     store.purge_deleted()
     again = import_file(store, archive)
     assert again.files_not_kept == ["file-Pic123"] and len(again.imported) == 1
+
+
+def well_formed(messages: list[dict[str, object]]) -> bool:
+    """Every tool call answered right after it, every result answering a call."""
+    waiting: list[object] = []
+    for m in messages:
+        if m["role"] == "tool":
+            if m["tool_call_id"] not in waiting:
+                return False
+            waiting.remove(m["tool_call_id"])
+            continue
+        if waiting:
+            return False
+        calls = m.get("tool_calls") or []
+        waiting = [c["id"] for c in calls]  # type: ignore[attr-defined]
+    return not waiting
+
+
+def test_tool_calls_and_results_are_paired_for_models(store: Store, tmp_path: Path) -> None:
+    from tests.support.exports import _node
+
+    chat = chatgpt_conversation("tools", "Tools")
+    mapping = chat["mapping"]
+    # a3 now browses: its result is browsing internals (spliced out), then the answer.
+    mapping["a3"] = _node(
+        "a3",
+        "t2",
+        ["tb"],
+        "assistant",
+        t=203,
+        recipient="browser",
+        content_type="code",
+        text="search('cats')",
+    )
+    mapping["tb"] = _node(
+        "tb",
+        "a3",
+        ["a3x"],
+        "tool",
+        t=204,
+        name="browser",
+        content_type="tether_browsing_display",
+        text="",
+    )
+    mapping["a3x"] = _node("a3x", "tb", ["u2"], "assistant", ["Found cats."], t=205)
+    mapping["u2"]["parent"] = "a3x"
+    # and a result whose call is not in the export, answering the user directly
+    mapping["a4"] = _node(
+        "a4",
+        "u2",
+        [],
+        "tool",
+        t=301,
+        name="dalle.text2im",
+        content_type="text",
+        text="(image made)",
+    )
+    data = claude_conversation("two-calls")
+    blocks = data["chat_messages"][1]["content"]
+    second = {"type": "tool_use", "id": "toolu_2", "name": "web_search", "input": {"q": "x"}}
+    result_2 = {"type": "tool_result", "tool_use_id": "toolu_2", "content": "Rain later"}
+    blocks.insert(3, second)  # thinking, text, use 1, use 2, result 1 ...
+    blocks.insert(5, result_2)  # ... result 2, then the text
+    write_json(tmp_path / "chatgpt.json", [chat])
+    write_json(tmp_path / "claude.json", [data])
+    [(gpt, _t)] = import_file(store, tmp_path / "chatgpt.json").imported
+    [(cl, _t)] = import_file(store, tmp_path / "claude.json").imported
+    shown = store.path(gpt)
+    assert [(m.role, m.content) for m in shown[3:]] == [
+        ("assistant", ""),  # the browser call
+        ("tool", "(no result in the export)"),
+        ("assistant", "Found cats."),
+        ("user", shown[6].content),
+        ("assistant", ""),  # a call made up for the result without one
+        ("tool", "(image made)"),
+    ]
+    assert shown[7].tool_calls[0]["name"] == "dalle.text2im"  # type: ignore[index]
+    assert well_formed(store.model_messages(gpt))  # type: ignore[arg-type]
+    claude_path = store.path(cl)
+    assert [m.role for m in claude_path] == ["user", "assistant", "tool", "tool", "assistant"]
+    assert [c["id"] for c in claude_path[1].tool_calls or []] == ["toolu_1", "toolu_2"]
+    assert [m.content for m in claude_path[2:4]] == ["Sunny, 21 °C", "Rain later"]
+    assert well_formed(store.model_messages(cl))  # type: ignore[arg-type]

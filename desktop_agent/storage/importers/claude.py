@@ -113,6 +113,7 @@ def _messages(message_id: str, raw: dict[str, Any]) -> list[ImportedMessage]:
     out: list[ImportedMessage] = []
     current = ImportedMessage(message_id, None, role, "", created, files=files)
     texts: list[str] = []
+    calls: list[dict[str, Any]] = []  # every call so far (a result names its call)
     for block in blocks:
         if not isinstance(block, dict):
             continue
@@ -129,11 +130,13 @@ def _messages(message_id: str, raw: dict[str, Any]) -> list[ImportedMessage]:
                 "arguments": json.dumps(arguments if arguments is not None else {}, default=str),
             }
             current.tool_calls = [*(current.tool_calls or []), call]
+            calls.append(call)
         elif kind == "tool_result":
-            calls = current.tool_calls or []
-            current.content = _joined(texts)
+            current.content = _joined([current.content, *texts])
             texts = []
-            out.append(current)
+            if current.content or current.tool_calls or current.reasoning or not out:
+                out.append(current)  # (an empty one between two results is left out)
+                current = ImportedMessage(f"{message_id}#{len(out)}", None, role, "", created)
             out.append(
                 ImportedMessage(
                     f"{message_id}#{len(out)}",
@@ -147,8 +150,8 @@ def _messages(message_id: str, raw: dict[str, Any]) -> list[ImportedMessage]:
                     tool_name=str(block.get("name") or (calls[-1]["name"] if calls else "tool")),
                 )
             )
-            current = ImportedMessage(f"{message_id}#{len(out)}", None, role, "", created)
-    current.content = _joined(texts)
+            current.id = f"{message_id}#{len(out)}"
+    current.content = _joined([current.content, *texts])
     if not out or current.content or current.tool_calls or current.reasoning:
         out.append(current)
     return out

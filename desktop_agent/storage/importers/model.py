@@ -21,6 +21,7 @@ __all__ = [
     "ImportedMessage",
     "Node",
     "kept_tree",
+    "paired_tool_calls",
     "text_of",
     "timestamp",
 ]
@@ -164,6 +165,66 @@ def _shown_leaf(
         if not below:
             return current
         current = max(below, key=lambda n: n.order).id
+
+
+def paired_tool_calls(messages: list[ImportedMessage]) -> list[ImportedMessage]:
+    """The messages with every tool call answered and every tool result answering a
+    call, as models require of a history the conversation may go on from: a result
+    whose call is not in the export gets a call (no arguments) above it; a call whose
+    result is not (a browsing tool's internals, spliced out) gets a result saying so.
+    A result answers the nearest assistant message above it (through other results)."""
+    by_id = {m.id: m for m in messages}
+    owner: dict[str, str] = {}  # tool result -> the assistant message it answers
+    answered: dict[str, set[str]] = {}
+    for m in messages:
+        if m.role != "tool":
+            continue
+        parent = by_id.get(m.parent_id) if m.parent_id is not None else None
+        if parent is not None and parent.role == "tool" and parent.id in owner:
+            parent = by_id[owner[parent.id]]
+        if parent is None or parent.role != "assistant" or not parent.tool_calls:
+            continue
+        ids = [str(c.get("id")) for c in parent.tool_calls]
+        if m.tool_call_id is None:
+            m.tool_call_id = next((i for i in ids if i not in answered.get(parent.id, ())), None)
+        if m.tool_call_id in ids:
+            owner[m.id] = parent.id
+            answered.setdefault(parent.id, set()).add(m.tool_call_id)
+    out: list[ImportedMessage] = []
+    moved: dict[str, str] = {}  # an assistant message -> the last result added below it
+    for m in messages:
+        if m.parent_id in moved and (m.role != "tool" or m.id not in owner):
+            m.parent_id = moved[m.parent_id]
+        if m.role == "tool" and m.id not in owner:
+            call_id = m.tool_call_id or f"call-{m.id}"
+            name = m.tool_name or "tool"
+            call = {"id": call_id, "name": name, "arguments": "{}"}
+            out.append(
+                ImportedMessage(
+                    f"{m.id}#call", m.parent_id, "assistant", "", m.created_at, tool_calls=[call]
+                )
+            )
+            m.parent_id, m.tool_call_id = f"{m.id}#call", call_id
+        out.append(m)
+        if m.role == "assistant" and m.tool_calls:
+            last = m.id
+            for call in m.tool_calls:
+                if str(call.get("id")) in answered.get(m.id, ()):
+                    continue
+                result = ImportedMessage(
+                    f"{m.id}#result-{call.get('id')}",
+                    last,
+                    "tool",
+                    "(no result in the export)",
+                    m.created_at,
+                    tool_call_id=str(call.get("id")),
+                    tool_name=str(call.get("name")),
+                )
+                out.append(result)
+                last = result.id
+            if last != m.id:
+                moved[m.id] = last
+    return out
 
 
 def text_of(value: Any) -> str:

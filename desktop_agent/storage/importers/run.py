@@ -20,7 +20,7 @@ from typing import Any
 from ..records import title_from
 from ..store import Store
 from . import chatgpt, claude, native, openwebui
-from .model import ImportedConversation, ImportFormatError
+from .model import ImportedConversation, ImportFormatError, paired_tool_calls
 from .source import ImportInput, Limits
 
 __all__ = ["FORMAT_NAMES", "AttachmentSink", "ImportSummary", "Progress", "detect", "import_file"]
@@ -219,11 +219,12 @@ def write(
 ) -> tuple[str, bool]:
     """Write one conversation in one transaction: (its id, True if it was there
     already — the same source and source id — and nothing was written)."""
+    if conv.source != native.SOURCE:  # (ours are kept exactly as they were)
+        conv.messages = paired_tool_calls(conv.messages)
     ids = {m.id: f"m-{uuid.uuid4().hex}" for m in conv.messages}
     times = [m.created_at for m in conv.messages if m.created_at]
     created = conv.created_at or (min(times) if times else time.time())
     updated = conv.updated_at or (max(times) if times else created)
-    calls: dict[str, str] = {}  # message id -> its first tool call's id
     files: list[tuple[str, str, str]] = []  # (list, name, our message id) once committed
     with store.batch() as db:
         row = db.execute(
@@ -242,11 +243,7 @@ def write(
         when = created
         for m in conv.messages:
             when = m.created_at or when
-            if m.tool_calls:
-                calls[m.id] = str(m.tool_calls[0].get("id", ""))
             call_id = m.tool_call_id
-            if m.role == "tool" and call_id is None and m.parent_id in calls:
-                call_id = calls[m.parent_id]  # the result of its parent's call
             content = m.content
             for ref in m.files:
                 state = _file(
