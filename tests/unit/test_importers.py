@@ -286,3 +286,28 @@ def test_tool_calls_and_results_are_paired_for_models(store: Store, tmp_path: Pa
     assert [c["id"] for c in claude_path[1].tool_calls or []] == ["toolu_1", "toolu_2"]
     assert [m.content for m in claude_path[2:4]] == ["Sunny, 21 °C", "Rain later"]
     assert well_formed(store.model_messages(cl))  # type: ignore[arg-type]
+
+
+def test_chatgpt_reasoning_summaries_become_the_answers_reasoning(
+    store: Store, tmp_path: Path
+) -> None:
+    from tests.support.exports import _node
+
+    chat = chatgpt_conversation("o3", "Thinking")
+    mapping = chat["mapping"]
+    thinking = _node("th", "u1", ["recap"], "assistant", t=100.5, content_type="thoughts")
+    thinking["message"]["content"] = {
+        "content_type": "thoughts",
+        "thoughts": [{"summary": "Adding", "content": "Two plus two is four."}],
+    }
+    recap = _node("recap", "th", ["a1"], "assistant", t=100.6, content_type="reasoning_recap")
+    recap["message"]["content"] = {"content_type": "reasoning_recap", "content": "Thought for 2s"}
+    mapping.update({"th": thinking, "recap": recap})
+    mapping["u1"]["children"] = ["th"]
+    mapping["a1"]["parent"] = "recap"
+    chat["current_node"] = "a1"
+    [(conv, _t)] = import_file(store, write_json(tmp_path / "c.json", [chat])).imported
+    shown = store.path(conv)
+    assert [m.content for m in shown] == ["What is 2+2?", "4"]
+    assert shown[1].reasoning == "Adding\nTwo plus two is four."
+    assert shown[1].parent_id == shown[0].id

@@ -14,7 +14,8 @@ text}, recipient, metadata}`. What is kept:
 Not kept (spliced out, their children re-parented): the empty root, system messages
 (`is_visually_hidden_from_conversation` or not: a visible one's text becomes the
 conversation's system prompt), custom-instruction context, browsing internals
-(`tether_*`), reasoning summaries (`thoughts`, `reasoning_recap`), empty messages.
+(`tether_*`), reasoning (`thoughts`: its summary becomes the reasoning of the answer
+it led to; `reasoning_recap`), empty messages.
 """
 
 from __future__ import annotations
@@ -63,12 +64,16 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
     system_prompt: list[str] = []
     nodes: list[Node] = []
     model: str | None = None
+    thoughts: dict[str, str] = {}  # a reasoning node (spliced out) -> its text
     for position, (key, raw) in enumerate(mapping.items()):
         if not isinstance(raw, dict):
             raise ImportFormatError(f"node {key!r} is not an object")
         node_id = str(raw.get("id") or key)
         parent = raw.get("parent")
         message = _message(node_id, raw.get("message"), system_prompt)
+        thought = _thoughts(raw.get("message"))
+        if thought:
+            thoughts[node_id] = thought
         if message is not None and message.role == "assistant" and model is None:
             slug = (raw["message"].get("metadata") or {}).get("model_slug")
             model = slug if isinstance(slug, str) else None
@@ -81,6 +86,8 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
                 order=created if created is not None else float(position),
             )
         )
+    if thoughts:
+        _attach_thoughts(nodes, thoughts)
     messages, leaf = kept_tree(nodes, _str(item.get("current_node")), what="conversation")
     slug = item.get("default_model_slug")
     return ImportedConversation(
@@ -94,6 +101,43 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
         model=slug if isinstance(slug, str) else model,
         system_prompt="\n\n".join(system_prompt) or None,
     )
+
+
+def _thoughts(raw: Any) -> str:
+    """The reasoning summary of a `thoughts` message (o1, o3...), else ""."""
+    if not isinstance(raw, dict):
+        return ""
+    content = _dict(raw.get("content"))
+    if content.get("content_type") != "thoughts" or not isinstance(content.get("thoughts"), list):
+        return ""
+    parts = []
+    for thought in content["thoughts"]:
+        if isinstance(thought, dict):
+            summary, text = thought.get("summary"), thought.get("content")
+            parts.append("\n".join(str(p) for p in (summary, text) if isinstance(p, str) and p))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _attach_thoughts(nodes: list[Node], thoughts: dict[str, str]) -> None:
+    """Reasoning (not kept as a message) becomes the `reasoning` of the assistant
+    message it led to: the nearest below it through other nodes not kept."""
+    by_id = {node.id: node for node in nodes}
+    for node in nodes:
+        if node.message is None or node.message.role != "assistant":
+            continue
+        found: list[str] = []
+        parent = node.parent
+        seen: set[str] = set()
+        while parent is not None and parent in by_id and parent not in seen:
+            seen.add(parent)
+            above = by_id[parent]
+            if above.message is not None:
+                break
+            if parent in thoughts:
+                found.append(thoughts[parent])
+            parent = above.parent
+        if found:
+            node.message.reasoning = "\n\n".join(reversed(found))
 
 
 def _dict(value: Any) -> dict[str, Any]:
