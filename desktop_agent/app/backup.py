@@ -176,8 +176,11 @@ def restore(folder: Path, source: Path, *, force: bool = False) -> BackupInfo:
             info = BackupInfo(0, 0, [])
             if _HISTORY in names:
                 member = archive.getinfo(_HISTORY)
-                if member.file_size > MAX_HISTORY_BYTES:
-                    raise BackupError("the backup's history is larger than any real one")
+                if member.file_size > MAX_HISTORY_BYTES or (
+                    member.file_size > 100 * 1024 * 1024
+                    and member.file_size > 1000 * max(member.compress_size, 1)
+                ):
+                    raise BackupError("the backup's history would unpack to more than any real one")
                 fd = os.open(history, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
                 with os.fdopen(fd, "wb") as out, archive.open(member) as data:
                     while chunk := data.read(1024 * 1024):

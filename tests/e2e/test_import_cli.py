@@ -128,5 +128,12 @@ def test_backup_then_restore_into_an_empty_folder_gives_identical_history(
     assert forced.returncode == 0, forced.stderr
     [aside] = new.glob("history.db.before-restore-*")
     assert dump(aside) == dump(home / "history.db")
+    # While the app has the history open, restoring is refused.
+    db = sqlite3.connect(new / "history.db")
+    with db:
+        db.execute("INSERT INTO sessions (id, pid, started_at) VALUES ('s', ?, 0)", (os.getpid(),))
+    db.close()
+    busy = cli(new, "restore", "--force", str(backup))
+    assert busy.returncode == 1 and "desktop-agent is running" in busy.stderr
     not_backup = tmp_path / "c.json"
     assert "not a desktop-agent backup" in cli(new, "restore", str(not_backup)).stderr
