@@ -75,6 +75,7 @@ class ImportDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self.resize(600, 420)
         self._relay = _Relay(self)
         self._relay.progress.connect(self._progress)
         self._relay.finished.connect(self._finished)

@@ -311,3 +311,23 @@ def test_chatgpt_reasoning_summaries_become_the_answers_reasoning(
     assert [m.content for m in shown] == ["What is 2+2?", "4"]
     assert shown[1].reasoning == "Adding\nTwo plus two is four."
     assert shown[1].parent_id == shown[0].id
+
+
+def test_progress_reports_bytes_and_conversations(store: Store, tmp_path: Path) -> None:
+    items = [chatgpt_conversation(str(i), f"Conversation {i}") for i in range(5)]
+    path = write_json(tmp_path / "conversations.json", items)
+    seen: list[tuple[int, int, int]] = []
+    import_file(store, path, progress=lambda read, total, done: seen.append((read, total, done)))
+    size = path.stat().st_size
+    assert [done for _r, _t, done in seen] == [1, 2, 3, 4, 5]
+    assert all(total == size for _r, total, _d in seen)
+    reads = [read for read, _t, _d in seen]
+    assert reads == sorted(reads) and reads[-1] == size
+    stop_after: list[int] = []
+    summary = import_file(
+        store,
+        write_json(tmp_path / "more.json", [chatgpt_conversation(f"m{i}") for i in range(5)]),
+        progress=lambda _r, _t, done: stop_after.append(done),
+        should_stop=lambda: len(stop_after) >= 2,
+    )
+    assert len(summary.imported) == 2 and summary.error == "stopped before the end of the file"

@@ -86,7 +86,8 @@ class ImportSummary:
 
 
 def _names(names: list[str]) -> str:
-    return ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    unique = list(dict.fromkeys(names))
+    return ", ".join(unique[:5]) + (", …" if len(unique) > 5 else "")
 
 
 def detect(item: Any) -> ModuleType | None:
