@@ -331,3 +331,17 @@ def test_progress_reports_bytes_and_conversations(store: Store, tmp_path: Path) 
         should_stop=lambda: len(stop_after) >= 2,
     )
     assert len(summary.imported) == 2 and summary.error == "stopped before the end of the file"
+
+
+def test_open_webui_embedded_images_reach_the_attachment_seam(store: Store, tmp_path: Path) -> None:
+    chat = openwebui_chat("img")
+    image = {"type": "image", "url": "data:image/png;base64,iVBORw0KGgo="}
+    chat["chat"]["history"]["messages"]["u1"]["files"] = [image]
+    kept: list[tuple[str, bytes]] = []
+    summary = import_file(
+        store,
+        write_json(tmp_path / "w.json", [chat]),
+        attachments=lambda _c, _m, name, data: kept.append((name, data)),
+    )
+    assert kept == [("image", b"\x89PNG\r\n\x1a\n")]
+    assert summary.files_kept == ["image"]

@@ -160,7 +160,8 @@ def _message(node_id: str, raw: Any, system_prompt: list[str]) -> ImportedMessag
     if kind in _HIDDEN_TYPES:
         return None
     text, files = _content(content)
-    files += _attachments(metadata)
+    shown = {ref.name for ref in files}  # (an uploaded image is in both places)
+    files += [ref for ref in _attachments(metadata) if ref.pointer not in shown]
     created = timestamp(raw.get("create_time"))
     if role == "system":
         if text.strip() and not metadata.get("is_visually_hidden_from_conversation"):
