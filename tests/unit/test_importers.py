@@ -188,7 +188,8 @@ def test_zip_export_with_its_files(store: Store, tmp_path: Path) -> None:
         z.writestr("conversations.json", json.dumps([chatgpt_conversation()]))
         z.writestr("chat.html", "<html></html>")
         z.writestr("user.json", "{}")
-        z.writestr("file-Pic123-cat.png", b"\x89PNG")
+        z.writestr("file-Pic1234-other.png", b"not this one")  # a longer id, same start
+        z.writestr("dalle-generations/file-Pic123-cat.png", b"\x89PNG")
     kept: list[tuple[str, str, bytes]] = []
     summary = import_file(
         store, archive, attachments=lambda c, m, name, data: kept.append((m, name, data))
@@ -345,3 +346,15 @@ def test_open_webui_embedded_images_reach_the_attachment_seam(store: Store, tmp_
     )
     assert kept == [("image", b"\x89PNG\r\n\x1a\n")]
     assert summary.files_kept == ["image"]
+
+
+def test_a_file_with_a_longer_id_is_not_taken_for_the_one_referenced(
+    store: Store, tmp_path: Path
+) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("conversations.json", json.dumps([chatgpt_conversation()]))
+        z.writestr("file-Pic1234-other.png", b"not this one")  # same start, another id
+    kept: list[str] = []
+    summary = import_file(store, archive, attachments=lambda _c, _m, n, _d: kept.append(n))
+    assert kept == [] and summary.files_missing == ["file-Pic123"]

@@ -183,8 +183,14 @@ class ImportInput:
         key = pointer.rsplit("://", 1)[-1].rsplit("/", 1)[-1]
         if not key:
             return None
+        # "file-abc" is stored as "file-abc-photo.jpg" or "file-abc.png" (not "file-abcd...")
         i = bisect.bisect_left(self._names, key)
-        if i == len(self._names) or not self._names[i].startswith(key):
+        while i < len(self._names) and self._names[i].startswith(key):
+            rest = self._names[i][len(key) :]
+            if not rest or rest[0] in "-_.":
+                break
+            i += 1
+        else:
             return None
         info = self._by_name[self._names[i]]
         self._check_size(info, self.limits.attachment_bytes)
