@@ -301,16 +301,18 @@ def test_chatgpt_reasoning_summaries_become_the_answers_reasoning(
         "content_type": "thoughts",
         "thoughts": [{"summary": "Adding", "content": "Two plus two is four."}],
     }
-    recap = _node("recap", "th", ["a1"], "assistant", t=100.6, content_type="reasoning_recap")
+    analysis = _node("an", "th", ["recap"], "assistant", ["Check: 2+2=4."], t=100.55)
+    analysis["message"]["channel"] = "analysis"
+    recap = _node("recap", "an", ["a1"], "assistant", t=100.6, content_type="reasoning_recap")
     recap["message"]["content"] = {"content_type": "reasoning_recap", "content": "Thought for 2s"}
-    mapping.update({"th": thinking, "recap": recap})
+    mapping.update({"th": thinking, "an": analysis, "recap": recap})
     mapping["u1"]["children"] = ["th"]
     mapping["a1"]["parent"] = "recap"
     chat["current_node"] = "a1"
     [(conv, _t)] = import_file(store, write_json(tmp_path / "c.json", [chat])).imported
     shown = store.path(conv)
     assert [m.content for m in shown] == ["What is 2+2?", "4"]
-    assert shown[1].reasoning == "Adding\nTwo plus two is four."
+    assert shown[1].reasoning == "Adding\nTwo plus two is four.\n\nCheck: 2+2=4."
     assert shown[1].parent_id == shown[0].id
 
 

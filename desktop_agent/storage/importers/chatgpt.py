@@ -14,8 +14,8 @@ text}, recipient, metadata}`. What is kept:
 Not kept (spliced out, their children re-parented): the empty root, system messages
 (`is_visually_hidden_from_conversation` or not: a visible one's text becomes the
 conversation's system prompt), custom-instruction context, browsing internals
-(`tether_*`), reasoning (`thoughts`: its summary becomes the reasoning of the answer
-it led to; `reasoning_recap`), empty messages.
+(`tether_*`), reasoning (`thoughts` summaries and `analysis`-channel messages become the
+reasoning of the answer they led to; `reasoning_recap`), empty messages.
 """
 
 from __future__ import annotations
@@ -104,10 +104,13 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
 
 
 def _thoughts(raw: Any) -> str:
-    """The reasoning summary of a `thoughts` message (o1, o3...), else ""."""
+    """The reasoning of a `thoughts` message (o1, o3...: its summaries) or of one on the
+    `analysis` channel, else ""."""
     if not isinstance(raw, dict):
         return ""
     content = _dict(raw.get("content"))
+    if raw.get("channel") == "analysis":  # (newer models: reasoning as a message)
+        return _content(content)[0]
     if content.get("content_type") != "thoughts" or not isinstance(content.get("thoughts"), list):
         return ""
     parts = []
@@ -157,8 +160,8 @@ def _message(node_id: str, raw: Any, system_prompt: list[str]) -> ImportedMessag
     content = _dict(raw.get("content"))
     metadata = _dict(raw.get("metadata"))
     kind = content.get("content_type")
-    if kind in _HIDDEN_TYPES:
-        return None
+    if kind in _HIDDEN_TYPES or raw.get("channel") == "analysis":
+        return None  # (reasoning: see `_thoughts`)
     text, files = _content(content)
     shown = {ref.name for ref in files}  # (an uploaded image is in both places)
     files += [ref for ref in _attachments(metadata) if ref.pointer not in shown]
