@@ -52,6 +52,7 @@ class ConversationView(QObject):
     user_message_shown = Signal(object)  # UserMessage: a run's message is on screen
     run_finished = Signal(object)  # Done
     approval_requested = Signal(object)  # ToolApprovalRequest
+    error_reported = Signal(object)  # ErrorReport: a run reported an error
 
     def __init__(
         self,
@@ -178,6 +179,7 @@ class ConversationView(QObject):
 
     def _on_error(self, event: ErrorReport) -> None:
         self.transcript.add_error(event.error, retry=True)
+        self.error_reported.emit(event)
 
     def _on_done(self, event: Done) -> None:
         for call_id in self.transcript.pending_approvals():

@@ -1,0 +1,161 @@
+"""The attachments waiting in the composer: one chip per file (thumbnail, name, size,
+a remove button), a chip with progress while a file is being prepared.
+
+Removing works by mouse (the × button) and keyboard (Tab to the × and press
+Space, or Delete / Backspace on it). The tray hides itself when empty.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from ..app.attachments import Attachment
+
+__all__ = ["AttachmentChip", "AttachmentTray"]
+
+THUMB = 40
+
+
+def thumbnail(data: bytes, side: int = THUMB) -> QPixmap:
+    """A small picture of encoded image bytes (empty when Qt cannot read them)."""
+    image = QImage.fromData(data)
+    if image.isNull():
+        return QPixmap()
+    return QPixmap.fromImage(
+        image.scaled(
+            QSize(side, side),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    )
+
+
+class _RemoveButton(QToolButton):
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.click()
+            return
+        super().keyPressEvent(event)
+
+
+class AttachmentChip(QFrame):
+    """One attached file (or one being prepared: `attachment` is None until it is)."""
+
+    remove_requested = Signal(object)  # AttachmentChip: its × was pressed
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentChip")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.name = name
+        self.attachment: Attachment | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 2, 2)
+        layout.setSpacing(4)
+        self.thumb = QLabel(self)
+        self.thumb.setFixedSize(THUMB, THUMB)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumb.setText("…")
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        self.name_label = QLabel(name, self)
+        self.name_label.setMaximumWidth(180)
+        self.detail = QLabel("preparing…", self)
+        self.detail.setEnabled(False)
+        text.addWidget(self.name_label)
+        text.addWidget(self.detail)
+        self.remove = _RemoveButton(self)
+        self.remove.setText("×")
+        self.remove.setAccessibleName(f"Remove {name}")
+        self.remove.setToolTip(f"Remove {name} (Delete)")
+        self.remove.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        layout.addWidget(self.thumb)
+        layout.addLayout(text)
+        layout.addWidget(self.remove)
+        self.setAccessibleName(f"Attachment {name}")
+
+    def progress(self, fraction: float) -> None:
+        self.detail.setText(f"reading… {fraction:.0%}")
+
+    def ready(self, attachment: Attachment) -> None:
+        from ..app.attachments import human_size
+
+        self.attachment = attachment
+        detail = human_size(attachment.size)
+        if attachment.kind == "image":
+            detail += f" · {attachment.width}×{attachment.height}"
+            self.thumb.setPixmap(thumbnail(attachment.data))
+        else:
+            self.thumb.setText("📄")
+        self.detail.setText(detail)
+        self.detail.setToolTip(attachment.note)
+        self.setAccessibleDescription(f"{detail}. {attachment.note}".strip(". "))
+
+
+class AttachmentTray(QWidget):
+    """The row of chips above the composer."""
+
+    changed = Signal()  # chips were added, became ready or were removed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentTray")
+        self.setAccessibleName("Attachments")
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._layout.addStretch(1)
+        self.chips: list[AttachmentChip] = []
+        self.hide()
+
+    def add(self, name: str) -> AttachmentChip:
+        chip = AttachmentChip(name, self)
+        chip.remove_requested.connect(self.remove)
+        self._layout.insertWidget(len(self.chips), chip)
+        self.chips.append(chip)
+        self.show()
+        self.changed.emit()
+        return chip
+
+    def remove(self, chip: AttachmentChip) -> None:
+        if chip not in self.chips:
+            return
+        index = self.chips.index(chip)
+        self.chips.remove(chip)
+        chip.hide()
+        chip.deleteLater()
+        if self.chips:  # keep the keyboard where it was: the next chip's ×
+            self.chips[min(index, len(self.chips) - 1)].remove.setFocus()
+        else:
+            self.hide()
+        self.changed.emit()
+
+    @property
+    def preparing(self) -> bool:
+        return any(chip.attachment is None for chip in self.chips)
+
+    def attachments(self) -> list[Attachment]:
+        return [chip.attachment for chip in self.chips if chip.attachment is not None]
+
+    def take(self) -> list[Attachment]:
+        """The ready attachments, removed from the tray (sending them)."""
+        taken = self.attachments()
+        for chip in [c for c in self.chips if c.attachment is not None]:
+            self.chips.remove(chip)
+            chip.hide()
+            chip.deleteLater()
+        if not self.chips:
+            self.hide()
+        self.changed.emit()
+        return taken
+
+    def put_back(self, attachments: list[Attachment]) -> None:
+        """Attachments that were not sent after all (nothing lost from the composer)."""
+        for attachment in attachments:
+            self.add(attachment.name).ready(attachment)
