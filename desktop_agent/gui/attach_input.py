@@ -314,9 +314,15 @@ def send_with_attachments(
         return None
     attachments = attach.tray.take()
     try:
-        return session.conversations.send(
+        handle = session.conversations.send(
             view.conversation_id, text, attachments, limits=attach.limits()
         )
+        from .transcript_thumbnails import remember
+
+        for a in attachments:
+            if a.kind == "image":
+                remember(a.sha256, a.data)
+        return handle
     except VisionUnsupportedError as exc:
         attach.tray.put_back(attachments)
         keep(exc.message)

@@ -248,3 +248,54 @@ def test_an_endpoint_refusing_images_offers_to_resend_without_them(
     last = http_server.requests[-1].body["messages"][-1]
     assert last == {"role": "user", "content": "What is it?"}
     assert "Fine." in window.transcript.toPlainText()
+
+
+def test_thumbnails_come_from_the_store_across_a_restart_and_open_full_size(
+    gui: Gui, tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QTextDocument
+
+    from desktop_agent.gui import transcript_thumbnails
+    from desktop_agent.gui.image_viewer import ImageViewer
+    from desktop_agent.storage import Store
+    from tests.gui.test_history_window import Models, open_window
+
+    db = tmp_path / "history.db"
+    photo = tmp_path / "wide.jpg"
+    photo.write_bytes(jpeg_with_gps(1600, 400, orientation=1))
+    w = open_window(gui, db, Models(default=["A wide picture.", "Still wide."]))
+    try:
+        gui.call(w.attach.add_paths, [photo])
+        ready(gui, w, 1)
+        gui.call(w.send, "Look")
+        gui.until(lambda: not w.busy, "the run")
+        conversation = w.tenant_id
+        [entry] = [e for e in w.transcript.entries if e.kind == "user"]
+        assert entry.attachments and entry.attachments[0]["name"] == "wide.jpg"
+        sha = entry.attachments[0]["sha256"]
+    finally:
+        gui.run(w.shutdown())
+    transcript_thumbnails._RECENT.clear()  # only the store can have it now
+
+    again = open_window(gui, db, Models())
+    try:
+        gui.call(again.open_conversation, conversation)
+        t = again.transcript
+        url = QUrl(f"{t.links.scheme}:thumb/{sha}")
+        thumb = t.document().resource(QTextDocument.ResourceType.ImageResource, url)
+        assert isinstance(thumb, QImage) and (thumb.width(), thumb.height()) == (120, 30)
+        assert f'src="{t.links.scheme}:thumb/{sha}"' in t.toHtml()
+        assert t.refused_resources == []  # nothing was loaded: it was added by the app
+        # Another transcript's scheme (what a model would have to guess) names nothing.
+        other = QUrl(f"da-{'0' * 24}:thumb/{sha}")
+        assert t.document().resource(QTextDocument.ResourceType.ImageResource, other) is None
+        gui.call(t.anchorClicked.emit, QUrl(t.links.make("view", sha, "wide.jpg")))
+        viewer = again.views.current.viewer
+        assert isinstance(viewer, ImageViewer) and viewer.isVisible()
+        assert (viewer.image.width(), viewer.image.height()) == (1600, 400)  # full size
+        gui.call(viewer.close)
+    finally:
+        gui.run(again.shutdown())
+    store = Store(db, session=False)
+    assert store.blob(sha) is not None
+    store.close()

@@ -1,0 +1,70 @@
+"""Thumbnails of a user message's images, put into the transcript's document from
+the app's own store (or the attachments just sent), and the full-size viewer they
+open. The transcript loads nothing by itself: these are added as resources under a
+name made with its random scheme (`transcript/attachments.thumb_url`)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import QImage, QTextDocument
+
+from .transcript.attachments import THUMB_SIDE, thumb_url
+
+__all__ = ["AttachmentBytes", "add_thumbnails", "remember"]
+
+
+#: The images sent lately in this process (a session without history has no store to
+#: read them back from): sha256 -> bytes, the last `_KEEP`.
+_RECENT: OrderedDict[str, bytes] = OrderedDict()
+_KEEP = 32
+
+
+def remember(sha256: str, data: bytes) -> None:
+    """Keep an image just sent, for its thumbnail and the viewer."""
+    _RECENT[sha256] = data
+    _RECENT.move_to_end(sha256)
+    while len(_RECENT) > _KEEP:
+        _RECENT.popitem(last=False)
+
+
+class AttachmentBytes:
+    """Where an attachment's bytes come from: the ones just sent, then the store."""
+
+    def __init__(self, store: Callable[[], Any]) -> None:
+        self._store = store
+
+    def get(self, sha256: str) -> bytes | None:
+        data = _RECENT.get(sha256)
+        if data is not None:
+            return data
+        store = self._store()
+        found = store.blob(sha256) if store is not None else None
+        return found[0] if found is not None else None
+
+
+def add_thumbnails(transcript: Any, refs: list[dict[str, Any]], source: AttachmentBytes) -> None:
+    """Put the thumbnails of `refs`' images into `transcript`'s document."""
+    document: QTextDocument = transcript.document()
+    added: set[str] = transcript.__dict__.setdefault("_thumbnails_added", set())
+    for ref in refs:
+        sha = str(ref.get("sha256") or "")
+        if ref.get("kind") != "image" or not sha or sha in added:
+            continue
+        added.add(sha)
+        url = QUrl(thumb_url(transcript.links, sha))
+        data = source.get(sha)
+        image = QImage.fromData(data) if data else QImage()
+        if image.isNull():
+            image = QImage(THUMB_SIDE // 2, THUMB_SIDE // 2, QImage.Format.Format_RGB32)
+            image.fill(Qt.GlobalColor.lightGray)  # (missing from the store: a grey square)
+        else:
+            image = image.scaled(
+                QSize(THUMB_SIDE, THUMB_SIDE),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        document.addResource(QTextDocument.ResourceType.ImageResource, url, image)
