@@ -69,8 +69,9 @@ def prepare_image(name: str, data: bytes, limits: AttachmentLimits) -> Attachmen
         return Attachment(name, "image", IMAGE_MIMES[fmt], data, len(data), "", width, height)
 
     try:
-        upright: Image.Image = ImageOps.exif_transpose(image) or image
-        image = upright  # type: ignore[assignment]
+        if orientation not in (0, 1):
+            upright: Image.Image = ImageOps.exif_transpose(image) or image
+            image = upright  # type: ignore[assignment]
         if needs_scaling:
             image.thumbnail((side, side), Image.Resampling.LANCZOS)
             notes.append(f"scaled from {width}×{height} to {image.width}×{image.height}")
@@ -105,8 +106,10 @@ def _encode(image: object, fmt: str, quality: int) -> bytes:
     if fmt == "JPEG":
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
-        # No exif=, no icc_profile=: nothing of the original's metadata is written.
-        image.save(buffer, "JPEG", quality=quality, optimize=True)
+        # No exif=, no icc_profile=, and no info for Pillow to carry over (comments,
+        # XMP): nothing of the original's metadata is written.
+        image.info.clear()
+        image.save(buffer, "JPEG", quality=quality)
     else:
         if (image.mode == "P" and "transparency" in image.info) or image.mode not in (
             "RGB",

@@ -212,9 +212,16 @@ class AttachInput(QObject):
 
     async def _finish(self, chip: AttachmentChip, work: Callable[[], Attachment]) -> None:
         from ..app.attachments import AttachmentError
+        from .transcript_thumbnails import make_thumbnail
+
+        def work_and_thumbnail() -> tuple[Attachment, QImage | None]:
+            # The thumbnail too (decoding a 2048 px JPEG takes ~30 ms): not on the GUI.
+            attachment = work()
+            thumb = make_thumbnail(attachment.data) if attachment.kind == "image" else None
+            return attachment, thumb
 
         try:
-            attachment = await asyncio.to_thread(work)
+            attachment, thumb = await asyncio.to_thread(work_and_thumbnail)
         except AttachmentError as exc:
             self.tray.remove(chip)
             self._notice(str(exc))
@@ -228,8 +235,12 @@ class AttachInput(QObject):
             self.tray.remove(chip)
             self._notice(f"{chip.name} could not be attached: {exc}")
             return
+        if thumb is not None:
+            from .transcript_thumbnails import remember_thumbnail
+
+            remember_thumbnail(attachment.sha256, thumb)
         if chip in self.tray.chips:  # not removed while it was prepared
-            chip.ready(attachment)
+            chip.ready(attachment, thumb)
             self.tray.changed.emit()
 
     def _progress(self, chip: AttachmentChip, fraction: float) -> None:

@@ -83,14 +83,26 @@ class AttachmentChip(QFrame):
     def progress(self, fraction: float) -> None:
         self.detail.setText(f"reading… {fraction:.0%}")
 
-    def ready(self, attachment: Attachment) -> None:
+    def ready(self, attachment: Attachment, thumb: QImage | None = None) -> None:
+        """Prepared; `thumb`: a small picture made already (else made here)."""
         from ..app.attachments import human_size
 
         self.attachment = attachment
         detail = human_size(attachment.size)
         if attachment.kind == "image":
             detail += f" · {attachment.width}×{attachment.height}"
-            self.thumb.setPixmap(thumbnail(attachment.data))
+            if thumb is not None and not thumb.isNull():
+                self.thumb.setPixmap(
+                    QPixmap.fromImage(
+                        thumb.scaled(
+                            QSize(THUMB, THUMB),
+                            Qt.AspectRatioMode.KeepAspectRatio,
+                            Qt.TransformationMode.SmoothTransformation,
+                        )
+                    )
+                )
+            else:
+                self.thumb.setPixmap(thumbnail(attachment.data))
         else:
             self.thumb.setText("📄")
         self.detail.setText(detail)

@@ -14,7 +14,13 @@ from PySide6.QtGui import QImage, QTextDocument
 
 from .transcript.attachments import THUMB_SIDE, thumb_url
 
-__all__ = ["AttachmentBytes", "add_thumbnails", "remember"]
+__all__ = [
+    "AttachmentBytes",
+    "add_thumbnails",
+    "make_thumbnail",
+    "remember",
+    "remember_thumbnail",
+]
 
 
 #: The images sent lately in this process (a session without history has no store to
@@ -29,6 +35,30 @@ def remember(sha256: str, data: bytes) -> None:
     _RECENT.move_to_end(sha256)
     while len(_RECENT) > _KEEP:
         _RECENT.popitem(last=False)
+
+
+#: Thumbnails made while attaching (in the worker thread): sha256 -> QImage.
+_THUMBS: OrderedDict[str, QImage] = OrderedDict()
+
+
+def make_thumbnail(data: bytes) -> QImage | None:
+    """A `THUMB_SIDE` picture of encoded image bytes (None: unreadable). Runs in any
+    thread (QImage is reentrant)."""
+    image = QImage.fromData(data)
+    if image.isNull():
+        return None
+    return image.scaled(
+        QSize(THUMB_SIDE, THUMB_SIDE),
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+def remember_thumbnail(sha256: str, image: QImage) -> None:
+    _THUMBS[sha256] = image
+    _THUMBS.move_to_end(sha256)
+    while len(_THUMBS) > _KEEP:
+        _THUMBS.popitem(last=False)
 
 
 class AttachmentBytes:
@@ -56,15 +86,11 @@ def add_thumbnails(transcript: Any, refs: list[dict[str, Any]], source: Attachme
             continue
         added.add(sha)
         url = QUrl(thumb_url(transcript.links, sha))
-        data = source.get(sha)
-        image = QImage.fromData(data) if data else QImage()
-        if image.isNull():
+        image = _THUMBS.get(sha)
+        if image is None:
+            data = source.get(sha)
+            image = make_thumbnail(data) if data else None
+        if image is None:
             image = QImage(THUMB_SIDE // 2, THUMB_SIDE // 2, QImage.Format.Format_RGB32)
             image.fill(Qt.GlobalColor.lightGray)  # (missing from the store: a grey square)
-        else:
-            image = image.scaled(
-                QSize(THUMB_SIDE, THUMB_SIDE),
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
         document.addResource(QTextDocument.ResourceType.ImageResource, url, image)

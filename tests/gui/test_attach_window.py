@@ -276,6 +276,7 @@ def test_thumbnails_come_from_the_store_across_a_restart_and_open_full_size(
     finally:
         gui.run(w.shutdown())
     transcript_thumbnails._RECENT.clear()  # only the store can have it now
+    transcript_thumbnails._THUMBS.clear()
 
     again = open_window(gui, db, Models())
     try:

@@ -62,6 +62,15 @@ def test_png_text_chunks_are_dropped() -> None:
     assert b"52.5N" not in a.data and "Location" not in opened(a.data).info
 
 
+def test_jpeg_comments_and_xmp_are_dropped() -> None:
+    out = io.BytesIO()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Berlin 52.5N</x:xmpmeta>'
+    Image.new("RGB", (3000, 100)).save(out, "JPEG", comment=b"shot at home", xmp=xmp)
+    assert b"shot at home" in out.getvalue() and b"52.5N" in out.getvalue()
+    a = prepare("c.jpg", out.getvalue())
+    assert b"shot at home" not in a.data and b"52.5N" not in a.data
+
+
 def test_gif_and_webp_first_frame() -> None:
     frames = [Image.new("RGB", (30, 20), c) for c in ((255, 0, 0), (0, 255, 0))]
     out = io.BytesIO()
