@@ -212,16 +212,16 @@ class AttachInput(QObject):
 
     async def _finish(self, chip: AttachmentChip, work: Callable[[], Attachment]) -> None:
         from ..app.attachments import AttachmentError
-        from .transcript_thumbnails import make_thumbnail
+        from .transcript_thumbnails import image_from_pixels, thumbnail_pixels
 
-        def work_and_thumbnail() -> tuple[Attachment, QImage | None]:
-            # The thumbnail too (decoding a 2048 px JPEG takes ~30 ms): not on the GUI.
+        def work_and_thumbnail() -> tuple[Attachment, tuple[int, int, bytes] | None]:
+            # The thumbnail too (decoding a 2048 px picture): not on the GUI thread.
             attachment = work()
-            thumb = make_thumbnail(attachment.data) if attachment.kind == "image" else None
-            return attachment, thumb
+            pixels = thumbnail_pixels(attachment.data) if attachment.kind == "image" else None
+            return attachment, pixels
 
         try:
-            attachment, thumb = await asyncio.to_thread(work_and_thumbnail)
+            attachment, pixels = await asyncio.to_thread(work_and_thumbnail)
         except AttachmentError as exc:
             self.tray.remove(chip)
             self._notice(str(exc))
@@ -235,6 +235,7 @@ class AttachInput(QObject):
             self.tray.remove(chip)
             self._notice(f"{chip.name} could not be attached: {exc}")
             return
+        thumb = image_from_pixels(pixels) if pixels is not None else None
         if thumb is not None:
             from .transcript_thumbnails import remember_thumbnail
 
