@@ -42,8 +42,12 @@ def settings_limits() -> AttachmentLimits:
 
 def attach_button(parent: QWidget) -> QToolButton:
     """The paperclip."""
+    from PySide6.QtWidgets import QStyle
+
     button = QToolButton(parent)
-    button.setText("📎")
+    # (a standard icon: an emoji paperclip is a box on systems without an emoji font)
+    button.setIcon(parent.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+    button.setText("Attach")
     button.setObjectName("attachButton")
     button.setAccessibleName("Attach files")
     button.setToolTip("Attach files: images, PDFs, text and code (Ctrl+U)")

@@ -88,7 +88,7 @@ class AttachmentChip(QFrame):
         from ..app.attachments import human_size
 
         self.attachment = attachment
-        detail = human_size(attachment.size)
+        detail = human_size(attachment.original_size)  # the file, as the user knows it
         if attachment.kind == "image":
             detail += f" · {attachment.width}×{attachment.height}"
             if thumb is not None and not thumb.isNull():
@@ -103,8 +103,9 @@ class AttachmentChip(QFrame):
                 )
             else:
                 self.thumb.setPixmap(thumbnail(attachment.data))
-        else:
-            self.thumb.setText("📄")
+        else:  # the file's kind in letters (emoji need a font many systems lack)
+            suffix = attachment.name.rsplit(".", 1)[-1] if "." in attachment.name else "txt"
+            self.thumb.setText(suffix[:4].upper())
         self.detail.setText(detail)
         self.detail.setToolTip(attachment.note)
         self.setAccessibleDescription(f"{detail}. {attachment.note}".strip(". "))

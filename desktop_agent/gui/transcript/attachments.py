@@ -39,5 +39,5 @@ def attachments_html(refs: list[dict[str, Any]], links: AppLinks, muted: str) ->
                 f'<img src="{src}" alt="{name}" title="{name}"></a>'
             )
         else:
-            pieces.append(f'<span style="color:{muted};">📄 {name}</span>')
+            pieces.append(f'<span style="color:{muted};">[file: {name}]</span>')
     return '<p style="margin:0;">' + " &nbsp; ".join(pieces) + "</p>"
