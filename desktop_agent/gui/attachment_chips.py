@@ -21,20 +21,6 @@ __all__ = ["AttachmentChip", "AttachmentTray"]
 THUMB = 40
 
 
-def thumbnail(data: bytes, side: int = THUMB) -> QPixmap:
-    """A small picture of encoded image bytes (empty when Qt cannot read them)."""
-    image = QImage.fromData(data)
-    if image.isNull():
-        return QPixmap()
-    return QPixmap.fromImage(
-        image.scaled(
-            QSize(side, side),
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    )
-
-
 class _RemoveButton(QToolButton):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
@@ -91,6 +77,10 @@ class AttachmentChip(QFrame):
         detail = human_size(attachment.original_size)  # the file, as the user knows it
         if attachment.kind == "image":
             detail += f" · {attachment.width}×{attachment.height}"
+            if thumb is None:
+                from .transcript_thumbnails import thumbnail_of
+
+                thumb = thumbnail_of(attachment.sha256, attachment.data)
             if thumb is not None and not thumb.isNull():
                 self.thumb.setPixmap(
                     QPixmap.fromImage(
@@ -101,8 +91,6 @@ class AttachmentChip(QFrame):
                         )
                     )
                 )
-            else:
-                self.thumb.setPixmap(thumbnail(attachment.data))
         else:  # the file's kind in letters (emoji need a font many systems lack)
             suffix = attachment.name.rsplit(".", 1)[-1] if "." in attachment.name else "txt"
             self.thumb.setText(suffix[:4].upper())

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
 from .transcript.attachments import THUMB_SIDE, thumb_url
@@ -17,9 +17,9 @@ from .transcript.attachments import THUMB_SIDE, thumb_url
 __all__ = [
     "AttachmentBytes",
     "add_thumbnails",
-    "make_thumbnail",
     "remember",
     "remember_thumbnail",
+    "thumbnail_of",
 ]
 
 
@@ -39,19 +39,6 @@ def remember(sha256: str, data: bytes) -> None:
 
 #: Thumbnails made while attaching (in the worker thread): sha256 -> QImage.
 _THUMBS: OrderedDict[str, QImage] = OrderedDict()
-
-
-def make_thumbnail(data: bytes) -> QImage | None:
-    """A `THUMB_SIDE` picture of encoded image bytes (None: unreadable). Runs in any
-    thread (QImage is reentrant)."""
-    image = QImage.fromData(data)
-    if image.isNull():
-        return None
-    return image.scaled(
-        QSize(THUMB_SIDE, THUMB_SIDE),
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
 
 
 def thumbnail_pixels(data: bytes) -> tuple[int, int, bytes] | None:
@@ -76,6 +63,15 @@ def image_from_pixels(pixels: tuple[int, int, bytes]) -> QImage:
     """The QImage of `thumbnail_pixels` (a copy that owns its memory)."""
     width, height, data = pixels
     return QImage(data, width, height, width * 4, QImage.Format.Format_RGBA8888).copy()
+
+
+def thumbnail_of(sha256: str, data: bytes) -> QImage | None:
+    """The thumbnail made when it was attached, else one made now."""
+    image = _THUMBS.get(sha256)
+    if image is None:
+        pixels = thumbnail_pixels(data)
+        image = image_from_pixels(pixels) if pixels is not None else None
+    return image
 
 
 def remember_thumbnail(sha256: str, image: QImage) -> None:
@@ -111,9 +107,9 @@ def add_thumbnails(transcript: Any, refs: list[dict[str, Any]], source: Attachme
         added.add(sha)
         url = QUrl(thumb_url(transcript.links, sha))
         image = _THUMBS.get(sha)
-        if image is None:
+        if image is None:  # Pillow, not QImage.fromData: a JPEG decodes at 1/8 (draft)
             data = source.get(sha)
-            image = make_thumbnail(data) if data else None
+            image = thumbnail_of(sha, data) if data else None
         if image is None:
             image = QImage(THUMB_SIDE // 2, THUMB_SIDE // 2, QImage.Format.Format_RGB32)
             image.fill(Qt.GlobalColor.lightGray)  # (missing from the store: a grey square)

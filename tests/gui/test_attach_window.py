@@ -300,3 +300,26 @@ def test_thumbnails_come_from_the_store_across_a_restart_and_open_full_size(
     store = Store(db, session=False)
     assert store.blob(sha) is not None
     store.close()
+
+
+def test_too_much_for_one_message_keeps_text_and_chips(
+    gui: Gui, window: MainWindow, http_server: ScriptedServer, tmp_path: Path
+) -> None:
+    import json
+    import os
+
+    home = Path(os.environ["DESKTOP_AGENT_HOME"])
+    (home / "settings.json").write_text(json.dumps({"attachments": {"message_bytes": 1500}}))
+    files = []
+    for name in ("a.txt", "b.txt"):
+        f = tmp_path / name
+        f.write_text("x" * 1000)
+        files.append(f)
+    gui.call(window.attach.add_paths, files)
+    ready(gui, window, 2)
+    type_and_send(gui, window, "Both")
+    assert window.composer.toPlainText() == "Both"
+    assert [c.name for c in window.attach.tray.chips] == ["a.txt", "b.txt"]
+    assert "one message takes up to" in window.transcript.toPlainText()
+    assert http_server.requests == []
+    assert not window.busy
