@@ -60,6 +60,8 @@ def read_in_pieces(path: Path, limit: int, progress: Callable[[float], None]) ->
     is over `limit` bytes (checked first, and again while reading)."""
     from ..app.attachments import AttachmentError, human_size
 
+    if not path.is_file():  # a folder, a device, a pipe (which would block forever)
+        raise AttachmentError(f"{path.name}: not a regular file; it cannot be attached.")
     size = path.stat().st_size
     if size > limit:
         raise AttachmentError(

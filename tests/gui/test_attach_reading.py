@@ -32,3 +32,14 @@ def test_a_file_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None
     big.write_bytes(b"x" * 5000)
     with pytest.raises(AttachmentError, match=r"video\.mp4 is 4\.9 KB; files up to 1\.0 KB"):
         read_in_pieces(big, 1024, lambda _f: None)
+
+
+def test_a_pipe_or_a_folder_is_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # opening it would block until someone writes
+    with pytest.raises(AttachmentError, match="pipe: not a regular file"):
+        read_in_pieces(pipe, 1024, lambda _f: None)
+    with pytest.raises(AttachmentError, match="not a regular file"):
+        read_in_pieces(tmp_path, 1024, lambda _f: None)
