@@ -188,8 +188,9 @@ class ChatServer:
         """(message, conversation, mode), with room made for the conversation; or
         BadRequest. Nothing has started when this raises."""
         message = body.get("message")
-        if not isinstance(message, str) or not message.strip():
-            raise BadRequest(400, "'message' must be a non-empty string")
+        files = bool(body.get("attachments"))  # attachments may go without text
+        if not isinstance(message, str) or (not message.strip() and not files):
+            raise BadRequest(400, "'message' must be a non-empty string (or \"\" with attachments)")
         conversation = body.get("conversation_id")
         if conversation is None or conversation == "":
             conversation = f"conv_{uuid.uuid4().hex[:12]}"

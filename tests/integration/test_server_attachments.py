@@ -139,3 +139,20 @@ async def test_websocket_message_with_an_attachment(served: Served) -> None:
                 break
     parts = served.model_server.requests[-1].body["messages"][-1]["content"]
     assert [p["type"] for p in parts] == ["text", "image_url"]
+
+
+async def test_attachments_may_go_without_text(served: Served) -> None:
+    body = {"message": "", "attachments": [{"name": "dot.png", "data": b64(png())}]}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{served.url}/api/chat/stream", json=body) as response,
+    ):
+        assert response.status == 200, await response.text()
+        await response.read()
+    parts = served.model_server.requests[-1].body["messages"][-1]["content"]
+    assert [p["type"] for p in parts] == ["image_url"]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{served.url}/api/chat/stream", json={"message": ""}) as response,
+    ):
+        assert response.status == 400  # no text and nothing attached
