@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("prompt", nargs="?", help="ask this and exit (else an interactive session)")
     chat.add_argument("--json", action="store_true", help="one event per line (JSON), for scripts")
     chat.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="send this file with the (first) message: an image, a PDF, a text or code file "
+        "(repeat for several)",
+    )
+    chat.add_argument(
         "--local", action="store_true", help="use the embedded model (the `local` extra)"
     )
     chat.add_argument(
@@ -173,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_mode=args.json,
             local=args.local,
             save=not args.no_save,
+            attach=args.attach,
         )
     if args.command == "serve":
         try:

@@ -19,7 +19,7 @@ from .approval import Approvals
 from .config import AgentConfig
 from .dispatcher import EventDispatcher
 from .handle import RunHandle
-from .model import ChatModel, Message, RetryPolicy, Timeouts
+from .model import ChatModel, ContentPart, Message, RetryPolicy, Timeouts
 from .model import close_model as close_model_
 from .run import Run, new_id, publish_unstarted
 from .state import AgentState
@@ -167,9 +167,15 @@ class Orchestrator:
     # -- runs ---------------------------------------------------------------------
 
     def submit(
-        self, message: str | None, *, tenant_id: str = "default", run_id: str | None = None
+        self,
+        message: str | None,
+        *,
+        tenant_id: str = "default",
+        run_id: str | None = None,
+        parts: Sequence[ContentPart] = (),
     ) -> RunHandle:
-        """Start (or queue) a run answering `message`; returns its handle at once.
+        """Start (or queue) a run answering `message` (with the content `parts` of its
+        attachments, if any); returns its handle at once.
 
         Call `handle.events(mode)` before awaiting anything to watch it from its
         first event."""
@@ -178,6 +184,7 @@ class Orchestrator:
         tenant = self._tenant(tenant_id)
         run_id = run_id or new_id("run")
         handle = RunHandle(run_id, tenant_id, message, self.dispatcher)
+        handle.parts = tuple(parts)
         handle.task = asyncio.get_running_loop().create_task(
             self._execute(tenant, handle), name=f"run {run_id}"
         )
@@ -204,9 +211,16 @@ class Orchestrator:
         try:
             config = self.config_for(handle.tenant_id)
             initial = config.begin(
-                handle.message, tenant.state, run_id=handle.run_id, tenant_id=handle.tenant_id
+                handle.message,
+                tenant.state,
+                run_id=handle.run_id,
+                tenant_id=handle.tenant_id,
+                parts=handle.parts,
             )
             run = Run(config, self.dispatcher.publish, initial, handle.message)
+            run.attachments = tuple(
+                p["attachment"] for p in handle.parts if isinstance(p.get("attachment"), dict)
+            )
             handle.attach(run)
             final = await run.execute()
             tenant.state = final

@@ -110,6 +110,8 @@ class Run:
     ) -> None:
         self.config = config
         self.message = message
+        #: The references of the message's attachments (told in its `UserMessage`).
+        self.attachments: tuple[dict[str, Any], ...] = ()
         self.initial = initial
         self.state = initial
         assert initial.run_id is not None
@@ -170,7 +172,11 @@ class Run:
             # The run's first event says what it answers: every surface (and the
             # recorder) shows the user's message from the stream, like the answer.
             message_id = user_message_id(self.run_id)
-            self.emit(UserMessage(self.message, message_id, meta=self.meta()))
+            self.emit(
+                UserMessage(
+                    self.message, message_id, attachments=self.attachments, meta=self.meta()
+                )
+            )
         total = self.config.timeouts.total
         outcome = RunOutcome.COMPLETED
         error: tuple[str, str, bool] | None = None

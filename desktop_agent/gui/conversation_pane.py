@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .attach_input import attach_button
+from .attachment_chips import AttachmentTray
 from .composer import Composer
 from .provider_box import ProviderBox
 
@@ -33,7 +35,11 @@ class ConversationPane(QWidget):
         layout.addLayout(header)
         self.stack = QStackedWidget(self)
         layout.addWidget(self.stack, 1)
+        self.tray = AttachmentTray(self)  # files waiting to go with the message
+        layout.addWidget(self.tray)
         row = QHBoxLayout()
+        self.attach_button = attach_button(self)
+        row.addWidget(self.attach_button)
         self.composer = Composer(self)
         self.send_button = QPushButton("Send", self)
         self.send_button.setAccessibleName("Send or stop")

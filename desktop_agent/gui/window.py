@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter
 from ..app.providers import ConnectionConfig, Providers
 from ..app.settings import ToolSettings
 from .approval_controller import ApprovalController
+from .attach_input import AttachInput, settings_limits
 from .background import Background
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
@@ -153,6 +154,16 @@ class MainWindow(QMainWindow):
             self.approvals,
             lambda: self.session,
         )
+        self.attach = AttachInput(
+            self,
+            self.composer,
+            pane.tray,
+            pane.attach_button,
+            lambda text: self.views.say(text, error=True),
+            settings_limits,
+        )
+        self.attach.watch(self.views, lambda: self.session)
+        self.runs.attach = self.attach
         self.sidebar.activated.connect(self.open_conversation)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.provider_box.chosen.connect(self.choose_provider)
@@ -169,6 +180,7 @@ class MainWindow(QMainWindow):
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
+                "attach": self.attach.choose_files,
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,

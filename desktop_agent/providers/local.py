@@ -31,7 +31,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..engine.model import ChatChunk, Message, ModelConnectionError, ModelError, Timeouts
+from ..engine.model import (
+    ChatChunk,
+    Message,
+    ModelConnectionError,
+    ModelError,
+    Timeouts,
+    VisionUnsupportedError,
+    has_images,
+)
 from .discovery import loopback_get
 from .engine_child import KEY_VARIABLE, SHARED_SOCKET, child_command
 
@@ -306,6 +314,8 @@ class LocalModel:
     def __init__(self, engine: EmbeddedEngine, *, extra_body: dict[str, Any] | None = None) -> None:
         self.engine = engine
         self.model = engine.label
+        #: The embedded model reads text only.
+        self.supports_images = False
         self.extra_body = extra_body
         self._client: Any = None
         self._client_for_engine: tuple[str, str] | None = None  # (base URL, key)
@@ -333,6 +343,11 @@ class LocalModel:
         *,
         timeouts: Timeouts | None = None,
     ) -> AsyncIterator[ChatChunk]:
+        if has_images(messages):
+            raise VisionUnsupportedError(
+                f"The embedded model ({self.model}) cannot see images; send the text only, "
+                "or choose a model with vision."
+            )
         url = await self.engine.ensure_running()
         client = await self._client_for(url)
         try:

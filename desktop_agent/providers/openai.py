@@ -38,6 +38,7 @@ from ..engine.model import (
     RateLimitError,
     ServerError,
     Timeouts,
+    VisionUnsupportedError,
 )
 from .env_key import environment_key, environment_key_endpoint
 from .openai_wire import completion_chunk, parse_completion, read_sse, wire_messages
@@ -262,6 +263,12 @@ class OpenAIClient:
                     f"{detail}",
                     status_code=status,
                 )
+            if status in (400, 415, 422) and _about_images(detail):
+                return VisionUnsupportedError(
+                    f"The model {self.model!r} at {where} does not take images ({status}): "
+                    f"{detail}",
+                    status_code=status,
+                )
             return ModelRequestError(
                 f"{where} rejected the request ({status}): {detail}", status_code=status
             )
@@ -321,3 +328,14 @@ def _retry_after(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+_IMAGE_WORDS = ("image", "vision", "multimodal", "multi-modal", "image_url")
+
+
+def _about_images(detail: str) -> bool:
+    """Whether a rejection is about image input ("image input is not supported",
+    "this model does not support vision", "Invalid content type. image_url is only
+    supported by certain models"...)."""
+    lowered = detail.lower()
+    return any(word in lowered for word in _IMAGE_WORDS)

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from ...app.presentation import argument_summary
 from ..formatting import describe_result, pretty_json
 from ..theme import Theme
+from .attachments import attachments_html
 from .links import DECISIONS, AppLinks
 
 __all__ = [
@@ -73,6 +74,8 @@ class Entry:
     outcome: str | None = None  # approval: "allow", "always", "deny" or a note
     # error
     retry: bool = False
+    # user: its attachments' references (sha256, name, kind...; see transcript/attachments)
+    attachments: list[dict[str, Any]] | None = None
 
 
 class BlockLook(NamedTuple):
@@ -138,7 +141,8 @@ def label_html(text: str, entry: Entry, theme: Theme, links: AppLinks) -> str:
 
 def user_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
     body = html.escape(entry.source).replace("\n", "<br>")
-    return label_html("You", entry, theme, links) + f'<p style="margin:0;">{body}</p>'
+    files = attachments_html(entry.attachments or [], links, theme.muted)
+    return label_html("You", entry, theme, links) + f'<p style="margin:0;">{body}</p>' + files
 
 
 def assistant_header_html(entry: Entry, theme: Theme, links: AppLinks) -> str:

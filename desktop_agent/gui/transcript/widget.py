@@ -43,6 +43,7 @@ class Transcript(QTextBrowser):
     link_opened = Signal(str)  # an external URL handed to the system browser
     link_refused = Signal(str)  # a URL that was clicked but is not allowed
     link_hovered = Signal(str)  # the real target of the link under the mouse; "" when none
+    image_requested = Signal(str, str)  # sha256, name: a thumbnail was clicked
 
     def __init__(self, parent: QWidget | None = None, theme: Theme | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +119,8 @@ class Transcript(QTextBrowser):
             self.edit_requested.emit(key)
         elif action == "approve" and arg in DECISIONS:
             self.approval_answered.emit(key, arg)
+        elif action == "view":
+            self.image_requested.emit(key, arg)
         elif action == "version" and arg in ("prev", "next"):
             self.version_requested.emit(key, -1 if arg == "prev" else 1)
 
@@ -206,10 +209,22 @@ class Transcript(QTextBrowser):
     # -- entries ------------------------------------------------------------------
 
     def add_user(
-        self, text: str, key: str | None = None, versions: tuple[int, int] | None = None
+        self,
+        text: str,
+        key: str | None = None,
+        versions: tuple[int, int] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> Entry:
+        """A user message; `attachments`' image thumbnails must have been added first
+        (`gui/transcript_thumbnails.add_thumbnails`)."""
         return self._add(
-            "user", key, source=text, label="You", versions=versions, editable=key is not None
+            "user",
+            key,
+            source=text,
+            label="You",
+            versions=versions,
+            editable=key is not None,
+            attachments=attachments,
         )
 
     def set_versions(self, key: str, versions: tuple[int, int] | None) -> None:
