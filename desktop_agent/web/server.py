@@ -9,6 +9,7 @@ Routes:
                             answers a tool_approval_request (decision: allow, always,
                             deny; the conversation defaults to this socket's current one)
     POST /api/approve       {"call_id", "decision", "conversation_id"} (for SSE clients)
+    POST /agui              AG-UI RunAgentInput -> AG-UI events (web/agui.py)
     GET  /                  the reference page (resources/web/)
 
 Each SSE event is `id: <seq>`, `event: <type>`, `data: <event JSON>` (the wire form
@@ -48,6 +49,7 @@ from ..app.session import Session
 from ..engine import Orchestrator, StreamItem, StreamMode
 from ..engine.approval import DECISIONS
 from ..engine.text import scrub_json
+from .agui import AguiEndpoint
 from .conversations import Conversations, valid_conversation_id
 from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
 from .wire import sse_frame, wire, with_keepalive
@@ -124,6 +126,9 @@ class ChatServer:
         self.app.router.add_get("/chat/stream", self.get_stream)
         self.app.router.add_get("/chat", self.websocket)
         self.app.router.add_post("/api/approve", self.approve)
+        #: POST /agui: the AG-UI protocol (`web/agui.py`).
+        self.agui = AguiEndpoint(self)
+        self.app.router.add_post("/agui", self.agui.post)
         self.app.router.add_get("/", self.index)
         self.app.router.add_static("/static/", resource_path("web"), show_index=False)
 
