@@ -411,6 +411,8 @@ def main(
     json_mode: bool = False,
     local: bool = False,
     save: bool = True,
+    agui: str | None = None,
+    api: str | None = None,
 ) -> int:
     """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history."""
 
@@ -423,6 +425,8 @@ def main(
         base_url=base_url,
         model=model,
         local=local,
+        agui=agui,
+        api=api,
         save=None if save else False,
         on_engine_state=engine_state,
     )

@@ -56,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--local", action="store_true", help="use the embedded model (the `local` extra)"
     )
     chat.add_argument(
+        "--agui",
+        metavar="URL",
+        help="talk to the AG-UI agent at exactly this URL (LangGraph, Pydantic AI, ADK, "
+        "another desktop-agent serve's /agui ...)",
+    )
+    chat.add_argument(
+        "--api",
+        choices=["chat", "responses", "auto"],
+        help="the OpenAI wire: Chat Completions, the Responses API, or probe once (auto)",
+    )
+    chat.add_argument(
         "--no-save",
         action="store_true",
         help="keep no history of these conversations (else they join the window's; "
@@ -140,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_mode=args.json,
             local=args.local,
             save=not args.no_save,
+            agui=args.agui,
+            api=args.api,
         )
     if args.command == "serve":
         try:
