@@ -1,0 +1,52 @@
+"""An AG-UI agent in the window: the reference agent (official ag-ui-protocol
+package, real HTTP on the window's own loop) through the real provider
+(`model_from_config`, kind "agui"): its text, its tool call shown as a tool card
+with its result (run by the agent, nothing run here), its reasoning, and its
+RUN_ERROR as the run's error."""
+
+from __future__ import annotations
+
+from desktop_agent import tool
+from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.gui.window import MainWindow
+from tests.gui.conftest import Gui
+from tests.support.agui_server import ReferenceAgent
+
+ran_here: list[str] = []
+
+
+@tool("Look a city up")
+def lookup(city: str) -> str:
+    ran_here.append(city)
+    return "never"
+
+
+def test_agent_text_tool_card_reasoning_and_error(gui: Gui) -> None:
+    agent = ReferenceAgent()
+    url = gui.run(agent.start())
+    window = MainWindow(
+        ConnectionConfig(kind="agui", base_url=url, model="AG-UI agent"),
+        tools=[lookup],
+        frame_ms=16,
+    )
+    window.show()
+    try:
+        gui.run(window.start())
+        assert "AG-UI agent" in window.status.model_label.text()
+        gui.call(window.send, "tools")
+        gui.until(lambda: not window.busy, "the run to finish")
+        text = window.transcript.toPlainText()
+        assert "Let me check." in text and "It is sunny in Oslo." in text
+        assert "lookup" in text  # the tool card
+        assert ran_here == []  # the agent ran it
+        assert len(agent.inputs) == 1
+        gui.call(window.send, "think")
+        gui.until(lambda: not window.busy, "the second run")
+        assert "Hello!" in window.transcript.toPlainText()
+        gui.call(window.send, "error")
+        gui.until(lambda: not window.busy, "the failing run")
+        assert "the agent fell over" in window.transcript.toPlainText()
+        assert window.status.status == "failed"
+    finally:
+        window.close()
+        gui.run(agent.stop())
