@@ -390,9 +390,9 @@ class Run:
 
     # -- tools ------------------------------------------------------------------
 
-    def _start_tool(self, call_id: str, name: str, arguments: Any) -> None:
+    def _start_tool(self, call_id: str, name: str, arguments: Any, ran_by: str = "") -> None:
         self._open_calls[call_id] = name
-        self.emit(ToolCallStart(call_id, name, arguments, meta=self.meta()))
+        self.emit(ToolCallStart(call_id, name, arguments, ran_by, meta=self.meta()))
 
     def _end_tool(
         self, call_id: str, name: str, result: str | None, error: str | None, ms: float
@@ -405,7 +405,7 @@ class Run:
         remote = getattr(self.config.model, "remote_result", None)
         ran_remotely = remote(call.provider_id) if remote is not None else None
         if isinstance(ran_remotely, str):
-            self._start_tool(call.id, call.name, _loose_json(call.arguments))
+            self._start_tool(call.id, call.name, _loose_json(call.arguments), "agent")
             self._end_tool(call.id, call.name, ran_remotely, None, 0.0)
             return
         registry = self.config.tools

@@ -38,6 +38,7 @@ def test_agent_text_tool_card_reasoning_and_error(gui: Gui) -> None:
         text = window.transcript.toPlainText()
         assert "Let me check." in text and "It is sunny in Oslo." in text
         assert "lookup" in text  # the tool card
+        assert "lookup · run by the agent" in text
         assert ran_here == []  # the agent ran it
         assert len(agent.inputs) == 1
         gui.call(window.send, "think")

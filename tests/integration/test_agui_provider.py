@@ -72,6 +72,7 @@ async def test_a_call_the_agent_ran_is_shown_not_run() -> None:
     start = next(e for e in events if isinstance(e, ToolCallStart))
     end = next(e for e in events if isinstance(e, ToolCallEnd))
     assert (start.tool_name, start.arguments) == ("lookup", {"city": "Oslo"})
+    assert start.ran_by == "agent" and start.to_dict()["data"]["ran_by"] == "agent"
     assert (end.call_id, end.result, end.error) == (start.call_id, "sunny", None)
     assert text(events) == "Let me check. It is sunny in Oslo."
     assert len(server.inputs) == 1  # one AG-UI run, read across two model steps
