@@ -341,6 +341,7 @@ async def serve(
     try:
         await stop.wait()
     finally:
+        await server.agui.aclose()  # AG-UI threads waiting on their clients
         if session is not None:  # runs, MCP servers, the recorder, the models
             await session.aclose()
         else:
