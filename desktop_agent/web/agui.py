@@ -30,7 +30,15 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ag_ui.core import RunAgentInput, TextPart, ToolMessage, UserMessage
+from ag_ui.core import (
+    AssistantMessage,
+    DeveloperMessage,
+    RunAgentInput,
+    SystemMessage,
+    TextPart,
+    ToolMessage,
+    UserMessage,
+)
 from ag_ui.encoder import EventEncoder
 from aiohttp import web
 from pydantic import ValidationError
@@ -119,6 +127,33 @@ def _frontend_tool(thread: list[_Thread | None], spec: Any, timeout: float) -> T
         fn=run_on_client,
         timeout=timeout,
     )
+
+
+def chat_history(messages: list[Any]) -> list[dict[str, Any]]:
+    """AG-UI messages as the engine's chat messages (user, assistant with its tool
+    calls, tool results, system); other kinds (activity, reasoning) are left out."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m, UserMessage):
+            out.append({"role": "user", "content": _user_text(m)})
+        elif isinstance(m, ToolMessage):
+            content = m.content if isinstance(m.content, str) else str(m.content)
+            out.append({"role": "tool", "tool_call_id": m.tool_call_id, "content": content})
+        elif isinstance(m, AssistantMessage):
+            entry: dict[str, Any] = {"role": "assistant", "content": m.content or ""}
+            if m.tool_calls:
+                entry["tool_calls"] = [
+                    {
+                        "id": c.id,
+                        "type": "function",
+                        "function": {"name": c.function.name, "arguments": c.function.arguments},
+                    }
+                    for c in m.tool_calls
+                ]
+            out.append(entry)
+        elif isinstance(m, (SystemMessage, DeveloperMessage)) and isinstance(m.content, str):
+            out.append({"role": "system", "content": m.content})
+    return out
 
 
 def _user_text(message: UserMessage) -> str:
@@ -215,7 +250,15 @@ class AguiEndpoint:
         orchestrator = server.orchestrator
         box: list[_Thread | None] = [None]
         tools = [_frontend_tool(box, spec, self.resume_timeout) for spec in given.tools or ()]
+        store = server.actions.store
+        known = given.thread_id in orchestrator.tenants() or (
+            store is not None and store.conversation(given.thread_id) is not None
+        )
         server.actions.prepare(given.thread_id)
+        if not known and len(given.messages) > 1:
+            # A thread this server has not seen, with a history the client kept: the
+            # run starts from that history (the newest user message is what it answers).
+            orchestrator.set_messages(given.thread_id, chat_history(given.messages[:-1]))
         orchestrator.add_tools(given.thread_id, tools)
         handle = orchestrator.submit(text, tenant_id=given.thread_id)
         thread = _Thread(

@@ -352,3 +352,20 @@ async def test_client_that_leaves_only_stops_watching(served: Served) -> None:
             break
         await asyncio.sleep(0.01)
     assert served.server.open_streams == 0
+
+
+@pytest.mark.parametrize("served", [["I remember: blue."]], indirect=True)
+async def test_a_new_thread_starts_from_the_clients_history(served: Served) -> None:
+    history = [
+        user("my colour is blue", "u1"),
+        {"id": "a1", "role": "assistant", "content": "Noted."},
+        user("what is my colour?", "u2"),
+    ]
+    _, _, events = await served.run(body("t9", "r1", *history))
+    check_frame(events, "t9", "r1")
+    sent = [(m["role"], m["content"]) for m in served.model.requests[0]]
+    assert sent == [
+        ("user", "my colour is blue"),
+        ("assistant", "Noted."),
+        ("user", "what is my colour?"),
+    ]
