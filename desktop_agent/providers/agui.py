@@ -13,7 +13,8 @@ configured URL and reads the agent's events, parsed with the official
   is marked as run by the agent) and the next step continues the same AG-UI stream.
   A call without a result when the run finishes is one of the app's tools (AG-UI
   frontend tools): the app runs it and the next request carries the result.
-* STATE_SNAPSHOT -> `state` (viewable, and sent back with the next request).
+* STATE_SNAPSHOT / STATE_DELTA (JSON Patch, applied with `jsonpatch`) -> `state`
+  (viewable, and sent back with the next request).
 * RUN_ERROR -> `ServerError` with the agent's message; RUN_FINISHED -> finish "stop";
   a stream that ends without either -> `BadResponseError` (never a success).
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -35,6 +37,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
+import jsonpatch  # type: ignore[import-untyped]
+import jsonpointer  # type: ignore[import-untyped]
 from ag_ui.core import Event as AguiEvent
 from ag_ui.core import EventType
 from pydantic import TypeAdapter, ValidationError
@@ -51,6 +55,8 @@ from ..engine.model import (
 )
 
 __all__ = ["AguiAgent"]
+
+_log = logging.getLogger(__name__)
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(AguiEvent)
 _KNOWN = frozenset(t.value for t in EventType)
@@ -369,6 +375,18 @@ class AguiAgent:
             results.add(event.tool_call_id)
         elif etype is EventType.STATE_SNAPSHOT:
             self.state[thread] = event.snapshot
+        elif etype is EventType.STATE_DELTA:
+            try:
+                patch = [
+                    op.model_dump(by_alias=True, exclude_unset=True)
+                    if hasattr(op, "model_dump")
+                    else op
+                    for op in event.delta
+                ]
+                self.state[thread] = jsonpatch.apply_patch(self.state.get(thread, {}), patch)
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+                # As AG-UI's own client does: the state stays as it was, the run goes on.
+                _log.warning("a STATE_DELTA from %s does not apply: %s", self.host, exc)
         elif etype is EventType.RUN_ERROR:
             raise ServerError(f"The AG-UI agent reported an error: {event.message}")
         elif etype is EventType.RUN_FINISHED:

@@ -31,6 +31,7 @@ from ag_ui.core import (
     RunErrorEvent,
     RunFinishedEvent,
     RunStartedEvent,
+    StateDeltaEvent,
     StateSnapshotEvent,
     TextMessageContentEvent,
     TextMessageEndEvent,
@@ -101,7 +102,7 @@ class ReferenceAgent:
                 ToolCallResultEvent(
                     message_id="r1", tool_call_id="agent-call-1", content="sunny", role="tool"
                 ),
-                StateSnapshotEvent(snapshot={"step": "done", "city": "Oslo"}),
+                StateDeltaEvent(delta=[{"op": "replace", "path": "/step", "value": "done"}]),
                 *_text("m2", "It is sunny ", "in Oslo."),
             ], True
         if said == "think":
