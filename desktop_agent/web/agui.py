@@ -59,6 +59,8 @@ __all__ = ["AguiEndpoint"]
 _log = logging.getLogger(__name__)
 
 RESUME_TIMEOUT = 600.0
+#: Bytes a RunAgentInput may have (it carries the thread's whole history).
+MAX_BODY = 2 * 1024 * 1024
 _MAX_RUN_ID = 200
 
 
@@ -166,8 +168,15 @@ def _user_text(message: UserMessage) -> str:
 class AguiEndpoint:
     """The `/agui` route of a `ChatServer`."""
 
-    def __init__(self, server: ChatServer, *, resume_timeout: float = RESUME_TIMEOUT) -> None:
+    def __init__(
+        self,
+        server: ChatServer,
+        *,
+        resume_timeout: float = RESUME_TIMEOUT,
+        max_body: int = MAX_BODY,
+    ) -> None:
         self.server = server
+        self.max_body = max_body
         self.resume_timeout = resume_timeout
         self.encoder = EventEncoder()
         #: Threads whose engine run waits on the client (approval or frontend tool).
@@ -223,9 +232,30 @@ class AguiEndpoint:
 
     # -- the route ----------------------------------------------------------------
 
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        """The JSON body, up to `max_body` bytes (AG-UI clients send the whole
+        history with every run: more than the other routes' 64 KB), within the
+        server's body deadline."""
+        from .server import _decode
+
+        if (request.content_length or 0) > self.max_body:
+            raise _bad(413, f"request body over {self.max_body // 1024} KB")
+        data = bytearray()
+        try:
+            async with asyncio.timeout(self.server.body_timeout):
+                while chunk := await request.content.read(1 << 16):
+                    data += chunk
+                    if len(data) > self.max_body:
+                        raise _bad(413, f"request body over {self.max_body // 1024} KB")
+        except TimeoutError:
+            raise _bad(
+                408, f"the request body did not arrive within {self.server.body_timeout:g} s"
+            ) from None
+        return _decode(bytes(data))
+
     async def post(self, request: web.Request) -> web.StreamResponse:
         server = self.server
-        given = self._input(await server._body(request))
+        given = self._input(await self._body(request))
         thread_id = given.thread_id
         thread = self.waiting.get(thread_id)
         if thread is None and given.resume:

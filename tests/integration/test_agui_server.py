@@ -6,6 +6,7 @@ input, the security gate, a client that goes away."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -319,7 +320,7 @@ async def test_security_gate_applies() -> None:
                 assert response.status == 415
             async with http.post(
                 s.url,
-                data=b"{" + b" " * (70 * 1024) + b"}",
+                data=io.BytesIO(b"{" + b" " * (3 * 1024 * 1024) + b"}"),
                 headers={
                     "Authorization": "Bearer s3cret-token",
                     "Content-Type": "application/json",
@@ -369,3 +370,13 @@ async def test_a_new_thread_starts_from_the_clients_history(served: Served) -> N
         ("assistant", "Noted."),
         ("user", "what is my colour?"),
     ]
+
+
+@pytest.mark.parametrize("served", [["A long thread, answered."]], indirect=True)
+async def test_a_long_history_fits(served: Served) -> None:
+    """AG-UI clients send the whole thread each run: 300 KB is fine (other routes
+    stop at 64 KB); over 2 MB is 413 (above)."""
+    history = [user("x" * 1000, f"u{i}") for i in range(300)]
+    status, _, events = await served.run(body("t10", "r1", *history))
+    assert status == 200
+    assert joined(events, EventType.TEXT_MESSAGE_CONTENT) == "A long thread, answered."
