@@ -26,6 +26,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+E / Ctrl+Shift+E", "Export the conversation as Markdown / JSON"),
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+,", "Settings"),
+    ("Ctrl+Shift+S", "The AG-UI agent's shared state"),
     ("F1, Ctrl+/", "This list"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -43,6 +44,7 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
     "regenerate": ("Regenerate", ["Ctrl+R"]),
     "copy_last": ("Copy last answer", ["Ctrl+Shift+C"]),
     "settings": ("Settings", ["Ctrl+,"]),
+    "agent_state": ("Agent state", ["Ctrl+Shift+S"]),
     "help": ("Keyboard shortcuts", ["F1", "Ctrl+/"]),
     "quit": ("Quit", ["Ctrl+Q"]),
 }

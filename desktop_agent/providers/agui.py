@@ -124,6 +124,10 @@ class AguiAgent:
         self._open.clear()
         await self._http.aclose()
 
+    def state_of(self, messages: Sequence[Message]) -> Any:
+        """The agent's last state for the conversation `messages` belong to (None: none)."""
+        return self.state.get(thread_id_of(messages)) if messages else None
+
     def remote_result(self, provider_call_id: str | None) -> str | None:
         """The result of a call the agent ran itself (the engine shows it, runs
         nothing); None for a call the app has to run."""

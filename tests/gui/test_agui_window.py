@@ -6,8 +6,11 @@ RUN_ERROR as the run's error."""
 
 from __future__ import annotations
 
+import json
+
 from desktop_agent import tool
 from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.gui.agent_state import AgentStateDialog
 from desktop_agent.gui.window import MainWindow
 from tests.gui.conftest import Gui
 from tests.support.agui_server import ReferenceAgent
@@ -41,6 +44,13 @@ def test_agent_text_tool_card_reasoning_and_error(gui: Gui) -> None:
         assert "lookup · run by the agent" in text
         assert ran_here == []  # the agent ran it
         assert len(agent.inputs) == 1
+        # The agent's state (a snapshot, then a JSON Patch delta) is viewable: Ctrl+Shift+S.
+        gui.call(window.actions_by_name["agent_state"].trigger)
+        dialog = window.findChild(AgentStateDialog)
+        assert dialog is not None and dialog.isVisible()
+        assert json.loads(dialog.view.toPlainText()) == {"step": "done", "city": "Oslo"}
+        assert dialog.view.accessibleName() == "Agent state"
+        gui.call(dialog.reject)
         gui.call(window.send, "think")
         gui.until(lambda: not window.busy, "the second run")
         assert "Hello!" in window.transcript.toPlainText()
