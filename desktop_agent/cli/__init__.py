@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         parents=[common],
-        help="stream runs over SSE and WebSocket",
-        description="Serve the agent over HTTP: SSE, WebSocket and a reference page.",
+        help="stream runs over SSE, WebSocket and AG-UI",
+        description="Serve the agent over HTTP: SSE, WebSocket, AG-UI (POST /agui), a web page.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 
 from desktop_agent import tool
-from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.app.providers import ConnectionConfig, Providers, header_lines
 from desktop_agent.gui.agent_state import AgentStateDialog
+from desktop_agent.gui.settings_dialog import SettingsDialog
 from desktop_agent.gui.window import MainWindow
 from tests.gui.conftest import Gui
 from tests.support.agui_server import ReferenceAgent
@@ -61,3 +62,23 @@ def test_agent_text_tool_card_reasoning_and_error(gui: Gui) -> None:
     finally:
         window.close()
         gui.run(agent.stop())
+
+
+def test_settings_keep_the_api_and_the_agents_headers(gui: Gui) -> None:
+    agent = ConnectionConfig(kind="agui", id="a", base_url="http://127.0.0.1:1/agent")
+    server = ConnectionConfig(kind="openai", id="b", base_url="http://127.0.0.1:2/v1", api="auto")
+    dialog = SettingsDialog(Providers([agent, server], "a"))
+    try:
+        assert dialog.protocol.headers.isEnabled() and not dialog.protocol.api.isEnabled()
+        dialog.protocol.headers.setPlainText("X-Team: blue\nnot a header")
+        dialog.list.setCurrentRow(1)
+        assert dialog.protocol.api.isEnabled() and not dialog.protocol.headers.isEnabled()
+        assert dialog.protocol.api.currentText() == "Auto (probe once)"
+        dialog.protocol.api.setCurrentIndex(1)  # Responses
+        saved = dialog.providers()
+    finally:
+        dialog.deleteLater()
+    first, second = saved.items
+    assert (first.kind, first.headers) == ("agui", "X-Team: blue\nnot a header")
+    assert (second.kind, second.api) == ("openai", "responses")
+    assert header_lines(first.headers) == {"X-Team": "blue"}
