@@ -429,6 +429,8 @@ def main(
     local: bool = False,
     save: bool = True,
     attach: Sequence[str] = (),
+    agui: str | None = None,
+    api: str | None = None,
 ) -> int:
     """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history; `attach`: files
     sent with the first message."""
@@ -453,6 +455,8 @@ def main(
         base_url=base_url,
         model=model,
         local=local,
+        agui=agui,
+        api=api,
         save=None if save else False,
         on_engine_state=engine_state,
     )

@@ -32,8 +32,19 @@ DEFAULT_BASE_URL = OPENAI_API_URL
 #: "openai": an OpenAI-compatible endpoint (`base_url`); "local": the embedded
 #: llama.cpp engine; "auto": nothing configured yet (the window decides at start:
 #: a server the user picked before if it is running, else the embedded model, else
-#: the first-run panel); "none": nothing available.
-KINDS = ("openai", "local", "auto", "none")
+#: the first-run panel); "none": nothing available; "agui": a remote AG-UI agent
+#: (`base_url` is the agent's URL, posted to as it is; `headers` go with each run).
+KINDS = ("openai", "local", "auto", "none", "agui")
+
+
+def header_lines(text: str) -> dict[str, str]:
+    """`headers` ("Name: value" per line) as a dict; lines without a colon are skipped."""
+    out = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            out[name.strip()] = value.strip()
+    return out
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,14 @@ class ConnectionConfig:
     n_ctx: int = 2048
     #: A discovered local server the user chose before (used when it is running).
     picked_server: str = ""
+    #: Kind "openai": which wire, "chat" (Chat Completions), "responses" or "auto"
+    #: (probed once per endpoint); `previous_response_id`: let a server that stores
+    #: responses keep the conversation (only the new part is sent).
+    api: str = "chat"
+    previous_response_id: bool = False
+    #: Kind "agui": extra HTTP headers, "Name: value" per line (a secret belongs in the
+    #: API key, kept in the keyring and sent as a Bearer token).
+    headers: str = ""
 
     @property
     def host(self) -> str:
@@ -75,6 +94,8 @@ class ConnectionConfig:
             return "looking for a model…"
         if self.kind == "none":
             return "not connected (Ctrl+, to connect)"
+        if self.kind == "agui":
+            return f"AG-UI agent · {self.host}"
         where = f"{self.host} (this computer)" if self.is_local else self.host
         return f"{self.model} · {where}"
 
@@ -86,6 +107,8 @@ class ConnectionConfig:
         model: str | None = None,
         saved: dict[str, Any] | None = None,
         local: bool = False,
+        agui: str | None = None,
+        api: str | None = None,
     ) -> ConnectionConfig:
         """Flags, then environment, then saved settings, then defaults.
 
@@ -103,6 +126,10 @@ class ConnectionConfig:
         env_url = os.environ.get("OPENAI_BASE_URL")
         key = os.environ.get("OPENAI_API_KEY", "")
         config = base
+        if api:
+            config = replace(config, api=api)
+        if agui:  # `chat --agui URL`: exactly that URL
+            return replace(config, kind="agui", base_url=agui, model="AG-UI agent")
         if local:
             return replace(config, kind="local", model=model or local_model_label(config))
         if base_url or env_url or (key and base.kind == "auto"):
@@ -216,7 +243,7 @@ def credentials() -> Any:
 
 def with_stored_key(config: ConnectionConfig, keys: Any = None) -> ConnectionConfig:
     """`config` with its provider's saved API key, unless one is set already."""
-    if config.api_key or config.kind != "openai":
+    if config.api_key or config.kind not in ("openai", "agui"):
         return config
     key = (keys or credentials()).get(config.id)
     return replace(config, api_key=key) if key else config
@@ -274,6 +301,12 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
         return LocalModel(engine)
     if config.kind in ("none", "auto"):
         return NotConnected()
+    if config.kind == "agui":
+        from ..providers.agui import AguiAgent
+
+        return AguiAgent(
+            config.base_url, headers=header_lines(config.headers), api_key=config.api_key or None
+        )
     from ..providers.openai import OpenAIClient
 
     return OpenAIClient(
@@ -281,6 +314,8 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
         model=config.model,
         base_url=config.base_url,
         temperature=config.temperature,
+        api=config.api,
+        previous_response_id=config.previous_response_id,
     )
 
 

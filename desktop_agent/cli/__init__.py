@@ -67,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--local", action="store_true", help="use the embedded model (the `local` extra)"
     )
     chat.add_argument(
+        "--agui",
+        metavar="URL",
+        help="talk to the AG-UI agent at exactly this URL (LangGraph, Pydantic AI, ADK, "
+        "another desktop-agent serve's /agui ...)",
+    )
+    chat.add_argument(
+        "--api",
+        choices=["chat", "responses", "auto"],
+        help="the OpenAI wire: Chat Completions, the Responses API, or probe once (auto)",
+    )
+    chat.add_argument(
         "--no-save",
         action="store_true",
         help="keep no history of these conversations (else they join the window's; "
@@ -75,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         parents=[common],
-        help="stream runs over SSE and WebSocket",
-        description="Serve the agent over HTTP: SSE, WebSocket and a reference page.",
+        help="stream runs over SSE, WebSocket and AG-UI",
+        description="Serve the agent over HTTP: SSE, WebSocket, AG-UI (POST /agui), a web page.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
@@ -182,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             local=args.local,
             save=not args.no_save,
             attach=args.attach,
+            agui=args.agui,
+            api=args.api,
         )
     if args.command == "serve":
         try:

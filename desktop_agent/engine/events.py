@@ -385,10 +385,20 @@ class ToolApprovalRequest(Event):
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStart(Event):
+    """A call begins. `ran_by` is "" for a call the app runs, "agent" for one a
+    remote agent (AG-UI) already ran (on the wire only when set)."""
+
     type: ClassVar[EventType] = EventType.TOOL_CALL_START
     call_id: str
     tool_name: str
     arguments: Any
+    ran_by: str = ""
+
+    def _wire_data(self) -> dict[str, Any]:
+        data = {"call_id": self.call_id, "tool_name": self.tool_name, "arguments": self.arguments}
+        if self.ran_by:
+            data["ran_by"] = self.ran_by
+        return data
 
 
 @dataclass(frozen=True, slots=True)

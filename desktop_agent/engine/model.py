@@ -259,6 +259,10 @@ class ChatModel(Protocol):
     `stream_completion` yields `ChatChunk`s and raises `ModelError` subclasses (any
     other exception is reported as an internal error). Cancelling the iterating task
     must release the connection.
+
+    Optional: `remote_result(provider_call_id) -> str | None` for a model that is a
+    remote agent running its own tools (AG-UI): a call it already ran is shown with
+    that result and not run here.
     """
 
     #: Shown to users: which model this is ("gpt-4o-mini").

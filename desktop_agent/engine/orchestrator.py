@@ -36,6 +36,9 @@ class _Tenant:
     #: This conversation's own model / system prompt (`configure`); None: the default.
     model: ChatModel | None = None
     system_prompt: str | None = None
+    #: Tools only this conversation's runs may call besides the default ones
+    #: (`add_tools`: an AG-UI client's frontend tools).
+    extra_tools: tuple[Tool, ...] = ()
 
 
 class Orchestrator:
@@ -128,15 +131,28 @@ class Orchestrator:
     def config_for(self, tenant_id: str) -> AgentConfig:
         """The configuration the tenant's next run starts with."""
         tenant = self._tenants.get(tenant_id)
-        if tenant is None or (tenant.model is None and tenant.system_prompt is None):
+        if tenant is None or (
+            tenant.model is None and tenant.system_prompt is None and not tenant.extra_tools
+        ):
             return self.config
+        config = self.config
+        if tenant.extra_tools:
+            own = {t.name for t in tenant.extra_tools}
+            config = config.with_tools(
+                [*(t for t in config.tools if t.name not in own), *tenant.extra_tools]
+            )
         return replace(
-            self.config,
+            config,
             model=tenant.model or self.config.model,
             system_prompt=self.config.system_prompt
             if tenant.system_prompt is None
             else tenant.system_prompt,
         )
+
+    def add_tools(self, tenant_id: str, tools: Iterable[Tool]) -> None:
+        """Tools one conversation's next runs may call besides the default ones (a
+        tool of the same name replaces the default); `()` removes them."""
+        self._tenant(tenant_id).extra_tools = tuple(tools)
 
     def set_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> None:
         """The tools runs may use from now on (every conversation)."""

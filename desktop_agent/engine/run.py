@@ -396,9 +396,9 @@ class Run:
 
     # -- tools ------------------------------------------------------------------
 
-    def _start_tool(self, call_id: str, name: str, arguments: Any) -> None:
+    def _start_tool(self, call_id: str, name: str, arguments: Any, ran_by: str = "") -> None:
         self._open_calls[call_id] = name
-        self.emit(ToolCallStart(call_id, name, arguments, meta=self.meta()))
+        self.emit(ToolCallStart(call_id, name, arguments, ran_by, meta=self.meta()))
 
     def _end_tool(
         self, call_id: str, name: str, result: str | None, error: str | None, ms: float
@@ -407,6 +407,13 @@ class Run:
         self.emit(ToolCallEnd(call_id, name, result, error, round(ms, 1), meta=self.meta()))
 
     async def _call_tool(self, call: _CallBuilder) -> None:
+        # A call a remote agent already ran (AG-UI): shown with its result, not run.
+        remote = getattr(self.config.model, "remote_result", None)
+        ran_remotely = remote(call.provider_id) if remote is not None else None
+        if isinstance(ran_remotely, str):
+            self._start_tool(call.id, call.name, _loose_json(call.arguments), "agent")
+            self._end_tool(call.id, call.name, ran_remotely, None, 0.0)
+            return
         registry = self.config.tools
         found = registry.get(call.name)
         if found is None:

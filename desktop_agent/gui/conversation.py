@@ -174,7 +174,8 @@ class ConversationView(QObject):
         self.activity_changed.emit()
 
     def _on_tool_start(self, event: ToolCallStart) -> None:
-        self.transcript.add_tool_call(event.call_id, event.tool_name, event.arguments)
+        shown = f"{event.tool_name} · run by the agent" if event.ran_by else event.tool_name
+        self.transcript.add_tool_call(event.call_id, shown, event.arguments)
         self.activity.tool_started(event.call_id, event.tool_name, event.arguments)
         self.activity_changed.emit()
 

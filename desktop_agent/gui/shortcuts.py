@@ -28,6 +28,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+U", "Attach files (or drop them on the window, or paste)"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+Shift+O", "Import conversations (ChatGPT, Claude, Open WebUI, JSON)"),
+    ("Ctrl+Shift+S", "The AG-UI agent's shared state"),
     ("F1, Ctrl+/", "This list"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -47,6 +48,7 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
     "copy_last": ("Copy last answer", ["Ctrl+Shift+C"]),
     "settings": ("Settings", ["Ctrl+,"]),
     "import": ("Import conversations…", ["Ctrl+Shift+O"]),
+    "agent_state": ("Agent state", ["Ctrl+Shift+S"]),
     "help": ("Keyboard shortcuts", ["F1", "Ctrl+/"]),
     "quit": ("Quit", ["Ctrl+Q"]),
 }

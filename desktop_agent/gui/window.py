@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
                 "import": self.open_import,
+                "agent_state": self.show_agent_state,
                 "help": lambda: self.show_dialog(_shortcuts_dialog(self)),
                 "quit": self.close,
             },
@@ -344,6 +345,17 @@ class MainWindow(QMainWindow):
         if path is not None:
             dialog.start(path)
         return dialog
+
+    def show_agent_state(self) -> QDialog | None:
+        """The AG-UI agent's shared state for the conversation on screen."""
+        from .agent_state import NO_STATE, AgentStateDialog, agent_state_text
+
+        text = NO_STATE
+        if self.session is not None:
+            orchestrator = self.session.orchestrator
+            model = orchestrator.config_for(self.tenant_id).model
+            text = agent_state_text(model, orchestrator.messages(self.tenant_id))
+        return self.show_dialog(AgentStateDialog(text, self))
 
     def show_dialog(self, dialog: QDialog) -> QDialog:
         """Open a dialog without blocking the loop (not exec()); held until it closes."""

@@ -42,6 +42,7 @@ from ..engine.model import (
 )
 from .env_key import environment_key, environment_key_endpoint
 from .openai_wire import completion_chunk, parse_completion, read_sse, wire_messages
+from .responses import APIS, NO_RESPONSES, ResponsesAPI, probed, remember
 
 __all__ = ["DEFAULT_MODEL", "OpenAIClient"]
 
@@ -73,6 +74,8 @@ class OpenAIClient:
         temperature: float | None = None,
         extra_body: dict[str, Any] | None = None,
         default_headers: dict[str, str] | None = None,
+        api: str = "chat",
+        previous_response_id: bool = False,
     ) -> None:
         url = base_url or environment_key_endpoint()
         # The environment's key only for the endpoint it was given for (`env_key`).
@@ -94,6 +97,11 @@ class OpenAIClient:
             default_headers=default_headers,
         )
         self.base_url = str(self._client.base_url).rstrip("/")
+        if api not in APIS:
+            raise ValueError(f"api must be one of {', '.join(APIS)}, not {api!r}")
+        #: Which wire: "chat" (Chat Completions), "responses" or "auto" (`responses.py`).
+        self.api = api
+        self.responses = ResponsesAPI(self, previous_response_id=previous_response_id)
         #: Learned per endpoint: does it accept stream_options / streaming at all?
         self.supports_stream_options = True
         self.supports_streaming = True
@@ -134,8 +142,23 @@ class OpenAIClient:
         timeouts: Timeouts | None = None,
     ) -> AsyncIterator[ChatChunk]:
         """Stream an answer as `ChatChunk`s; raises `ModelError` subclasses."""
-        body = self._body(messages, tools)
         timeout = self._http_timeout(timeouts or self.timeouts)
+        if self.api == "responses" or (self.api == "auto" and probed(self.base_url) != "chat"):
+            try:
+                async with contextlib.aclosing(
+                    self.responses.stream(messages, tools, timeout)
+                ) as answer:
+                    async for chunk in answer:
+                        yield chunk
+                remember(self.base_url, "responses")
+                return
+            except openai.APIStatusError as exc:
+                if not (self.api == "auto" and exc.status_code in NO_RESPONSES):
+                    raise self._error(exc) from None
+                remember(self.base_url, "chat")  # no /responses here: chat from now on
+            except (openai.APIError, httpx2.HTTPError) as exc:
+                raise self._error(exc) from None
+        body = self._body(messages, tools)
         for _attempt in range(3):
             if not self.supports_streaming:
                 completion = await self._complete(body, timeout)

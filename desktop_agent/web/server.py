@@ -9,6 +9,7 @@ Routes:
                             answers a tool_approval_request (decision: allow, always,
                             deny; the conversation defaults to this socket's current one)
     POST /api/approve       {"call_id", "decision", "conversation_id"} (for SSE clients)
+    POST /agui              AG-UI RunAgentInput -> AG-UI events (web/agui.py)
     GET  /                  the reference page (resources/web/)
 
 Each SSE event is `id: <seq>`, `event: <type>`, `data: <event JSON>` (the wire form
@@ -52,6 +53,7 @@ from ..engine import Orchestrator, StreamItem, StreamMode
 from ..engine.approval import DECISIONS
 from ..engine.model import ModelError
 from ..engine.text import scrub_json
+from .agui import AguiEndpoint
 from .attachments import attachments_of, bounded_body
 from .conversations import Conversations, valid_conversation_id
 from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
@@ -137,6 +139,9 @@ class ChatServer:
         self.app.router.add_get("/chat/stream", self.get_stream)
         self.app.router.add_get("/chat", self.websocket)
         self.app.router.add_post("/api/approve", self.approve)
+        #: POST /agui: the AG-UI protocol (`web/agui.py`).
+        self.agui = AguiEndpoint(self)
+        self.app.router.add_post("/agui", self.agui.post)
         self.app.router.add_get("/", self.index)
         self.app.router.add_static("/static/", resource_path("web"), show_index=False)
 
@@ -363,6 +368,7 @@ async def serve(
     try:
         await stop.wait()
     finally:
+        await server.agui.aclose()  # AG-UI threads waiting on their clients
         if session is not None:  # runs, MCP servers, the recorder, the models
             await session.aclose()
         else:
