@@ -155,6 +155,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "chat":
         from ..terminal import main as chat_main
 
+        if args.local and args.model:
+            from ..app.providers import installed_model_path
+
+            if installed_model_path(args.model) is None:
+                from ..printable import printable
+
+                sys.stderr.write(
+                    f"error: the model {printable(repr(args.model))} is not installed (see "
+                    "`desktop-agent models list`; add it with `models pull` or `models import`)\n"
+                )
+                return 1
+
         return chat_main(
             args.prompt,
             base_url=args.base_url,
