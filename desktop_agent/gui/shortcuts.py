@@ -26,6 +26,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+E / Ctrl+Shift+E", "Export the conversation as Markdown / JSON"),
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+,", "Settings"),
+    ("Ctrl+Shift+M", "Models: download, import and choose local models"),
     ("F1, Ctrl+/", "This list"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -43,6 +44,7 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
     "regenerate": ("Regenerate", ["Ctrl+R"]),
     "copy_last": ("Copy last answer", ["Ctrl+Shift+C"]),
     "settings": ("Settings", ["Ctrl+,"]),
+    "models": ("Models", ["Ctrl+Shift+M"]),
     "help": ("Keyboard shortcuts", ["F1", "Ctrl+/"]),
     "quit": ("Quit", ["Ctrl+Q"]),
 }

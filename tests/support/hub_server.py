@@ -43,6 +43,8 @@ class ScriptedHub:
     fail_all: bool = False
     corrupt: bool = False
     no_etag: bool = False
+    #: seconds the CDN waits before each MiB (a slow line, to act mid-download)
+    throttle: float = 0.0
     ranges: list[str | None] = field(default_factory=list)
     hub_url: str = ""
     cdn_url: str = ""
@@ -138,6 +140,8 @@ class ScriptedHub:
             end = min(end, start + cut)
         view = memoryview(data)
         for i in range(start, end, CHUNK):
+            if self.throttle:
+                await asyncio.sleep(self.throttle)
             await response.write(view[i : min(i + CHUNK, end)])
         if cut is not None and end < len(data):
             assert request.transport is not None
