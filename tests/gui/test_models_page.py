@@ -150,3 +150,50 @@ def test_window_downloads_while_chatting(
         assert window.status.currentMessage() == "Installed tiny"
     finally:
         gui.run(window.shutdown())
+
+
+@pytest.mark.slow
+def test_use_this_model_restarts_the_engine_with_it(
+    gui: Gui, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model pulled from the hub, chosen on the Models page: the embedded engine
+    restarts with that file (its label, its context) and answers."""
+    from desktop_agent.app.paths import models_dir
+    from desktop_agent.providers.local import default_model_path
+    from desktop_agent.providers.models import download
+
+    bundled = default_model_path()
+    if bundled is None:
+        pytest.skip("needs the `local` extra")
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DESKTOP_AGENT_DISCOVERY_PORTS", "nothing=9")
+    ref = "hf:test-org/smol-GGUF/smol.gguf"
+    with running_hub() as hub:
+        hub.add("test-org/smol-GGUF", "smol.gguf", bundled.read_bytes())
+        monkeypatch.setenv("HF_ENDPOINT", hub.hub_url)
+        pulled = download.pull(ref, ModelLibrary(models_dir()))
+    window = MainWindow(ConnectionConfig())  # nothing configured: the bundled model
+    window.show()
+    gui.run(window.start())
+    try:
+        assert window.config.kind == "local" and window.config.gguf_path == ""
+        dialog = window.open_models()
+        assert isinstance(dialog, ModelsDialog)
+        dialog.page.select(ref)
+        dialog.page.buttons["use"].click()
+        assert window.config.gguf_path == str(models_dir() / pulled.path)
+        assert window.config.n_ctx == 8192  # SmolLM2's own context (fits in memory here)
+        engine = window.orchestrator.model.engine  # type: ignore[union-attr]
+        assert engine.label == "smol"
+        gui.until(lambda: engine.state == "ready", "the engine with the pulled model", 120)
+        assert f"--model {window.config.gguf_path}" in " ".join(engine.process.args)
+        assert window.status.model_label.text() == "smol · on this computer"
+        done = asyncio.Event()
+        assert window.bridge is not None
+        window.bridge.run_done.connect(lambda _d: done.set())
+        gui.call(window.send, "Say hello.")
+        gui.run(done.wait(), 120)
+        assert (window.transcript.last_answer() or "").strip()
+        assert window.transcript.last("error") is None
+    finally:
+        gui.run(window.shutdown())
