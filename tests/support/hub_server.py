@@ -175,3 +175,24 @@ def running_hub(hub: ScriptedHub | None = None) -> Iterator[ScriptedHub]:
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+
+
+def main() -> None:
+    """`python -m tests.support.hub_server REPO FILE PATH`: serve one file from another
+    process (for benchmarks: no GIL shared with the client); prints the hub URL."""
+    import sys
+
+    repo, name, path = sys.argv[1:4]
+    hub = ScriptedHub()
+    hub.add(repo, name, open(path, "rb").read())  # noqa: SIM115 (read whole, once)
+
+    async def serve() -> None:
+        await hub.start()
+        print(hub.hub_url, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -16,11 +16,13 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import shutil
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from ...private_files import FILE_MODE, file_lock, private_dir
 from .gguf import GGUFError, check_magic
@@ -72,6 +74,51 @@ def _hash_existing(part: Path, hasher: hashlib._Hash) -> int:
     return size
 
 
+class _Sink:
+    """Writes and hashes on a thread of its own while the next bytes arrive (both
+    release the GIL on big buffers): the file always holds exactly the bytes hashed,
+    in order. `drain()` waits for what is queued; errors surface at the next call."""
+
+    def __init__(self, out: BinaryIO, hasher: hashlib._Hash) -> None:
+        self.out, self.hasher = out, hasher
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="download-sink", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            data = self.queue.get()
+            try:
+                if data is None:
+                    return
+                if self.error is None:
+                    self.out.write(data)
+                    self.hasher.update(data)
+            except BaseException as exc:  # reported to the downloading thread
+                self.error = exc
+            finally:
+                self.queue.task_done()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def put(self, data: bytes) -> None:
+        self._check()
+        self.queue.put(data)
+
+    def drain(self) -> None:
+        self.queue.join()
+        self._check()
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.out.flush()
+        self._check()
+
+
 def fetch(
     remote: RemoteFile,
     part: Path,
@@ -92,49 +139,56 @@ def fetch(
         hasher, offset = hashlib.sha256(), 0
     if on_progress:
         on_progress(offset, remote.size)
-    failures = 0
+    failures, reported = 0, offset
     timeout = httpx2.Timeout(connect=15.0, read=60.0, write=15.0, pool=15.0)
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     with (
-        os.fdopen(fd, "ab", buffering=0) as out,
+        os.fdopen(fd, "ab") as out,
         httpx2.Client(timeout=timeout, follow_redirects=True, trust_env=True) as client,
     ):
-        while offset < remote.size:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("paused")
-            headers = {**remote.headers, "Accept-Encoding": "identity"}
-            if offset:
-                headers["Range"] = f"bytes={offset}-"
-            try:
-                with client.stream("GET", remote.url, headers=headers) as response:
-                    if response.status_code in (404, 410):
-                        raise NotFound(f"{remote.repo}/{remote.file} is gone from the hub")
-                    if response.status_code == 200 and offset:  # the range was ignored
-                        out.truncate(0)
-                        hasher, offset = hashlib.sha256(), 0
-                    elif response.status_code not in (200, 206):
-                        raise httpx2.TransportError(f"HTTP {response.status_code}")
-                    for data in response.iter_bytes(CHUNK):
-                        if offset + len(data) > remote.size:
-                            raise ChecksumMismatch("more bytes than the hub announced")
-                        out.write(data)
-                        hasher.update(data)
-                        offset += len(data)
-                        failures = 0
-                        if on_progress:
-                            on_progress(offset, remote.size)
-                        if cancel is not None and cancel.is_set():
-                            raise Cancelled("paused")
-            except httpx2.TransportError as exc:
-                failures += 1
-                if failures > retries:
-                    raise DownloadError(
-                        f"the download stopped at {offset:,} of {remote.size:,} bytes ({exc}); "
-                        "run the same pull again to resume"
-                    ) from None
-                sleep(backoff * 2 ** (failures - 1))
+        sink = _Sink(out, hasher)
+        try:
+            while offset < remote.size:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("paused")
+                headers = {**remote.headers, "Accept-Encoding": "identity"}
+                if offset:
+                    headers["Range"] = f"bytes={offset}-"
+                try:
+                    with client.stream("GET", remote.url, headers=headers) as response:
+                        if response.status_code in (404, 410):
+                            raise NotFound(f"{remote.repo}/{remote.file} is gone from the hub")
+                        if response.status_code == 200 and offset:  # the range was ignored
+                            sink.drain()
+                            out.truncate(0)
+                            sink.hasher, offset = hashlib.sha256(), 0
+                        elif response.status_code not in (200, 206):
+                            raise httpx2.TransportError(f"HTTP {response.status_code}")
+                        for data in response.iter_raw():  # identity encoding: raw is the file
+                            if offset + len(data) > remote.size:
+                                raise ChecksumMismatch("more bytes than the hub announced")
+                            sink.put(data)
+                            offset += len(data)
+                            failures = 0
+                            if on_progress and (
+                                offset - reported >= CHUNK or offset == remote.size
+                            ):
+                                reported = offset
+                                on_progress(offset, remote.size)
+                            if cancel is not None and cancel.is_set():
+                                raise Cancelled("paused")
+                except httpx2.TransportError as exc:
+                    failures += 1
+                    if failures > retries:
+                        raise DownloadError(
+                            f"the download stopped at {offset:,} of {remote.size:,} bytes "
+                            f"({exc}); run the same pull again to resume"
+                        ) from None
+                    sleep(backoff * 2 ** (failures - 1))
+        finally:
+            sink.close()  # everything received is on disk (and hashed) before we leave
         os.fsync(out.fileno())
-    return hasher.hexdigest()
+    return sink.hasher.hexdigest()
 
 
 def _discard(*paths: Path) -> None:
