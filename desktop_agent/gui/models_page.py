@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FirstRunOffer", "ModelsDialog", "ModelsPage", "better_model", "use_local_model"]
 
-COLUMNS = ("Model", "Size", "Memory", "Context", "Tools", "Licence", "State")
+COLUMNS = ("Model", "Size", "Memory", "Context", "Abilities", "Licence", "State")
 
 
 @dataclass
@@ -58,6 +58,11 @@ class _Row:
     ref: str
     entry: CatalogEntry | None
     installed: InstalledModel | None
+
+
+def _abilities(entry: CatalogEntry) -> str:
+    found = [name for name, on in (("tools", entry.tools), ("vision", entry.vision)) if on]
+    return ", ".join(found) or "text only"
 
 
 def _size(n: int) -> str:
@@ -193,7 +198,7 @@ class ModelsPage(QWidget):
                 _size(m.size if m else e.size if e else 0),
                 _size(e.ram) if e else "",
                 f"{e.context // 1024}k" if e else "",
-                ("yes" if e.tools else "no") if e else "",
+                _abilities(e) if e else "",
                 e.licence if e else "",
                 state,
             )

@@ -188,8 +188,11 @@ def test_bad_references_are_refused(library: ModelLibrary, ref: str) -> None:
 # -- the command line, as people run it ----------------------------------------------------
 
 
-def cli(home: Path, hub: ScriptedHub, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    home: Path, hub: ScriptedHub, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DESKTOP_AGENT_HOME": str(home), "HF_ENDPOINT": hub.hub_url}
+    env.update(extra or {})
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     return subprocess.run(
         [sys.executable, "-m", "desktop_agent", "models", *args],
@@ -229,3 +232,28 @@ def test_cli_pull_list_rm_import(hub: ScriptedHub, tmp_path: Path) -> None:
     junk.write_bytes(b"not a model")
     refused = cli(home, hub, "import", str(junk))
     assert refused.returncode == 1 and "not a GGUF" in refused.stderr
+
+
+def test_hf_token_reaches_the_hub_but_not_the_cdn(
+    hub: ScriptedHub, library: ModelLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.gated[REPO] = "hf_secret_token"
+    with pytest.raises(download.HubError, match="gated"):
+        download.pull(REF, library)
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token")
+    hub.auth_seen.clear()
+    download.pull(REF, library)
+    assert ("hub", "Bearer hf_secret_token") in hub.auth_seen
+    assert [auth for where, auth in hub.auth_seen if where == "cdn"] == [None]
+
+
+@pytest.mark.slow
+def test_cli_pull_goes_through_the_proxy_variables(hub: ScriptedHub, tmp_path: Path) -> None:
+    from tests.support.hub_server import running_proxy
+
+    with running_proxy() as proxy:
+        env_proxy = {"HTTP_PROXY": proxy.url, "NO_PROXY": "", "no_proxy": ""}
+        done = cli(tmp_path / "home", hub, "pull", REF, extra=env_proxy)
+    assert done.returncode == 0, done.stderr
+    assert any(s.startswith("HEAD ") and "/resolve/" in s for s in proxy.seen)
+    assert any(s.startswith("GET ") and "/cdn/" in s for s in proxy.seen)

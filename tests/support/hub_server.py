@@ -46,6 +46,10 @@ class ScriptedHub:
     #: seconds the CDN waits before each MiB (a slow line, to act mid-download)
     throttle: float = 0.0
     ranges: list[str | None] = field(default_factory=list)
+    #: repo -> the token it needs (a gated repo): 401 GatedRepo without it
+    gated: dict[str, str] = field(default_factory=dict)
+    #: the Authorization header of every request: (where, header)
+    auth_seen: list[tuple[str, str | None]] = field(default_factory=list)
     hub_url: str = ""
     cdn_url: str = ""
     _runners: list[web.AppRunner] = field(default_factory=list)
@@ -75,6 +79,14 @@ class ScriptedHub:
 
     def _lookup(self, request: web.Request) -> HubFile | web.Response:
         repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        where = "cdn" if request.path.startswith("/cdn/") else "hub"
+        self.auth_seen.append((where, request.headers.get("Authorization")))
+        token = self.gated.get(repo)
+        if where == "hub" and token and request.headers.get("Authorization") != f"Bearer {token}":
+            return web.Response(
+                status=401,
+                headers={"X-Error-Code": "GatedRepo", "X-Error-Message": "Access restricted"},
+            )
         if repo not in self.files:
             return web.Response(
                 status=401,
@@ -196,3 +208,71 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@dataclass
+class ForwardProxy:
+    """A plain HTTP forward proxy on 127.0.0.1 that records the URLs it carried."""
+
+    seen: list[str] = field(default_factory=list)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        import aiohttp
+
+        self._session = aiohttp.ClientSession(auto_decompress=False)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        target = f"http://{request.headers['Host']}{request.rel_url}"
+        self.seen.append(f"{request.method} {target}")
+        skip = {"host", "proxy-connection", "connection"}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
+        async with self._session.request(
+            request.method, target, headers=headers, allow_redirects=False
+        ) as upstream:
+            response = web.StreamResponse(status=upstream.status)
+            for key, value in upstream.headers.items():
+                if key.lower() not in ("transfer-encoding", "connection", "content-encoding"):
+                    response.headers[key] = value
+            await response.prepare(request)
+            async for data in upstream.content.iter_chunked(1 << 20):
+                await response.write(data)
+            await response.write_eof()
+            return response
+
+
+@contextmanager
+def running_proxy() -> Iterator[ForwardProxy]:
+    proxy = ForwardProxy()
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(proxy.start())
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(proxy.stop())
+        loop.close()
+
+    thread = threading.Thread(target=serve, name="forward-proxy", daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("the proxy did not start")
+    try:
+        yield proxy
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
