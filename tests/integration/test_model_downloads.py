@@ -257,3 +257,31 @@ def test_cli_pull_goes_through_the_proxy_variables(hub: ScriptedHub, tmp_path: P
     assert done.returncode == 0, done.stderr
     assert any(s.startswith("HEAD ") and "/resolve/" in s for s in proxy.seen)
     assert any(s.startswith("GET ") and "/cdn/" in s for s in proxy.seen)
+
+
+def test_a_manifest_pointing_outside_the_folder_is_ignored(
+    library: ModelLibrary, tmp_path: Path
+) -> None:
+    victim = tmp_path / "precious.gguf"
+    victim.write_bytes(DATA[:64])
+    library.ensure()
+    entry = {"id": "x/y/z.gguf", "repo": "x/y", "file": "z.gguf", "path": "../precious.gguf",
+             "sha256": "0" * 64, "size": 64}  # fmt: skip
+    (library.folder / "installed.json").write_text(json.dumps({"models": [entry]}))
+    assert library.models() == []
+    assert library.remove("x/y/z.gguf") is None
+    assert victim.exists()
+    (library.folder / "installed.json").write_text("{not json")
+    assert library.models() == []
+
+
+def test_a_partial_of_another_version_of_the_file_starts_over(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    final = library.path_for(REPO, FILE)
+    final.parent.mkdir(parents=True)
+    final.with_name(FILE + ".part").write_bytes(b"GGUF old version bytes")
+    final.with_name(FILE + ".part.json").write_text(json.dumps({"sha256": "1" * 64}))
+    model = download.pull(REF, library)
+    assert library.file_of(model).read_bytes() == DATA
+    assert hub.ranges == [None]  # from the start: the old bytes were not kept

@@ -82,8 +82,14 @@ class ModelLibrary:
         write_private(self.folder / MANIFEST, text + "\n")
 
     def models(self) -> list[InstalledModel]:
-        """The installed models whose files are still there."""
-        return [m for m in self._read() if self.file_of(m).is_file()]
+        """The installed models whose files are still there (an entry pointing outside
+        the models folder, from an edited manifest, is ignored: never used, never
+        deleted)."""
+        return [m for m in self._read() if self._inside(m) and self.file_of(m).is_file()]
+
+    def _inside(self, model: InstalledModel) -> bool:
+        root = self.folder.resolve()
+        return root in self.file_of(model).resolve().parents
 
     def file_of(self, model: InstalledModel) -> Path:
         return self.folder / model.path
