@@ -45,7 +45,7 @@ def list_main() -> int:
         mark = "installed" if entry.id in installed else hint
         print(
             f"  {entry.id:<14} {entry.name:<22} {entry.quant:<7} ~{entry.size / GB:4.1f} GB  "
-            f"ctx {entry.context // 1024}k  {entry.licence:<20} {flags or '-':<12} "
+            f"ctx {entry.context // 1024:>3}k  {entry.licence:<20} {flags or '-':<12} "
             f"{'' if fits else '! '}{mark}"
         )
     models = library.models()
@@ -90,6 +90,7 @@ def pull_main(
         if have:
             sys.stderr.write(f"resuming {printable(remote.file)} from {have:,} bytes\n")
         task.append(progress.add_task(printable(remote.file), total=remote.size))
+        progress.start()
 
     def advanced(done: int, total: int) -> None:
         if task:
@@ -97,7 +98,7 @@ def pull_main(
 
     cancel = threading.Event()
     try:
-        with progress:
+        try:
             model = download.pull(
                 ref,
                 library,
@@ -107,6 +108,8 @@ def pull_main(
                 disk_free=disk_free,
                 backoff=backoff,
             )
+        finally:
+            progress.stop()
     except ValueError as exc:
         return _fail(str(exc))
     except NotFound as exc:
