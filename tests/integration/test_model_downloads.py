@@ -285,3 +285,32 @@ def test_a_partial_of_another_version_of_the_file_starts_over(
     model = download.pull(REF, library)
     assert library.file_of(model).read_bytes() == DATA
     assert hub.ranges == [None]  # from the start: the old bytes were not kept
+
+
+def test_the_engine_offers_tools_only_to_models_that_take_them(
+    library: ModelLibrary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_agent.app.providers import ConnectionConfig, model_from_config
+    from desktop_agent.providers.models.catalog import FUNCTION_CALLING
+    from desktop_agent.providers.models.installed import InstalledModel
+
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path))
+    library = ModelLibrary(tmp_path / "models")
+    source = tmp_path / "q.gguf"
+    source.write_bytes(DATA[: 1 << 20])
+    imported = download.import_gguf(source, library)
+    # the same file recorded as the catalog's Qwen3 0.6B (tools) and as an import
+    library.add(InstalledModel(**{**imported.__dict__, "id": "Qwen/x/q.gguf",
+                                  "catalog_id": "qwen3-0.6b"}))  # fmt: skip
+    tools = model_from_config(ConnectionConfig(kind="local", gguf_path=str(
+        library.file_of(imported))))  # fmt: skip
+    assert tools.engine.chat_format == FUNCTION_CALLING
+    library.remove("Qwen/x/q.gguf")
+    source.write_bytes(DATA[: 1 << 20])
+    plain = download.import_gguf(source, ModelLibrary(tmp_path / "other"))
+    bundled_like = model_from_config(
+        ConnectionConfig(
+            kind="local", gguf_path=str(ModelLibrary(tmp_path / "other").file_of(plain))
+        )
+    )
+    assert bundled_like.engine.chat_format is None  # SmolLM2's template: no tools
