@@ -132,6 +132,8 @@ def fetch(
     """Download `remote` into `part` (resuming what is there); its sha256 (hex)."""
     import httpx2
 
+    from .transport import download_transport, proxied
+
     hasher = hashlib.sha256()
     offset = _hash_existing(part, hasher) if part.exists() else 0
     if offset > remote.size:
@@ -144,7 +146,12 @@ def fetch(
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     with (
         os.fdopen(fd, "ab") as out,
-        httpx2.Client(timeout=timeout, follow_redirects=True, trust_env=True) as client,
+        httpx2.Client(
+            timeout=timeout,
+            follow_redirects=True,
+            trust_env=True,
+            transport=None if proxied(remote.url) else download_transport(),
+        ) as client,
     ):
         sink = _Sink(out, hasher)
         try:
