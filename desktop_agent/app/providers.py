@@ -6,6 +6,7 @@ keyring, see `credentials`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -131,6 +132,9 @@ class ConnectionConfig:
         if agui:  # `chat --agui URL`: exactly that URL
             return replace(config, kind="agui", base_url=agui, model="AG-UI agent")
         if local:
+            chosen = installed_model_path(model) if model else None
+            if chosen is not None:
+                return local_config(config, chosen)
             return replace(config, kind="local", model=model or local_model_label(config))
         if base_url or env_url or (key and base.kind == "auto"):
             url = base_url or env_url or DEFAULT_BASE_URL
@@ -256,6 +260,31 @@ def local_model_label(config: ConnectionConfig) -> str:
     return model_label(path) if path is not None else "local model"
 
 
+def installed_model_path(ref: str) -> Path | None:
+    """The file of an installed model (catalog id, hf: reference, id or file name)."""
+    from ..providers.models.installed import ModelLibrary
+    from .paths import models_dir
+
+    library = ModelLibrary(models_dir())
+    try:
+        model = library.find(ref)
+    except OSError:
+        return None
+    return library.file_of(model) if model is not None else None
+
+
+def local_config(config: ConnectionConfig, path: Path) -> ConnectionConfig:
+    """`config` on the embedded engine with the model at `path`: its label, and its
+    context length (the model's own, within the memory limit of `runtime`)."""
+    from ..providers.local import model_label
+    from ..providers.models.runtime import profile_for
+
+    profile = profile_for(path)
+    return replace(
+        config, kind="local", gguf_path=str(path), model=model_label(path), n_ctx=profile.n_ctx
+    )
+
+
 async def resolve_auto(config: ConnectionConfig) -> tuple[ConnectionConfig, list[Any]]:
     """For kind "auto": (the connection to use, the servers found running)."""
     from ..providers.discovery import discover
@@ -294,10 +323,17 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
     """The `ChatModel` for a connection (imports openai, ~0.5 s)."""
     if config.kind == "local":
         from ..providers.local import EmbeddedEngine, LocalModel
+        from ..providers.models.installed import ModelLibrary
+        from ..providers.models.runtime import profile_for
+        from .paths import models_dir
 
         engine = EmbeddedEngine(
             config.gguf_path or None, n_ctx=config.n_ctx, on_state=on_engine_state
         )
+        # Tools only for a model that can take them (the catalog, else its template).
+        with contextlib.suppress(OSError):
+            profile = profile_for(engine.model_path, ModelLibrary(models_dir()))
+            engine.chat_format = profile.chat_format
         return LocalModel(engine)
     if config.kind in ("none", "auto"):
         return NotConnected()

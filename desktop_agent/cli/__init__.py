@@ -6,6 +6,7 @@
     desktop-agent history | export ID [--format md|json] | import FILE   stored conversations
     desktop-agent export --all --format json -o FILE                all of them
     desktop-agent backup FILE | restore FILE [--force]              the data folder (no keys)
+    desktop-agent models list | pull REF | rm REF | import FILE.gguf  local models
     desktop-agent install-desktop-entry [--uninstall]               application menu (Linux)
     desktop-agent --self-test                                       check the installation
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__
 
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(
         dest="command",
-        metavar="{chat,serve,history,export,import,backup,restore,install-desktop-entry}",
+        metavar="{chat,serve,history,export,import,backup,restore,models,install-desktop-entry}",
     )
     chat = commands.add_parser(
         "chat", parents=[common], help="chat in the terminal", description="Chat in the terminal."
@@ -171,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace conversations and settings already there (the old files are kept aside)",
     )
+    _models_parser(commands)
     entry = commands.add_parser(
         "install-desktop-entry",
         help="add the app to this user's application menu (Linux)",
@@ -180,10 +183,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _models_parser(commands: Any) -> None:
+    models = commands.add_parser(
+        "models",
+        help="local models: the catalog, downloads, imports",
+        description="GGUF models for the embedded engine, kept in the data folder's models/. "
+        "REF is a catalog id (see `list`) or hf:OWNER/REPO/FILE.gguf. Downloads honour "
+        "HF_ENDPOINT, HF_TOKEN and the proxy variables, resume, and are verified.",
+    )
+    actions = models.add_subparsers(dest="models_command", metavar="{list,pull,rm,import}")
+    actions.required = True
+    actions.add_parser("list", help="the catalog and the installed models")
+    pull = actions.add_parser("pull", help="download (or resume) and verify a model")
+    pull.add_argument("ref", help="catalog id or hf:OWNER/REPO/FILE.gguf")
+    rm = actions.add_parser("rm", help="delete an installed model (or an unfinished download)")
+    rm.add_argument("ref")
+    imp = actions.add_parser("import", help="add a GGUF file from this computer")
+    imp.add_argument("file")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "chat":
         from ..terminal import main as chat_main
+
+        if args.local and args.model:
+            from ..app.providers import installed_model_path
+
+            if installed_model_path(args.model) is None:
+                from ..printable import printable
+
+                sys.stderr.write(
+                    f"error: the model {printable(repr(args.model))} is not installed (see "
+                    "`desktop-agent models list`; add it with `models pull` or `models import`)\n"
+                )
+                return 1
 
         return chat_main(
             args.prompt,
@@ -220,6 +254,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             model=args.model,
             save=not args.no_save,
         )
+    if args.command == "models":
+        from . import models as models_cli
+
+        if args.models_command == "list":
+            return models_cli.list_main()
+        if args.models_command == "pull":
+            return models_cli.pull_main(args.ref)
+        if args.models_command == "rm":
+            return models_cli.rm_main(args.ref)
+        return models_cli.import_main(args.file)
     if args.command in ("history", "export", "import"):
         from . import conversations as history_cli
 

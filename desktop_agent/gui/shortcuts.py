@@ -29,6 +29,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+,", "Settings"),
     ("Ctrl+Shift+O", "Import conversations (ChatGPT, Claude, Open WebUI, JSON)"),
     ("Ctrl+Shift+S", "The AG-UI agent's shared state"),
+    ("Ctrl+Shift+M", "Models: download, import and choose local models"),
     ("F1, Ctrl+/", "This list"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -49,6 +50,7 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
     "settings": ("Settings", ["Ctrl+,"]),
     "import": ("Import conversations…", ["Ctrl+Shift+O"]),
     "agent_state": ("Agent state", ["Ctrl+Shift+S"]),
+    "models": ("Models", ["Ctrl+Shift+M"]),
     "help": ("Keyboard shortcuts", ["F1", "Ctrl+/"]),
     "quit": ("Quit", ["Ctrl+Q"]),
 }

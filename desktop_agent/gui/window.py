@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ..engine.tools import Tool
     from ..storage import Store
     from .bridge import EventBridge
+    from .downloads import DownloadManager
     from .transcript import Transcript
 
 # asyncio, the engine, the session and the bridge are imported when first used,
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self._dialogs: list[QDialog] = []
         self.background = Background()
         self._closing = self._shutdown_done = False
+        self._downloads: DownloadManager | None = None  # made when the Models page opens
 
         self.setObjectName("main-window")
         self.resize(1100, 740)
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow):
                 "settings": self.open_settings,
                 "import": self.open_import,
                 "agent_state": self.show_agent_state,
+                "models": self.open_models,
                 "help": lambda: self.show_dialog(_shortcuts_dialog(self)),
                 "quit": self.close,
             },
@@ -357,6 +360,21 @@ class MainWindow(QMainWindow):
             text = agent_state_text(model, orchestrator.messages(self.tenant_id))
         return self.show_dialog(AgentStateDialog(text, self))
 
+    @property
+    def downloads(self) -> DownloadManager:
+        """Model downloads (they go on while you chat; the status bar shows them)."""
+        if self._downloads is None:
+            from .models_page import attach_downloads
+
+            self._downloads = attach_downloads(self, self.status)
+        return self._downloads
+
+    def open_models(self) -> QDialog:
+        """Ctrl+Shift+M: the Models page (returned: it is open)."""
+        from .models_page import open_models_dialog
+
+        return self.show_dialog(open_models_dialog(self, self.downloads, self.settings))
+
     def show_dialog(self, dialog: QDialog) -> QDialog:
         """Open a dialog without blocking the loop (not exec()); held until it closes."""
         self._dialogs.append(dialog)
@@ -379,6 +397,8 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop watching, stop the session (runs, MCP, models, history), then close."""
         self.settings.closing = True
+        if self._downloads is not None:
+            self._downloads.stop_all()  # paused: the partial files are kept
         self.background.cancel()
         try:
             await self.views.detach()

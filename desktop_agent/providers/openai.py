@@ -140,8 +140,11 @@ class OpenAIClient:
         tools: Sequence[dict[str, Any]] | None = None,
         *,
         timeouts: Timeouts | None = None,
+        extra_body: dict[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        """Stream an answer as `ChatChunk`s; raises `ModelError` subclasses."""
+        """Stream an answer as `ChatChunk`s; raises `ModelError` subclasses.
+        `extra_body`: more fields for this request only (over the client's own)."""
+        extra = {**self.extra_body, **extra_body} if extra_body else self.extra_body
         timeout = self._http_timeout(timeouts or self.timeouts)
         if self.api == "responses" or (self.api == "auto" and probed(self.base_url) != "chat"):
             try:
@@ -170,7 +173,7 @@ class OpenAIClient:
                     **body,
                     stream=True,
                     stream_options=options if options else openai.omit,
-                    extra_body=self.extra_body or None,
+                    extra_body=extra or None,
                     extra_headers=self._auth_headers or None,
                     timeout=timeout,
                 ) as response:
