@@ -134,8 +134,12 @@ class StreamScan:
 class MarkdownRenderer:
     """Renders Markdown to the HTML subset QTextDocument understands."""
 
-    def __init__(self, colors: Colors, copy_link: Callable[[str], str]) -> None:
-        """`copy_link(code)` stores a code block and returns the href of its Copy link."""
+    def __init__(
+        self, colors: Colors, copy_link: Callable[[str], str], mono: str = "monospace"
+    ) -> None:
+        """`copy_link(code)` stores a code block and returns the href of its Copy link;
+        `mono`: the family of the fixed font for code."""
+        self.mono = html.escape(mono.replace("'", ""))
         from markdown_it import MarkdownIt
         from pygments.formatters import HtmlFormatter
 
@@ -171,13 +175,14 @@ class MarkdownRenderer:
         c = self.colors
         label = html.escape(lang) if lang else "code"
         link = (
-            f' · <a href="{html.escape(copy_href)}" style="color:{c.link};">Copy</a>'
+            f' &nbsp;·&nbsp; <a href="{html.escape(copy_href)}" '
+            f'style="color:{c.link}; text-decoration:none;">Copy</a>'
             if copy_href is not None
-            else " · …"
+            else " &nbsp;·&nbsp; …"
         )
         return (
-            f'<p style="background-color:{c.code_bg}; color:{c.muted}; font-size:small; '
-            f'margin-top:4px; margin-bottom:0;">{label}{link}</p>'
+            f'<p style="background-color:{c.border}; color:{c.text}; font-size:small; '
+            f'margin-top:8px; margin-bottom:0;">&nbsp;{label}{link}</p>'
         )
 
     def _fence(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -206,8 +211,8 @@ class MarkdownRenderer:
     def code_style(self) -> str:
         """The style of a code block's text (a block of the code's background)."""
         return (
-            f"background-color:{self.colors.code_bg}; font-family:monospace; "
-            "margin-top:0; margin-bottom:4px;"
+            f"background-color:{self.colors.code_bg}; font-family:'{self.mono}', monospace; "
+            "margin-top:0; margin-bottom:8px; line-height:125%;"
         )
 
     def _image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -221,4 +226,7 @@ class MarkdownRenderer:
 
     def _table_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         border = self.colors.border
-        return f'<table border="1" cellspacing="0" cellpadding="4" style="border-color:{border};">'
+        return (
+            f'<table border="1" cellspacing="0" cellpadding="6" '
+            f'style="border-color:{border}; border-style:solid; margin-top:6px;">'
+        )

@@ -1,0 +1,129 @@
+"""What the transcript paints behind and over its text: rounded bubbles (the user's
+messages) and cards (tool calls, approvals, errors), the keyboard focus ring of
+the message chosen with Alt+Up/Alt+Down, and the caret at the end of an answer
+while it streams. QTextDocument has no rounded corners: these are painted in the
+viewport under the document, for the entries on screen only (found by bisection,
+so a long conversation costs nothing more)."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QTextCursor
+
+from .entries import BUBBLE_INDENT, CARD_PAD, Entry
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTextBrowser
+
+    from .document import EntryDocument
+    from .palette import TranscriptTheme
+
+__all__ = ["Decor"]
+
+#: Kinds drawn as a rounded card (and the radius of each).
+CARD_RADIUS = {"user": 14.0, "tool": 10.0, "approval": 10.0, "error": 10.0}
+
+
+class Decor:
+    """Geometry of entries in document coordinates, and the painting of cards."""
+
+    def __init__(self, view: QTextBrowser, doc: EntryDocument) -> None:
+        self._view = view
+        self._doc = doc
+
+    # -- geometry -------------------------------------------------------------------
+
+    def _top(self, entry: Entry) -> float:
+        layout = self._view.document().documentLayout()
+        return layout.blockBoundingRect(self._doc.block_at(entry.pos)).top()
+
+    def rect(self, entry: Entry, theme: TranscriptTheme) -> QRectF:
+        """The entry's area in document coordinates (a card's rounded rectangle)."""
+        document = self._view.document()
+        layout = document.documentLayout()
+        first, end = self._doc.bounds(entry)
+        top_block = self._doc.block_at(first)
+        top = layout.blockBoundingRect(top_block).top()
+        bottom = layout.blockBoundingRect(self._doc.block_at(end)).bottom()
+        frame = document.rootFrame().frameFormat()
+        left = frame.leftMargin() + frame.padding()
+        right = document.textWidth() - frame.rightMargin() - frame.padding()
+        # (block rects exclude block margins: the card reaches into the margins' space)
+        top -= CARD_PAD - 2 if entry.kind == "user" else 8
+        bottom += CARD_PAD - 2 if entry.kind == "user" else 8
+        if entry.kind == "user":
+            left += BUBBLE_INDENT
+        return QRectF(left, top, max(0.0, right - left), max(0.0, bottom - top))
+
+    def visible(self, entries: Sequence[Entry]) -> list[Entry]:
+        """The entries on screen, in order."""
+        if not entries:
+            return []
+        view = self._view
+        y0 = view.verticalScrollBar().value()
+        y1 = y0 + view.viewport().height()
+        # The first entry starting below the screen's top; the one before may reach into it.
+        start = bisect.bisect_right(entries, float(y0), key=self._top)
+        shown = []
+        for entry in entries[max(0, start - 1) :]:
+            if self._top(entry) > y1:
+                break
+            shown.append(entry)
+        return shown
+
+    def entry_at(self, entries: Sequence[Entry], y: float) -> Entry | None:
+        """The entry under document height `y`."""
+        if not entries:
+            return None
+        index = bisect.bisect_right(entries, y, key=self._top) - 1
+        return entries[index] if index >= 0 else None
+
+    # -- painting -------------------------------------------------------------------
+
+    def paint_under(
+        self, painter: QPainter, entries: Sequence[Entry], theme: TranscriptTheme
+    ) -> None:
+        """Bubbles and cards behind the text of the entries on screen."""
+        dx = -self._view.horizontalScrollBar().value()
+        dy = -self._view.verticalScrollBar().value()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for entry in entries:
+            radius = CARD_RADIUS.get(entry.kind)
+            if radius is None:
+                continue
+            fill, border = {
+                "user": (theme.bubble, theme.card_border),
+                "tool": (theme.card, theme.card_border),
+                "approval": (theme.approval_bg, theme.error_border),
+                "error": (theme.error_bg, theme.error_border),
+            }[entry.kind]
+            if entry.kind == "approval" and entry.outcome is not None:
+                fill, border = theme.card, theme.card_border
+            rect = self.rect(entry, theme).translated(dx, dy).adjusted(0.5, 0.5, -0.5, -0.5)
+            painter.setPen(QPen(QColor(border), 1.5 if entry.kind == "approval" else 1.0))
+            painter.setBrush(QColor(fill))
+            painter.drawRoundedRect(rect, radius, radius)
+
+    def paint_focus(self, painter: QPainter, entry: Entry, theme: TranscriptTheme) -> None:
+        """The keyboard focus ring: 2 px in the focus colour, 2 px outside the entry."""
+        dx = -self._view.horizontalScrollBar().value()
+        dy = -self._view.verticalScrollBar().value()
+        rect = self.rect(entry, theme).translated(dx, dy).adjusted(-3, -3, 3, 3)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(theme.focus), 2.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect, 12.0, 12.0)
+
+    def paint_caret(self, painter: QPainter, entry: Entry, theme: TranscriptTheme) -> None:
+        """A block caret after the last character of an answer being written."""
+        _first, end = self._doc.bounds(entry)
+        cursor = QTextCursor(self._view.document())
+        cursor.setPosition(end)
+        at = self._view.cursorRect(cursor)
+        height = at.height() * 0.8
+        caret = QRectF(at.left() + 3, at.top() + (at.height() - height) / 2, height * 0.45, height)
+        painter.fillRect(caret, QColor(theme.accent))
