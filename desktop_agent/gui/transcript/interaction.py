@@ -241,7 +241,7 @@ class Interaction(QTextBrowser):
             for action in actions:
                 item = menu.addAction(action.name)
                 item.setShortcut(QKeySequence(action.key))
-                item.triggered.connect(action.run)
+                item.triggered.connect(lambda _checked=False, run=action.run: run())
         return menu
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:

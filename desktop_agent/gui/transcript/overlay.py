@@ -45,7 +45,7 @@ class ActionBar(QFrame):
                 button.setAccessibleName(action.name)
                 button.setToolTip(f"{action.name} ({action.key} on a message chosen with Alt+↑/↓)")
                 button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keyboard: see the transcript
-                button.clicked.connect(action.run)
+                button.clicked.connect(lambda _checked=False, run=action.run: run())
                 self._layout.addWidget(button)
                 self.buttons.append(button)
             self.key = key
