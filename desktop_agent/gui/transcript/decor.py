@@ -41,11 +41,15 @@ class Decor:
         layout = self._view.document().documentLayout()
         return layout.blockBoundingRect(self._doc.block_at(entry.pos)).top()
 
-    def rect(self, entry: Entry, theme: TranscriptTheme) -> QRectF:
-        """The entry's area in document coordinates (a card's rounded rectangle)."""
+    def rect(self, entry: Entry, theme: TranscriptTheme, following: Entry | None = None) -> QRectF:
+        """The entry's area in document coordinates (a card's rounded rectangle);
+        `following`: the entry after it, when known (else it is looked up: O(entries))."""
         document = self._view.document()
         layout = document.documentLayout()
-        first, end = self._doc.bounds(entry)
+        if following is not None:
+            first, end = entry.pos, following.pos - 1
+        else:
+            first, end = self._doc.bounds(entry)
         top_block = self._doc.block_at(first)
         top = layout.blockBoundingRect(top_block).top()
         bottom = layout.blockBoundingRect(self._doc.block_at(end)).bottom()
@@ -61,6 +65,10 @@ class Decor:
 
     def visible(self, entries: Sequence[Entry]) -> list[Entry]:
         """The entries on screen, in order."""
+        return [entry for entry, _next in self.visible_pairs(entries)]
+
+    def visible_pairs(self, entries: Sequence[Entry]) -> list[tuple[Entry, Entry | None]]:
+        """The entries on screen, in order, each with the one after it (None: the last)."""
         if not entries:
             return []
         view = self._view
@@ -68,11 +76,12 @@ class Decor:
         y1 = y0 + view.viewport().height()
         # The first entry starting below the screen's top; the one before may reach into it.
         start = bisect.bisect_right(entries, float(y0), key=self._top)
-        shown = []
-        for entry in entries[max(0, start - 1) :]:
-            if self._top(entry) > y1:
-                break
-            shown.append(entry)
+        shown: list[tuple[Entry, Entry | None]] = []
+        index = max(0, start - 1)
+        while index < len(entries) and self._top(entries[index]) <= y1:
+            following = entries[index + 1] if index + 1 < len(entries) else None
+            shown.append((entries[index], following))
+            index += 1
         return shown
 
     def entry_at(self, entries: Sequence[Entry], y: float) -> Entry | None:
@@ -85,13 +94,16 @@ class Decor:
     # -- painting -------------------------------------------------------------------
 
     def paint_under(
-        self, painter: QPainter, entries: Sequence[Entry], theme: TranscriptTheme
+        self,
+        painter: QPainter,
+        entries: Sequence[tuple[Entry, Entry | None]],
+        theme: TranscriptTheme,
     ) -> None:
         """Bubbles and cards behind the text of the entries on screen."""
         dx = -self._view.horizontalScrollBar().value()
         dy = -self._view.verticalScrollBar().value()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for entry in entries:
+        for entry, following in entries:
             radius = CARD_RADIUS.get(entry.kind)
             if radius is None:
                 continue
@@ -103,16 +115,19 @@ class Decor:
             }[entry.kind]
             if entry.kind == "approval" and entry.outcome is not None:
                 fill, border = theme.card, theme.card_border
-            rect = self.rect(entry, theme).translated(dx, dy).adjusted(0.5, 0.5, -0.5, -0.5)
+            rect = self.rect(entry, theme, following).translated(dx, dy)
+            rect = rect.adjusted(0.5, 0.5, -0.5, -0.5)
             painter.setPen(QPen(QColor(border), 1.5 if entry.kind == "approval" else 1.0))
             painter.setBrush(QColor(fill))
             painter.drawRoundedRect(rect, radius, radius)
 
-    def paint_focus(self, painter: QPainter, entry: Entry, theme: TranscriptTheme) -> None:
+    def paint_focus(
+        self, painter: QPainter, entry: Entry, theme: TranscriptTheme, following: Entry | None
+    ) -> None:
         """The keyboard focus ring: 2 px in the focus colour, 2 px outside the entry."""
         dx = -self._view.horizontalScrollBar().value()
         dy = -self._view.verticalScrollBar().value()
-        rect = self.rect(entry, theme).translated(dx, dy).adjusted(-3, -3, 3, 3)
+        rect = self.rect(entry, theme, following).translated(dx, dy).adjusted(-3, -3, 3, 3)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor(theme.focus), 2.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)

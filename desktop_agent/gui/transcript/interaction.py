@@ -127,17 +127,19 @@ class Interaction(QTextBrowser):
     # -- painting -------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        shown = self._decor.visible(self.entries)
+        pairs = self._decor.visible_pairs(self.entries)
+        shown = [entry for entry, _next in pairs]
         painter = QPainter(self.viewport())
-        self._decor.paint_under(painter, shown, self.theme)
+        self._decor.paint_under(painter, pairs, self.theme)
         painter.end()
         super().paintEvent(event)
         painter = QPainter(self.viewport())
         for entry in shown[-3:]:
             if entry.kind == "assistant" and entry.streaming:
                 self._decor.paint_caret(painter, entry, self.theme)
-        if self.focused is not None and self.focused in shown:
-            self._decor.paint_focus(painter, self.focused, self.theme)
+        for entry, following in pairs:
+            if entry is self.focused:
+                self._decor.paint_focus(painter, entry, self.theme, following)
         painter.end()
 
     # -- following the end ----------------------------------------------------------------
