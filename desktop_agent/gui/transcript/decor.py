@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QTextCursor
 
 from .entries import BUBBLE_INDENT, CARD_PAD, Entry
@@ -120,6 +120,71 @@ class Decor:
             painter.setPen(QPen(QColor(border), 1.5 if entry.kind == "approval" else 1.0))
             painter.setBrush(QColor(fill))
             painter.drawRoundedRect(rect, radius, radius)
+
+    def paint_code(
+        self,
+        painter: QPainter,
+        entries: Sequence[tuple[Entry, Entry | None]],
+        theme: TranscriptTheme,
+    ) -> None:
+        """A rounded panel behind each code block of the answers on screen (its
+        header line, then its code: blocks that do not wrap)."""
+        answers = [
+            (entry.pos, following.pos if following is not None else 1 << 62)
+            for entry, following in entries
+            if entry.kind == "assistant"
+        ]
+        if not answers:
+            return
+        view = self._view
+        layout = view.document().documentLayout()
+        y0 = view.verticalScrollBar().value()
+        y1 = y0 + view.viewport().height()
+        block = view.cursorForPosition(QPoint(0, 0)).block()
+        steps = 0  # (back to the start of a block begun above the screen, within reason)
+        while (
+            steps < 2000 and block.blockFormat().nonBreakableLines() and block.previous().isValid()
+        ):
+            block, steps = block.previous(), steps + 1
+
+        def inside(position: int) -> bool:
+            return any(start <= position < end for start, end in answers)
+
+        frame = view.document().rootFrame().frameFormat()
+        left = frame.leftMargin()
+        right = view.document().textWidth() - frame.rightMargin()
+        panels: list[tuple[float, float, float]] = []  # top, header bottom, bottom
+        head = None
+        run: list[float] | None = None
+        while block.isValid():
+            rect = layout.blockBoundingRect(block)
+            code = block.blockFormat().nonBreakableLines() and inside(block.position())
+            if code:
+                if run is None:
+                    top = head.top() if head is not None else rect.top()
+                    line = head.bottom() if head is not None else rect.top()
+                    run = [top, line, rect.bottom()]
+                else:
+                    run[2] = rect.bottom()
+            elif run is not None:
+                panels.append((run[0], run[1], run[2]))
+                run = None
+            if rect.top() > y1 and run is None:
+                break
+            head = rect if not code else None
+            block = block.next()
+        if run is not None:
+            panels.append((run[0], run[1], run[2]))
+        dx = -view.horizontalScrollBar().value()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for top, line, bottom in panels:
+            rect = QRectF(left, top - 6, right - left, bottom - top + 14).translated(dx, -y0)
+            painter.setPen(QPen(QColor(theme.card_border), 1.0))
+            painter.setBrush(QColor(theme.code_bg))
+            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 8.0, 8.0)
+            if line > top:
+                y = line + 4 - y0
+                painter.drawLine(QPointF(left + dx, y), QPointF(right + dx, y))
 
     def paint_focus(
         self, painter: QPainter, entry: Entry, theme: TranscriptTheme, following: Entry | None

@@ -131,6 +131,7 @@ class Interaction(QTextBrowser):
         shown = [entry for entry, _next in pairs]
         painter = QPainter(self.viewport())
         self._decor.paint_under(painter, pairs, self.theme)
+        self._decor.paint_code(painter, pairs, self.theme)
         painter.end()
         super().paintEvent(event)
         painter = QPainter(self.viewport())

@@ -31,6 +31,8 @@ _CR_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
 #: Code blocks longer than this are shown without colours (highlighting one costs
 #: ~4 µs a character: more would stall the window when it arrives whole).
 HIGHLIGHT_LIMIT = 10_000
+#: A code block's text and header stand this far in from its panel's sides (px).
+CODE_INSET = 12
 #: The only link targets model Markdown may have.
 LINK_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -181,8 +183,8 @@ class MarkdownRenderer:
             else " &nbsp;·&nbsp; …"
         )
         return (
-            f'<p style="background-color:{c.border}; color:{c.text}; font-size:small; '
-            f'margin-top:8px; margin-bottom:0;">&nbsp;{label}{link}</p>'
+            f'<p style="color:{c.muted}; font-size:small; margin-top:14px; margin-bottom:0; '
+            f'margin-left:{CODE_INSET}px; line-height:100%;">{label}{link}</p>'
         )
 
     def _fence(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -211,8 +213,8 @@ class MarkdownRenderer:
     def code_style(self) -> str:
         """The style of a code block's text (a block of the code's background)."""
         return (
-            f"background-color:{self.colors.code_bg}; font-family:'{self.mono}', monospace; "
-            "margin-top:0; margin-bottom:8px; line-height:125%;"
+            f"font-family:'{self.mono}', monospace; margin-top:6px; margin-bottom:14px; "
+            f"margin-left:{CODE_INSET}px; margin-right:{CODE_INSET}px;"
         )
 
     def _image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:

@@ -16,12 +16,12 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtGui import QColor, QTextBlockFormat, QTextCharFormat
+from PySide6.QtGui import QTextBlockFormat, QTextCharFormat
 
 from ..theme import Theme
 from .document import EntryDocument
 from .entries import Entry
-from .markdown import HIGHLIGHT_LIMIT, MarkdownRenderer, StreamScan
+from .markdown import CODE_INSET, HIGHLIGHT_LIMIT, MarkdownRenderer, StreamScan
 
 __all__ = ["StreamingBody"]
 
@@ -192,7 +192,8 @@ class StreamingBody:
 
     def _code_block_format(self) -> QTextBlockFormat:
         fmt = QTextBlockFormat()
-        fmt.setBackground(QColor(self._theme.code_bg))
+        fmt.setLeftMargin(CODE_INSET)  # (its panel is painted behind it: see `decor`)
+        fmt.setRightMargin(CODE_INSET)
         fmt.setNonBreakableLines(True)
         return fmt
 
