@@ -237,3 +237,46 @@ def test_the_approval_card_has_buttons_by_mouse_and_keys(qtbot: Any) -> None:
     assert t.focused is card
     qtbot.keyClick(t, Qt.Key.Key_A)
     assert answered[-1] == ("c1", "allow")
+
+
+def test_a_caret_shows_at_the_end_of_an_answer_only_while_it_streams(qtbot: Any) -> None:
+    t = make(qtbot)
+    t.add_user("Hi", key="u1")
+    t.begin_assistant("a1", "Assistant · test-model")
+    t.append_chunk("a1", "Streaming now")
+
+    def caret_pixels() -> int:
+        image = t.viewport().grab().toImage()
+        end = t.textCursor()
+        end.setPosition(t.document().characterCount() - 1)
+        at = t.cursorRect(end)
+        accent = QColor(t.theme.accent).name()
+        return sum(
+            image.pixelColor(x, at.center().y()).name() == accent
+            for x in range(at.left(), at.left() + 16)
+        )
+
+    assert caret_pixels() > 0
+    t.complete_assistant("a1", "Streaming now", "stop")
+    assert caret_pixels() == 0
+
+
+def test_a_tool_card_opens_from_the_keyboard_and_says_so(qtbot: Any) -> None:
+    t = make(qtbot)
+    t.add_user("Look it up", key="u1")
+    t.add_tool_call("c1", "lookup", {"query": "kyoto"})
+    t.viewport().grab()  # (a paint)
+    assert t.spinner.isActive()  # a running tool on screen: its spinner turns
+    t.finish_tool_call("c1", "lookup", '{"found": true}', None, 1500)
+    t.viewport().grab()  # (a paint)
+    assert not t.spinner.isActive()
+    t.setFocus()
+    qtbot.keyClick(t, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    card = t.entry("c1")
+    assert t.focused is card and card is not None
+    assert "details hidden" in t.accessibleDescription() and "1.5 s" in t.toPlainText()
+    qtbot.keyClick(t, Qt.Key.Key_Return)
+    assert card.expanded and '"query": "kyoto"' in t.toPlainText()
+    assert "Arguments" in t.toPlainText() and "Result" in t.toPlainText()
+    # The JSON is in colour: pygments' string colour (default style, a light palette).
+    assert "#ba2121" in t.document().toHtml().lower()

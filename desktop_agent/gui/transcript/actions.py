@@ -101,7 +101,8 @@ def spoken(entry: Entry) -> str:
     """The message as a screen reader should read it: its author, then its text."""
     if entry.kind == "tool":
         state = "running" if entry.running else f"failed: {entry.error}" if entry.error else "done"
-        return f"Tool {entry.tool_name}, {state}"
+        shown = "details shown" if entry.expanded else "details hidden (Enter shows them)"
+        return f"Tool {entry.tool_name}, {state}, {shown}"
     if entry.kind == "approval":
         state = "waiting for your answer" if entry.outcome is None else entry.outcome
         return f"Approval request: allow {entry.tool_name} to run? {state}"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QTextCursor
+from PySide6.QtGui import QColor, QPainter, QPen, QTextCursor, QTextFormat
 
 from .entries import BUBBLE_INDENT, CARD_PAD, Entry
 
@@ -156,9 +156,13 @@ class Decor:
         panels: list[tuple[float, float, float]] = []  # top, header bottom, bottom
         head = None
         run: list[float] | None = None
+        quotes: list[QRectF] = []
         while block.isValid():
             rect = layout.blockBoundingRect(block)
-            code = block.blockFormat().nonBreakableLines() and inside(block.position())
+            fmt = block.blockFormat()
+            code = fmt.nonBreakableLines() and inside(block.position())
+            if fmt.intProperty(QTextFormat.Property.BlockQuoteLevel) > 0:
+                quotes.append(rect)
             if code:
                 if run is None:
                     top = head.top() if head is not None else rect.top()
@@ -177,6 +181,9 @@ class Decor:
             panels.append((run[0], run[1], run[2]))
         dx = -view.horizontalScrollBar().value()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for quote in quotes:  # a bar left of a blockquote
+            bar = QRectF(left + 2, quote.top(), 3, quote.height()).translated(dx, -y0)
+            painter.fillRect(bar, QColor(theme.card_border))
         for top, line, bottom in panels:
             rect = QRectF(left, top - 6, right - left, bottom - top + 14).translated(dx, -y0)
             painter.setPen(QPen(QColor(theme.card_border), 1.0))
@@ -197,6 +204,21 @@ class Decor:
         painter.setPen(QPen(QColor(theme.focus), 2.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, 12.0, 12.0)
+
+    def paint_spinner(
+        self, painter: QPainter, entry: Entry, theme: TranscriptTheme, turn: float
+    ) -> None:
+        """A turning arc over a running tool's state glyph (its first character);
+        `turn`: how far round (0..1)."""
+        cursor = QTextCursor(self._view.document())
+        cursor.setPosition(entry.pos)
+        at = self._view.cursorRect(cursor)
+        size = min(at.height() * 0.7, 14.0)
+        box = QRectF(at.left() + 1, at.center().y() - size / 2, size, size)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(theme.accent), 2.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawArc(box, int(-turn * 360 * 16), 100 * 16)
 
     def paint_caret(self, painter: QPainter, entry: Entry, theme: TranscriptTheme) -> None:
         """A block caret after the last character of an answer being written."""

@@ -7,9 +7,10 @@ Markdown, and what is said to assistive technology."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
+from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt, QTimer
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -66,6 +67,10 @@ class Interaction(QTextBrowser):
         self.action_bar = ActionBar(self.viewport())
         self.jump_button = JumpButton(self)
         self.jump_button.clicked.connect(self.jump_to_latest)
+        #: Repaints while a running tool is on screen (its spinner turns).
+        self.spinner = QTimer(self)
+        self.spinner.setInterval(80)
+        self.spinner.timeout.connect(self.viewport().update)
         self.viewport().setMouseTracking(True)
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._scrolled)
@@ -138,6 +143,14 @@ class Interaction(QTextBrowser):
         for entry in shown[-3:]:
             if entry.kind == "assistant" and entry.streaming:
                 self._decor.paint_caret(painter, entry, self.theme)
+        running = [entry for entry in shown if entry.kind == "tool" and entry.running]
+        turn = (time.monotonic() % 1.0) if running else 0.0
+        for entry in running:
+            self._decor.paint_spinner(painter, entry, self.theme, turn)
+        if running and not self.spinner.isActive():
+            self.spinner.start()
+        elif not running and self.spinner.isActive():
+            self.spinner.stop()
         for entry, following in pairs:
             if entry is self.focused:
                 self._decor.paint_focus(painter, entry, self.theme, following)
