@@ -170,6 +170,15 @@ def test_each_message_is_read_with_its_author_and_announcements_are_sent(qtbot: 
     face = QAccessible.queryAccessibleInterface(t)
     assert face is not None and face.text(QAccessible.Text.Name) == "Conversation transcript"
     assert face.text(QAccessible.Text.Description) == "You: Question 0?"
+    # A list, one item per message, named by its author and its text.
+    assert face.role() == QAccessible.Role.List and face.childCount() == 2
+    first, second = face.child(0), face.child(1)
+    assert first is not None and second is not None
+    assert first.role() == QAccessible.Role.ListItem
+    assert first.text(QAccessible.Text.Name) == "You: Question 0?"
+    assert second.text(QAccessible.Text.Name).startswith("Assistant (test-model): Answer **0**.")
+    assert first.state().focused and not second.state().focused
+    assert face.indexOfChild(second) == 1 and second.parent() is not None
     assert t.announcements[-1] == ("You: Question 0?", False)
     bar = QAccessible.queryAccessibleInterface(t.action_bar.buttons[0])
     assert bar is not None and bar.text(QAccessible.Text.Name) == "Copy message"

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QTextBrowser
 
+from . import accessible
 from .actions import FOCUSABLE, MessageAction, actions_for, conversation_markdown, spoken
 from .decor import Decor
 from .overlay import ActionBar, JumpButton
@@ -63,6 +64,7 @@ class Interaction(QTextBrowser):
         raise NotImplementedError
 
     def _setup_interaction(self) -> None:
+        accessible.install()
         self._decor = Decor(self, self._doc)
         self.action_bar = ActionBar(self.viewport())
         self.jump_button = JumpButton(self)
@@ -240,6 +242,9 @@ class Interaction(QTextBrowser):
         QAccessible.updateAccessibility(
             QAccessibleEvent(self, QAccessible.Event.DescriptionChanged)
         )
+        focus = QAccessibleEvent(self, QAccessible.Event.Focus)  # (the list's item)
+        focus.setChild([e for e in self.entries if e.kind in FOCUSABLE].index(entry))
+        QAccessible.updateAccessibility(focus)
         self.announce(text[:500])
         self.viewport().update()
 
