@@ -183,8 +183,10 @@ class MarkdownRenderer:
             else " &nbsp;·&nbsp; …"
         )
         return (
+            # (inset by spaces, not a margin: the first block of inserted HTML keeps
+            # the format of the block it goes into, and a streamed head often is one)
             f'<p style="color:{c.muted}; font-size:small; margin-top:14px; margin-bottom:0; '
-            f'margin-left:{CODE_INSET}px; line-height:100%;">{label}{link}</p>'
+            f'line-height:100%;">&nbsp;&nbsp;&nbsp;{label}{link}</p>'
         )
 
     def _fence(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
