@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QRect
 from PySide6.QtGui import QAccessible, QAccessibleInterface
 from PySide6.QtWidgets import QAccessibleWidget
 
-from .actions import FOCUSABLE, spoken
+from .actions import FOCUSABLE, author, spoken
 
 if TYPE_CHECKING:
     from .entries import Entry
@@ -48,7 +48,10 @@ class MessageItem(QAccessibleInterface):
 
     def text(self, kind: QAccessible.Text) -> str:
         if kind == QAccessible.Text.Name:
-            return spoken(self.entry)[:NAME_LIMIT]
+            entry = self.entry
+            if entry.kind == "assistant":  # as shown, not as written (no Markdown marks)
+                return f"{author(entry)}: {self._owner.view.shown_text(entry)}"[:NAME_LIMIT]
+            return spoken(entry)[:NAME_LIMIT]
         if kind == QAccessible.Text.Description:
             return "Alt+Up and Alt+Down move between messages; the Menu key lists their actions"
         return ""

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QResizeEvent,
+    QTextCursor,
 )
 from PySide6.QtWidgets import QMenu, QTextBrowser
 
@@ -187,6 +188,16 @@ class Interaction(QTextBrowser):
         """Copy a message as written (Markdown), or a tool's result."""
         text = entry.result or "" if entry.kind == "tool" else entry.source
         QGuiApplication.clipboard().setText(text)
+
+    def shown_text(self, entry: Entry, limit: int = 4000) -> str:
+        """An entry's body as shown (plain text, without its header line)."""
+        first, end = self._doc.bounds(entry)
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(first + entry.header_len)
+        cursor.setPosition(
+            min(end, first + entry.header_len + limit), QTextCursor.MoveMode.KeepAnchor
+        )
+        return cursor.selectedText().replace("\u2029", "\n").strip()
 
     def _place_bar(self, entry: Entry) -> None:
         rect = self._decor.rect(entry, self.theme)
