@@ -140,12 +140,10 @@ class Decor:
         layout = view.document().documentLayout()
         y0 = view.verticalScrollBar().value()
         y1 = y0 + view.viewport().height()
+        # The blocks on screen only: a code block begun above it gets a panel from
+        # above the screen's top (no walk back through a long block on every paint).
         block = view.cursorForPosition(QPoint(0, 0)).block()
-        steps = 0  # (back to the start of a block begun above the screen, within reason)
-        while (
-            steps < 2000 and block.blockFormat().nonBreakableLines() and block.previous().isValid()
-        ):
-            block, steps = block.previous(), steps + 1
+        above = float(y0 - 40)
 
         def inside(position: int) -> bool:
             return any(start <= position < end for start, end in answers)
@@ -165,15 +163,15 @@ class Decor:
                 quotes.append(rect)
             if code:
                 if run is None:
-                    top = head.top() if head is not None else rect.top()
-                    line = head.bottom() if head is not None else rect.top()
+                    top = head.top() if head is not None else min(rect.top(), above)
+                    line = head.bottom() if head is not None else top
                     run = [top, line, rect.bottom()]
                 else:
                     run[2] = rect.bottom()
             elif run is not None:
                 panels.append((run[0], run[1], run[2]))
                 run = None
-            if rect.top() > y1 and run is None:
+            if rect.top() > y1:
                 break
             head = rect if not code else None
             block = block.next()
