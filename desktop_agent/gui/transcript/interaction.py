@@ -15,18 +15,13 @@ from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
     QAccessibleEvent,
-    QContextMenuEvent,
     QFontInfo,
     QGuiApplication,
-    QKeyEvent,
     QKeySequence,
-    QMouseEvent,
     QPainter,
-    QPaintEvent,
-    QResizeEvent,
     QTextCursor,
 )
-from PySide6.QtWidgets import QMenu, QTextBrowser
+from PySide6.QtWidgets import QTextBrowser
 
 from . import accessible
 from .actions import FOCUSABLE, MessageAction, actions_for, conversation_markdown, spoken
@@ -35,6 +30,16 @@ from .overlay import ActionBar, JumpButton
 from .palette import TranscriptTheme
 
 if TYPE_CHECKING:
+    # (QMenu and QContextMenuEvent cost ~25 ms to load: not before the first paint)
+    from PySide6.QtGui import (
+        QContextMenuEvent,
+        QKeyEvent,
+        QMouseEvent,
+        QPaintEvent,
+        QResizeEvent,
+    )
+    from PySide6.QtWidgets import QMenu
+
     from .document import EntryDocument
     from .entries import Entry
     from .streaming import StreamingBody
@@ -265,6 +270,8 @@ class Interaction(QTextBrowser):
 
     def message_menu(self, entry: Entry | None, pos: QPoint) -> QMenu:
         """The context menu: the standard one (Copy, Select All), then `entry`'s actions."""
+        from PySide6.QtWidgets import QMenu  # noqa: F401  (loaded with the first menu)
+
         menu = self.createStandardContextMenu(pos)
         if entry is not None:
             actions = self.message_actions(entry)
@@ -277,6 +284,8 @@ class Interaction(QTextBrowser):
         return menu
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        from PySide6.QtGui import QContextMenuEvent
+
         if event.reason() == QContextMenuEvent.Reason.Keyboard and self.focused is not None:
             entry: Entry | None = self.focused
             rect = self._decor.rect(self.focused, self.theme)
@@ -298,6 +307,8 @@ class Interaction(QTextBrowser):
             self.jump_to_latest()
             return
         if key == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier:
+            from PySide6.QtGui import QContextMenuEvent
+
             self.contextMenuEvent(
                 QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, QPoint(0, 0))
             )
