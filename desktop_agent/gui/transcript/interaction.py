@@ -26,7 +26,6 @@ from PySide6.QtWidgets import QTextBrowser
 from . import accessible
 from .actions import FOCUSABLE, MessageAction, actions_for, conversation_markdown, spoken
 from .decor import Decor
-from .overlay import ActionBar, JumpButton
 from .palette import TranscriptTheme
 
 if TYPE_CHECKING:
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
 
     from .document import EntryDocument
     from .entries import Entry
+    from .overlay import ActionBar, JumpButton
     from .streaming import StreamingBody
 
 __all__ = ["COLUMN_EM", "Interaction"]
@@ -72,9 +72,9 @@ class Interaction(QTextBrowser):
     def _setup_interaction(self) -> None:
         accessible.install()
         self._decor = Decor(self, self._doc)
-        self.action_bar = ActionBar(self.viewport())
-        self.jump_button = JumpButton(self)
-        self.jump_button.clicked.connect(self.jump_to_latest)
+        # (made when first needed: ~10 ms of widgets not spent before the first paint)
+        self._action_bar: ActionBar | None = None
+        self._jump_button: JumpButton | None = None
         #: Repaints while a running tool is on screen (its spinner turns).
         self.spinner = QTimer(self)
         self.spinner.setInterval(80)
@@ -88,6 +88,33 @@ class Interaction(QTextBrowser):
         #: What was announced to assistive technology: (text, assertive), latest last.
         self.announcements: list[tuple[str, bool]] = []
         self._ready = True
+
+    @property
+    def action_bar(self) -> ActionBar:
+        """The toolbar of the message under the mouse or with the keyboard focus."""
+        if self._action_bar is None:
+            from .overlay import ActionBar
+
+            self._action_bar = ActionBar(self.viewport())
+        return self._action_bar
+
+    @property
+    def jump_button(self) -> JumpButton:
+        """ "Jump to latest ↓", shown while the view is away from the end."""
+        if self._jump_button is None:
+            from .overlay import JumpButton
+
+            self._jump_button = JumpButton(self)
+            self._jump_button.clicked.connect(self.jump_to_latest)
+            self._jump_button.place(self.viewport())
+        return self._jump_button
+
+    def _bar_shown(self) -> bool:
+        return self._action_bar is not None and self._action_bar.isVisible()
+
+    def _dismiss_bar(self) -> None:
+        if self._action_bar is not None:
+            self._action_bar.dismiss()
 
     # -- colours and column ---------------------------------------------------------------
 
@@ -134,8 +161,9 @@ class Interaction(QTextBrowser):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_column()
-        self.jump_button.place(self.viewport())
-        self.action_bar.dismiss()
+        if self._jump_button is not None:
+            self._jump_button.place(self.viewport())
+        self._dismiss_bar()
 
     # -- painting -------------------------------------------------------------------------
 
@@ -172,12 +200,13 @@ class Interaction(QTextBrowser):
 
     def _scrolled(self, *_args: object) -> None:
         away = not self.at_end()
-        if away != self.jump_button.isVisible():
+        shown = self._jump_button is not None and self._jump_button.isVisible()
+        if away != shown:
             self.jump_button.setVisible(away)
             if away:
                 self.jump_button.place(self.viewport())
-        if self.action_bar.isVisible():
-            self._place_bar(self.focused) if self.focused is not None else self.action_bar.dismiss()
+        if self._bar_shown():
+            self._place_bar(self.focused) if self.focused is not None else self._dismiss_bar()
 
     def jump_to_latest(self) -> None:
         """Scroll to the end: the view follows the answer again."""
@@ -218,10 +247,10 @@ class Interaction(QTextBrowser):
         y = event.position().y() + self.verticalScrollBar().value()
         entry = self._decor.entry_at(self.entries, y)
         if entry is not None and entry.kind in FOCUSABLE:
-            if entry.key != self.action_bar.key or not self.action_bar.isVisible():
+            if not self._bar_shown() or entry.key != self.action_bar.key:
                 self._place_bar(entry)
         elif self.focused is None:
-            self.action_bar.dismiss()
+            self._dismiss_bar()
 
     def focus_message(self, step: int) -> Entry | None:
         """Move the keyboard focus to the next (+1) or previous (-1) message."""
@@ -245,7 +274,7 @@ class Interaction(QTextBrowser):
     def set_focused(self, entry: Entry | None) -> None:
         self.focused = entry
         if entry is None:
-            self.action_bar.dismiss()
+            self._dismiss_bar()
             self.viewport().update()
             return
         rect = self._decor.rect(entry, self.theme)
@@ -266,7 +295,7 @@ class Interaction(QTextBrowser):
 
     def _forget_focus(self) -> None:
         self.focused = None
-        self.action_bar.dismiss()
+        self._dismiss_bar()
 
     def message_menu(self, entry: Entry | None, pos: QPoint) -> QMenu:
         """The context menu: the standard one (Copy, Select All), then `entry`'s actions."""
