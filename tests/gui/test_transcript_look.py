@@ -290,3 +290,16 @@ def test_a_tool_card_opens_from_the_keyboard_and_says_so(qtbot: Any) -> None:
     assert "Arguments" in t.toPlainText() and "Result" in t.toPlainText()
     # The JSON is in colour: pygments' string colour (default style, a light palette).
     assert "#ba2121" in t.document().toHtml().lower()
+
+
+def test_a_users_bubble_fits_its_text_on_the_right(qtbot: Any) -> None:
+    t = make(qtbot, width=1200)
+    short = t.add_user("Hi", key="u1")
+    long = t.add_user("A much longer question that needs most of the column " * 3, key="u2")
+    a, b = t._decor.rect(short, t.theme), t._decor.rect(long, t.theme)
+    assert abs(a.right() - b.right()) < 1  # both on the right edge of the column
+    assert a.width() < b.width() / 2  # a short one is a small bubble
+    assert b.width() <= t.column_width() - 72 + 1  # at most 80 % or so: the left stays clear
+    t.resize(600, 400)
+    qtbot.waitUntil(lambda: t._decor.rect(short, t.theme).right() < 600)
+    assert abs(t._decor.rect(short, t.theme).right() - t._decor.rect(long, t.theme).right()) < 1

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPoint, QPointF, QRectF
 from PySide6.QtGui import QColor, QPainter, QPen, QTextCursor, QTextFormat
 
-from .entries import BUBBLE_INDENT, CARD_PAD, Entry
+from .entries import CARD_PAD, Entry
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTextBrowser
@@ -60,7 +60,7 @@ class Decor:
         top -= CARD_PAD - 2 if entry.kind == "user" else 8
         bottom += CARD_PAD - 2 if entry.kind == "user" else 8
         if entry.kind == "user":
-            left += BUBBLE_INDENT
+            left += entry.indent
         return QRectF(left, top, max(0.0, right - left), max(0.0, bottom - top))
 
     def visible(self, entries: Sequence[Entry]) -> list[Entry]:

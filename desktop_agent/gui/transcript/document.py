@@ -35,8 +35,8 @@ __all__ = ["EntryDocument"]
 class EntryDocument:
     """The entries of one QTextDocument, in order, by key and by position."""
 
-    def __init__(self, document: QTextDocument, look: Callable[[str], BlockLook]) -> None:
-        """`look(kind)`: how the blocks of an entry of that kind look."""
+    def __init__(self, document: QTextDocument, look: Callable[[Entry], BlockLook]) -> None:
+        """`look(entry)`: how the blocks of that entry look."""
         self.document = document
         self._look = look
         self.entries: list[Entry] = []
@@ -226,7 +226,7 @@ class EntryDocument:
 
     def style(self, entry: Entry, from_position: int) -> None:
         """Give the entry's blocks from `from_position` on their look."""
-        background, top_margin, left, right = self._look(entry.kind)
+        background, top_margin, left, right = self._look(entry)
         first, end = self.bounds(entry)
         block = self.document.findBlock(from_position)
         sides = bool(left or right)

@@ -77,6 +77,8 @@ class Entry:
     retry: bool = False
     # assistant: the first of its turn (since the user's message): shows the model's name
     turn_head: bool = True
+    # user: how far its bubble stands in from the column's left edge (fits its text)
+    indent: int = 72
 
 
 class BlockLook(NamedTuple):
@@ -99,9 +101,10 @@ BUBBLE_INDENT = 72
 CARD_PAD = 12
 
 
-def block_look(kind: str, theme: Theme) -> BlockLook:
+def block_look(kind: str, theme: Theme, indent: int = BUBBLE_INDENT) -> BlockLook:
+    """`indent`: a user's bubble's distance from the column's left edge."""
     if kind == "user":
-        return BlockLook(None, TURN_GAP + CARD_PAD, BUBBLE_INDENT + CARD_PAD + 2, CARD_PAD)
+        return BlockLook(None, TURN_GAP + CARD_PAD, indent + CARD_PAD + 2, CARD_PAD)
     if kind in ("tool", "approval", "error"):
         return BlockLook(None, (6 if kind == "tool" else INNER_GAP) + 16, CARD_PAD, CARD_PAD)
     return BlockLook(None, INNER_GAP)

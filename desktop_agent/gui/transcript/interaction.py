@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QAccessibleAnnouncementEvent,
     QAccessibleEvent,
     QFontInfo,
+    QFontMetricsF,
     QGuiApplication,
     QKeySequence,
     QPainter,
@@ -157,6 +158,34 @@ class Interaction(QTextBrowser):
             fmt.setLeftMargin(side)
             fmt.setRightMargin(side)
             frame.setFrameFormat(fmt)
+        column = self.column_width()
+        if column != getattr(self, "_fitted_to", None):
+            self._fitted_to = column
+            self._refit_bubbles()
+
+    def _bubble_indent(self, text: str) -> int:
+        """How far a user's bubble stands in so that it fits `text` (its widest line)
+        and sits on the right: at least `BUBBLE_INDENT` (80 % wide at most)."""
+        from .entries import BUBBLE_INDENT, CARD_PAD
+
+        column = self.column_width()
+        if column < 4 * BUBBLE_INDENT:  # (not laid out yet: fitted on the first resize)
+            return BUBBLE_INDENT
+        metrics = QFontMetricsF(self.font())
+        lines = text.splitlines()[:200] or [""]
+        widest = max(metrics.horizontalAdvance(line[:400]) for line in lines)
+        widest = max(widest, metrics.horizontalAdvance("◀ 9/9 ▶  edit"))
+        fitted = column - widest - 2 * CARD_PAD - 8
+        return int(min(max(BUBBLE_INDENT, fitted), column - 140))
+
+    def _refit_bubbles(self) -> None:
+        """Fit the user's bubbles to a new column width."""
+        for entry in self.entries:
+            if entry.kind == "user":
+                indent = self._bubble_indent(entry.source)
+                if indent != entry.indent:
+                    entry.indent = indent
+                    self._doc.style(entry, entry.pos)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

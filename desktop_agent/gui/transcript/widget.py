@@ -175,8 +175,8 @@ class Transcript(Interaction, QTextBrowser):
         """(first position, end position) of the entry's text, its last separator excluded."""
         return self._doc.bounds(entry)
 
-    def _look(self, kind: str) -> render.BlockLook:
-        return render.block_look(kind, self.theme)
+    def _look(self, entry: Entry) -> render.BlockLook:
+        return render.block_look(entry.kind, self.theme, entry.indent)
 
     def _render(self, entry: Entry) -> None:
         """Show the entry as it is now (an assistant entry: its header)."""
@@ -223,8 +223,15 @@ class Transcript(Interaction, QTextBrowser):
     def add_user(
         self, text: str, key: str | None = None, versions: tuple[int, int] | None = None
     ) -> Entry:
+        indent = self._bubble_indent(text)
         return self._add(
-            "user", key, source=text, label="You", versions=versions, editable=key is not None
+            "user",
+            key,
+            source=text,
+            label="You",
+            versions=versions,
+            editable=key is not None,
+            indent=indent,
         )
 
     def set_versions(self, key: str, versions: tuple[int, int] | None) -> None:
