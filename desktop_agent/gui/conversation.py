@@ -166,6 +166,8 @@ class ConversationView(QObject):
         if event.reasoning and entry is not None:
             entry.reasoning = event.reasoning
         self.transcript.complete_assistant(message_id, event.content, event.finish_reason)
+        if event.content and self.transcript.isVisible():
+            self.transcript.announce("Answer complete")
 
     def _on_state(self, event: StateChange) -> None:
         self.activity.set_status(event.new_status)
@@ -192,10 +194,15 @@ class ConversationView(QObject):
 
     def _on_approval(self, event: ToolApprovalRequest) -> None:
         self.transcript.add_approval(event.call_id, event.tool_name, event.arguments)
+        self.transcript.announce(
+            f"{event.tool_name} waits for your approval: Enter allows once, Esc denies",
+            assertive=True,
+        )
         self.approval_requested.emit(event)
 
     def _on_error(self, event: ErrorReport) -> None:
         self.transcript.add_error(event.error, retry=True)
+        self.transcript.announce(f"Error: {event.error}", assertive=True)
         self.error_reported.emit(event)
 
     def _on_done(self, event: Done) -> None:
