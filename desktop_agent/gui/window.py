@@ -408,6 +408,8 @@ class MainWindow(QMainWindow):
             _log.exception("error while shutting down")
         finally:
             self._shutdown_done = True
+            for dialog in list(self._dialogs):  # open (window-modal) dialogs go too
+                dialog.reject()
             self.close()
             self.closed.set()
 
