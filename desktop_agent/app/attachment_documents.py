@@ -7,7 +7,7 @@ import logging
 
 from .attachments import Attachment, AttachmentError, AttachmentLimits
 
-__all__ = ["prepare_pdf", "prepare_text"]
+__all__ = ["decode_text", "pdf_pages", "prepare_pdf", "prepare_text"]
 
 
 def _part(
@@ -31,6 +31,14 @@ def prepare_text(name: str, data: bytes, limits: AttachmentLimits) -> Attachment
     """A text or code file, in whatever encoding it has; binary files are refused."""
     if not data:
         return _part(name, "", limits, 0, "empty file")
+    return _part(name, decode_text(name, data), limits, len(data))
+
+
+def decode_text(name: str, data: bytes) -> str:
+    """A text or code file's text, in whatever encoding it has; raises
+    `AttachmentError` (naming the file and why) for binary data."""
+    if not data:
+        return ""
     sample = data[:8192]
     if b"\x00" in sample and not _utf16(sample):
         raise AttachmentError(
@@ -56,7 +64,39 @@ def prepare_text(name: str, data: bytes, limits: AttachmentLimits) -> Attachment
             f"{name} looks like a binary file (many control characters); only text, code, "
             "PDF and image files can be attached."
         )
-    return _part(name, text, limits, len(data))
+    return text
+
+
+def pdf_pages(name: str, data: bytes, *, max_chars: int) -> list[str]:
+    """A PDF's text, one string per page ("" for a page without a text layer), until
+    `max_chars` characters were read; raises `AttachmentError` for an unreadable,
+    encrypted or empty PDF."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    pages: list[str] = []
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:
+                raise AttachmentError(f"{name} is an encrypted PDF; it cannot be read.") from None
+        total = 0
+        for page in reader.pages:
+            text = (page.extract_text() or "").strip()
+            pages.append(text)
+            total += len(text)
+            if total > max_chars:
+                break
+    except AttachmentError:
+        raise
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AttachmentError(f"{name} is not a readable PDF ({exc}).") from None
+    if not pages:
+        raise AttachmentError(f"{name} is a PDF without pages.")
+    return pages
 
 
 def _utf16(sample: bytes) -> bool:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..engine.orchestrator import Orchestrator
     from ..storage import Store
     from .attachments import Attachment, AttachmentLimits
+    from .projects import Projects
     from .providers import ConnectionConfig
 
 __all__ = ["EXPORT_FORMATS", "ConversationActions"]
@@ -33,6 +34,9 @@ class ConversationActions:
     store: the history, or None when conversations are not kept (`--no-save`).
     provider_of: the provider a conversation uses (None: the orchestrator's default).
     model_for: the `ChatModel` of a provider other than the default.
+    projects: the projects (None without history): a conversation in one gets its
+        instructions and the `search_knowledge` tool (or, for a model that cannot call
+        tools, the passages matching each message in the system prompt).
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class ConversationActions:
         provider_of: Callable[[str], ConnectionConfig | None] | None = None,
         model_for: Callable[[ConnectionConfig], Any] | None = None,
         default_provider: Callable[[], str | None] | None = None,
+        projects: Projects | None = None,
     ) -> None:
         self.orchestrator = orchestrator
         self.store = store
@@ -51,12 +56,18 @@ class ConversationActions:
         self._default_provider = default_provider
         #: Deleted in this session, most recent last (what `undo_delete` restores).
         self.deleted: list[str] = []
+        self.projects = projects
+        #: New conversations (not stored yet) that start in a project: id -> project id.
+        self.starting_in: dict[str, str] = {}
+        self._searching: set[str] = set()  # conversations given the search tool
 
     # -- runs -------------------------------------------------------------------------
 
-    def prepare(self, conversation_id: str) -> None:
+    def prepare(self, conversation_id: str, message: str | None = None) -> None:
         """Before a run: the stored conversation exists, and the orchestrator has its
-        messages (read from the history the first time) and its provider."""
+        messages (read from the history the first time), its provider and, in a
+        project, the project's instructions and search tool (`message`: the user's
+        message, for the passages given to a model that cannot call tools)."""
         provider = self._provider_of(conversation_id) if self._provider_of else None
         if self.store is not None:
             if self.store.conversation(conversation_id) is None:
@@ -69,20 +80,43 @@ class ConversationActions:
                     system_prompt=provider.system_prompt
                     if provider
                     else self.orchestrator.config.system_prompt,
+                    project_id=self.starting_in.pop(conversation_id, None),
                 )
             if conversation_id not in self.orchestrator.tenants():
                 self.orchestrator.set_messages(
                     conversation_id, self.store.model_messages(conversation_id)
                 )
         default = self._default_provider() if self._default_provider else None
-        if provider is None or provider.id == default or self._model_for is None:
-            self.orchestrator.configure(conversation_id)
+        own = not (provider is None or provider.id == default or self._model_for is None)
+        model = self._model_for(provider) if own and self._model_for and provider else None
+        project = self.projects.project_of(conversation_id) if self.projects else None
+        if project is None or self.projects is None:
+            if own:
+                self.orchestrator.configure(
+                    conversation_id,
+                    model=model,
+                    system_prompt=provider.system_prompt if provider else None,
+                )
+            else:
+                self.orchestrator.configure(conversation_id)
+            if conversation_id in self._searching:
+                self._searching.discard(conversation_id)
+                self.orchestrator.add_tools(conversation_id, ())
+            return
+        base = (
+            provider.system_prompt if own and provider else self.orchestrator.config.system_prompt
+        )
+        prompt = self.projects.system_prompt(base, project)
+        if getattr(model or self.orchestrator.model, "supports_tools", True):
+            self.orchestrator.add_tools(conversation_id, [self.projects.search_tool(project)])
+            self._searching.add(conversation_id)
         else:
-            self.orchestrator.configure(
-                conversation_id,
-                model=self._model_for(provider),
-                system_prompt=provider.system_prompt,
-            )
+            if conversation_id in self._searching:
+                self._searching.discard(conversation_id)
+                self.orchestrator.add_tools(conversation_id, ())
+            context = self.projects.context_for(project, message) if message else ""
+            prompt = "\n\n".join(p for p in (prompt, context) if p)
+        self.orchestrator.configure(conversation_id, model=model, system_prompt=prompt)
 
     def send(
         self,
@@ -115,7 +149,7 @@ class ConversationActions:
                 if self.store is not None:
                     self.store.put_blob(attachment.data, attachment.mime)
                 parts.append(attachment.part())
-        self.prepare(conversation_id)
+        self.prepare(conversation_id, text or self._last_user_text(conversation_id))
         if parts:
             return self.orchestrator.submit(text or "", tenant_id=conversation_id, parts=parts)
         return self.orchestrator.submit(text, tenant_id=conversation_id)
@@ -150,8 +184,21 @@ class ConversationActions:
             self.branch_before(conversation_id, stored.id)
         else:
             self.orchestrator.set_messages(conversation_id, messages[:last])
-        self.prepare(conversation_id)
+        self.prepare(conversation_id, text)
         return self.orchestrator.submit(text, tenant_id=conversation_id, parts=parts)
+
+    def _last_user_text(self, conversation_id: str) -> str | None:
+        """The text of the conversation's last user message (a regenerated answer
+        looks up passages for it)."""
+        for message in reversed(self.orchestrator.messages(conversation_id)):
+            if message.get("role") == "user":
+                content = message.get("content")
+                if isinstance(content, list):
+                    return " ".join(
+                        str(p.get("text") or "") for p in content if p.get("type") == "text"
+                    )
+                return str(content or "")
+        return None
 
     def _model_of(self, conversation_id: str) -> Any:
         provider = self._provider_of(conversation_id) if self._provider_of else None

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..engine.orchestrator import Orchestrator
     from ..storage import Recorder, Store
     from .mcp_setup import McpSetup
+    from .projects import Projects
 
 __all__ = ["Session", "configured_tools", "history_enabled", "persisted_approvals"]
 
@@ -123,6 +124,8 @@ class Session:
         self._provider_ids: dict[str, str | None] = {}
         self._closing: set[asyncio.Future[Any]] = set()  # old models closing after runs
         self.tool_settings: ToolSettings | None = None
+        #: The projects (None when conversations are not kept).
+        self.projects: Projects | None = None
 
     @classmethod
     def open(
@@ -224,12 +227,17 @@ class Session:
                 self.store, self.orchestrator.dispatcher, on_error=self.on_history_error
             )
             self.recorder.start()
+        if self.store is not None:
+            from .projects import Projects
+
+            self.projects = Projects(self.store)
         self.conversations = ConversationActions(
             self.orchestrator,
             self.store,
             provider_of=self.provider_of,
             model_for=self.model_for,
             default_provider=lambda: self.config.id,
+            projects=self.projects,
         )
         if start_mcp:
             await self.start_mcp()
@@ -303,6 +311,16 @@ class Session:
                 provider_id=provider_id,
                 model=provider.model if provider else None,
             )
+
+    def start_in_project(self, conversation_id: str, project_id: str) -> None:
+        """A new conversation (not sent yet) starts in this project, with its default
+        provider when it has one that is saved."""
+        project = self.projects.get(project_id) if self.projects is not None else None
+        if project is None:
+            raise LookupError(f"no project {project_id!r}")
+        self.conversations.starting_in[conversation_id] = project_id
+        if project.provider_id and self.providers.get(project.provider_id) is not None:
+            self._provider_ids[conversation_id] = project.provider_id
 
     def set_providers(self, providers: Providers) -> Any:
         """New saved providers (Settings → Save): the next runs use models made from

@@ -369,6 +369,11 @@ class LocalModel:
         self._client: Any = None
         self._client_for_engine: tuple[str, str] | None = None  # (base URL, key)
 
+    @property
+    def supports_tools(self) -> bool:
+        """Whether requests offer tools (the engine runs a function-calling format)."""
+        return bool(self.engine.chat_format)
+
     async def _client_for(self, url: str) -> Any:
         engine = (url, self.engine.api_key)  # both change when the engine restarts
         if self._client is None or self._client_for_engine != engine:

@@ -41,6 +41,8 @@ class Conversation:
     model: str | None = None
     system_prompt: str | None = None
     deleted: bool = False
+    #: The project it belongs to (None: none).
+    project_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
         model=row["model"],
         system_prompt=row["system_prompt"],
         deleted=row["deleted_at"] is not None,
+        project_id=row["project_id"] if "project_id" in row.keys() else None,  # noqa: SIM118
     )
 
 

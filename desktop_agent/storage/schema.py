@@ -16,11 +16,16 @@ nothing twice.
 Version 4: attachments. `blobs` holds each attached file once, by the sha256 of its
 bytes (as sent to the model: the scaled image, the document's text part);
 `message_attachments` links messages to them in order, with the file's name.
+Version 5: projects. A project has a unique name, instructions, a default provider,
+model and tool set; a conversation belongs to at most one (`conversations.project_id`).
+Its knowledge: the files and folders added (`knowledge_sources`), every file found
+(`knowledge_files`: mtime, size, sha256, indexed or skipped with the reason) and the
+files' passages (`passages`, with their place: lines or PDF page) under FTS5.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # wave2: projects migration
 
 V1 = """
 CREATE TABLE conversations (
@@ -135,8 +140,57 @@ CREATE TABLE message_attachments (
 CREATE INDEX message_attachments_blob ON message_attachments (sha256);
 """
 
+# wave2: projects migration
+_V5_PROJECTS = """
+CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    instructions TEXT NOT NULL DEFAULT '',
+    provider_id TEXT,
+    model TEXT,
+    tools TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+ALTER TABLE conversations ADD COLUMN project_id TEXT REFERENCES projects(id) ON DELETE SET NULL;
+CREATE INDEX conversations_project ON conversations (project_id);
+CREATE TABLE knowledge_sources (
+    id INTEGER PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    added_at REAL NOT NULL,
+    UNIQUE (project_id, path)
+);
+CREATE TABLE knowledge_files (
+    id INTEGER PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    source_id INTEGER NOT NULL REFERENCES knowledge_sources(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    mtime REAL NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    passages INTEGER NOT NULL DEFAULT 0,
+    indexed_at REAL NOT NULL,
+    UNIQUE (project_id, path)
+);
+CREATE INDEX knowledge_files_source ON knowledge_files (source_id);
+CREATE TABLE passages (
+    n INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES knowledge_files(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    line_start INTEGER,
+    line_end INTEGER,
+    page INTEGER,
+    heading TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL
+);
+CREATE INDEX passages_file ON passages (file_id);
+""" + _fts("passages_fts", "passages", "text", "n")
+
 #: A new database: the current schema at once.
-CREATE = _V2_TABLES + _V2_SEARCH + _V3_SOURCES + _V4_ATTACHMENTS
+CREATE = _V2_TABLES + _V2_SEARCH + _V3_SOURCES + _V4_ATTACHMENTS + _V5_PROJECTS
 
 #: Version 1 -> 2: rebuild both tables; each conversation's messages become a chain
 #: (parent = the previous message), its last message the leaf.
@@ -172,4 +226,5 @@ INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
 #: from-version -> the SQL that brings it to from-version + 1
 #: 2 -> 3: the import-source table; 3 -> 4: the attachment tables (nothing existing
 #: changes in either).
-MIGRATIONS = {1: MIGRATE_1_TO_2, 2: _V3_SOURCES, 3: _V4_ATTACHMENTS}
+#: 4 -> 5: projects and their knowledge (conversations gain `project_id`).
+MIGRATIONS = {1: MIGRATE_1_TO_2, 2: _V3_SOURCES, 3: _V4_ATTACHMENTS, 4: _V5_PROJECTS}

@@ -191,13 +191,24 @@ class Store:
         model: str | None = None,
         system_prompt: str | None = None,
         created_at: float | None = None,
+        project_id: str | None = None,
     ) -> str:
         conversation_id = conversation_id or f"c-{uuid.uuid4().hex}"
         now = created_at or time.time()
         self._db.execute(
             "INSERT INTO conversations (id, title, title_locked, created_at, updated_at, "
-            "provider_id, model, system_prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (conversation_id, title, int(bool(title)), now, now, provider_id, model, system_prompt),
+            "provider_id, model, system_prompt, project_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                title,
+                int(bool(title)),
+                now,
+                now,
+                provider_id,
+                model,
+                system_prompt,
+                project_id,
+            ),
         )
         return conversation_id
 

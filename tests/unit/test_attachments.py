@@ -16,6 +16,7 @@ from desktop_agent.app.attachments import (
     prepare_file,
 )
 from desktop_agent.storage import Store
+from desktop_agent.storage.schema import SCHEMA_VERSION
 from tests.support.attach_files import jpeg_with_gps, pdf, png
 
 
@@ -141,16 +142,12 @@ def test_limits_from_settings_ignore_nonsense() -> None:
 
 
 def test_migration_3_to_4_keeps_data_and_backs_up(tmp_path: Path) -> None:
+    from tests.support.old_history import old_history
+
     path = tmp_path / "history.db"
+    conv = old_history(path, 3)  # a version-3 database, as the schema before attachments
     store = Store(path, session=False)
-    conv = store.create_conversation(title="Before attachments")
-    store.add_message(conv, "user", "hello")
-    store.close()
-    db = sqlite3.connect(path)  # make it a version-3 database, as the schema before attachments
-    db.executescript("DROP TABLE message_attachments; DROP TABLE blobs; PRAGMA user_version = 3;")
-    db.close()
-    store = Store(path, session=False)
-    assert store.version == 4
+    assert store.version == SCHEMA_VERSION
     assert [m.content for m in store.path(conv)] == ["hello"]
     backup = sqlite3.connect(tmp_path / "history.db.v3.bak")
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 3

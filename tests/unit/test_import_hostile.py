@@ -4,7 +4,6 @@ keeps memory bounded; and the schema migration that records import sources."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -179,21 +178,13 @@ def test_a_damaged_zip_and_a_missing_file(store: Store, tmp_path: Path) -> None:
 
 def test_migration_to_the_import_sources_schema_keeps_data(tmp_path: Path) -> None:
     path = tmp_path / "history.db"
-    store = Store(path)
-    conv = store.create_conversation(title="Before")
-    store.add_message(conv, "user", "kept across the migration")
-    store.close()
-    old = sqlite3.connect(path)  # back to schema 2: as the previous version left it
-    old.execute("DROP TABLE message_attachments")  # schema 4's tables, then schema 3's
-    old.execute("DROP TABLE blobs")
-    old.execute("DROP TABLE conversation_sources")
-    old.execute("PRAGMA user_version = 2")
-    old.commit()
-    old.close()
+    from tests.support.old_history import old_history
+
+    conv = old_history(path, 2)  # schema 2: as the previous version left it
 
     store = Store(path)
     assert store.version == SCHEMA_VERSION
-    assert [m.content for m in store.path(conv)] == ["kept across the migration"]
+    assert [m.content for m in store.path(conv)] == ["hello"]
     assert (tmp_path / "history.db.v2.bak").exists()
     summary = import_file(store, write_json(tmp_path / "c.json", [chatgpt_conversation()]))
     assert len(summary.imported) == 1
