@@ -12,6 +12,7 @@ best match the user's message, added to that request's system prompt.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,6 +161,27 @@ class Projects:
             return ProjectStore(store).search(project_id, query, limit=limit)
         finally:
             store.close()
+
+    def resolve(self, link: str) -> tuple[Path, str] | None:
+        """A citation link (`knowledge:FILE_ID/NAME#PLACE`) → the indexed file it
+        names and the place ("L3-L9", "page=2", ""); None for anything else (a file
+        not in any project's index, a malformed link)."""
+        scheme, colon, rest = link.partition(":")
+        if scheme != "knowledge" or not colon:
+            return None
+        target, _, anchor = rest.partition("#")
+        file_id = target.split("/", 1)[0]
+        if not file_id.isdigit():
+            return None
+        row = self.store._db.execute(
+            "SELECT path FROM knowledge_files WHERE id = ? AND status = 'indexed'",
+            (int(file_id),),
+        ).fetchone()
+        if row is None:
+            return None
+        if anchor and not re.fullmatch(r"L\d{1,9}-L\d{1,9}|page=\d{1,6}", anchor):
+            anchor = ""
+        return Path(row[0]), anchor
 
     # -- what a conversation in a project gets --------------------------------------
 
