@@ -40,6 +40,7 @@ from rich.text import Text
 
 from .app.attachments import Attachment, human_size
 from .app.presentation import argument_summary
+from .app.projects import is_remote
 from .app.session import Session
 from .engine import Event
 from .engine.approval import ALLOW, ALWAYS, DENY
@@ -247,10 +248,11 @@ async def run_chat(
     out: IO[str] | None = None,
     err: IO[str] | None = None,
     attachments: Sequence[Attachment] = (),
+    project: str | None = None,
 ) -> int:
     """Run one prompt (or an interactive session) in `session`; returns the exit
     status. The conversation is recorded in the history unless the session keeps
-    none (`--no-save`)."""
+    none (`--no-save`); with `project` (a name) it starts in that project."""
     out = out or sys.stdout
     err = err or sys.stderr
     await session.start()
@@ -258,6 +260,19 @@ async def run_chat(
         err.write(f"note: {printable(problem)}\n")
     orchestrator = session.orchestrator
     conversation = [new_conversation_id()]
+    project_id = None
+    if project is not None:
+        found = session.projects.find(project) if session.projects is not None else None
+        if found is None:
+            why = "no project named" if session.projects is not None else "no history, so no"
+            err.write(f"error: {why} {printable(repr(project))}\n")
+            await session.aclose()
+            return EXIT_FAILED
+        project_id = found.id
+        session.start_in_project(conversation[0], project_id)
+        host = is_remote(session.provider_of(conversation[0]))
+        if host and not json_mode:
+            err.write(f"note: project {printable(found.name)}: passages are sent to {host}\n")
 
     async def answer_approval(handle: RunHandle, event: ToolApprovalRequest) -> None:
         """Ask on the terminal whether a tool may run (end of input: no)."""
@@ -346,7 +361,7 @@ async def run_chat(
             status = await ask_or_exit(prompt)
             return EXIT_INTERRUPTED if status is None else status
         return await _interactive(
-            session, conversation, out, err, ask_or_exit, exit_now, interrupts
+            session, conversation, out, err, ask_or_exit, exit_now, interrupts, project_id
         )
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -367,6 +382,7 @@ async def _interactive(
     ask_or_exit: Any,
     exit_now: asyncio.Event,
     interrupts: list[float],
+    project_id: str | None = None,
 ) -> int:
     config = session.config
     console = Console(file=out, highlight=False)
@@ -397,6 +413,8 @@ async def _interactive(
             return EXIT_OK
         if line == "/new":
             conversation[0] = new_conversation_id()
+            if project_id is not None:
+                session.start_in_project(conversation[0], project_id)
             console.print("[dim]New conversation.[/dim]")
             continue
         if line.startswith("/model"):
@@ -431,9 +449,10 @@ def main(
     attach: Sequence[str] = (),
     agui: str | None = None,
     api: str | None = None,
+    project: str | None = None,
 ) -> int:
     """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history; `attach`: files
-    sent with the first message."""
+    sent with the first message; `project`: the project (name) it starts in."""
     attachments = []
     if attach:
         from .app.attachments import AttachmentError, AttachmentLimits, prepare_file
@@ -461,7 +480,9 @@ def main(
         on_engine_state=engine_state,
     )
     try:
-        return asyncio.run(run_chat(prompt, session, json_mode=json_mode, attachments=attachments))
+        return asyncio.run(
+            run_chat(prompt, session, json_mode=json_mode, attachments=attachments, project=project)
+        )
     except KeyboardInterrupt:  # before the handler was installed
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

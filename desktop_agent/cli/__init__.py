@@ -7,6 +7,8 @@
     desktop-agent export --all --format json -o FILE                all of them
     desktop-agent backup FILE | restore FILE [--force]              the data folder (no keys)
     desktop-agent models list | pull REF | rm REF | import FILE.gguf  local models
+    desktop-agent project create NAME | add NAME PATH… | list | rm NAME   projects
+    desktop-agent chat --project NAME "message"                     chat in a project
     desktop-agent install-desktop-entry [--uninstall]               application menu (Linux)
     desktop-agent --self-test                                       check the installation
 
@@ -50,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(
         dest="command",
-        metavar="{chat,serve,history,export,import,backup,restore,models,install-desktop-entry}",
+        metavar="{chat,serve,history,export,import,backup,restore,models,project,"
+        "install-desktop-entry}",
     )
     chat = commands.add_parser(
         "chat", parents=[common], help="chat in the terminal", description="Chat in the terminal."
@@ -67,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument(
         "--local", action="store_true", help="use the embedded model (the `local` extra)"
+    )
+    chat.add_argument(
+        "--project",
+        metavar="NAME",
+        help="start the conversation in this project (its instructions and files)",
     )
     chat.add_argument(
         "--agui",
@@ -174,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace conversations and settings already there (the old files are kept aside)",
     )
     _models_parser(commands)
+    from .projects import add_parser as _projects_parser
+
+    _projects_parser(commands)
     entry = commands.add_parser(
         "install-desktop-entry",
         help="add the app to this user's application menu (Linux)",
@@ -229,7 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             attach=args.attach,
             agui=args.agui,
             api=args.api,
+            project=args.project,
         )
+    if args.command == "project":
+        from . import projects as projects_cli
+
+        return projects_cli.main(args)
     if args.command == "serve":
         try:
             from ..web.server import main as serve_main

@@ -1,0 +1,151 @@
+"""`desktop-agent project …`: projects from the command line.
+
+desktop-agent project create NAME [--instructions TEXT]
+desktop-agent project add NAME PATH…          files or folders, indexed (progress bar)
+desktop-agent project rescan NAME             changed files again, deleted ones out
+desktop-agent project list                    projects, their files and conversations
+desktop-agent project files NAME              each file: indexed, or skipped and why
+desktop-agent project rm NAME [--delete-conversations]
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..app.paths import history_path
+from ..app.projects import Projects
+from ..printable import printable
+from ..storage import Store, StoreError
+
+__all__ = ["add_parser", "main"]
+
+
+def add_parser(commands: Any) -> None:
+    project = commands.add_parser(
+        "project",
+        help="projects: conversations with their own instructions and files",
+        description="Projects group conversations with their own instructions and a "
+        "searchable knowledge base (files and folders, indexed on this computer).",
+    )
+    actions = project.add_subparsers(
+        dest="project_command", metavar="{create,add,rescan,list,files,rm}"
+    )
+    create = actions.add_parser("create", help="a new project")
+    create.add_argument("name")
+    create.add_argument("--instructions", default="", help="added to every conversation's prompt")
+    add = actions.add_parser("add", help="add files or folders and index them")
+    add.add_argument("name")
+    add.add_argument("paths", nargs="+", metavar="PATH")
+    rescan = actions.add_parser("rescan", help="index changed files again, drop deleted ones")
+    rescan.add_argument("name")
+    actions.add_parser("list", help="the projects")
+    files = actions.add_parser("files", help="a project's files (indexed, or skipped and why)")
+    files.add_argument("name")
+    rm = actions.add_parser("rm", help="remove a project (its conversations are kept)")
+    rm.add_argument("name")
+    rm.add_argument(
+        "--delete-conversations",
+        action="store_true",
+        help="delete its conversations too (else they stay, out of any project)",
+    )
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"error: {printable(message)}\n")
+    return 1
+
+
+def main(args: Any) -> int:
+    command = args.project_command
+    if command is None:
+        return _fail("say what to do: create, add, rescan, list, files or rm (see --help)")
+    try:
+        store = Store(history_path(), session=False)
+    except StoreError as exc:
+        return _fail(str(exc))
+    try:
+        projects = Projects(store)
+        if command == "create":
+            project = projects.create(args.name, instructions=args.instructions)
+            print(f"created project {printable(project.name)}")
+            return 0
+        if command == "list":
+            return _list(projects)
+        project = projects.named(args.name)
+        if command in ("add", "rescan"):
+            return _index(projects, project.id, args.paths if command == "add" else None)
+        if command == "files":
+            for f in projects.files(project.id):
+                what = f"{f.passages} passages" if f.status == "indexed" else f"skipped: {f.reason}"
+                print(f"{printable(f.path)}\t{printable(what)}")
+            return 0
+        if command == "rm":
+            ids = projects.remove(project.id, delete_conversations=args.delete_conversations)
+            fate = "deleted" if args.delete_conversations else "kept"
+            print(f"removed project {printable(project.name)}; {len(ids)} conversations {fate}")
+            return 0
+    except (StoreError, LookupError, FileNotFoundError) as exc:
+        return _fail(str(exc).strip("'\""))
+    finally:
+        store.close()
+    return _fail(f"unknown project command {command!r}")
+
+
+def _list(projects: Projects) -> int:
+    all_projects = projects.all()
+    if not all_projects:
+        print("no projects yet (desktop-agent project create NAME)")
+    for project in all_projects:
+        files = projects.files(project.id)
+        indexed = sum(1 for f in files if f.status == "indexed")
+        passages = sum(f.passages for f in files)
+        conversations = len(projects.conversations(project.id))
+        print(
+            f"{printable(project.name)}\t{indexed} files indexed ({passages} passages), "
+            f"{len(files) - indexed} skipped, {conversations} conversations"
+        )
+    return 0
+
+
+def _index(projects: Projects, project_id: str, paths: Sequence[str] | None) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    if paths is not None:
+        for path in paths:
+            if not Path(path).expanduser().exists():
+                return _fail(f"{path}: no such file or folder")
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[name]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("index", total=None, name="")
+
+        def progress(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, name=printable(Path(path).name)[:40])
+
+        if paths is None:
+            report = projects.rescan(project_id, progress=progress)
+        else:
+            report = projects.index(project_id, paths, progress=progress)
+    print(report.summary())
+    for path, reason in report.skipped[:20]:
+        print(f"  skipped {printable(path)}: {printable(reason)}")
+    if len(report.skipped) > 20:
+        print(f"  … and {len(report.skipped) - 20} more (desktop-agent project files NAME)")
+    return 0
