@@ -13,8 +13,8 @@ nothing changed (mtime + size checks only).
 from __future__ import annotations
 
 import hashlib
-import shutil
 import random
+import shutil
 import statistics
 import sys
 import tempfile
