@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "CONTEXT_PHRASES",
     "AuthenticationError",
     "BadResponseError",
     "ChatChunk",
     "ChatModel",
     "Completion",
+    "ContextLengthError",
     "Message",
     "ModelConnectionError",
     "ModelError",
@@ -30,6 +32,7 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "close_model",
+    "is_context_error",
 ]
 
 #: A chat message in the OpenAI wire shape: {"role": ..., "content": ..., ...}.
@@ -194,6 +197,35 @@ class ModelRequestError(ModelError):
     """The endpoint rejected the request (400, 404, 422...)."""
 
     error_type = "bad_request"
+
+
+class ContextLengthError(ModelRequestError):
+    """The request does not fit the model's context (OpenAI's `context_length_exceeded`,
+    llama.cpp's "exceeds the available context size", ...)."""
+
+    error_type = "context_length"
+
+
+#: Phrases endpoints use when a request is longer than the model's context.
+CONTEXT_PHRASES = (
+    "context_length_exceeded",
+    "maximum context length",
+    "context length",
+    "context window",
+    "exceeds the available context size",
+    "exceed context window",
+    "too many tokens",
+    "prompt is too long",
+    "input is too long",
+    "reduce the length",
+    "tokens exceeds",
+)
+
+
+def is_context_error(text: str) -> bool:
+    """True when an endpoint's error text says the request is longer than the context."""
+    low = text.lower()
+    return any(phrase in low for phrase in CONTEXT_PHRASES)
 
 
 class BadResponseError(ModelError):

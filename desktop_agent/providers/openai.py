@@ -30,6 +30,7 @@ from ..engine.model import (
     BadResponseError,
     ChatChunk,
     Completion,
+    ContextLengthError,
     Message,
     ModelConnectionError,
     ModelError,
@@ -38,6 +39,7 @@ from ..engine.model import (
     RateLimitError,
     ServerError,
     Timeouts,
+    is_context_error,
 )
 from .env_key import environment_key, environment_key_endpoint
 from .openai_wire import completion_chunk, parse_completion, read_sse, wire_messages
@@ -233,6 +235,14 @@ class OpenAIClient:
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             detail = self._redact(_detail(exc))
+            if status not in (401, 403, 429) and (
+                is_context_error(detail) or is_context_error(str(exc.body))
+            ):
+                return ContextLengthError(
+                    f"The conversation is longer than {self.model!r} can take at {where} "
+                    f"({status}): {detail}",
+                    status_code=status,
+                )
             if status in (401, 403):
                 if not self._has_key:
                     msg = (

@@ -1,0 +1,212 @@
+"""Before each request: count, fit, and (strategy "summarise") summarise what is left out.
+
+A `ContextKeeper` is shared by the runs of one conversation's configuration (like
+`Approvals`): it holds the policy, the token counter with its cached counts, and the
+summaries the model wrote, so a summary is asked for once and extended as the
+conversation grows, not rewritten before every request. Summarising is a separate
+request to the same model; it runs inside the run's task, so stopping the run stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .context import DROP_OLDEST, SUMMARISE, ContextPolicy, Fit, TokenCounter, fit
+from .model import ChatModel, Message, ModelError, Timeouts
+
+__all__ = ["SUMMARY_PROMPT", "ContextKeeper", "Prices", "render_for_summary"]
+
+_log = logging.getLogger(__name__)
+
+SUMMARY_PROMPT = (
+    "Summarise the conversation below for yourself, to continue it later: the user's "
+    "goals, facts and decisions, names, numbers and open questions. Be brief (at most "
+    "200 words), write plain sentences, and do not address the user."
+)
+
+#: Below this window a model is too small to summarise usefully: drop oldest instead.
+MIN_SUMMARY_WINDOW = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """US dollars per million tokens, in and out."""
+
+    prompt: float
+    completion: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.prompt + completion_tokens * self.completion) / 1_000_000
+
+
+@dataclass
+class _Summary:
+    covers: tuple[int, ...]  # fingerprints of the messages it covers, in order
+    text: str = ""
+
+
+def _fingerprint(message: Message) -> int:
+    return hash((message.get("role"), str(message.get("content")), message.get("tool_call_id")))
+
+
+def render_for_summary(messages: Sequence[Message], limit_chars: int) -> str:
+    """The messages as plain text for the summariser, the newest kept within the limit."""
+    lines: list[str] = []
+    for m in messages:
+        role = m.get("role", "")
+        content = m.get("content") or ""
+        if not isinstance(content, str):
+            content = str(content)
+        if m.get("tool_calls"):
+            names = ", ".join(
+                str((c.get("function") or {}).get("name", "")) for c in m["tool_calls"]
+            )
+            content = f"{content} [called {names}]".strip()
+        lines.append(f"{role}: {content}")
+    text = "\n".join(lines)
+    return text if len(text) <= limit_chars else "…" + text[-limit_chars:]
+
+
+SummaryModel = Callable[[Sequence[Message]], Awaitable[str]]
+
+
+class ContextKeeper:
+    """Policy, counts and summaries for the runs of one configuration.
+
+    `window` set here wins over the model's own `context_window`; `prices` (per million
+    tokens) give the cost of each answer.
+    """
+
+    def __init__(
+        self,
+        policy: ContextPolicy | None = None,
+        *,
+        counter: TokenCounter | None = None,
+        prices: Prices | None = None,
+    ) -> None:
+        self.policy = policy or ContextPolicy()
+        self.counter = counter or TokenCounter()
+        self.prices = prices
+        self._summary: _Summary | None = None
+        #: Set by `request_compaction()`: the next request is fitted as after an error.
+        self.compact_next = False
+
+    def window_for(self, model: object) -> int | None:
+        if self.policy.window is not None:
+            return self.policy.window
+        window = getattr(model, "context_window", None)
+        return window if isinstance(window, int) and window > 0 else None
+
+    def request_compaction(self) -> None:
+        """ "Compact now": the next request leaves out (or summarises) more."""
+        self.compact_next = True
+
+    async def prime(self, model: object, messages: Sequence[Message]) -> None:
+        """Count new messages with the model's tokenizer, where it has one (a server's
+        /tokenize): one request per message not counted before."""
+        count = getattr(model, "count_tokens", None)
+        if count is None:
+            return
+        todo = [m for m in self.counter.uncounted(messages) if isinstance(m.get("content"), str)]
+        if not todo:
+            return
+        try:
+            counts = await count([m["content"] for m in todo])
+        except ModelError as exc:
+            _log.info("counting tokens with the server failed, estimating: %s", exc)
+            return
+        for message, n in zip(todo, counts, strict=False):
+            self.counter.store(message, n)
+
+    async def prepare(
+        self,
+        model: ChatModel,
+        messages: Sequence[Message],
+        tools: Sequence[dict[str, Any]] | None,
+        *,
+        harder: bool = False,
+        timeouts: Timeouts | None = None,
+    ) -> Fit:
+        """What to send for `messages`: fitted, and summarised when the policy says so."""
+        await self.prime(model, messages)
+        harder = harder or self.compact_next
+        self.compact_next = False
+        policy = replace(self.policy, window=self.window_for(model))
+        if harder and policy.window is None:
+            # The server said no but never said its size: aim under what was sent.
+            whole = self.counter.messages(messages) + self.counter.tools(tools)
+            policy = replace(policy, window=max(256, whole * 3 // 4 + policy.reserve))
+        result = fit(messages, self.counter, policy, tools, harder=harder)
+        if (
+            not result.dropped
+            or policy.strategy != SUMMARISE
+            or (policy.window or 0) < MIN_SUMMARY_WINDOW
+        ):
+            return result
+        summary = await self._summarise(model, result.left_out, policy, timeouts)
+        if summary is None:
+            return result
+        summarised = fit(messages, self.counter, policy, tools, harder=harder, summary=summary)
+        return summarised if summarised.fits else result
+
+    async def _summarise(
+        self,
+        model: ChatModel,
+        left_out: Sequence[Message],
+        policy: ContextPolicy,
+        timeouts: Timeouts | None,
+    ) -> str | None:
+        ids = tuple(map(_fingerprint, left_out))
+        known = self._summary
+        if known is not None and known.covers == ids:
+            return known.text
+        earlier = ""
+        todo: Sequence[Message] = left_out
+        if known is not None and ids[: len(known.covers)] == known.covers:
+            earlier, todo = known.text, left_out[len(known.covers) :]
+        window = policy.window or MIN_SUMMARY_WINDOW
+        room = max(200, (window - policy.reserve - 400) * 3)  # characters, at ~3 a token
+        text = render_for_summary(todo, room - len(earlier))
+        if earlier:
+            text = f"(Summary so far: {earlier})\n{text}"
+        request: list[Message] = [
+            {"role": "system", "content": SUMMARY_PROMPT},
+            {"role": "user", "content": text},
+        ]
+        try:
+            summary = await _complete(model, request, timeouts)
+        except ModelError as exc:
+            _log.info("summarising failed, leaving older messages out: %s", exc)
+            return None
+        summary = summary.strip()
+        if not summary:
+            return None
+        self._summary = _Summary(ids, summary)
+        return summary
+
+
+async def _complete(
+    model: ChatModel, messages: Sequence[Message], timeouts: Timeouts | None
+) -> str:
+    parts: list[str] = []
+    stream = model.stream_completion(messages, None, timeouts=timeouts)
+    try:
+        async for chunk in stream:
+            if chunk.content:
+                parts.append(chunk.content)
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    return "".join(parts)
+
+
+#: For settings: the strategies users choose from, with their labels.
+STRATEGY_LABELS = {
+    SUMMARISE: "Summarise older messages",
+    DROP_OLDEST: "Leave out oldest messages",
+    "off": "Off (send everything)",
+}
