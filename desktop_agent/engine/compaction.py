@@ -93,6 +93,8 @@ class ContextKeeper:
         self._summary: _Summary | None = None
         #: Set by `request_compaction()`: the next request is fitted as after an error.
         self.compact_next = False
+        self._asked_counter = False
+        self._cut: tuple[int, int, int] | None = None  # (first, count, last's fingerprint)
 
     def window_for(self, model: object) -> int | None:
         if self.policy.window is not None:
@@ -131,6 +133,19 @@ class ContextKeeper:
         timeouts: Timeouts | None = None,
     ) -> Fit:
         """What to send for `messages`: fitted, and summarised when the policy says so."""
+        learn = getattr(model, "learn_context", None)
+        if learn is not None and self.policy.window is None:
+            await learn()  # the model asks its endpoint once; later calls return at once
+        if self.prices is None:
+            prices = getattr(model, "prices", None)
+            if isinstance(prices, tuple) and len(prices) == 2:
+                self.prices = Prices(float(prices[0]), float(prices[1]))
+        if not self.counter.exact and not self._asked_counter:
+            self._asked_counter = True
+            make = getattr(model, "text_counter", None)
+            count_text = make() if make is not None else None
+            if count_text is not None:
+                self.counter = TokenCounter(count_text)
         await self.prime(model, messages)
         harder = harder or self.compact_next
         self.compact_next = False
@@ -139,7 +154,9 @@ class ContextKeeper:
             # The server said no but never said its size: aim under what was sent.
             whole = self.counter.messages(messages) + self.counter.tools(tools)
             policy = replace(policy, window=max(256, whole * 3 // 4 + policy.reserve))
-        result = fit(messages, self.counter, policy, tools, harder=harder)
+        floor = self._floor(messages)
+        result = fit(messages, self.counter, policy, tools, harder=harder, floor=floor)
+        self._remember_cut(messages, result.dropped)
         if (
             not result.dropped
             or policy.strategy != SUMMARISE
@@ -149,8 +166,28 @@ class ContextKeeper:
         summary = await self._summarise(model, result.left_out, policy, timeouts)
         if summary is None:
             return result
-        summarised = fit(messages, self.counter, policy, tools, harder=harder, summary=summary)
+        summarised = fit(
+            messages, self.counter, policy, tools, harder=harder, summary=summary, floor=floor
+        )
         return summarised if summarised.fits else result
+
+    def _floor(self, messages: Sequence[Message]) -> int:
+        """Where the last cut was, if the history still starts the same way."""
+        cut = self._cut
+        if cut is None:
+            return 0
+        start, count, last = cut
+        end = start + count
+        if count and end <= len(messages) and _fingerprint(messages[end - 1]) == last:
+            return end
+        return 0
+
+    def _remember_cut(self, messages: Sequence[Message], dropped: int) -> None:
+        start = 1 if messages and messages[0].get("role") == "system" else 0
+        if dropped and start + dropped <= len(messages):
+            self._cut = (start, dropped, _fingerprint(messages[start + dropped - 1]))
+        else:
+            self._cut = None
 
     async def _summarise(
         self,

@@ -208,12 +208,16 @@ def fit(
     *,
     harder: bool = False,
     summary: str | None = None,
+    floor: int = 0,
 ) -> Fit:
     """Fit `messages` (the history, system prompt first) into `policy`'s budget.
 
     The system prompt, pinned messages (`"pinned": True`) and the current turn always
     stay; older units are kept newest-first while they fit. `summary` (of the left-out
-    messages, when the caller has one) replaces the marker.
+    messages, when the caller has one) replaces the marker. `floor`: the messages before
+    this index were left out last time and stay out, so the cut (and its summary) holds
+    while the rest fits; when it must move, it moves to leave a third of the room free,
+    so it does not move again at the next turn.
     """
     budget = policy.budget(harder)
     tool_tokens = counter.tools(tools)
@@ -237,10 +241,19 @@ def fit(
     if summary:
         note_room = max(note_room, counter.count_text(summary_note(summary)) + MESSAGE_OVERHEAD)
     total_old = sum(counter.message(m) for m in messages[first:current])
+    after_floor = [u for u in units if u[0] >= floor and u not in pinned]
     if used + total_old <= budget:
         kept = [u for u in units if u not in pinned]
+    elif (
+        floor > first
+        and used
+        + note_room
+        + sum(counter.message(m) for a, b in after_floor for m in messages[a:b])
+        <= budget
+    ):
+        kept = after_floor
     else:
-        room = budget - used - note_room
+        room = (budget - used - note_room) * 2 // 3
         for unit in reversed(units):
             if unit in pinned:
                 continue

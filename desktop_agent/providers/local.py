@@ -309,6 +309,15 @@ class LocalModel:
         self.extra_body = extra_body
         self._client: Any = None
         self._client_for_engine: tuple[str, str] | None = None  # (base URL, key)
+        #: We start the engine, so we know its context length.
+        self.context_window: int | None = engine.n_ctx
+
+    async def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of `texts` by the model's own tokenizer (the server's
+        `/extras/tokenize/count`)."""
+        url = await self.engine.ensure_running()
+        client = await self._client_for(url)
+        return [await client.server_count_tokens(text) for text in texts]
 
     async def _client_for(self, url: str) -> Any:
         engine = (url, self.engine.api_key)  # both change when the engine restarts

@@ -95,6 +95,11 @@ class OpenAIClient:
             default_headers=default_headers,
         )
         self.base_url = str(self._client.base_url).rstrip("/")
+        #: The model's context length and prices ($ per million tokens in, out), when
+        #: known (set, or learned from the endpoint by `learn_context`).
+        self.context_window: int | None = None
+        self.prices: tuple[float, float] | None = None
+        self._learned = False
         #: Learned per endpoint: does it accept stream_options / streaming at all?
         self.supports_stream_options = True
         self.supports_streaming = True
@@ -114,6 +119,33 @@ class OpenAIClient:
     def _http_timeout(t: Timeouts) -> httpx2.Timeout:
         # Read limits are the agent's (first token / idle); only connecting is ours.
         return httpx2.Timeout(connect=t.connect, read=None, write=t.connect, pool=t.connect)
+
+    async def learn_context(self) -> None:
+        """Ask the endpoint for the model's context length and prices (once)."""
+        if self._learned:
+            return
+        self._learned = True
+        from .context_window import model_facts
+
+        facts = await model_facts(self.base_url, self.model, api_key=self._key)
+        if self.context_window is None:
+            self.context_window = facts.window
+        if self.prices is None and facts.prompt_price is not None:
+            self.prices = (facts.prompt_price, facts.completion_price or 0.0)
+
+    def text_counter(self) -> Any:
+        """A tokenizer's count for this model (tiktoken, for OpenAI's models, when its
+        encoding is available offline), else None."""
+        from .tokens import openai_counter
+
+        return openai_counter(self.model)
+
+    async def server_count_tokens(self, text: str) -> int:
+        """`text`'s tokens by the server's tokenizer: llama-cpp-python's
+        `/extras/tokenize/count`, else llama.cpp's `/tokenize`."""
+        from .context_window import server_token_count
+
+        return await server_token_count(self.base_url, self.model, text, api_key=self._key)
 
     # -- requests -----------------------------------------------------------------
 
