@@ -10,11 +10,15 @@ under one parent; a conversation shows the path to its `leaf_id`), with reasonin
 tool calls and results, status, token usage; per-conversation model, provider and
 system prompt; soft delete (undo); FTS5 over titles and message text; sessions (to
 tell an answer interrupted by a killed process from one still streaming).
+Version 3 (context): `model_requests`, one row per request to a model: what was sent
+(tokens of the window, messages sent, how many of the oldest were left out, the
+summary that replaced them) and what it used (tokens in and out, counted or reported,
+time to first token, tokens per second, cost).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 V1 = """
 CREATE TABLE conversations (
@@ -100,8 +104,35 @@ _V2_SEARCH = _fts("messages_fts", "messages", "content", "n") + _fts(
     "titles_fts", "conversations", "title", "rowid"
 )
 
+# wave2: context migration
+_V3_REQUESTS = """
+CREATE TABLE model_requests (
+    n INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    run_id TEXT NOT NULL,
+    answer_id TEXT,
+    tokens INTEGER,
+    context_window INTEGER,
+    reserve INTEGER,
+    strategy TEXT,
+    sent INTEGER,
+    dropped INTEGER NOT NULL DEFAULT 0,
+    dropped_tokens INTEGER NOT NULL DEFAULT 0,
+    summary TEXT,
+    retry INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    estimated INTEGER NOT NULL DEFAULT 0,
+    first_token_ms REAL,
+    tokens_per_second REAL,
+    cost REAL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX model_requests_conversation ON model_requests (conversation_id, n);
+"""
+
 #: A new database: the current schema at once.
-CREATE = _V2_TABLES + _V2_SEARCH
+CREATE = _V2_TABLES + _V2_SEARCH + _V3_REQUESTS
 
 #: Version 1 -> 2: rebuild both tables; each conversation's messages become a chain
 #: (parent = the previous message), its last message the leaf.
@@ -135,4 +166,7 @@ INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
 )
 
 #: from-version -> the SQL that brings it to from-version + 1
-MIGRATIONS = {1: MIGRATE_1_TO_2}
+MIGRATIONS = {
+    1: MIGRATE_1_TO_2,
+    2: _V3_REQUESTS,  # wave2: context migration (the lead renumbers it at merge)
+}

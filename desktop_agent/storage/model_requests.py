@@ -1,0 +1,131 @@
+"""What each request to a model sent and used (schema 3's `model_requests` table).
+
+Written by the recorder from `ContextReport` (what was sent: fitted, left out,
+summarised) and `UsageReport` (tokens, speed, cost); read for a conversation's totals
+and its summaries.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .store import Store
+
+__all__ = ["RequestRecord", "Totals", "add_request", "requests_of", "totals", "update_request"]
+
+_COLUMNS = (
+    "answer_id",
+    "tokens",
+    "context_window",
+    "reserve",
+    "strategy",
+    "sent",
+    "dropped",
+    "dropped_tokens",
+    "summary",
+    "retry",
+    "prompt_tokens",
+    "completion_tokens",
+    "estimated",
+    "first_token_ms",
+    "tokens_per_second",
+    "cost",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    n: int
+    run_id: str
+    answer_id: str | None
+    tokens: int | None
+    context_window: int | None
+    dropped: int
+    summary: str | None
+    retry: bool
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    estimated: bool
+    first_token_ms: float | None
+    tokens_per_second: float | None
+    cost: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A conversation's requests added up."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None  # None: no request had a known price
+    estimated: bool = False  # some counts were the app's, not the server's
+
+
+def _check(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown model_requests fields {sorted(unknown)}")
+
+
+def add_request(store: Store, conversation_id: str, run_id: str, **fields: Any) -> int:
+    """A new row; returns its number."""
+    _check(fields)
+    names = ", ".join(["conversation_id", "run_id", "created_at", *fields])
+    marks = ", ".join("?" * (3 + len(fields)))
+    with store._transaction() as db:
+        cursor = db.execute(
+            f"INSERT INTO model_requests ({names}) VALUES ({marks})",
+            (conversation_id, run_id, time.time(), *fields.values()),
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def update_request(store: Store, n: int, **fields: Any) -> None:
+    _check(fields)
+    if not fields:
+        return
+    assignments = ", ".join(f"{key} = ?" for key in fields)
+    with store._transaction() as db:
+        db.execute(f"UPDATE model_requests SET {assignments} WHERE n = ?", (*fields.values(), n))
+
+
+def requests_of(store: Store, conversation_id: str) -> list[RequestRecord]:
+    rows = store._db.execute(
+        "SELECT n, run_id, answer_id, tokens, context_window, dropped, summary, retry, "
+        "prompt_tokens, completion_tokens, estimated, first_token_ms, tokens_per_second, cost "
+        "FROM model_requests WHERE conversation_id = ? ORDER BY n",
+        (conversation_id,),
+    ).fetchall()
+    return [
+        RequestRecord(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            bool(r[7]),
+            r[8],
+            r[9],
+            bool(r[10]),
+            r[11],
+            r[12],
+            r[13],
+        )
+        for r in rows
+    ]
+
+
+def totals(store: Store, conversation_id: str) -> Totals:
+    row = store._db.execute(
+        "SELECT COUNT(prompt_tokens), COALESCE(SUM(prompt_tokens), 0), "
+        "COALESCE(SUM(completion_tokens), 0), SUM(cost), MAX(estimated) "
+        "FROM model_requests WHERE conversation_id = ? AND prompt_tokens IS NOT NULL",
+        (conversation_id,),
+    ).fetchone()
+    return Totals(int(row[0]), int(row[1]), int(row[2]), row[3], bool(row[4]))
