@@ -86,19 +86,68 @@ class ContextKeeper:
         *,
         counter: TokenCounter | None = None,
         prices: Prices | None = None,
+        parent: ContextKeeper | None = None,
     ) -> None:
-        self.policy = policy or ContextPolicy()
-        self.counter = counter or TokenCounter()
-        self.prices = prices
+        #: A conversation's keeper follows its parent's (the app's) policy and prices
+        #: unless it has its own, and shares its counter (counts are per message).
+        self.parent = parent
+        self._policy = policy
+        self.counter = counter or (parent.counter if parent is not None else TokenCounter())
+        self._prices = prices
+        self._model_prices: Prices | None = None
         self._summary: _Summary | None = None
         #: Set by `request_compaction()`: the next request is fitted as after an error.
         self.compact_next = False
         self._asked_counter = False
         self._cut: tuple[int, int, int] | None = None  # (first, count, last's fingerprint)
+        #: The policy the last request was fitted with (its strategy and reserve).
+        self.last_policy: ContextPolicy = policy or ContextPolicy()
+
+    def child(self) -> ContextKeeper:
+        """A keeper for one conversation: its own summaries and cut, this one's policy."""
+        return ContextKeeper(parent=self)
+
+    @property
+    def policy(self) -> ContextPolicy:
+        if self._policy is not None:
+            return self._policy
+        return self.parent.policy if self.parent is not None else ContextPolicy()
+
+    @policy.setter
+    def policy(self, policy: ContextPolicy | None) -> None:
+        """This keeper's own policy (None: follow the parent's)."""
+        self._policy = policy
+
+    @property
+    def own_policy(self) -> bool:
+        return self._policy is not None
+
+    @property
+    def prices(self) -> Prices | None:
+        if self._prices is not None:
+            return self._prices
+        if self.parent is not None and self.parent.prices is not None:
+            return self.parent.prices
+        return self._model_prices
+
+    @prices.setter
+    def prices(self, prices: Prices | None) -> None:
+        self._prices = prices
+
+    def policy_for(self, model: object) -> ContextPolicy:
+        """The conversation's own policy, else the model's (its provider's settings),
+        else the app's."""
+        if self._policy is not None:
+            return self._policy
+        own = getattr(model, "context_policy", None)
+        if isinstance(own, ContextPolicy):
+            return own
+        return self.policy
 
     def window_for(self, model: object) -> int | None:
-        if self.policy.window is not None:
-            return self.policy.window
+        policy = self.policy_for(model)
+        if policy.window is not None:
+            return policy.window
         window = getattr(model, "context_window", None)
         return window if isinstance(window, int) and window > 0 else None
 
@@ -134,22 +183,24 @@ class ContextKeeper:
     ) -> Fit:
         """What to send for `messages`: fitted, and summarised when the policy says so."""
         learn = getattr(model, "learn_context", None)
-        if learn is not None and self.policy.window is None:
+        if learn is not None and self.policy_for(model).window is None:
             await learn()  # the model asks its endpoint once; later calls return at once
-        if self.prices is None:
-            prices = getattr(model, "prices", None)
-            if isinstance(prices, tuple) and len(prices) == 2:
-                self.prices = Prices(float(prices[0]), float(prices[1]))
+        prices = getattr(model, "prices", None)
+        if isinstance(prices, tuple) and len(prices) == 2:
+            self._model_prices = Prices(float(prices[0]), float(prices[1]))
         if not self.counter.exact and not self._asked_counter:
             self._asked_counter = True
             make = getattr(model, "text_counter", None)
             count_text = make() if make is not None else None
             if count_text is not None:
                 self.counter = TokenCounter(count_text)
+                if self.parent is not None and not self.parent.counter.exact:
+                    self.parent.counter = self.counter
         await self.prime(model, messages)
         harder = harder or self.compact_next
         self.compact_next = False
-        policy = replace(self.policy, window=self.window_for(model))
+        policy = replace(self.policy_for(model), window=self.window_for(model))
+        self.last_policy = policy
         if harder and policy.window is None:
             # The server said no but never said its size: aim under what was sent.
             whole = self.counter.messages(messages) + self.counter.tools(tools)

@@ -21,8 +21,8 @@ def context_report(
     return ContextReport(
         fitted.tokens,
         fitted.window,
-        keeper.policy.reserve,
-        keeper.policy.strategy,
+        keeper.last_policy.reserve,
+        keeper.last_policy.strategy,
         len(fitted.messages),
         fitted.dropped,
         fitted.dropped_tokens,
@@ -72,7 +72,7 @@ def usage_report(
 
 def too_long(detail: str, keeper: ContextKeeper, *, retried: bool) -> str:
     """What to tell the user when the conversation does not fit even after compacting."""
-    if keeper.policy.strategy == OFF:
+    if keeper.last_policy.strategy == OFF:
         done = "Compaction is off for this conversation, so everything was sent."
     elif retried:
         done = "It was compacted harder and sent again, and still did not fit."

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .approval import Approvals
+from .compaction import ContextKeeper
 from .config import AgentConfig
 from .dispatcher import EventDispatcher
 from .handle import RunHandle
@@ -36,6 +37,8 @@ class _Tenant:
     #: This conversation's own model / system prompt (`configure`); None: the default.
     model: ChatModel | None = None
     system_prompt: str | None = None
+    #: This conversation's context keeper (its summaries; its own policy, if set).
+    context: ContextKeeper | None = None
 
 
 class Orchestrator:
@@ -125,13 +128,22 @@ class Orchestrator:
         tenant.model = model
         tenant.system_prompt = system_prompt
 
+    def context(self, tenant_id: str) -> ContextKeeper:
+        """The conversation's context keeper (its summaries, cut and policy)."""
+        tenant = self._tenant(tenant_id)
+        if tenant.context is None or tenant.context.parent is not self.config.context:
+            tenant.context = self.config.context.child()
+        return tenant.context
+
     def config_for(self, tenant_id: str) -> AgentConfig:
         """The configuration the tenant's next run starts with."""
-        tenant = self._tenants.get(tenant_id)
-        if tenant is None or (tenant.model is None and tenant.system_prompt is None):
-            return self.config
+        tenant = self._tenant(tenant_id)
+        context = self.context(tenant_id)
+        if tenant.model is None and tenant.system_prompt is None:
+            return replace(self.config, context=context)
         return replace(
             self.config,
+            context=context,
             model=tenant.model or self.config.model,
             system_prompt=self.config.system_prompt
             if tenant.system_prompt is None
