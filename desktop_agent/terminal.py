@@ -39,9 +39,11 @@ from rich.text import Text
 
 from .app.presentation import argument_summary
 from .app.session import Session
+from .app.usage_text import UsageTally, answer_figures, left_out_text, totals_text
 from .engine import Event
 from .engine.approval import ALLOW, ALWAYS, DENY
 from .engine.events import (
+    ContextReport,
     Done,
     ErrorReport,
     MessageChunk,
@@ -50,6 +52,7 @@ from .engine.events import (
     ToolApprovalRequest,
     ToolCallEnd,
     ToolCallStart,
+    UsageReport,
 )
 from .engine.handle import RunHandle
 from .engine.model import close_model
@@ -66,8 +69,18 @@ EXIT_INTERRUPTED = 130
 class TerminalRenderer:
     """Draws one run's events; remembers how the run ended."""
 
-    def __init__(self, out: IO[str], err: IO[str], *, json_mode: bool = False) -> None:
+    def __init__(
+        self,
+        out: IO[str],
+        err: IO[str],
+        *,
+        json_mode: bool = False,
+        stats: bool = False,
+        tally: UsageTally | None = None,
+    ) -> None:
         self.json_mode = json_mode
+        self.stats = stats
+        self.tally = tally if tally is not None else UsageTally()
         self.out = out
         self.err = err
         self.console = Console(file=out, highlight=False, soft_wrap=True)
@@ -99,6 +112,13 @@ class TerminalRenderer:
                     self._on_tool_call_start(event)
                 case ToolCallEnd():
                     self._on_tool_call_end(event)
+                case ContextReport():
+                    if (left_out := left_out_text(event)) is not None:
+                        self._note(f"({left_out})")
+                case UsageReport() if self.stats:
+                    self._note(answer_figures(event))
+        if isinstance(event, UsageReport):
+            self.tally.add(event)
         # (The user's message is on the terminal already: typed, or the prompt.)
         if isinstance(event, ErrorReport):
             self.error = event.error
@@ -143,6 +163,8 @@ class TerminalRenderer:
             self._line_open = False
         if event.finish_reason == "cancelled":
             self._note("(stopped)")
+        elif event.finish_reason == "length":
+            self._note("(cut short: the answer reached the model's context or length limit)")
 
     def _stop_live(self) -> None:
         if self._live is not None:
@@ -242,6 +264,7 @@ async def run_chat(
     session: Session,
     *,
     json_mode: bool = False,
+    stats: bool = False,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> int:
@@ -287,8 +310,11 @@ async def run_chat(
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, on_sigint)
 
+    tallies: dict[str, UsageTally] = {}
+
     async def ask(message: str) -> int:
-        renderer = TerminalRenderer(out, err, json_mode=json_mode)
+        tally = tallies.setdefault(conversation[0], UsageTally())
+        renderer = TerminalRenderer(out, err, json_mode=json_mode, stats=stats, tally=tally)
         handle = session.conversations.send(conversation[0], message)
         stream = handle.events()
         try:
@@ -302,6 +328,9 @@ async def run_chat(
         finally:
             await stream.aclose()
             renderer.close()
+        if stats and not json_mode and tally.requests:
+            err.write(totals_text(tally) + "\n")
+            err.flush()
         if renderer.status == "completed":
             return EXIT_OK
         if renderer.status == "cancelled":
@@ -355,7 +384,7 @@ async def _interactive(
     console = Console(file=out, highlight=False)
     console.print(
         f"[bold]desktop-agent[/bold] · {escape(printable(config.label()))}  "
-        "[dim](/new, /model NAME, /exit; Ctrl+C stops an answer, twice exits)[/dim]"
+        "[dim](/new, /model NAME, /compact, /exit; Ctrl+C stops an answer, twice exits)[/dim]"
     )
     lines = stdin_lines()
     while True:
@@ -378,6 +407,10 @@ async def _interactive(
             continue
         if line in ("/exit", "/quit"):
             return EXIT_OK
+        if line == "/compact":
+            session.compact_now(conversation[0])
+            console.print("[dim]The next message is sent compacted.[/dim]")
+            continue
         if line == "/new":
             conversation[0] = new_conversation_id()
             console.print("[dim]New conversation.[/dim]")
@@ -394,7 +427,7 @@ async def _interactive(
         if line.startswith("/"):
             console.print(
                 f"[red]Unknown command {escape(printable(line.split()[0]))}[/red] "
-                "(/new, /model NAME, /exit)"
+                "(/new, /model NAME, /compact, /exit)"
             )
             continue
         interrupts.clear()
@@ -411,6 +444,7 @@ def main(
     json_mode: bool = False,
     local: bool = False,
     save: bool = True,
+    stats: bool = False,
 ) -> int:
     """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history."""
 
@@ -427,7 +461,7 @@ def main(
         on_engine_state=engine_state,
     )
     try:
-        return asyncio.run(run_chat(prompt, session, json_mode=json_mode))
+        return asyncio.run(run_chat(prompt, session, json_mode=json_mode, stats=stats))
     except KeyboardInterrupt:  # before the handler was installed
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

@@ -317,6 +317,16 @@ class Session:
         task.add_done_callback(self._closing.discard)
         return model
 
+    def compact_now(self, conversation_id: str) -> None:
+        """ "Compact now": the conversation's next request leaves out (or summarises)
+        more of its older messages, as after a context-length error."""
+        self.orchestrator.context(conversation_id).request_compaction()
+
+    def set_context_policy(self, conversation_id: str, policy: Any) -> None:
+        """This conversation's own reserve and strategy (`ContextPolicy`; None: the
+        provider's)."""
+        self.orchestrator.context(conversation_id).policy = policy
+
     async def load_model(self, model: Any = None) -> None:
         """Start the embedded model now rather than at the first message (nothing to
         do for a server); raises `ModelError` when it cannot start."""

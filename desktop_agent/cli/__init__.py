@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--local", action="store_true", help="use the embedded model (the `local` extra)"
     )
     chat.add_argument(
+        "--stats",
+        action="store_true",
+        help="after each answer: tokens in and out, time to first token, tokens/s, cost, "
+        "and the conversation's totals",
+    )
+    chat.add_argument(
         "--no-save",
         action="store_true",
         help="keep no history of these conversations (else they join the window's; "
@@ -140,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_mode=args.json,
             local=args.local,
             save=not args.no_save,
+            stats=args.stats,
         )
     if args.command == "serve":
         try:
