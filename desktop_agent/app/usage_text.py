@@ -8,8 +8,10 @@ conversation's totals; `UsageTally` adds a conversation's requests up as they co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..engine.events import ContextReport, UsageReport
+if TYPE_CHECKING:  # (annotations only: nothing of the engine before the first paint)
+    from ..engine.events import ContextReport, UsageReport
 
 __all__ = [
     "UsageTally",

@@ -197,30 +197,31 @@ class ContextKeeper:
                 if self.parent is not None and not self.parent.counter.exact:
                     self.parent.counter = self.counter
         await self.prime(model, messages)
-        harder = harder or self.compact_next
-        self.compact_next = False
+        compact_now, self.compact_next = self.compact_next, False
         policy = replace(self.policy_for(model), window=self.window_for(model))
-        self.last_policy = policy
-        if harder and policy.window is None:
-            # The server said no but never said its size: aim under what was sent.
-            whole = self.counter.messages(messages) + self.counter.tools(tools)
-            policy = replace(policy, window=max(256, whole * 3 // 4 + policy.reserve))
+        self.last_policy = full = policy
+        if (harder or compact_now) and policy.strategy != "off":
+            # After the server said no, or "Compact now": aim at half of the messages
+            # (or a quarter under the budget, if that is less); the tools stay.
+            room = self.counter.tools(tools) + self.counter.messages(messages) // 2
+            if policy.window is not None:
+                room = min(room, (policy.window - policy.reserve) * 3 // 4)
+            policy = replace(policy, window=max(256, room), reserve=0)
         floor = self._floor(messages)
-        result = fit(messages, self.counter, policy, tools, harder=harder, floor=floor)
+        result = fit(messages, self.counter, policy, tools, floor=floor)
         self._remember_cut(messages, result.dropped)
+        result = replace(result, window=full.window)  # (the model's, for the meter)
         if (
             not result.dropped
             or policy.strategy != SUMMARISE
-            or (policy.window or 0) < MIN_SUMMARY_WINDOW
+            or (full.window or MIN_SUMMARY_WINDOW) < MIN_SUMMARY_WINDOW
         ):
             return result
-        summary = await self._summarise(model, result.left_out, policy, timeouts)
+        summary = await self._summarise(model, result.left_out, full, timeouts)
         if summary is None:
             return result
-        summarised = fit(
-            messages, self.counter, policy, tools, harder=harder, summary=summary, floor=floor
-        )
-        return summarised if summarised.fits else result
+        summarised = fit(messages, self.counter, policy, tools, summary=summary, floor=floor)
+        return replace(summarised, window=full.window) if summarised.fits else result
 
     def _floor(self, messages: Sequence[Message]) -> int:
         """Where the last cut was, if the history still starts the same way."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from .approval import ALWAYS, DECISIONS, DENIED_MESSAGE, DENY
 from .config import AgentConfig
+from .context import OFF
 from .events import (
     Done,
     ErrorReport,
@@ -266,7 +267,7 @@ class Run:
             try:
                 return await self._stream_once(tool_schemas, harder)
             except ContextLengthError as exc:
-                if self._text_emitted or harder:
+                if self._text_emitted or harder or self.config.context.last_policy.strategy == OFF:
                     exc.message = too_long(exc.message, self.config.context, retried=harder)
                     raise
                 _log.info("the request was too long; fitting harder: %s", exc.message)

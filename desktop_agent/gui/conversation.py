@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from .context_meter import ConversationFigures
 from .status import Activity
 from .theme import Theme
 from .transcript import Transcript
@@ -75,6 +76,7 @@ class ConversationView(QObject):
         self._loading = False
         self._frame_ms = frame_ms
         self.bridge: EventBridge | None = None
+        self.figures = ConversationFigures(self)  # context and usage (the status bar's)
         self.transcript.verticalScrollBar().valueChanged.connect(self._maybe_load_older)
 
     def attach(self, dispatcher: EventDispatcher) -> None:
@@ -96,6 +98,7 @@ class ConversationView(QObject):
         b.error_occurred.connect(self._on_error)
         b.approval_requested.connect(self._on_approval)
         b.run_done.connect(self._on_done)
+        self.figures.follow(b)
         b.start()
 
     async def detach(self) -> None:

@@ -25,6 +25,7 @@ from ..app.providers import ConnectionConfig, Providers
 from ..app.settings import ToolSettings
 from .approval_controller import ApprovalController
 from .background import Background
+from .context_meter import ContextMeter
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.status = ToolStatusBar(self)
         self.setStatusBar(self.status)
+        self.context_meter = ContextMeter(self.status)  # (issue 16: context and usage)
+        self.status.addPermanentWidget(self.context_meter)
 
         self.settings = SettingsController(
             self.status,
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
+                "compact": self.compact_now,
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
@@ -179,6 +183,16 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.composer, self.send_button)
         self.setTabOrder(self.send_button, self.transcript)
         self.composer.setFocus()
+
+    def compact_now(self) -> None:
+        """ "Compact now": the conversation's next request leaves out or summarises more."""
+        if self.session is None:
+            return
+        self.session.compact_now(self.tenant_id)
+        self.status.showMessage(
+            "Compacting: the next message is sent with older messages summarized or left out.",
+            5000,
+        )
 
     @property
     def transcript(self) -> Transcript:
@@ -220,6 +234,7 @@ class MainWindow(QMainWindow):
 
     def _shown(self, view: ConversationView) -> None:
         self.status.show_activity(view.activity)
+        self.context_meter.show_figures(view.figures)
         self._view_busy(view, view.busy)
         self.runs.editing = None
         self._update_labels()

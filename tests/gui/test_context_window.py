@@ -1,0 +1,85 @@
+"""The context meter, the answer figures and "Compact now" in the window (offscreen,
+against the scripted server enforcing a token limit over real HTTP)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import Qt as QtNS
+from PySide6.QtWidgets import QDialog, QPlainTextEdit
+
+from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.engine.compaction import SUMMARY_PROMPT
+from tests.gui.conftest import Gui
+from tests.gui.test_window import make_window, type_and_send, wait_idle
+from tests.support.scripted_server import Reply, ScriptedServer
+
+Qt: Any = QtNS
+
+
+def test_meter_figures_and_summary(
+    gui: Gui, config: ConnectionConfig, http_server: ScriptedServer
+) -> None:
+    http_server.token_limit = 1600  # reported by /props: the window learns it there
+    http_server.responder = lambda body: (
+        Reply(text="They talked about long things.")
+        if body["messages"][0]["content"] == SUMMARY_PROMPT
+        else None
+    )
+    http_server.default = Reply(text="A long answer. " * 30)
+    window = make_window(gui, replace(config, reserve=300, compaction="summarise"))
+    meter = window.context_meter
+    assert not meter.isVisible()  # nothing to show before the first request
+    type_and_send(gui, window, "first question")
+    wait_idle(gui, window)
+    assert meter.isVisible()
+    assert " / 1,600 tokens" in meter.text.text()
+    figures = meter.answer_label.text()
+    assert figures.startswith("3 in · ")  # the scripted server's usage
+    assert "s to first token" in figures and "tokens/s" in figures
+    assert meter.answer_label.accessibleDescription().startswith("Conversation: 1 request")
+    assert not meter.left_out_button.isVisible()
+    for i in range(6):
+        type_and_send(gui, window, f"question {i} " + "tell me more " * 30)
+        wait_idle(gui, window)
+    assert all(tokens <= 1600 for tokens in http_server.request_tokens)
+    assert meter.left_out_button.isVisible()
+    assert meter.left_out_button.text() == "Earlier messages summarized"
+    assert meter.bar.share > 0.3
+    assert "Conversation: 7 requests" in meter.answer_label.accessibleDescription()
+    # the summary is viewable, from the keyboard too
+    meter.left_out_button.setFocus()
+    gui.qtbot.keyClick(meter.left_out_button, Qt.Key_Space)
+    gui.until(lambda: meter.dialog is not None and meter.dialog.isVisible(), "the summary")
+    assert isinstance(meter.dialog, QDialog)
+    shown = meter.dialog.findChild(QPlainTextEdit)
+    assert shown is not None and shown.toPlainText() == "They talked about long things."
+    meter.dialog.reject()
+    gui.run(window.shutdown())
+
+
+def test_compact_now_leaves_out_older_messages(
+    gui: Gui, config: ConnectionConfig, http_server: ScriptedServer
+) -> None:
+    http_server.default = Reply(text="An answer. " * 20)
+    window = make_window(gui, replace(config, context_window=100_000, compaction="drop_oldest"))
+    for i in range(4):
+        type_and_send(gui, window, f"question {i}")
+        wait_idle(gui, window)
+    before = len(http_server.requests[-1].body["messages"])
+    window.actions_by_name["compact"].trigger()
+    assert "Compacting" in window.status.currentMessage()
+    type_and_send(gui, window, "after compacting")
+    wait_idle(gui, window)
+    sent = http_server.requests[-1].body["messages"]
+    assert len(sent) < before + 2  # (without compacting: two more than before)
+    assert "left out to fit" in sent[0]["content"]
+    assert window.context_meter.left_out_button.text() == "Earlier messages left out"
+    # only the next request: the one after sends everything again (it fits)
+    type_and_send(gui, window, "and again")
+    wait_idle(gui, window)
+    assert (
+        len(http_server.requests[-1].body["messages"]) == before + 4
+    )  # everything: two more turns
+    gui.run(window.shutdown())
