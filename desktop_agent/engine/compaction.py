@@ -27,8 +27,9 @@ SUMMARY_PROMPT = (
     "200 words), write plain sentences, and do not address the user."
 )
 
-#: Below this window a model is too small to summarise usefully: drop oldest instead.
-MIN_SUMMARY_WINDOW = 1024
+#: Below this window a model is too small to summarise usefully (and a summary would
+#: take a large share of its context): what does not fit is left out instead.
+MIN_SUMMARY_WINDOW = 4096
 
 
 @dataclass(frozen=True, slots=True)

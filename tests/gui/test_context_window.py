@@ -21,29 +21,29 @@ Qt: Any = QtNS
 def test_meter_figures_and_summary(
     gui: Gui, config: ConnectionConfig, http_server: ScriptedServer
 ) -> None:
-    http_server.token_limit = 1600  # reported by /props: the window learns it there
+    http_server.token_limit = 4200  # reported by /props: the window learns it there
     http_server.responder = lambda body: (
         Reply(text="They talked about long things.")
         if body["messages"][0]["content"] == SUMMARY_PROMPT
         else None
     )
-    http_server.default = Reply(text="A long answer. " * 30)
+    http_server.default = Reply(text="A long answer. " * 60)
     window = make_window(gui, replace(config, reserve=300, compaction="summarise"))
     meter = window.context_meter
     assert not meter.isVisible()  # nothing to show before the first request
     type_and_send(gui, window, "first question")
     wait_idle(gui, window)
     assert meter.isVisible()
-    assert " / 1,600 tokens" in meter.text.text()
+    assert " / 4,200 tokens" in meter.text.text()
     figures = meter.answer_label.text()
     assert figures.startswith("3 in · ")  # the scripted server's usage
     assert "s to first token" in figures and "tokens/s" in figures
     assert meter.answer_label.accessibleDescription().startswith("Conversation: 1 request")
     assert not meter.left_out_button.isVisible()
     for i in range(6):
-        type_and_send(gui, window, f"question {i} " + "tell me more " * 30)
+        type_and_send(gui, window, f"question {i} " + "tell me more " * 80)
         wait_idle(gui, window)
-    assert all(tokens <= 1600 for tokens in http_server.request_tokens)
+    assert all(tokens <= 4200 for tokens in http_server.request_tokens)
     assert meter.left_out_button.isVisible()
     assert meter.left_out_button.text() == "Earlier messages summarized"
     assert meter.bar.share > 0.3

@@ -22,7 +22,7 @@ from desktop_agent.providers.context_window import known_window, model_facts
 from desktop_agent.providers.openai import OpenAIClient
 from tests.support.scripted_server import Fail, Reply, ScriptedServer, request_tokens
 
-LIMIT = 2048
+LIMIT = 4096
 
 
 @pytest.fixture
