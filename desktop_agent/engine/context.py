@@ -231,33 +231,30 @@ def fit(
         if messages[i].get("role") == "user":
             current = i
             break
-    used = 3 + tool_tokens + (counter.message(system) if system is not None else 0)
-    used += sum(counter.message(m) for m in messages[current:])
+    counts = list(map(counter.message, messages))  # (cached: a look-up each)
+    used = 3 + tool_tokens + sum(counts[:first]) + sum(counts[current:])
     units = _units(messages, first, current)
-    pinned = [u for u in units if any(m.get("pinned") for m in messages[u[0] : u[1]])]
-    used += sum(counter.message(m) for a, b in pinned for m in messages[a:b])
-    kept: list[tuple[int, int]] = []
+    pinned = {u for u in units if any(m.get("pinned") for m in messages[u[0] : u[1]])}
+    used += sum(sum(counts[a:b]) for a, b in pinned)
     note_room = counter.count_text(dropped_note(len(messages))) + MESSAGE_OVERHEAD
     if summary:
         note_room = max(note_room, counter.count_text(summary_note(summary)) + MESSAGE_OVERHEAD)
-    total_old = sum(counter.message(m) for m in messages[first:current])
+    total_old = sum(counts[first:current])
+    kept: list[tuple[int, int]]
     after_floor = [u for u in units if u[0] >= floor and u not in pinned]
     if used + total_old <= budget:
         kept = [u for u in units if u not in pinned]
     elif (
-        floor > first
-        and used
-        + note_room
-        + sum(counter.message(m) for a, b in after_floor for m in messages[a:b])
-        <= budget
+        floor > first and used + note_room + sum(sum(counts[a:b]) for a, b in after_floor) <= budget
     ):
         kept = after_floor
     else:
+        kept = []
         room = (budget - used - note_room) * 2 // 3
         for unit in reversed(units):
             if unit in pinned:
                 continue
-            size = sum(counter.message(m) for m in messages[unit[0] : unit[1]])
+            size = sum(counts[unit[0] : unit[1]])
             if size > room:
                 break
             room -= size
@@ -267,18 +264,21 @@ def fit(
         # would follow the system prompt directly (some templates refuse that).
         while kept and messages[kept[0][0]].get("role") != "user":
             kept.pop(0)
-    keep = {i for a, b in kept + pinned for i in range(a, b)}
-    left_out = tuple(messages[i] for i in range(first, current) if i not in keep)
+    chosen = sorted([*kept, *pinned])
+    keep = [i for a, b in chosen for i in range(a, b)]
+    kept_set = set(keep)
+    left_idx = [i for i in range(first, current) if i not in kept_set]
+    left_out = tuple(messages[i] for i in left_idx)
     out: list[Message] = []
     if left_out:
         note = summary_note(summary) if summary else dropped_note(len(left_out))
         out.append(_with_note(system, note))
     elif system is not None:
         out.append(system)
-    out.extend(messages[i] for i in range(first, current) if i in keep)
+    out.extend(messages[i] for i in keep)
     out.extend(messages[current:])
-    dropped_tokens = sum(counter.message(m) for m in left_out)
-    tokens = counter.messages(out) + tool_tokens
+    dropped_tokens = sum(counts[i] for i in left_idx)
+    tokens = 3 + tool_tokens + sum(map(counter.message, out))
     return Fit(
         tuple(out),
         tokens,

@@ -73,6 +73,7 @@ async def test_too_long_request_is_named_not_a_closed_connection() -> None:
         await model.aclose()
 
 
+@pytest.mark.timeout(170)  # ~60 s here when the machine is quiet, more under load
 async def test_thirty_turns_at_2048_tokens_keep_answering() -> None:
     engine = EmbeddedEngine(n_ctx=2048)
     model = LocalModel(engine, extra_body={"max_tokens": 32})  # (answers capped: time)
