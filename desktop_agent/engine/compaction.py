@@ -93,7 +93,9 @@ class ContextKeeper:
         #: unless it has its own, and shares its counter (counts are per message).
         self.parent = parent
         self._policy = policy
-        self.counter = counter or (parent.counter if parent is not None else TokenCounter())
+        self.counter: TokenCounter = counter or (
+            parent.counter if parent is not None else TokenCounter()
+        )
         self._prices = prices
         self._model_prices: Prices | None = None
         self._summary: _Summary | None = None

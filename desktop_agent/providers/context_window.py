@@ -114,7 +114,8 @@ def _from_list(body: Any, model: str, source: str) -> ModelFacts | None:
             or _int(entry.get("context_length"))
             or _int((entry.get("top_provider") or {}).get("context_length"))
         )
-        pricing = entry.get("pricing") if isinstance(entry.get("pricing"), dict) else {}
+        raw_pricing = entry.get("pricing")
+        pricing: dict[str, Any] = raw_pricing if isinstance(raw_pricing, dict) else {}
         prompt, completion = _price(pricing.get("prompt")), _price(pricing.get("completion"))
         if n or prompt is not None:
             return ModelFacts(n, source, prompt, completion)

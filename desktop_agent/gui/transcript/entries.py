@@ -163,7 +163,7 @@ _FINISH_NOTES = {
     "cancelled": "stopped",
     "error": "interrupted",
     "interrupted": "interrupted: the app closed while this answer was being written",
-    "length": "cut short: the answer reached the length limit",
+    "length": "cut short: the answer reached the model's context or length limit",
 }
 
 
