@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from ..app.providers import ConnectionConfig, Providers, new_provider_id
 from ..app.settings import ToolSettings
+from .context_settings import ContextFields
 
 if TYPE_CHECKING:
     from .mcp_page import McpPage
@@ -160,6 +161,7 @@ class SettingsDialog(QDialog):
         self.system_prompt.setAccessibleName("System prompt")
         self.system_prompt.setTabChangesFocus(True)
         self.system_prompt.setMaximumHeight(90)
+        self.context_fields = ContextFields(self)  # (issue 16)
         self.result_label = QLabel("", self)
         self.result_label.setAccessibleName("Connection result")
         self.result_label.setWordWrap(True)
@@ -173,6 +175,7 @@ class SettingsDialog(QDialog):
         form.addRow("System prompt", self.system_prompt)
         form.addRow("Local model file", gguf_row)
         form.addRow("Context size", self.n_ctx)
+        form.addRow("Context", self.context_fields)
         form.addRow("", self.result_label)
         body = QHBoxLayout()
         body.addLayout(list_box, 1)
@@ -289,6 +292,7 @@ class SettingsDialog(QDialog):
         self.system_prompt.setPlainText(config.system_prompt)
         self.base_url.setEnabled(config.kind != "local")
         self.result_label.setText("")
+        self.context_fields.load(config)
 
     @property
     def config(self) -> ConnectionConfig:
@@ -361,6 +365,7 @@ class SettingsDialog(QDialog):
             model = local_model_label(replace(config, gguf_path=gguf))
         if self.is_default.isChecked():
             self.default_id = config.id
+        config = self.context_fields.apply(config)
         return replace(
             config,
             name=self.name.text().strip(),

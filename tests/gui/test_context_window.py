@@ -83,3 +83,32 @@ def test_compact_now_leaves_out_older_messages(
         len(http_server.requests[-1].body["messages"]) == before + 4
     )  # everything: two more turns
     gui.run(window.shutdown())
+
+
+def test_context_settings_per_provider(
+    gui: Gui, config: ConnectionConfig, http_server: ScriptedServer
+) -> None:
+    saved: list[Any] = []
+    window = make_window(gui, config, on_settings_saved=saved.append)
+    dialog = gui.call(window.open_settings)
+    fields = dialog.context_fields  # type: ignore[attr-defined]
+    assert fields.window_size.value() == 0  # "ask the server"
+    assert fields.strategy.currentData() == "summarise"
+    fields.window_size.setValue(3000)
+    fields.reserve.setValue(500)
+    fields.strategy.setCurrentIndex(fields.strategy.findData("drop_oldest"))
+    fields.price_in.setValue(2.0)
+    fields.price_out.setValue(8.0)
+    gui.call(dialog.save)  # type: ignore[attr-defined]
+    [providers] = saved
+    edited = providers.default
+    assert (edited.context_window, edited.reserve, edited.compaction) == (3000, 500, "drop_oldest")
+    assert (edited.price_in, edited.price_out) == (2.0, 8.0)
+    # the next answer uses them: the window's figures show the cost and the 3,000 tokens
+    http_server.add(Reply(text="priced answer"))
+    type_and_send(gui, window, "hello")
+    wait_idle(gui, window)
+    meter = window.context_meter
+    assert " / 3,000 tokens" in meter.text.text()
+    assert "$0.0" in meter.answer_label.text()
+    gui.run(window.shutdown())
