@@ -10,7 +10,7 @@ answer's figures, and a button that shows the summary of earlier messages.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRectF, QSize, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
@@ -58,6 +58,45 @@ class ConversationFigures(QObject):
         """Take figures from an `EventBridge` (its context and usage signals)."""
         bridge.context_reported.connect(self.on_context)  # type: ignore[attr-defined]
         bridge.usage_reported.connect(self.on_usage)  # type: ignore[attr-defined]
+
+    def load_stored(self, store: Any, conversation_id: str) -> None:
+        """The figures of a stored conversation's last request (and its totals), for a
+        conversation opened from the history."""
+        from ..engine.events import ContextReport, EventMeta, UsageReport
+        from ..storage.model_requests import requests_of
+
+        rows = requests_of(store, conversation_id)
+        if not rows:
+            return
+        self.tally = UsageTally()
+        for row in rows:
+            meta = EventMeta(row.run_id, conversation_id, 0)
+            if row.tokens is not None:
+                self.context = ContextReport(
+                    row.tokens,
+                    row.context_window,
+                    0,
+                    "",
+                    0,
+                    row.dropped,
+                    row.dropped_tokens,
+                    row.summary,
+                    row.retry,
+                    meta=meta,
+                )
+            if row.prompt_tokens is not None:
+                self.usage = UsageReport(
+                    row.prompt_tokens,
+                    row.completion_tokens or 0,
+                    row.prompt_tokens + (row.completion_tokens or 0),
+                    row.estimated,
+                    row.first_token_ms,
+                    row.tokens_per_second,
+                    row.cost,
+                    meta=meta,
+                )
+                self.tally.add(self.usage)
+        self.changed.emit()
 
     def on_context(self, event: ContextReport) -> None:
         self.context = event

@@ -234,6 +234,8 @@ class MainWindow(QMainWindow):
 
     def _shown(self, view: ConversationView) -> None:
         self.status.show_activity(view.activity)
+        if self.store is not None and view.figures.context is None and view.figures.usage is None:
+            view.figures.load_stored(self.store, view.conversation_id)  # (from the history)
         self.context_meter.show_figures(view.figures)
         self._view_busy(view, view.busy)
         self.runs.editing = None

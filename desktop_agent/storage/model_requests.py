@@ -8,7 +8,7 @@ and its summaries.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .store import Store
@@ -43,6 +43,7 @@ class RequestRecord:
     tokens: int | None
     context_window: int | None
     dropped: int
+    dropped_tokens: int
     summary: str | None
     retry: bool
     prompt_tokens: int | None
@@ -94,31 +95,18 @@ def update_request(store: Store, n: int, **fields: Any) -> None:
 
 
 def requests_of(store: Store, conversation_id: str) -> list[RequestRecord]:
+    names = [f.name for f in fields(RequestRecord)]
     rows = store._db.execute(
-        "SELECT n, run_id, answer_id, tokens, context_window, dropped, summary, retry, "
-        "prompt_tokens, completion_tokens, estimated, first_token_ms, tokens_per_second, cost "
-        "FROM model_requests WHERE conversation_id = ? ORDER BY n",
+        f"SELECT {', '.join(names)} FROM model_requests WHERE conversation_id = ? ORDER BY n",
         (conversation_id,),
     ).fetchall()
-    return [
-        RequestRecord(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            bool(r[7]),
-            r[8],
-            r[9],
-            bool(r[10]),
-            r[11],
-            r[12],
-            r[13],
-        )
-        for r in rows
-    ]
+    out = []
+    for row in rows:
+        values = dict(zip(names, tuple(row), strict=True))
+        for flag in ("retry", "estimated"):
+            values[flag] = bool(values[flag])
+        out.append(RequestRecord(**values))
+    return out
 
 
 def totals(store: Store, conversation_id: str) -> Totals:

@@ -112,3 +112,51 @@ def test_context_settings_per_provider(
     assert " / 3,000 tokens" in meter.text.text()
     assert "$0.0" in meter.answer_label.text()
     gui.run(window.shutdown())
+
+
+def test_stored_figures_shown_for_a_conversation_from_the_history(gui: Gui, tmp_path: Any) -> None:
+    from desktop_agent.gui.context_meter import ContextMeter, ConversationFigures
+    from desktop_agent.storage import Store
+    from desktop_agent.storage.model_requests import add_request
+
+    store = Store(tmp_path / "history.db")
+    store.ensure_conversation("c1")
+    add_request(
+        store,
+        "c1",
+        "run1",
+        tokens=900,
+        context_window=4096,
+        prompt_tokens=880,
+        completion_tokens=40,
+        first_token_ms=120.0,
+        tokens_per_second=30.0,
+    )
+    add_request(
+        store,
+        "c1",
+        "run2",
+        tokens=3000,
+        context_window=4096,
+        dropped=12,
+        dropped_tokens=5000,
+        summary="Earlier: they planned a trip.",
+        prompt_tokens=2990,
+        completion_tokens=60,
+        estimated=1,
+    )
+    figures = ConversationFigures()
+    figures.load_stored(store, "c1")
+    meter = ContextMeter()
+    meter.show_figures(figures)
+    assert meter.text.text() == "3,000 / 4,096 tokens (73 %)"
+    assert meter.left_out_button.text() == "Earlier messages summarized"
+    assert "12 earlier messages" in meter.left_out_button.toolTip()
+    assert meter.answer_label.text().startswith("~2,990 in · ~60 out")
+    assert meter.answer_label.toolTip() == "Conversation: 2 requests · ~3,870 in · ~100 out"
+    meter.show_summary()
+    assert meter.dialog is not None
+    shown = meter.dialog.findChild(QPlainTextEdit)
+    assert shown is not None and shown.toPlainText() == "Earlier: they planned a trip."
+    meter.dialog.reject()
+    store.close()
