@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self.status = ToolStatusBar(self)
         self.setStatusBar(self.status)
         self.context_meter = ContextMeter(self.status)  # (issue 16: context and usage)
-        self.status.addPermanentWidget(self.context_meter)
+        self.status.insertPermanentWidget(1, self.context_meter)  # (before the model)
 
         self.settings = SettingsController(
             self.status,
