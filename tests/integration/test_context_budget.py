@@ -171,3 +171,36 @@ async def test_model_facts_from_openrouter_style_list(server: ScriptedServer) ->
     server.token_limit = 3000
     facts = await model_facts(server.base_url, "scripted-small")
     assert (facts.window, facts.source) == (3000, "llama.cpp /props")
+
+
+async def test_model_facts_from_openrouter_and_ollama(server: ScriptedServer) -> None:
+    server.token_limit = None
+    server.model_info["scripted-small"] = {
+        "context_length": 32768,
+        "pricing": {"prompt": "0.0000025", "completion": "0.00001"},
+    }
+    facts = await model_facts(server.base_url, "scripted-small")
+    assert (facts.window, facts.source) == (32768, "/models")
+    assert facts.prompt_price == pytest.approx(2.5) and facts.completion_price == pytest.approx(10)
+    server.ollama_show["llama3.2:1b"] = {"model_info": {"llama.context_length": 131072}}
+    facts = await model_facts(server.base_url, "llama3.2:1b")
+    assert (facts.window, facts.source) == (131072, "Ollama /api/show")
+
+
+async def test_openrouter_prices_give_each_answer_a_cost(server: ScriptedServer) -> None:
+    server.token_limit = None
+    server.model_info["scripted-small"] = {
+        "context_length": 32768,
+        "pricing": {"prompt": "0.000002", "completion": "0.000008"},
+    }
+    server.add(Reply(text="a priced answer"))
+    client = OpenAIClient(api_key="", model="scripted-small", base_url=server.base_url)
+    agent = Agent("sys", model=client)
+    _state, events = await collect(agent, "hi", None)
+    await client.aclose()
+    (usage,) = [e for e in events if isinstance(e, UsageReport)]
+    # 3 prompt tokens (the scripted usage) at $2/M, and the completion at $8/M
+    expected = (usage.prompt_tokens * 2 + usage.completion_tokens * 8) / 1_000_000
+    assert usage.cost == pytest.approx(expected) and usage.cost > 0
+    (context,) = [e for e in events if isinstance(e, ContextReport)]
+    assert context.window == 32768

@@ -180,6 +180,10 @@ class ScriptedServer:
         self.model_requests: list[Recorded] = []
         self.disconnects: list[float] = []
         self.models = ["scripted-small", "scripted-large"]
+        #: more fields of a model's `/models` entry (OpenRouter's context_length, pricing)
+        self.model_info: dict[str, dict[str, Any]] = {}
+        #: Ollama's `POST /api/show` answer per model (404 for others)
+        self.ollama_show: dict[str, dict[str, Any]] = {}
         self.reject_stream_options = False
         self.reject_streaming = False
         self.require_key: str | None = None
@@ -208,6 +212,7 @@ class ScriptedServer:
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/props", self._props)
         app.router.add_post("/tokenize", self._tokenize)
+        app.router.add_post("/api/show", self._show)
         app.router.add_post("/_script", self._set_script)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -239,13 +244,23 @@ class ScriptedServer:
         if (denied := self._check_key(request)) is not None:
             return denied
         return web.json_response(
-            {"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]}
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", **self.model_info.get(m, {})} for m in self.models
+                ],
+            }
         )
 
     async def _props(self, request: web.Request) -> web.Response:
         if self.token_limit is None:
             return self._error(404, "no /props here")
         return web.json_response({"default_generation_settings": {"n_ctx": self.token_limit}})
+
+    async def _show(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        found = self.ollama_show.get(str(body.get("model")))
+        return web.json_response(found) if found else self._error(404, "model not found")
 
     async def _tokenize(self, request: web.Request) -> web.Response:
         body = await request.json()

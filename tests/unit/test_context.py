@@ -186,3 +186,32 @@ def test_other_errors_are_not(text: str) -> None:
 def test_context_error_is_a_request_error_of_its_own_type() -> None:
     error = ContextLengthError("too long")
     assert error.error_type == "context_length" and not error.retryable
+
+
+async def test_a_context_error_mid_stream_is_its_own_type() -> None:
+    from desktop_agent.providers.openai_wire import read_sse
+
+    async def lines() -> Any:
+        for line in (
+            'data: {"error": {"message": "the request exceeds the available context size"}}',
+            "",
+        ):
+            yield line
+
+    with pytest.raises(ContextLengthError):
+        async for _chunk in read_sse(lines()):
+            pass
+
+
+async def test_other_errors_mid_stream_stay_server_errors() -> None:
+    from desktop_agent.engine.model import ServerError
+    from desktop_agent.providers.openai_wire import read_sse
+
+    async def lines() -> Any:
+        for line in ('data: {"error": {"message": "CUDA out of memory"}}', ""):
+            yield line
+
+    with pytest.raises(ServerError) as caught:
+        async for _chunk in read_sse(lines()):
+            pass
+    assert not isinstance(caught.value, ContextLengthError)
