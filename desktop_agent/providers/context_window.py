@@ -1,6 +1,7 @@
 """How long a model's context is, and what it costs, from the endpoint where it says so.
 
-Asked in this order, each with a short time limit, the first answer wins:
+Asked in this order, each with a short time limit, the first answer wins (a remote
+service is asked only for its model list):
 
 * llama.cpp's server: `GET /props` -> `default_generation_settings.n_ctx` (or `n_ctx`);
 * LM Studio: `GET /api/v0/models` -> `loaded_context_length` / `max_context_length`;
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -139,7 +141,7 @@ async def model_facts(
     """Ask the endpoint about `model`; the table's figure (or nothing) when it won't say."""
     root = _root(base_url)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    attempts = (
+    attempts: list[tuple[str, str, dict[str, str] | None, Callable[[Any, str], Any]]] = [
         ("GET", f"{root}/props", None, _from_props),
         (
             "GET",
@@ -149,7 +151,12 @@ async def model_facts(
         ),
         ("GET", f"{base_url.rstrip('/')}/models", None, lambda b, m: _from_list(b, m, "/models")),
         ("POST", f"{root}/api/show", {"model": model}, _from_show),
-    )
+    ]
+    host = urlsplit(base_url).hostname or ""
+    if not (host in ("localhost", "::1") or host.startswith("127.")):
+        # A remote service: only its model list (OpenRouter's carries context and
+        # prices); the local servers' own endpoints would cost round trips for nothing.
+        attempts = attempts[2:3]
     timeout = httpx2.Timeout(limit)
     async with httpx2.AsyncClient(timeout=timeout, headers=headers) as client:
         for method, url, body, parse in attempts:
