@@ -141,7 +141,9 @@ async def model_facts(
     """Ask the endpoint about `model`; the table's figure (or nothing) when it won't say."""
     root = _root(base_url)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    attempts: list[tuple[str, str, dict[str, str] | None, Callable[[Any, str], Any]]] = [
+    attempts: list[
+        tuple[str, str, dict[str, str] | None, Callable[[Any, str], ModelFacts | None]]
+    ] = [
         ("GET", f"{root}/props", None, _from_props),
         (
             "GET",
