@@ -7,6 +7,7 @@ the window from there, fits each request, and summarises or drops what is left o
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,9 +18,11 @@ from desktop_agent import Agent
 from desktop_agent.engine.compaction import SUMMARY_PROMPT, ContextKeeper
 from desktop_agent.engine.context import ContextPolicy
 from desktop_agent.engine.events import ContextReport, ErrorReport, Event, UsageReport
+from desktop_agent.engine.state import AgentState
 from desktop_agent.engine.tools import tool
 from desktop_agent.providers.context_window import known_window, model_facts
 from desktop_agent.providers.openai import OpenAIClient
+from tests.support.clock import until
 from tests.support.scripted_server import Fail, Reply, ScriptedServer, request_tokens
 
 LIMIT = 4096
@@ -130,8 +133,6 @@ async def test_context_error_compacts_harder_and_retries_once(server: ScriptedSe
     )
     client = OpenAIClient(api_key="", model="scripted-small", base_url=server.base_url)
     agent = Agent("sys", model=client, context=ContextKeeper(ContextPolicy(strategy="drop_oldest")))
-    from desktop_agent.engine.state import AgentState
-
     state, events = await collect(agent, "now", AgentState(messages=tuple(history)))
     await client.aclose()
     assert state.status.value == "done" and state.last_answer == "fitted"
@@ -204,3 +205,33 @@ async def test_openrouter_prices_give_each_answer_a_cost(server: ScriptedServer)
     assert usage.cost == pytest.approx(expected) and usage.cost > 0
     (context,) = [e for e in events if isinstance(e, ContextReport)]
     assert context.window == 32768
+
+
+async def test_summarising_is_cancelled_with_the_run(server: ScriptedServer) -> None:
+    summary_asked = asyncio.Event()
+
+    def respond(body: dict[str, Any]) -> Reply | None:
+        if is_summary_request(body):
+            summary_asked.set()
+            return Reply(text="never finished", hang_after=0)
+        return None
+
+    server.responder = respond
+    server.token_limit = None
+    client = OpenAIClient(api_key="", model="scripted-small", base_url=server.base_url)
+    keeper = ContextKeeper(ContextPolicy(window=5000, reserve=500))
+    agent = Agent("sys", model=client, context=keeper)
+    history: list[dict[str, Any]] = [{"role": "system", "content": "sys"}]
+    for i in range(40):
+        history += [
+            {"role": "user", "content": f"q{i} " + "x" * 400},
+            {"role": "assistant", "content": f"a{i} " + "y" * 400},
+        ]
+    handle = agent.start("next", AgentState(messages=tuple(history)))
+    await asyncio.wait_for(summary_asked.wait(), 10)
+    handle.cancel()
+    state = await handle.wait()
+    assert state.status.value == "cancelled"
+    assert len(server.requests) == 1  # the summary request only; the answer never asked
+    await until(lambda: len(server.disconnects) == 1, "the summary request to be dropped")
+    await client.aclose()
