@@ -49,6 +49,7 @@ def _seed_cache(cache: Path, name: str) -> bool:
 def test_counts_within_five_percent_of_tiktoken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pytest.importorskip("tiktoken")
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     if not _seed_cache(tmp_path, "o200k_base"):
         pytest.skip("no offline copy of tiktoken's o200k_base (bpe-openai ships one)")
