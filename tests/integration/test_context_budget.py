@@ -183,6 +183,11 @@ async def test_model_facts_from_openrouter_and_ollama(server: ScriptedServer) ->
     facts = await model_facts(server.base_url, "scripted-small")
     assert (facts.window, facts.source) == (32768, "/models")
     assert facts.prompt_price == pytest.approx(2.5) and facts.completion_price == pytest.approx(10)
+    server.lmstudio_models = [
+        {"id": "qwen2.5-7b-instruct", "max_context_length": 32768, "loaded_context_length": 8192}
+    ]
+    facts = await model_facts(server.base_url, "qwen2.5-7b-instruct")
+    assert (facts.window, facts.source) == (8192, "LM Studio /api/v0/models")  # as loaded
     server.ollama_show["llama3.2:1b"] = {"model_info": {"llama.context_length": 131072}}
     facts = await model_facts(server.base_url, "llama3.2:1b")
     assert (facts.window, facts.source) == (131072, "Ollama /api/show")

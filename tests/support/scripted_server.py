@@ -182,6 +182,8 @@ class ScriptedServer:
         self.models = ["scripted-small", "scripted-large"]
         #: more fields of a model's `/models` entry (OpenRouter's context_length, pricing)
         self.model_info: dict[str, dict[str, Any]] = {}
+        #: LM Studio's `GET /api/v0/models` entries (404 when empty)
+        self.lmstudio_models: list[dict[str, Any]] = []
         #: Ollama's `POST /api/show` answer per model (404 for others)
         self.ollama_show: dict[str, dict[str, Any]] = {}
         self.reject_stream_options = False
@@ -213,6 +215,7 @@ class ScriptedServer:
         app.router.add_get("/props", self._props)
         app.router.add_post("/tokenize", self._tokenize)
         app.router.add_post("/api/show", self._show)
+        app.router.add_get("/api/v0/models", self._lmstudio)
         app.router.add_post("/_script", self._set_script)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -256,6 +259,11 @@ class ScriptedServer:
         if self.token_limit is None:
             return self._error(404, "no /props here")
         return web.json_response({"default_generation_settings": {"n_ctx": self.token_limit}})
+
+    async def _lmstudio(self, request: web.Request) -> web.Response:
+        if not self.lmstudio_models:
+            return self._error(404, "not LM Studio")
+        return web.json_response({"object": "list", "data": self.lmstudio_models})
 
     async def _show(self, request: web.Request) -> web.Response:
         body = await request.json()
