@@ -99,6 +99,8 @@ class OpenAIClient:
         #: known (set, or learned from the endpoint by `learn_context`).
         self.context_window: int | None = None
         self.prices: tuple[float, float] | None = None
+        #: The endpoint counts tokens for us (llama.cpp's server: `/tokenize`).
+        self.server_tokenizer = False
         self._learned = False
         #: Learned per endpoint: does it accept stream_options / streaming at all?
         self.supports_stream_options = True
@@ -128,6 +130,7 @@ class OpenAIClient:
         from .context_window import model_facts
 
         facts = await model_facts(self.base_url, self.model, api_key=self._key)
+        self.server_tokenizer = facts.source == "llama.cpp /props"
         if self.context_window is None:
             self.context_window = facts.window
         if self.prices is None and facts.prompt_price is not None:
@@ -139,6 +142,13 @@ class OpenAIClient:
         from .tokens import openai_counter
 
         return openai_counter(self.model)
+
+    async def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Token counts by the server's tokenizer (llama.cpp's); raises `ModelRequestError`
+        where the endpoint has none."""
+        if not self.server_tokenizer:
+            raise ModelRequestError(f"{self.host} does not count tokens")
+        return [await self.server_count_tokens(text) for text in texts]
 
     async def server_count_tokens(self, text: str) -> int:
         """`text`'s tokens by the server's tokenizer: llama-cpp-python's

@@ -240,3 +240,25 @@ async def test_summarising_is_cancelled_with_the_run(server: ScriptedServer) -> 
     assert len(server.requests) == 1  # the summary request only; the answer never asked
     await until(lambda: len(server.disconnects) == 1, "the summary request to be dropped")
     await client.aclose()
+
+
+async def test_counts_with_llama_cpp_tokenize_within_five_percent(server: ScriptedServer) -> None:
+    """A llama.cpp server (it has /props) counts with its own /tokenize: the request's
+    count is within 5 % of the server's (the scripted server counts 4 characters a
+    token, and 4 for each message's markers)."""
+    server.token_limit = 100_000
+    server.add(Reply(text="counted"))
+    client = OpenAIClient(api_key="", model="scripted-small", base_url=server.base_url)
+    agent = Agent("You count.", model=client)
+    history: list[dict[str, Any]] = [{"role": "system", "content": "You count."}]
+    for i in range(20):
+        history += [
+            {"role": "user", "content": f"Question {i}: " + "how many tokens is this? " * (i + 1)},
+            {"role": "assistant", "content": f"Answer {i}: " + "about this many. " * (i + 2)},
+        ]
+    _state, events = await collect(agent, "and this?", AgentState(messages=tuple(history)))
+    await client.aclose()
+    assert client.server_tokenizer
+    (context,) = [e for e in events if isinstance(e, ContextReport)]
+    theirs = server.request_tokens[-1]
+    assert abs(context.tokens - theirs) <= 0.05 * theirs, (context.tokens, theirs)
