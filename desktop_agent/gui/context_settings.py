@@ -4,12 +4,22 @@ for the answer, what happens to what does not fit, and prices."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
 
 from ..app.providers import ConnectionConfig
 
-__all__ = ["ContextFields"]
+__all__ = ["ContextFields", "ConversationContextDialog"]
 
 #: strategy -> its label (the engine's names)
 STRATEGIES = {
@@ -69,3 +79,55 @@ class ContextFields(QWidget):
             price_in=round(self.price_in.value(), 6),
             price_out=round(self.price_out.value(), 6),
         )
+
+
+class ConversationContextDialog(QDialog):
+    """One conversation's own reserve and strategy ("the provider's" by default).
+
+    `chosen` is emitted with the new `ContextPolicy`, or None for the provider's."""
+
+    chosen = Signal(object)  # ContextPolicy | None
+
+    def __init__(self, policy: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Context of this conversation")
+        form = QFormLayout(self)
+        self.strategy = QComboBox(self)
+        self.strategy.setAccessibleName("When this conversation does not fit")
+        self.strategy.addItem("As its provider is set", None)
+        for key, label in STRATEGIES.items():
+            self.strategy.addItem(label, key)
+        self.reserve = QSpinBox(self)
+        self.reserve.setRange(0, 1_000_000)
+        self.reserve.setSingleStep(256)
+        self.reserve.setAccessibleName("Tokens kept for the answer in this conversation")
+        if policy is not None:
+            self.strategy.setCurrentIndex(max(0, self.strategy.findData(policy.strategy)))
+            self.reserve.setValue(policy.reserve)
+        else:
+            self.reserve.setValue(1024)
+        self.strategy.currentIndexChanged.connect(self._enable)
+        self._enable()
+        form.addRow("When it does not fit", self.strategy)
+        form.addRow("Keep for the answer", self.reserve)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _enable(self) -> None:
+        self.reserve.setEnabled(self.strategy.currentData() is not None)
+
+    def policy(self) -> Any:
+        from ..engine.context import ContextPolicy
+
+        strategy = self.strategy.currentData()
+        if strategy is None:
+            return None
+        return ContextPolicy(reserve=self.reserve.value(), strategy=str(strategy))
+
+    def save(self) -> None:
+        self.chosen.emit(self.policy())
+        self.accept()

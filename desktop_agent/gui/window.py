@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
                 "compact": self.compact_now,
+                "context": self.conversation_context,
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
@@ -193,6 +194,19 @@ class MainWindow(QMainWindow):
             "Compacting: the next message is sent with older messages summarized or left out.",
             5000,
         )
+
+    def conversation_context(self) -> QDialog | None:
+        """This conversation's own reserve and strategy (a dialog; saved with it)."""
+        session = self.session
+        if session is None:
+            return None
+        from .context_settings import ConversationContextDialog
+
+        conversation = self.tenant_id
+        dialog = ConversationContextDialog(session.context_policy(conversation), self)
+        dialog.chosen.connect(lambda policy: session.set_context_policy(conversation, policy))
+        self.show_dialog(dialog)
+        return dialog
 
     @property
     def transcript(self) -> Transcript:

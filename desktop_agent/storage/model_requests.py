@@ -7,13 +7,23 @@ and its summaries.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, fields
 from typing import Any
 
 from .store import Store
 
-__all__ = ["RequestRecord", "Totals", "add_request", "requests_of", "totals", "update_request"]
+__all__ = [
+    "RequestRecord",
+    "Totals",
+    "add_request",
+    "context_settings",
+    "requests_of",
+    "set_context_settings",
+    "totals",
+    "update_request",
+]
 
 _COLUMNS = (
     "answer_id",
@@ -117,3 +127,27 @@ def totals(store: Store, conversation_id: str) -> Totals:
         (conversation_id,),
     ).fetchone()
     return Totals(int(row[0]), int(row[1]), int(row[2]), row[3], bool(row[4]))
+
+
+def context_settings(store: Store, conversation_id: str) -> dict[str, Any] | None:
+    """A conversation's own context settings ({"reserve": ..., "strategy": ...}), if any."""
+    row = store._db.execute(
+        "SELECT context_settings FROM conversations WHERE id = ?", (conversation_id,)
+    ).fetchone()
+    if row is None or not row[0]:
+        return None
+    try:
+        value = json.loads(row[0])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def set_context_settings(
+    store: Store, conversation_id: str, settings: dict[str, Any] | None
+) -> None:
+    text = json.dumps(settings) if settings is not None else None
+    with store._transaction() as db:
+        db.execute(
+            "UPDATE conversations SET context_settings = ? WHERE id = ?", (text, conversation_id)
+        )

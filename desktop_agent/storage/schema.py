@@ -13,7 +13,8 @@ tell an answer interrupted by a killed process from one still streaming).
 Version 3 (context): `model_requests`, one row per request to a model: what was sent
 (tokens of the window, messages sent, how many of the oldest were left out, the
 summary that replaced them) and what it used (tokens in and out, counted or reported,
-time to first token, tokens per second, cost).
+time to first token, tokens per second, cost); `conversations.context_settings`, a
+conversation's own reserve and strategy (JSON; NULL: its provider's).
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ CREATE TABLE model_requests (
     created_at REAL NOT NULL
 );
 CREATE INDEX model_requests_conversation ON model_requests (conversation_id, n);
+ALTER TABLE conversations ADD COLUMN context_settings TEXT;
 """
 
 #: A new database: the current schema at once.

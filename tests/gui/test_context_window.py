@@ -160,3 +160,44 @@ def test_stored_figures_shown_for_a_conversation_from_the_history(gui: Gui, tmp_
     assert shown is not None and shown.toPlainText() == "Earlier: they planned a trip."
     meter.dialog.reject()
     store.close()
+
+
+def test_conversation_context_settings_are_kept_with_it(
+    gui: Gui, config: ConnectionConfig, http_server: ScriptedServer, tmp_path: Any
+) -> None:
+    from desktop_agent.gui.context_settings import ConversationContextDialog
+    from desktop_agent.storage import Store
+    from desktop_agent.storage.model_requests import context_settings
+
+    db = tmp_path / "history.db"
+    window = make_window(gui, replace(config, context_window=100_000), history=lambda: Store(db))
+    http_server.default = Reply(text="An answer. " * 10)
+    type_and_send(gui, window, "hello")
+    wait_idle(gui, window)
+    conversation = window.tenant_id
+    dialog = gui.call(window.conversation_context)
+    assert isinstance(dialog, ConversationContextDialog)
+    assert dialog.strategy.currentData() is None  # "as its provider is set"
+    assert not dialog.reserve.isEnabled()
+    dialog.strategy.setCurrentIndex(dialog.strategy.findData("drop_oldest"))
+    dialog.reserve.setValue(700)
+    gui.call(dialog.save)
+    assert window.store is not None
+    assert context_settings(window.store, conversation) == {
+        "reserve": 700,
+        "strategy": "drop_oldest",
+    }
+    reports: list[Any] = []
+    assert window.bridge is not None
+    window.bridge.context_reported.connect(reports.append)
+    type_and_send(gui, window, "again")
+    wait_idle(gui, window)
+    assert (reports[-1].strategy, reports[-1].reserve) == ("drop_oldest", 700)
+    gui.run(window.shutdown())
+    # a new window (a new session) reads it back with the conversation
+    again = make_window(gui, config, history=lambda: Store(db))
+    assert again.session is not None
+    again.session.conversations.prepare(conversation)
+    policy = again.session.context_policy(conversation)
+    assert (policy.reserve, policy.strategy) == (700, "drop_oldest")
+    gui.run(again.shutdown())

@@ -12,7 +12,12 @@ from desktop_agent.engine.compaction import ContextKeeper
 from desktop_agent.engine.context import ContextPolicy
 from desktop_agent.engine.dispatcher import EventDispatcher
 from desktop_agent.storage import Store
-from desktop_agent.storage.model_requests import requests_of, totals
+from desktop_agent.storage.model_requests import (
+    context_settings,
+    requests_of,
+    set_context_settings,
+    totals,
+)
 from desktop_agent.storage.recorder import Recorder
 from desktop_agent.storage.schema import _V2_SEARCH, _V2_TABLES, SCHEMA_VERSION
 from desktop_agent.testing import ScriptedModel, Turn
@@ -46,6 +51,9 @@ def test_migration_from_version_2_keeps_everything(tmp_path: Path) -> None:
     assert store.path("c1")[1].prompt_tokens == 12
     assert [h.conversation_id for h in store.search("hello")] == ["c1"]
     assert requests_of(store, "c1") == [] and totals(store, "c1").requests == 0
+    assert context_settings(store, "c1") is None  # the new column, empty
+    set_context_settings(store, "c1", {"reserve": 300, "strategy": "off"})
+    assert context_settings(store, "c1") == {"reserve": 300, "strategy": "off"}
     store.close()
 
 
