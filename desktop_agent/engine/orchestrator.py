@@ -37,8 +37,6 @@ class _Tenant:
     #: This conversation's own model / system prompt (`configure`); None: the default.
     model: ChatModel | None = None
     system_prompt: str | None = None
-    #: This conversation's context keeper (its summaries; its own policy, if set).
-    context: ContextKeeper | None = None
 
 
 class Orchestrator:
@@ -78,6 +76,8 @@ class Orchestrator:
             approvals=approvals,
         )
         self._tenants: dict[str, _Tenant] = {}
+        #: each conversation's context keeper (`context()`)
+        self._contexts: dict[str, ContextKeeper] = {}
         self._closed = False
 
     @property
@@ -129,17 +129,19 @@ class Orchestrator:
         tenant.system_prompt = system_prompt
 
     def context(self, tenant_id: str) -> ContextKeeper:
-        """The conversation's context keeper (its summaries, cut and policy)."""
-        tenant = self._tenant(tenant_id)
-        if tenant.context is None or tenant.context.parent is not self.config.context:
-            tenant.context = self.config.context.child()
-        return tenant.context
+        """The conversation's context keeper (its summaries, cut and policy). Kept apart
+        from the tenants: asking for it does not make a conversation known (its history
+        is still read from the store at its first run)."""
+        keeper = self._contexts.get(tenant_id)
+        if keeper is None or keeper.parent is not self.config.context:
+            keeper = self._contexts[tenant_id] = self.config.context.child()
+        return keeper
 
     def config_for(self, tenant_id: str) -> AgentConfig:
         """The configuration the tenant's next run starts with."""
-        tenant = self._tenant(tenant_id)
+        tenant = self._tenants.get(tenant_id)
         context = self.context(tenant_id)
-        if tenant.model is None and tenant.system_prompt is None:
+        if tenant is None or (tenant.model is None and tenant.system_prompt is None):
             return replace(self.config, context=context)
         return replace(
             self.config,
@@ -165,6 +167,7 @@ class Orchestrator:
         if tenant is None or any(not h.done for h in tenant.runs.values()):
             return False
         del self._tenants[tenant_id]
+        self._contexts.pop(tenant_id, None)
         return True
 
     def busy(self, tenant_id: str) -> bool:

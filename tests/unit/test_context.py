@@ -215,3 +215,19 @@ async def test_other_errors_mid_stream_stay_server_errors() -> None:
         async for _chunk in read_sse(lines()):
             pass
     assert not isinstance(caught.value, ContextLengthError)
+
+
+def test_a_conversations_keeper_does_not_make_it_known() -> None:
+    """Asking for a conversation's keeper ("Compact now", its settings dialog) before its
+    first run must not make the orchestrator think its history is loaded."""
+    from desktop_agent.engine.orchestrator import Orchestrator
+    from desktop_agent.testing import ScriptedModel
+
+    orchestrator = Orchestrator(ScriptedModel(["hi"]))
+    keeper = orchestrator.context("c1")
+    keeper.request_compaction()
+    assert "c1" not in orchestrator.tenants()
+    assert orchestrator.context("c1") is keeper  # one keeper per conversation
+    assert orchestrator.context("c2") is not keeper
+    assert orchestrator.config_for("c1").context is keeper
+    assert keeper.parent is orchestrator.config.context
