@@ -384,7 +384,8 @@ async def _interactive(
     console = Console(file=out, highlight=False)
     console.print(
         f"[bold]desktop-agent[/bold] · {escape(printable(config.label()))}  "
-        "[dim](/new, /model NAME, /compact, /exit; Ctrl+C stops an answer, twice exits)[/dim]"
+        "[dim](/new, /model NAME, /compact, /context, /exit; "
+        "Ctrl+C stops an answer, twice exits)[/dim]"
     )
     lines = stdin_lines()
     while True:
@@ -407,6 +408,9 @@ async def _interactive(
             continue
         if line in ("/exit", "/quit"):
             return EXIT_OK
+        if line.startswith("/context"):
+            console.print(f"[dim]{escape(_context_command(session, conversation[0], line))}[/dim]")
+            continue
         if line == "/compact":
             session.compact_now(conversation[0])
             console.print("[dim]The next message is sent compacted.[/dim]")
@@ -427,13 +431,34 @@ async def _interactive(
         if line.startswith("/"):
             console.print(
                 f"[red]Unknown command {escape(printable(line.split()[0]))}[/red] "
-                "(/new, /model NAME, /compact, /exit)"
+                "(/new, /model NAME, /compact, /context, /exit)"
             )
             continue
         interrupts.clear()
         status = await ask_or_exit(line)
         if status is None:
             return EXIT_OK
+
+
+def _context_command(session: Session, conversation_id: str, line: str) -> str:
+    """`/context [summarise|drop_oldest|off|provider] [RESERVE]`: this conversation's own
+    strategy and room for the answer."""
+    from .engine.context import STRATEGIES, ContextPolicy
+
+    words = line.split()[1:]
+    if not words:
+        policy = session.context_policy(conversation_id)
+        if policy is None:
+            return "Context: as the provider is set. /context STRATEGY [RESERVE] changes it."
+        return f"Context: {policy.strategy}, {policy.reserve} tokens kept for the answer."
+    if words[0] == "provider":
+        session.set_context_policy(conversation_id, None)
+        return "Context: as the provider is set."
+    if words[0] not in STRATEGIES or (len(words) > 1 and not words[1].isdigit()):
+        return f"Usage: /context [{'|'.join(STRATEGIES)}|provider] [RESERVE]"
+    reserve = int(words[1]) if len(words) > 1 else 1024
+    session.set_context_policy(conversation_id, ContextPolicy(reserve=reserve, strategy=words[0]))
+    return f"Context: {words[0]}, {reserve} tokens kept for the answer."
 
 
 def main(

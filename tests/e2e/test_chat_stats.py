@@ -76,3 +76,17 @@ def test_json_carries_usage_and_context(tmp_path: Path, server: ScriptedServer) 
     # gpt-4o-mini (the default model) has a known context length: the meter's figures
     (context,) = [e for e in events if isinstance(e, ContextReport)]
     assert context.window == 128_000 and 0 < context.tokens < 4000  # with the tools
+
+
+def test_context_command_sets_the_conversations_strategy(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    server.add(Reply(text="fitted"))
+    result = chat(
+        tmp_path, server.base_url, "--json", stdin="/context drop_oldest 700\n/context\nhello\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Context: drop_oldest, 700 tokens kept for the answer." in result.stdout
+    raw = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    context = next(r for r in raw if r["type"] == "context")["data"]
+    assert (context["strategy"], context["reserve"]) == ("drop_oldest", 700)
