@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the OpenAI wire: Chat Completions, the Responses API, or probe once (auto)",
     )
     chat.add_argument(
+        "--stats",
+        action="store_true",
+        help="after each answer: tokens in and out, time to first token, tokens/s, cost, "
+        "and the conversation's totals",
+    )
+    chat.add_argument(
         "--no-save",
         action="store_true",
         help="keep no history of these conversations (else they join the window's; "
@@ -241,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             agui=args.agui,
             api=args.api,
             project=args.project,
+            stats=args.stats,
         )
     if args.command == "project":
         from . import projects as projects_cli

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from ..app.providers import ConnectionConfig, Providers, new_provider_id
 from ..app.settings import ToolSettings
+from .context_settings import ContextFields
 from .protocol_fields import ProtocolFields
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ class SettingsDialog(QDialog):
         self.system_prompt.setAccessibleName("System prompt")
         self.system_prompt.setTabChangesFocus(True)
         self.system_prompt.setMaximumHeight(90)
+        self.context_fields = ContextFields(self)  # (issue 16)
         self.result_label = QLabel("", self)
         self.result_label.setAccessibleName("Connection result")
         self.result_label.setWordWrap(True)
@@ -176,6 +178,7 @@ class SettingsDialog(QDialog):
         form.addRow("Local model file", gguf_row)
         form.addRow("Context size", self.n_ctx)
         self.protocol = ProtocolFields(self, form)
+        form.addRow("Context", self.context_fields)
         form.addRow("", self.result_label)
         body = QHBoxLayout()
         body.addLayout(list_box, 1)
@@ -293,6 +296,7 @@ class SettingsDialog(QDialog):
         self.base_url.setEnabled(config.kind != "local")
         self.protocol.load(config)
         self.result_label.setText("")
+        self.context_fields.load(config)
 
     @property
     def config(self) -> ConnectionConfig:
@@ -367,6 +371,7 @@ class SettingsDialog(QDialog):
         if self.is_default.isChecked():
             self.default_id = config.id
         config = self.protocol.apply(config)
+        config = self.context_fields.apply(config)
         return replace(
             config,
             name=self.name.text().strip(),

@@ -26,6 +26,7 @@ from ..app.settings import ToolSettings
 from .approval_controller import ApprovalController
 from .attach_input import AttachInput, settings_limits
 from .background import Background
+from .context_meter import ContextMeter
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
@@ -111,6 +112,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.status = ToolStatusBar(self)
         self.setStatusBar(self.status)
+        self.context_meter = ContextMeter(self.status)  # (issue 16: context and usage)
+        self.status.insertPermanentWidget(1, self.context_meter)  # (before the model)
 
         self.settings = SettingsController(
             self.status,
@@ -183,6 +186,8 @@ class MainWindow(QMainWindow):
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
                 "attach": self.attach.choose_files,
+                "compact": self.compact_now,
+                "context": self.conversation_context,
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
@@ -199,6 +204,29 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.composer, self.send_button)
         self.setTabOrder(self.send_button, self.transcript)
         self.composer.setFocus()
+
+    def compact_now(self) -> None:
+        """ "Compact now": the conversation's next request leaves out or summarises more."""
+        if self.session is None:
+            return
+        self.session.compact_now(self.tenant_id)
+        self.status.showMessage(
+            "Compacting: the next message is sent with older messages summarized or left out.",
+            5000,
+        )
+
+    def conversation_context(self) -> QDialog | None:
+        """This conversation's own reserve and strategy (a dialog; saved with it)."""
+        session = self.session
+        if session is None:
+            return None
+        from .context_settings import ConversationContextDialog
+
+        conversation = self.tenant_id
+        dialog = ConversationContextDialog(session.context_policy(conversation), self)
+        dialog.chosen.connect(lambda policy: session.set_context_policy(conversation, policy))
+        self.show_dialog(dialog)
+        return dialog
 
     @property
     def transcript(self) -> Transcript:
@@ -240,6 +268,9 @@ class MainWindow(QMainWindow):
 
     def _shown(self, view: ConversationView) -> None:
         self.status.show_activity(view.activity)
+        if self.store is not None and view.figures.context is None and view.figures.usage is None:
+            view.figures.load_stored(self.store, view.conversation_id)  # (from the history)
+        self.context_meter.show_figures(view.figures)
         self._view_busy(view, view.busy)
         self.runs.editing = None
         self._update_labels()

@@ -13,11 +13,12 @@ _ADDED = {
     2: schema._V2_TABLES + schema._V2_SEARCH,
     3: schema._V3_SOURCES,
     4: schema._V4_ATTACHMENTS,
+    5: schema._V5_REQUESTS,
 }
 
 
 def old_history(path: Path, version: int, *, conversation: str = "c-old") -> str:
-    """Write `path` at schema `version` (2..4) holding one conversation; its id."""
+    """Write `path` at schema `version` (2..5) holding one conversation; its id."""
     db = sqlite3.connect(path)
     for step in range(2, version + 1):
         db.executescript(_ADDED[step])

@@ -171,15 +171,15 @@ def test_project_names_moves_and_removal(projects: Projects) -> None:
     assert store.conversation(a, include_deleted=True) is not None
 
 
-def test_migration_4_to_5_keeps_data_and_backs_up(tmp_path: Path) -> None:
+def test_migration_5_to_6_keeps_data_and_backs_up(tmp_path: Path) -> None:
     path = tmp_path / "history.db"
-    conv = old_history(path, 4)
+    conv = old_history(path, 5)
     store = Store(path, session=False)
     assert store.version == SCHEMA_VERSION
     assert [m.content for m in store.path(conv)] == ["hello"]
     assert store.conversation(conv).project_id is None
-    backup = sqlite3.connect(tmp_path / "history.db.v4.bak")
-    assert backup.execute("PRAGMA user_version").fetchone()[0] == 4
+    backup = sqlite3.connect(tmp_path / "history.db.v5.bak")
+    assert backup.execute("PRAGMA user_version").fetchone()[0] == 5
     backup.close()
     projects = Projects(store)
     project = projects.create("After")
