@@ -32,6 +32,9 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Shift+O", "Import conversations (ChatGPT, Claude, Open WebUI, JSON)"),
     ("Ctrl+Shift+S", "The AG-UI agent's shared state"),
     ("Ctrl+Shift+M", "Models: download, import and choose local models"),
+    ("Ctrl+Shift+P", "Move the conversation to a project (or out of it)"),
+    ("Insert (in Projects)", "New conversation in the selected project"),
+    ("Delete (in Projects)", "Move the conversation out of its project"),
     ("F1, Ctrl+/", "This list"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -55,6 +58,7 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
     "import": ("Import conversations…", ["Ctrl+Shift+O"]),
     "agent_state": ("Agent state", ["Ctrl+Shift+S"]),
     "models": ("Models", ["Ctrl+Shift+M"]),
+    "move_project": ("Move to project…", ["Ctrl+Shift+P"]),
     "help": ("Keyboard shortcuts", ["F1", "Ctrl+/"]),
     "quit": ("Quit", ["Ctrl+Q"]),
 }

@@ -142,6 +142,7 @@ class Sidebar(QWidget):
     new_requested = Signal()
     delete_requested = Signal(str)  # conversation id
     export_requested = Signal(str, str)  # conversation id, "md" | "json"
+    move_requested = Signal(str)  # conversation id: choose its project
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -223,6 +224,7 @@ class Sidebar(QWidget):
         menu.addAction(
             "Export as JSON…", lambda: self.export_requested.emit(conversation_id, "json")
         )
+        menu.addAction("Move to project…", lambda: self.move_requested.emit(conversation_id))
         menu.addSeparator()
         menu.addAction("Delete", lambda: self.delete_requested.emit(conversation_id))
         menu.popup(self.view.viewport().mapToGlobal(point))

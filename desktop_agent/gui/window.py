@@ -32,6 +32,7 @@ from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
 from .conversation_views import ConversationViews
 from .import_drop import ImportDrop
+from .projects_controller import ProjectsController
 from .run_controller import RunController
 from .settings_controller import SettingsController
 from .shortcuts import SHORTCUTS, add_actions
@@ -144,6 +145,8 @@ class MainWindow(QMainWindow):
         self.views.user_message_shown.connect(self._user_message_shown)
         self.conversations = ConversationListController(self.sidebar, self.status, self.show_dialog)
         self.conversations.open_requested.connect(self.open_conversation)
+        self.projects = ProjectsController(self)
+        self.sidebar.move_requested.connect(lambda cid: self.projects.move_menu(cid))
         self.conversations.deleted.connect(
             lambda cid: self.views.open(None) if cid == self.tenant_id else None
         )
@@ -194,6 +197,7 @@ class MainWindow(QMainWindow):
                 "import": self.open_import,
                 "agent_state": self.show_agent_state,
                 "models": self.open_models,
+                "move_project": lambda: self.projects.move_menu(),
                 "help": lambda: self.show_dialog(_shortcuts_dialog(self)),
                 "quit": self.close,
             },
@@ -290,6 +294,7 @@ class MainWindow(QMainWindow):
 
     def _run_finished(self, view: ConversationView) -> None:
         self.conversations.finished(view.conversation_id)
+        self.projects.refresh()
         if view is self.views.current and self.store is not None:
             self._update_labels()
 
@@ -325,6 +330,7 @@ class MainWindow(QMainWindow):
         )
         self.views.attach(session.store, session.orchestrator.dispatcher)
         self.conversations.attach(session.store, session.conversations)
+        self.projects.attach()
         self.settings.attach(session)
         self._providers_changed()
         self.transcript.prepare()

@@ -186,3 +186,15 @@ def test_migration_5_to_6_keeps_data_and_backs_up(tmp_path: Path) -> None:
     projects.move(conv, project.id)
     assert projects.conversations(project.id) == [conv]
     store.close()
+
+
+def test_the_project_says_where_passages_go() -> None:
+    from desktop_agent.app.projects import is_remote
+    from desktop_agent.app.providers import ConnectionConfig
+
+    assert is_remote(ConnectionConfig(kind="openai", base_url="https://api.example.com/v1")) == (
+        "api.example.com"
+    )
+    for local in ("http://127.0.0.1:8080/v1", "http://localhost:11434/v1", "http://[::1]:1/v1"):
+        assert is_remote(ConnectionConfig(kind="openai", base_url=local)) is None
+    assert is_remote(ConnectionConfig(kind="local")) is None

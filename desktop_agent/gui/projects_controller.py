@@ -1,0 +1,194 @@
+"""The window's projects: the panel above the conversation list, the project dialog,
+new conversations in a project, moving conversations in and out (the panel's
+context menu and keys, the list's context menu, Ctrl+Shift+P for the conversation
+on screen), and removing a project (keeping or deleting its conversations)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QBoxLayout, QMenu, QMessageBox
+
+from .projects_panel import ProjectsPanel
+
+if TYPE_CHECKING:
+    from ..app.projects import Projects
+    from .projects_dialog import ProjectDialog
+    from .window import MainWindow
+
+__all__ = ["ProjectsController"]
+
+
+class ProjectsController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = ProjectsPanel(window.sidebar)
+        self.panel.setVisible(False)  # until the session says projects are kept
+        layout = window.sidebar.layout()
+        if isinstance(layout, QBoxLayout):
+            layout.insertWidget(1, self.panel)  # under "New conversation", above the list
+        self.panel.activated.connect(window.open_conversation)
+        self.panel.new_in_project.connect(self.new_in_project)
+        self.panel.edit_requested.connect(lambda pid: self.edit(pid or None))
+        self.panel.remove_requested.connect(self.ask_remove)
+        self.panel.move_out.connect(lambda cid: self.move(cid, None))
+        self.dialog: ProjectDialog | None = None
+
+    @property
+    def projects(self) -> Projects | None:
+        session = self.window.session
+        return session.projects if session is not None else None
+
+    def attach(self) -> None:
+        """The session has started: show its projects."""
+        self.panel.setVisible(self.projects is not None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        projects = self.projects
+        store = self.window.store
+        if projects is None or store is None:
+            return
+        groups = []
+        for project in projects.all():
+            ids = projects.conversations(project.id)
+            titles = []
+            for cid in ids:
+                conv = store.conversation(cid)
+                titles.append((cid, conv.title if conv else ""))
+            groups.append((project, titles))
+        self.panel.set_projects(groups)
+
+    # -- conversations ------------------------------------------------------------------
+
+    def new_in_project(self, project_id: str) -> None:
+        """A new conversation on screen that starts in the project (its instructions,
+        files and default provider)."""
+        session = self.window.session
+        projects = self.projects
+        if session is None or projects is None or (project := projects.get(project_id)) is None:
+            return
+        self.window.new_conversation()
+        session.start_in_project(self.window.tenant_id, project_id)
+        self.window.status.showMessage(f"New conversation in the project {project.name}", 5000)
+
+    def move(self, conversation_id: str, project_id: str | None) -> None:
+        """Into a project (None: out of any). A conversation not stored yet starts
+        there when its first message is sent."""
+        session = self.window.session
+        projects = self.projects
+        if session is None or projects is None:
+            return
+        store = self.window.store
+        if store is not None and store.conversation(conversation_id) is not None:
+            projects.move(conversation_id, project_id)
+        elif project_id is None:
+            session.conversations.starting_in.pop(conversation_id, None)
+        else:
+            session.start_in_project(conversation_id, project_id)
+        project = projects.get(project_id) if project_id else None
+        self.window.status.showMessage(
+            f"Moved to the project {project.name}" if project else "Moved out of the project",
+            4000,
+        )
+        self.refresh()
+
+    def current_project(self, conversation_id: str) -> str | None:
+        projects = self.projects
+        if projects is None:
+            return None
+        project = projects.project_of(conversation_id)
+        if project is not None:
+            return project.id
+        session = self.window.session
+        return session.conversations.starting_in.get(conversation_id) if session else None
+
+    def move_menu(self, conversation_id: str | None = None) -> QMenu | None:
+        """A menu of the projects (and "No project") for a conversation (the one on
+        screen by default); the keyboard's way in and out (Ctrl+Shift+P)."""
+        projects = self.projects
+        if projects is None:
+            return None
+        cid = conversation_id or self.window.tenant_id
+        now = self.current_project(cid)
+        from PySide6.QtCore import Qt
+
+        menu = QMenu("Move to project", self.window)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.setAccessibleName("Move to project")
+        for project in projects.all():
+            action = menu.addAction(project.name)
+            action.triggered.connect(lambda _c=False, pid=project.id: self.move(cid, pid))
+            action.setCheckable(True)
+            action.setChecked(project.id == now)
+        menu.addSeparator()
+        out = menu.addAction("No project", lambda: self.move(cid, None))
+        out.setEnabled(now is not None)
+        if not projects.all():
+            menu.addAction("New project…", lambda: self.edit(None))
+        sidebar = self.window.sidebar
+        menu.popup(sidebar.mapToGlobal(sidebar.rect().center()))
+        return menu
+
+    # -- projects -----------------------------------------------------------------------
+
+    def edit(self, project_id: str | None) -> ProjectDialog | None:
+        """The project's dialog (None: a new project)."""
+        from ..app.projects import is_remote
+        from .projects_dialog import ProjectDialog
+
+        projects = self.projects
+        session = self.window.session
+        if projects is None or session is None:
+            self.window.status.showMessage("Projects need the history (it is off)", 5000)
+            return None
+        project = projects.get(project_id) if project_id else None
+        remote = is_remote(
+            session.providers.get(project.provider_id)
+            if project and project.provider_id
+            else session.config
+        )
+        dialog = ProjectDialog(projects, project, remote_host=remote, parent=self.window)
+        dialog.saved.connect(lambda _pid: self.refresh())
+        self.dialog = dialog
+        self.window.show_dialog(dialog)
+        return dialog
+
+    def ask_remove(self, project_id: str) -> QMessageBox | None:
+        projects = self.projects
+        project = projects.get(project_id) if projects is not None else None
+        if projects is None or project is None:
+            return None
+        count = len(projects.conversations(project_id))
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Remove project")
+        box.setText(
+            f"Remove the project {project.name!r} and its index? Its files stay on disk. "
+            f"It has {count} conversations."
+        )
+        keep = box.addButton("Remove, keep conversations", QMessageBox.ButtonRole.AcceptRole)
+        delete = box.addButton("Remove with conversations", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+
+        def chosen(button: Any) -> None:
+            if button in (keep, delete):
+                self.remove(project_id, delete_conversations=button is delete)
+
+        box.buttonClicked.connect(chosen)
+        box.open()
+        return box
+
+    def remove(self, project_id: str, *, delete_conversations: bool) -> None:
+        projects = self.projects
+        session = self.window.session
+        if projects is None or session is None:
+            return
+        ids = projects.remove(project_id, delete_conversations=delete_conversations)
+        if delete_conversations:
+            session.conversations.deleted += ids  # Ctrl+Z restores them one by one
+            self.window.conversations.reload()
+            if self.window.tenant_id in ids:
+                self.window.new_conversation()
+        self.refresh()

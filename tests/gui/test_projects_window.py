@@ -1,0 +1,155 @@
+"""Projects in the window (offscreen): the panel's groups, the project dialog with
+background indexing and skip reasons, a new conversation in a project whose request
+carries the instructions and the search tool, moving in and out by menu and keys,
+removing a project while keeping its conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt as QtNS
+from PySide6.QtWidgets import QMenu, QMessageBox
+
+from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.gui.window import MainWindow
+from desktop_agent.storage import Store
+from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from tests.gui.conftest import Gui
+from tests.support.corpus import write_corpus
+
+Qt: Any = QtNS
+
+
+@pytest.fixture
+def window(gui: Gui, tmp_path: Path) -> Iterator[tuple[MainWindow, ScriptedModel]]:
+    model = ScriptedModel(model="main-model")
+    w = MainWindow(
+        ConnectionConfig(kind="openai", model="main-model", system_prompt="base prompt"),
+        # the default base URL is api.openai.com: a remote provider
+        frame_ms=16,
+        model_factory=lambda config: model,
+        history=lambda: Store(tmp_path / "history.db"),
+    )
+    w.show()
+    gui.run(w.start())
+    yield w, model
+    if not w.closed.is_set():
+        gui.run(w.shutdown())
+
+
+def make_project(gui: Gui, window: MainWindow, folder: Path) -> str:
+    dialog = window.projects.edit(None)
+    assert dialog is not None and not dialog.add_folder_button.isEnabled()
+    dialog.name.setText("Depot")
+    dialog.instructions.setPlainText("Answer like a quartermaster.")
+    assert dialog.save()
+    assert dialog.project is not None and dialog.add_folder_button.isEnabled()
+    task = dialog.start_indexing([str(folder)])
+    assert task is not None
+    gui.until(lambda: dialog.progress.isVisible() or task.done(), "indexing to start")
+    report = gui.run(task)
+    assert report is not None and report.indexed == 8
+    statuses = [
+        dialog.files.topLevelItem(i).text(1) for i in range(dialog.files.topLevelItemCount())
+    ]
+    assert sum(s.startswith("indexed: ") for s in statuses) == 8
+    assert "skipped: a binary file (not text, code or PDF)" in statuses
+    assert "8 indexed" in dialog.status.text() and not dialog.progress.isVisible()
+    dialog.close()
+    return dialog.project.id
+
+
+def test_a_project_from_dialog_to_request(
+    gui: Gui, window: tuple[MainWindow, ScriptedModel], tmp_path: Path
+) -> None:
+    w, model = window
+    questions = write_corpus(tmp_path / "docs", 8)
+    (tmp_path / "docs" / "tool.bin").write_bytes(b"\x00\x01binary" * 40)
+    question, answer_file = next(iter(questions.items()))
+    project_id = make_project(gui, w, tmp_path / "docs")
+    panel = w.projects.panel
+    assert panel.isVisible() and panel.tree.topLevelItemCount() == 1
+    group = panel.group(project_id)
+    assert group is not None and group.text(0) == "Depot  (0)"
+    privacy = w.projects.dialog.privacy.text()
+    assert (
+        privacy == "Passages from these files are sent to api.openai.com (the provider is remote)."
+    )
+
+    # Insert on the selected project: a new conversation in it.
+    w.activateWindow()  # the dialog had it
+    gui.until(w.isActiveWindow, "the window to be active again")
+    panel.tree.setFocus()
+    panel.tree.setCurrentItem(group)
+    gui.qtbot.keyClick(panel.tree, Qt.Key.Key_Insert)
+    model.add(
+        Turn(tool_calls=[ScriptedToolCall("search_knowledge", {"query": question})]),
+        "Locker found.",
+    )
+    gui.call(w.send, question)
+    gui.until(lambda: not w.busy and len(model.requests) == 2, "the answer")
+    first, second = model.requests
+    system = first[0]["content"]
+    assert "base prompt" in system and "Answer like a quartermaster." in system
+    assert any(t["function"]["name"] == "search_knowledge" for t in model.tools_seen[0])
+    [tool] = [m for m in second if m["role"] == "tool"]
+    assert f"file: {answer_file.name}" in tool["content"].split("\n[2]")[0]
+    group = panel.group(project_id)
+    assert group is not None and group.childCount() == 1
+    assert group.child(0).data(0, 0x0100) == w.tenant_id
+
+
+# A popped-up menu on the offscreen platform (no keyboard grab, no raise): its noise.
+@pytest.mark.qt_log_ignore(
+    "^This plugin does not support grabbing the keyboard$",
+    "^This plugin does not support raise\\(\\)$",
+)
+def test_moving_in_and_out_and_removing(
+    gui: Gui, window: tuple[MainWindow, ScriptedModel], tmp_path: Path
+) -> None:
+    w, model = window
+    model.add("first answer", "second answer")
+    gui.call(w.send, "hello")
+    gui.until(lambda: not w.busy and len(model.requests) == 1, "the answer")
+    cid = w.tenant_id
+    projects = w.session.projects
+    project = projects.create("Garden", instructions="Speak of plants.")
+    w.projects.refresh()
+    # Ctrl+Shift+P: the menu of projects for the conversation on screen.
+    gui.qtbot.keyClick(
+        w, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    menus = [m for m in w.findChildren(QMenu) if m.accessibleName() == "Move to project"]
+    assert len(menus) == 1 and menus[0].isVisible()  # the menu the key opened
+    [garden] = [a for a in menus[0].actions() if a.text() == "Garden"]
+    garden.trigger()
+    assert projects.project_of(cid) == project
+    group = w.projects.panel.group(project.id)
+    assert group is not None and group.childCount() == 1
+    gui.call(w.send, "again")
+    gui.until(lambda: not w.busy and len(model.requests) == 2, "the second answer")
+    assert "Speak of plants." in model.requests[1][0]["content"]
+
+    # Delete on the conversation in the panel: out of the project.
+    tree = w.projects.panel.tree
+    group = w.projects.panel.group(project.id)  # the list was rebuilt after the run
+    assert group is not None
+    group.setExpanded(True)
+    tree.setFocus()
+    tree.setCurrentItem(group.child(0))
+    gui.qtbot.keyClick(tree, Qt.Key.Key_Delete)
+    assert projects.project_of(cid) is None
+    assert w.store is not None and w.store.conversation(cid) is not None  # not deleted
+
+    # Removing a project keeps its conversations when asked to.
+    projects.move(cid, project.id)
+    box = w.projects.ask_remove(project.id)
+    assert box is not None
+    [keep] = [b for b in box.buttons() if b.text() == "Remove, keep conversations"]
+    keep.click()
+    assert projects.all() == [] and w.store.conversation(cid) is not None
+    assert w.projects.panel.tree.topLevelItemCount() == 0
+    assert isinstance(box, QMessageBox)
