@@ -132,6 +132,28 @@ class ProjectsController(QObject):
         menu.popup(sidebar.mapToGlobal(sidebar.rect().center()))
         return menu
 
+    # -- sources ------------------------------------------------------------------------
+
+    def open_source(self, link: str) -> object:
+        """A citation clicked: the indexed file it names, at its place (the in-app
+        viewer for text, the system's for PDFs); a link naming no indexed file opens
+        nothing and says so."""
+        from .projects_viewer import open_source
+
+        projects = self.projects
+        found = projects.resolve(link) if projects is not None else None
+        if found is None:
+            self.window.status.showMessage("That source is not in any project's files", 5000)
+            return None
+        path, anchor = found
+        opened = open_source(path, anchor, self.window)
+        if isinstance(opened, str):
+            if opened != "system":
+                self.window.status.showMessage(opened, 8000)
+            return opened
+        self.window.show_dialog(opened)
+        return opened
+
     # -- projects -----------------------------------------------------------------------
 
     def edit(self, project_id: str | None) -> ProjectDialog | None:

@@ -269,6 +269,7 @@ class MainWindow(QMainWindow):
     def _made(self, view: ConversationView) -> None:
         view.transcript.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
         view.transcript.link_hovered.connect(self.status.show_link)
+        view.transcript.source_requested.connect(self.projects.open_source)
 
     def _shown(self, view: ConversationView) -> None:
         self.status.show_activity(view.activity)

@@ -10,14 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtCore import Qt as QtNS
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu, QMessageBox
 
+from desktop_agent.app.projects import citation
 from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.gui.projects_viewer import SourceViewer
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.storage import Store
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
 from tests.gui.conftest import Gui
+from tests.gui.test_transcript_links import anchors
+from tests.support.attach_files import pdf
 from tests.support.corpus import write_corpus
 
 Qt: Any = QtNS
@@ -85,9 +91,12 @@ def test_a_project_from_dialog_to_request(
     panel.tree.setFocus()
     panel.tree.setCurrentItem(group)
     gui.qtbot.keyClick(panel.tree, Qt.Key.Key_Insert)
+    [hit, *_] = w.session.projects.search(project_id, question)
+    assert hit.path == str(answer_file)
+    cite = citation(hit)
     model.add(
         Turn(tool_calls=[ScriptedToolCall("search_knowledge", {"query": question})]),
-        "Locker found.",
+        f"Locker found ([{answer_file.name}, {hit.location}]({cite})).",
     )
     gui.call(w.send, question)
     gui.until(lambda: not w.busy and len(model.requests) == 2, "the answer")
@@ -100,6 +109,51 @@ def test_a_project_from_dialog_to_request(
     group = panel.group(project_id)
     assert group is not None and group.childCount() == 1
     assert group.child(0).data(0, 0x0100) == w.tenant_id
+
+    # The answer's citation is a link; clicking it opens the file at the passage.
+    [href] = [h for _pos, h, _text in anchors(w.transcript) if h.startswith("knowledge:")]
+    assert href == cite
+    gui.call(w.transcript.anchorClicked.emit, QUrl(href))
+    [viewer] = [d for d in w.dialogs if isinstance(d, SourceViewer)]
+    fact = next(line for line in answer_file.read_text().splitlines() if "spare keys" in line)
+    assert fact in viewer.selected_text().replace("\u2029", "\n")
+    assert viewer.text.textCursor().blockNumber() == hit.line_start - 1
+    viewer.close()
+
+
+class _Urls(QObject):
+    """Receives the URLs Qt would hand to the system's viewer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
+
+
+def test_pdf_sources_go_to_the_system_viewer_and_forged_links_open_nothing(
+    gui: Gui, window: tuple[MainWindow, ScriptedModel], tmp_path: Path
+) -> None:
+    w, _model = window
+    (tmp_path / "paper.pdf").write_bytes(pdf(["Intro", "The albatross result"]))
+    projects = w.session.projects
+    project = projects.create("Papers")
+    projects.index(project.id, [tmp_path / "paper.pdf"])
+    [hit] = projects.search(project.id, "albatross")
+    urls = _Urls()
+    QDesktopServices.setUrlHandler("file", urls, "open")
+    try:
+        assert w.projects.open_source(citation(hit)) == "system"
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert urls.opened == [f"file://{tmp_path / 'paper.pdf'}#page=2"]
+    before = list(w.dialogs)
+    for forged in ("knowledge:999999/x.md#L1-L2", "knowledge:../../etc/passwd", "knowledge:"):
+        assert w.projects.open_source(forged) is None
+    assert w.dialogs == before
+    assert "not in any project" in w.status.currentMessage()
 
 
 # A popped-up menu on the offscreen platform (no keyboard grab, no raise): its noise.

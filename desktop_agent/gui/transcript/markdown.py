@@ -34,7 +34,9 @@ HIGHLIGHT_LIMIT = 10_000
 #: A code block's text and header stand this far in from its panel's sides (px).
 CODE_INSET = 12
 #: The only link targets model Markdown may have.
-LINK_SCHEMES = ("http:", "https:", "mailto:")
+#: (`knowledge:` is a project passage's citation, as `search_knowledge` gives it:
+#: the transcript hands it to the window, which opens the indexed file, nothing else.)
+LINK_SCHEMES = ("http:", "https:", "mailto:", "knowledge:")
 
 
 #: What a model's mail link may fill in besides the address.
@@ -42,7 +44,8 @@ MAILTO_KEYS = frozenset({"subject", "body", "cc"})
 
 
 def allowed_link(url: str) -> bool:
-    """An http, https or mailto URL (what a model's link may point to)."""
+    """An http, https or mailto URL, or a passage's citation (what a model's link may
+    point to)."""
     return url.strip().lower().startswith(LINK_SCHEMES)
 
 

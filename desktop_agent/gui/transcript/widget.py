@@ -47,6 +47,7 @@ class Transcript(Interaction, QTextBrowser):
     link_refused = Signal(str)  # a URL that was clicked but is not allowed
     link_hovered = Signal(str)  # the real target of the link under the mouse; "" when none
     image_requested = Signal(str, str)  # sha256, name: a thumbnail was clicked
+    source_requested = Signal(str)  # a cited passage's `knowledge:` link was clicked
 
     def __init__(self, parent: QWidget | None = None, theme: Theme | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +99,8 @@ class Transcript(Interaction, QTextBrowser):
         app = self._app_action(url)
         if app is not None:
             self._on_app_link(*app)
+        elif url.scheme().lower() == "knowledge":
+            self.source_requested.emit(url.toString(QUrl.ComponentFormattingOption.FullyEncoded))
         elif url.scheme().lower() in SAFE_SCHEMES:
             QDesktopServices.openUrl(url)
             self.link_opened.emit(url.toString())
