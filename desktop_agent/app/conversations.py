@@ -59,7 +59,7 @@ class ConversationActions:
         self.projects = projects
         #: New conversations (not stored yet) that start in a project: id -> project id.
         self.starting_in: dict[str, str] = {}
-        self._searching: set[str] = set()  # conversations given the search tool
+        self._in_project: set[str] = set()  # configured with a project's tools
 
     # -- runs -------------------------------------------------------------------------
 
@@ -100,21 +100,21 @@ class ConversationActions:
                 )
             else:
                 self.orchestrator.configure(conversation_id)
-            if conversation_id in self._searching:
-                self._searching.discard(conversation_id)
+            if conversation_id in self._in_project:  # moved out: the session's tools
+                self._in_project.discard(conversation_id)
                 self.orchestrator.add_tools(conversation_id, ())
+                self.orchestrator.limit_tools(conversation_id, None)
             return
+        self._in_project.add(conversation_id)
+        self.orchestrator.limit_tools(conversation_id, project.tools)
         base = (
             provider.system_prompt if own and provider else self.orchestrator.config.system_prompt
         )
         prompt = self.projects.system_prompt(base, project)
         if getattr(model or self.orchestrator.model, "supports_tools", True):
             self.orchestrator.add_tools(conversation_id, [self.projects.search_tool(project)])
-            self._searching.add(conversation_id)
         else:
-            if conversation_id in self._searching:
-                self._searching.discard(conversation_id)
-                self.orchestrator.add_tools(conversation_id, ())
+            self.orchestrator.add_tools(conversation_id, ())
             context = self.projects.context_for(project, message) if message else ""
             prompt = "\n\n".join(p for p in (prompt, context) if p)
         self.orchestrator.configure(conversation_id, model=model, system_prompt=prompt)

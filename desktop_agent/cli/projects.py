@@ -1,6 +1,7 @@
 """`desktop-agent project …`: projects from the command line.
 
-desktop-agent project create NAME [--instructions TEXT]
+desktop-agent project create NAME [--instructions TEXT] [--provider ID] [--tools A,B|none]
+desktop-agent project set NAME [--name NEW] [--instructions TEXT] [--provider ID] [--tools …]
 desktop-agent project add NAME PATH…          files or folders, indexed (progress bar)
 desktop-agent project rescan NAME             changed files again, deleted ones out
 desktop-agent project list                    projects, their files and conversations
@@ -36,6 +37,23 @@ def add_parser(commands: Any) -> None:
     create = actions.add_parser("create", help="a new project")
     create.add_argument("name")
     create.add_argument("--instructions", default="", help="added to every conversation's prompt")
+    change = actions.add_parser("set", help="change a project's name, instructions or defaults")
+    change.add_argument("name")
+    change.add_argument("--name", dest="new_name", help="rename it")
+    change.add_argument("--instructions", help="added to every conversation's prompt")
+    for command in (create, change):
+        command.add_argument(
+            "--provider",
+            metavar="ID",
+            help="the saved provider (with its model) new conversations in it use",
+        )
+        command.add_argument(
+            "--tools",
+            metavar="A,B",
+            help="the only tools its conversations may call (names as the model sees them, "
+            "e.g. calculator,current_time; 'none' for none; 'all' for the session's); "
+            "search_knowledge is always there",
+        )
     add = actions.add_parser("add", help="add files or folders and index them")
     add.add_argument("name")
     add.add_argument("paths", nargs="+", metavar="PATH")
@@ -70,11 +88,17 @@ def main(args: Any) -> int:
         projects = Projects(store)
         if command == "create":
             project = projects.create(args.name, instructions=args.instructions)
+            _set_defaults(projects, project.id, args)
             print(f"created project {printable(project.name)}")
             return 0
         if command == "list":
             return _list(projects)
         project = projects.named(args.name)
+        if command == "set":
+            projects.update(project.id, name=args.new_name, instructions=args.instructions)
+            _set_defaults(projects, project.id, args)
+            print(f"changed project {printable(args.new_name or project.name)}")
+            return 0
         if command in ("add", "rescan"):
             return _index(projects, project.id, args.paths if command == "add" else None)
         if command == "files":
@@ -94,6 +118,23 @@ def main(args: Any) -> int:
     return _fail(f"unknown project command {command!r}")
 
 
+def _set_defaults(projects: Projects, project_id: str, args: Any) -> None:
+    """--provider and --tools, when given."""
+    if args.provider is not None:
+        from ..app.providers import Providers
+        from ..app.settings import load_settings
+
+        if args.provider and Providers.from_settings(load_settings()).get(args.provider) is None:
+            raise LookupError(f"No saved provider {args.provider!r} (see Settings → Providers).")
+        projects.update(project_id, provider_id=args.provider)
+    if args.tools is not None:
+        names = [n.strip() for n in args.tools.split(",") if n.strip()]
+        if names == ["all"]:
+            projects.db.clear_tools(project_id)
+        else:
+            projects.update(project_id, tools=[] if names == ["none"] else names)
+
+
 def _list(projects: Projects) -> int:
     all_projects = projects.all()
     if not all_projects:
@@ -103,9 +144,12 @@ def _list(projects: Projects) -> int:
         indexed = sum(1 for f in files if f.status == "indexed")
         passages = sum(f.passages for f in files)
         conversations = len(projects.conversations(project.id))
+        tools = "all tools" if project.tools is None else ", ".join(project.tools) or "no tools"
         print(
             f"{printable(project.name)}\t{indexed} files indexed ({passages} passages), "
             f"{len(files) - indexed} skipped, {conversations} conversations"
+            f"\t{printable(tools)}"
+            + (f"\tprovider {printable(project.provider_id)}" if project.provider_id else "")
         )
     return 0
 

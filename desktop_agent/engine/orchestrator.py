@@ -40,6 +40,9 @@ class _Tenant:
     #: Tools only this conversation's runs may call besides the default ones
     #: (`add_tools`: an AG-UI client's frontend tools).
     extra_tools: tuple[Tool, ...] = ()
+    #: The default tools this conversation may call, by name (`limit_tools`: a
+    #: project's tool set); None: all of them. Its `extra_tools` are always kept.
+    only_tools: frozenset[str] | None = None
 
 
 class Orchestrator:
@@ -145,10 +148,16 @@ class Orchestrator:
         tenant = self._tenants.get(tenant_id)
         context = self.context(tenant_id)
         if tenant is None or (
-            tenant.model is None and tenant.system_prompt is None and not tenant.extra_tools
+            tenant.model is None
+            and tenant.system_prompt is None
+            and not tenant.extra_tools
+            and tenant.only_tools is None
         ):
             return replace(self.config, context=context)
         config = self.config
+        if tenant.only_tools is not None:
+            only = tenant.only_tools
+            config = config.with_tools([t for t in config.tools if t.name in only])
         if tenant.extra_tools:
             own = {t.name for t in tenant.extra_tools}
             config = config.with_tools(
@@ -162,6 +171,11 @@ class Orchestrator:
             if tenant.system_prompt is None
             else tenant.system_prompt,
         )
+
+    def limit_tools(self, tenant_id: str, names: Iterable[str] | None) -> None:
+        """Only these default tools (by name) for one conversation's next runs; None:
+        all of them again."""
+        self._tenant(tenant_id).only_tools = None if names is None else frozenset(names)
 
     def add_tools(self, tenant_id: str, tools: Iterable[Tool]) -> None:
         """Tools one conversation's next runs may call besides the default ones (a

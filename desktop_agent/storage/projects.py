@@ -255,6 +255,10 @@ class ProjectStore:
             f"UPDATE projects SET {columns} WHERE id = ?", (*fields.values(), project_id)
         )
 
+    def clear_tools(self, project_id: str) -> None:
+        """Its conversations have the session's tools again."""
+        self._db.execute("UPDATE projects SET tools = NULL WHERE id = ?", (project_id,))
+
     def remove(self, project_id: str, *, delete_conversations: bool = False) -> list[str]:
         """Remove a project with its knowledge; its conversations are kept (out of any
         project) or, `delete_conversations`, deleted (undoable until the next start).

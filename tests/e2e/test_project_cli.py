@@ -66,7 +66,12 @@ def test_project_commands_and_chat_in_a_project(tmp_path: Path, server: Scripted
     [tool] = [m for m in second.body["messages"] if m["role"] == "tool"]
     assert f"file: {answer_file.name}" in tool["content"].split("\n[2]")[0]
     listed = run(tmp_path, "project", "list")
-    assert "1 conversations" in listed.stdout
+    assert "1 conversations" in listed.stdout and "all tools" in listed.stdout
+    changed = run(tmp_path, "project", "set", "Depot", "--tools", "none", "--instructions", "Oui.")
+    assert changed.returncode == 0, changed.stderr
+    assert "no tools" in run(tmp_path, "project", "list").stdout
+    bad = run(tmp_path, "project", "set", "Depot", "--provider", "nowhere")
+    assert bad.returncode == 1 and "No saved provider 'nowhere'" in bad.stderr
 
     unknown = run(tmp_path, "chat", "--project", "Nope", "hi", base_url=server.base_url)
     assert unknown.returncode == 1 and "no project named 'Nope'" in unknown.stderr

@@ -137,3 +137,27 @@ async def test_a_model_without_tools_gets_the_passages_in_the_request(tmp_path: 
     assert f"file: {answer_file.name}" in system
     # the passages are not kept in the history: the user's message is as typed
     assert request.body["messages"][-1] == {"role": "user", "content": question}
+
+
+async def test_a_projects_tool_set_limits_its_conversations_only(tmp_path: Path) -> None:
+    async with ScriptedServer() as server:
+        server.add(Reply("in"), Reply("out"))
+        session = await open_session(server)
+        try:
+            projects = session.projects
+            assert projects is not None
+            everything = {t.name for t in session.all_tools()}
+            assert {"calculator", "current_time"} <= everything
+            project = projects.create("Sums")
+            projects.update(project.id, tools=["calculator"])
+            session.start_in_project("c-1", project.id)
+            await session.conversations.send("c-1", "1+1?").wait()
+            await session.conversations.send("c-2", "elsewhere").wait()
+        finally:
+            await session.aclose()
+    inside, outside = (r.body for r in server.requests)
+    assert sorted(t["function"]["name"] for t in inside["tools"]) == [
+        "calculator",
+        "search_knowledge",
+    ]
+    assert {t["function"]["name"] for t in outside["tools"]} == everything
