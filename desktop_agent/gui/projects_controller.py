@@ -35,6 +35,8 @@ class ProjectsController(QObject):
         self.panel.remove_requested.connect(self.ask_remove)
         self.panel.move_out.connect(lambda cid: self.move(cid, None))
         self.dialog: ProjectDialog | None = None
+        #: What the last background re-scan changed (None: none has finished).
+        self.rescanned: list[str] | None = None
 
     @property
     def projects(self) -> Projects | None:
@@ -42,9 +44,35 @@ class ProjectsController(QObject):
         return session.projects if session is not None else None
 
     def attach(self) -> None:
-        """The session has started: show its projects."""
+        """The session has started: show its projects, and re-scan their files in the
+        background (what changed while the app was closed is indexed again)."""
         self.panel.setVisible(self.projects is not None)
         self.refresh()
+        if self.projects is not None and self.projects.all():
+            self.window.background.spawn(self.rescan_all())
+
+    async def rescan_all(self) -> list[str]:
+        """Re-scan every project on a worker thread; the summaries of those that
+        changed."""
+        import asyncio
+        import threading
+
+        projects = self.projects
+        if projects is None:
+            return []
+        cancel = threading.Event()
+        changed = []
+        try:
+            for project in projects.all():
+                report = await asyncio.to_thread(projects.rescan, project.id, cancel=cancel)
+                if report.indexed or report.removed or report.missing:
+                    changed.append(f"{project.name}: {report.summary()}")
+        finally:
+            cancel.set()  # cancelled (the window closes): the worker stops after its file
+        if changed:
+            self.window.status.showMessage("Project files re-indexed — " + "; ".join(changed), 8000)
+        self.rescanned = changed
+        return changed
 
     def refresh(self) -> None:
         projects = self.projects

@@ -207,3 +207,37 @@ def test_moving_in_and_out_and_removing(
     assert projects.all() == [] and w.store.conversation(cid) is not None
     assert w.projects.panel.tree.topLevelItemCount() == 0
     assert isinstance(box, QMessageBox)
+
+
+def test_files_changed_while_closed_are_reindexed_at_start(gui: Gui, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("The boiler was serviced in March.\n")
+    (folder / "b.md").write_text("The roof leaks.\n")
+    store = Store(tmp_path / "history.db", session=False)
+    from desktop_agent.app.projects import Projects
+
+    projects = Projects(store)
+    project = projects.create("House")
+    projects.index(project.id, [folder])
+    store.close()
+    (folder / "a.md").write_text("The boiler was replaced in October, a new model.\n")
+    (folder / "b.md").unlink()
+    model = ScriptedModel(model="main-model")
+    w = MainWindow(
+        ConnectionConfig(kind="openai", model="main-model"),
+        model_factory=lambda config: model,
+        history=lambda: Store(tmp_path / "history.db"),
+    )
+    w.show()
+    try:
+        gui.run(w.start())
+        gui.until(lambda: w.projects.rescanned is not None, "the background re-scan")
+        assert w.projects.rescanned == [
+            "House: 1 indexed (1 passages), 0 unchanged, 0 skipped, 1 removed"
+        ]
+        found = w.session.projects.search(project.id, "boiler")
+        assert [h.text for h in found] == ["The boiler was replaced in October, a new model."]
+        assert w.session.projects.search(project.id, "roof") == []
+    finally:
+        gui.run(w.shutdown())
