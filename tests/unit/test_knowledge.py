@@ -198,3 +198,41 @@ def test_the_project_says_where_passages_go() -> None:
     for local in ("http://127.0.0.1:8080/v1", "http://localhost:11434/v1", "http://[::1]:1/v1"):
         assert is_remote(ConnectionConfig(kind="openai", base_url=local)) is None
     assert is_remote(ConnectionConfig(kind="local")) is None
+
+
+def test_pipes_and_links_are_skipped_before_anything_is_opened(
+    projects: Projects, tmp_path: Path
+) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "real.md").write_text("The lighthouse keeper logs the weather.\n")
+    os.mkfifo(folder / "pipe.md")  # opening it to read would block the indexer forever
+    (folder / "link.md").symlink_to(tmp_path / "outside.md")
+    (tmp_path / "outside.md").write_text("Secret outside the folder.\n")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)  # not walked into
+    project = projects.create("Odd")
+    report = projects.index(project.id, [folder])
+    reasons = {Path(p).name: r for p, r in report.skipped}
+    assert reasons == {
+        "pipe.md": "not a regular file",
+        "link.md": "a symbolic link (not followed)",
+    }  # (the linked folder "loop" is not walked into)
+    assert report.indexed == 1
+    assert projects.search(project.id, "secret") == []
+
+
+def test_a_missing_source_is_reported_and_its_files_removed(
+    projects: Projects, tmp_path: Path
+) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    (folder / "a.md").write_text("Walruses bask.\n")
+    project = projects.create("Gone")
+    projects.index(project.id, [folder])
+    (folder / "a.md").unlink()
+    folder.rmdir()
+    report = projects.rescan(project.id)
+    assert report.missing == [str(folder)] and report.removed == 1
+    assert projects.search(project.id, "walruses") == []
+    with pytest.raises(FileNotFoundError):
+        projects.index(project.id, [tmp_path / "nowhere"])
