@@ -124,8 +124,12 @@ class Projects:
 
     # -- knowledge ----------------------------------------------------------------
 
-    def files(self, project_id: str) -> list[KnowledgeFile]:
-        return self.db.files(project_id)
+    def files(self, project_id: str, *, limit: int | None = None) -> list[KnowledgeFile]:
+        """By path; with `limit`, the skipped ones first."""
+        return self.db.files(project_id, limit=limit)
+
+    def count_files(self, project_id: str) -> int:
+        return self.db.count_files(project_id)
 
     def sources(self, project_id: str) -> list[str]:
         return [path for _, path in self.db.sources(project_id)]

@@ -328,8 +328,17 @@ class ProjectStore:
         ).fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]
 
-    def files(self, project_id: str, source_id: int | None = None) -> list[KnowledgeFile]:
-        if source_id is None:
+    def files(
+        self, project_id: str, source_id: int | None = None, *, limit: int | None = None
+    ) -> list[KnowledgeFile]:
+        """Its files by path (`limit`: the skipped ones first, then up to `limit`)."""
+        if limit is not None:
+            rows = self._db.execute(
+                "SELECT * FROM knowledge_files WHERE project_id = ? "
+                "ORDER BY status = 'indexed', path LIMIT ?",
+                (project_id, limit),
+            )
+        elif source_id is None:
             rows = self._db.execute(
                 "SELECT * FROM knowledge_files WHERE project_id = ? ORDER BY path", (project_id,)
             )
@@ -386,6 +395,12 @@ class ProjectStore:
                         for i, p in enumerate(passages)
                     ],
                 )
+
+    def count_files(self, project_id: str) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM knowledge_files WHERE project_id = ?", (project_id,)
+        ).fetchone()
+        return int(row[0])
 
     def touch_file(self, file_id: int, mtime: float) -> None:
         """The file's content did not change (same sha256); only its mtime did."""

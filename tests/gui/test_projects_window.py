@@ -241,3 +241,25 @@ def test_files_changed_while_closed_are_reindexed_at_start(gui: Gui, tmp_path: P
         assert w.session.projects.search(project.id, "roof") == []
     finally:
         gui.run(w.shutdown())
+
+
+def test_a_long_file_list_shows_skipped_files_first_and_is_capped(
+    gui: Gui,
+    window: tuple[MainWindow, ScriptedModel],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop_agent.gui import projects_dialog
+
+    w, _model = window
+    write_corpus(tmp_path / "docs", 8)
+    (tmp_path / "docs" / "zz.bin").write_bytes(b"\x00\x01binary" * 40)
+    projects = w.session.projects
+    project = projects.create("Many")
+    projects.index(project.id, [tmp_path / "docs"])
+    monkeypatch.setattr(projects_dialog, "SHOWN_FILES", 3)
+    dialog = w.projects.edit(project.id)
+    rows = [dialog.files.topLevelItem(i) for i in range(dialog.files.topLevelItemCount())]
+    assert [r.text(1).split(":")[0] for r in rows] == ["skipped", "indexed", "indexed", ""]
+    assert rows[0].text(0).endswith("zz.bin") and rows[-1].text(0) == "… and 6 more files"
+    dialog.close()
