@@ -1,14 +1,14 @@
 """The main window: conversations on the left, the one on screen on the right
-(transcript, composer), a status bar; every action on the keyboard.
+(header, transcript or empty state, composer), a status bar; every action on the
+keyboard.
 
 The window is layout and wiring. What happens to conversations is the session's
-(`app/session.py`: orchestrator, recorder, `ConversationActions`); what the window
-decides lives in small controllers: `ConversationViews` (the transcripts in the
-stack), `RunController` (send, stop, regenerate, edit, versions),
-`ConversationListController` (the list: delete and undo, export, rename, Ctrl+K),
-`ApprovalController` and `SettingsController` (providers, tools, MCP). Closing
-the window stops the session (runs cancelled, connections closed) before the app
-quits.
+(`app/session.py`); what the window decides lives in small controllers:
+`ConversationViews` (the transcripts), `RunController` (send, stop, regenerate,
+edit, versions), `ConversationListController` (delete and undo, export, rename),
+`ApprovalController`, `SettingsController` (providers, tools, MCP) and `Chrome`
+(header, sidebar toggle and search, empty state, banner, theme, zoom). Closing the
+window stops the session (runs cancelled, connections closed) before the app quits.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter
+from PySide6.QtWidgets import QDialog, QSplitter
 
 from ..app.providers import ConnectionConfig, Providers
 from ..app.settings import ToolSettings
+from .appearance import Appearance
 from .approval_controller import ApprovalController
 from .background import Background
+from .chrome import Chrome
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
@@ -35,19 +35,15 @@ from .shortcuts import SHORTCUTS, add_actions
 from .sidebar import Sidebar
 from .status import ToolStatusBar
 from .theme import Theme
+from .window_base import WindowBase
 
 if TYPE_CHECKING:
-    import asyncio
-
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
     from ..engine.events import UserMessage
     from ..engine.model import ChatModel, Timeouts
-    from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
     from ..storage import Store
-    from .bridge import EventBridge
-    from .transcript import Transcript
 
 # asyncio, the engine, the session and the bridge are imported when first used,
 # after the window is on screen: start-up paints first (see app.py).
@@ -57,13 +53,8 @@ __all__ = ["SHORTCUTS", "MainWindow"]
 _log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowBase):
     """desktop-agent's window."""
-
-    busy_changed = Signal(bool)  # True while the conversation on screen has a run
-    ready = Signal()  # the session has started; messages can be sent
-    conversation_opened = Signal(str)  # the conversation now on screen
-    dialog_opened = Signal(QDialog)  # a dialog the window opened (settings, export...)
 
     def __init__(
         self,
@@ -80,6 +71,8 @@ class MainWindow(QMainWindow):
         tool_settings: ToolSettings | None = None,
         on_tool_settings_saved: Callable[[ToolSettings], None] | None = None,
         mcp: Callable[[], McpSetup] | None = None,
+        appearance: Appearance | None = None,
+        save_appearance: Callable[[Appearance], None] | None = None,
     ) -> None:
         super().__init__()
         self._history = history
@@ -102,7 +95,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(pane)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([250, 850])
+        self.splitter.setSizes([260, 840])
+        self.sidebar.setMaximumWidth(480)
         self.setCentralWidget(self.splitter)
         self.status = ToolStatusBar(self)
         self.setStatusBar(self.status)
@@ -155,13 +149,20 @@ class MainWindow(QMainWindow):
         self.sidebar.new_requested.connect(self.new_conversation)
         self.provider_box.chosen.connect(self.choose_provider)
         self.settings.providers_changed.connect(self._providers_changed)
-        self.settings.notice.connect(self.views.say)
+        self.chrome = Chrome(self, appearance, save_appearance)
+        self.settings.notice.connect(self.chrome.say)
+        self.settings.banner.connect(self.chrome.banner)
         self.actions_by_name = add_actions(
             self,
             {
                 "stop": self.runs.stop,
                 "new": self.new_conversation,
-                "switch": self.conversations.open_switcher,
+                "switch": self.chrome.focus_search,
+                "search_messages": self.conversations.open_switcher,
+                "toggle_sidebar": self.chrome.toggle_sidebar,
+                "zoom_in": self.chrome.looks.zoom_in,
+                "zoom_out": self.chrome.looks.zoom_out,
+                "zoom_reset": self.chrome.looks.zoom_reset,
                 "rename": lambda: self.conversations.rename(self.tenant_id),
                 "undo_delete": self.conversations.undo_delete,
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
@@ -170,49 +171,15 @@ class MainWindow(QMainWindow):
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
-                "help": lambda: self.show_dialog(_shortcuts_dialog(self)),
+                "help": self.show_shortcuts,
                 "quit": self.close,
             },
         )
+        self.chrome.start()
         self.views.open(None)
         self._providers_changed()
-        self.setTabOrder(self.composer, self.send_button)
-        self.setTabOrder(self.send_button, self.transcript)
+        self.chrome.order_tabs()
         self.composer.setFocus()
-
-    @property
-    def transcript(self) -> Transcript:
-        return self.views.current.transcript
-
-    @property
-    def tenant_id(self) -> str:
-        """The conversation on screen (its id is its orchestrator tenant)."""
-        return self.views.current.conversation_id
-
-    @property
-    def busy(self) -> bool:
-        return self.views.current.busy
-
-    @property
-    def bridge(self) -> EventBridge | None:
-        return self.views.current.bridge
-
-    @property
-    def config(self) -> ConnectionConfig:
-        return self.settings.config
-
-    @property
-    def orchestrator(self) -> Orchestrator | None:
-        return self.session.orchestrator if self.session is not None else None
-
-    @property
-    def store(self) -> Store | None:
-        return self.session.store if self.session is not None else None
-
-    @property
-    def dialogs(self) -> list[QDialog]:
-        """The dialogs open now, oldest first."""
-        return list(self._dialogs)
 
     def _made(self, view: ConversationView) -> None:
         view.transcript.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
@@ -224,6 +191,7 @@ class MainWindow(QMainWindow):
         self.runs.editing = None
         self._update_labels()
         self.sidebar.select(view.conversation_id)
+        self.chrome.refresh_empty()
 
     def _view_busy(self, view: ConversationView, busy: bool) -> None:
         self.sidebar.model.set_live(view.conversation_id, busy)
@@ -234,13 +202,17 @@ class MainWindow(QMainWindow):
     def _user_message_shown(self, view: ConversationView, event: UserMessage) -> None:
         """A run's user message reached its transcript (from the event stream)."""
         self.conversations.sent(view.conversation_id, event.content)
-        if view is self.views.current and self.store is not None:
-            self._update_labels()
+        if view is self.views.current:
+            self.chrome.refresh_empty()
+            if self.store is not None:
+                self._update_labels()
 
     def _run_finished(self, view: ConversationView) -> None:
         self.conversations.finished(view.conversation_id)
-        if view is self.views.current and self.store is not None:
-            self._update_labels()
+        if view is self.views.current:
+            self.chrome.refresh_empty()
+            if self.store is not None:
+                self._update_labels()
 
     def _update_labels(self) -> None:
         provider = self.settings.provider_of(self.tenant_id)
@@ -255,11 +227,6 @@ class MainWindow(QMainWindow):
 
     # -- starting -----------------------------------------------------------------------
 
-    @property
-    def closed(self) -> asyncio.Event:
-        """Set once the window has shut down (runs cancelled, connections closed)."""
-        return self.background.closed
-
     async def start(self) -> None:
         """Open the session (model client, history: heavy imports) once the window
         is on screen."""
@@ -268,6 +235,7 @@ class MainWindow(QMainWindow):
         await asyncio.sleep(0)  # let the first paint happen
         self.sidebar.finish_setup()
         self.pane.finish_setup()
+        self.chrome.finish_setup()
         store, problem = self.conversations.open_history(self._history)
         self.session = session = await self.settings.open_session(
             store, problem, lambda message: self.status.showMessage(message, 10000)
@@ -277,6 +245,8 @@ class MainWindow(QMainWindow):
         self.settings.attach(session)
         self._providers_changed()
         self.transcript.prepare()
+        self.chrome.banner("")  # (connecting: done)
+        self.chrome.refresh_empty()
         self.ready.emit()
         self.runs.send_pending()
 
@@ -315,42 +285,7 @@ class MainWindow(QMainWindow):
         """Ctrl+,: the Settings dialog (returned: it is open)."""
         return self.show_dialog(self.settings.open_dialog(self))
 
-    def show_dialog(self, dialog: QDialog) -> QDialog:
-        """Open a dialog without blocking the loop (not exec()); held until it closes."""
-        self._dialogs.append(dialog)
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-        return dialog
+    def show_shortcuts(self) -> QDialog:
+        from .settings_dialog import ShortcutsDialog
 
-    # -- closing ------------------------------------------------------------------------
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if self._shutdown_done:
-            event.accept()
-        else:
-            event.ignore()
-            if not self._closing:
-                self._closing = True
-                self.background.spawn(self.shutdown())
-
-    async def shutdown(self) -> None:
-        """Stop watching, stop the session (runs, MCP, models, history), then close."""
-        self.settings.closing = True
-        self.background.cancel()
-        try:
-            await self.views.detach()
-            if self.session is not None:
-                await self.session.aclose()
-        except Exception:
-            _log.exception("error while shutting down")
-        finally:
-            self._shutdown_done = True
-            self.close()
-            self.closed.set()
-
-
-def _shortcuts_dialog(parent: MainWindow) -> QDialog:
-    from .settings_dialog import ShortcutsDialog
-
-    return ShortcutsDialog(SHORTCUTS, parent)
+        return self.show_dialog(ShortcutsDialog(SHORTCUTS, self))

@@ -1,0 +1,150 @@
+"""Appearance: the colour scheme (System / Light / Dark: System follows the desktop
+live) and the zoom (Ctrl+= / Ctrl+- / Ctrl+0), kept in settings.json under
+"appearance".
+
+`Looks` applies them: the Fusion style with the palette of theme.py on the whole
+application (so every widget gets the change as a PaletteChange), and the zoomed
+system font on the window (widgets that read their font from the window, the
+transcript among them, follow it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+from .theme import build_palette, focus_stylesheet
+
+__all__ = ["SCHEMES", "Appearance", "Looks"]
+
+SCHEMES = ("system", "light", "dark")
+ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 50, 300, 10  # per cent
+
+
+@dataclass(frozen=True)
+class Appearance:
+    scheme: str = "system"
+    zoom: int = 100  # per cent of the system UI font
+
+    @classmethod
+    def from_settings(cls, saved: dict[str, Any]) -> Appearance:
+        raw = saved.get("appearance")
+        raw = raw if isinstance(raw, dict) else {}
+        scheme = raw.get("scheme") if raw.get("scheme") in SCHEMES else "system"
+        zoom = raw.get("zoom")
+        if not isinstance(zoom, int) or isinstance(zoom, bool):
+            zoom = 100
+        return cls(str(scheme), max(ZOOM_MIN, min(ZOOM_MAX, zoom)))
+
+    def to_settings(self) -> dict[str, Any]:
+        return {"scheme": self.scheme, "zoom": self.zoom}
+
+
+def settings_saver() -> Callable[[Appearance], None]:
+    """Saves into settings.json, changing only "appearance" (read-modify-write)."""
+    from ..app.settings import update_settings
+
+    def save(appearance: Appearance) -> None:
+        update_settings(lambda data: data.__setitem__("appearance", appearance.to_settings()))
+
+    return save
+
+
+def system_is_dark() -> bool:
+    """The desktop's colour scheme (Qt >= 6.5); light when it says nothing."""
+    from PySide6.QtCore import Qt
+
+    hints = QGuiApplication.styleHints()
+    return bool(hints.colorScheme() == Qt.ColorScheme.Dark)
+
+
+def system_high_contrast() -> bool:
+    """The platform's high-contrast setting, where Qt reports it (Qt >= 6.10:
+    `QStyleHints.accessibility().contrastPreference()`); False where it cannot."""
+    hints: Any = QGuiApplication.styleHints()
+    accessibility = getattr(hints, "accessibility", None)
+    if accessibility is None:
+        return False
+    try:
+        from PySide6.QtCore import Qt
+
+        high = Qt.ContrastPreference.HighContrast  # type: ignore[attr-defined]
+        return bool(accessibility().contrastPreference() == high)
+    except AttributeError:
+        return False
+
+
+class Looks(QObject):
+    """Applies an `Appearance` to the application and a window; follows the system."""
+
+    changed = Signal(bool)  # the palette in force is dark
+
+    def __init__(
+        self,
+        window: QWidget,
+        appearance: Appearance,
+        save: Callable[[Appearance], None] | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.window, self.appearance, self._save = window, appearance, save
+        self.dark = False
+        self.high_contrast = False
+        self._base_point_size = QApplication.font().pointSizeF()
+
+    def start(self) -> None:
+        """Apply, and follow the desktop's scheme from now on."""
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_changed)
+        QApplication.setStyle("Fusion")
+        self.apply()
+
+    def _system_changed(self, _scheme: object) -> None:
+        if self.appearance.scheme == "system":
+            self.apply()
+
+    def apply(self) -> None:
+        scheme = self.appearance.scheme
+        self.dark = system_is_dark() if scheme == "system" else scheme == "dark"
+        self.high_contrast = system_high_contrast()
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        app.setPalette(build_palette(self.dark, high_contrast=self.high_contrast))
+        app.setStyleSheet(focus_stylesheet(self.dark))
+        self._apply_zoom()
+        self.changed.emit(self.dark)
+
+    def set_scheme(self, scheme: str) -> None:
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown colour scheme {scheme!r}")
+        self._change(replace(self.appearance, scheme=scheme))
+        self.apply()
+
+    # -- zoom ---------------------------------------------------------------------------
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.appearance.zoom + ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.appearance.zoom - ZOOM_STEP)
+
+    def zoom_reset(self) -> None:
+        self.set_zoom(100)
+
+    def set_zoom(self, percent: int) -> None:
+        self._change(replace(self.appearance, zoom=max(ZOOM_MIN, min(ZOOM_MAX, percent))))
+        self._apply_zoom()
+
+    def _apply_zoom(self) -> None:
+        font = QApplication.font()
+        font.setPointSizeF(self._base_point_size * self.appearance.zoom / 100)
+        self.window.setFont(font)
+
+    def _change(self, appearance: Appearance) -> None:
+        if appearance != self.appearance:
+            self.appearance = appearance
+            if self._save is not None:
+                self._save(appearance)

@@ -1,0 +1,124 @@
+"""Everything around the transcript, wired to the window: the header's buttons, the
+sidebar (show/hide with Ctrl+B, search with Ctrl+K), the empty state (shown while
+a conversation has no messages), the transient banner (connecting, loading the
+model), the theme (System/Light/Dark, following the desktop) and the zoom."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from .appearance import Appearance, Looks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .window import MainWindow
+
+__all__ = ["Chrome"]
+
+#: The banner while the session starts (cleared once it has).
+CONNECTING = "Connecting… your message will be sent in a moment."
+
+
+class Chrome(QObject):
+    def __init__(
+        self,
+        window: MainWindow,
+        appearance: Appearance | None,
+        save_appearance: Callable[[Appearance], None] | None,
+    ) -> None:
+        super().__init__(window)
+        self.window = w = window
+        self.looks = Looks(w, appearance or Appearance(), save_appearance)
+        self.looks.changed.connect(self._theme_changed)
+        header, sidebar = w.pane.header, w.sidebar
+        header.new_button.clicked.connect(w.new_conversation)
+        header.settings_button.clicked.connect(w.open_settings)
+        header.sidebar_button.toggled.connect(self.set_sidebar_visible)
+        header.sidebar_button.setChecked(sidebar.isVisibleTo(w))
+        sidebar.search_messages.connect(self._search_messages)
+        self._icons_ready = False
+
+    def start(self) -> None:
+        """Before the first paint: the palette and the zoomed font."""
+        self.looks.start()
+
+    def order_tabs(self) -> None:
+        """Tab: the composer, Send, then the suggestions (empty state) or the transcript."""
+        w = self.window
+        chain = [w.composer, w.send_button, *w.pane.empty.suggestions, w.transcript]
+        for first, second in zip(chain, chain[1:], strict=False):
+            w.setTabOrder(first, second)
+
+    def finish_setup(self) -> None:
+        """After the first paint: the icons (qtawesome is imported here)."""
+        self._icons_ready = True
+        self.window.sidebar.refresh_icons()
+
+    def _theme_changed(self, dark: bool) -> None:
+        from .theme import Theme
+
+        self.window.theme = Theme.from_palette()
+        if self._icons_ready:
+            self.window.pane.refresh_icons()
+            self.window.sidebar.refresh_icons()
+
+    # -- sidebar ----------------------------------------------------------------------
+
+    def toggle_sidebar(self) -> None:
+        """Ctrl+B."""
+        self.window.pane.header.sidebar_button.toggle()
+
+    def set_sidebar_visible(self, visible: bool) -> None:
+        sidebar = self.window.sidebar
+        if sidebar.isVisibleTo(self.window) != visible:
+            sidebar.setVisible(visible)
+        if sidebar.isVisibleTo(self.window) != visible:  # e.g. no history to list
+            self.window.pane.header.sidebar_button.setChecked(sidebar.isVisibleTo(self.window))
+        if not visible and sidebar.isAncestorOf(self.window.focusWidget()):
+            self.window.composer.setFocus()
+
+    def focus_search(self) -> None:
+        """Ctrl+K: the search field on top of the list (the message search when there
+        is no list)."""
+        if not self.window.sidebar.isVisibleTo(self.window):
+            self.set_sidebar_visible(True)
+            self.window.pane.header.sidebar_button.setChecked(True)
+        if self.window.sidebar.isVisibleTo(self.window):
+            self.window.sidebar.focus_search()
+        else:
+            self.window.conversations.open_switcher()
+
+    def _search_messages(self, text: str) -> None:
+        switcher = self.window.conversations.open_switcher()
+        query = getattr(switcher, "query", None)
+        if query is not None:
+            query.setText(text)
+
+    # -- empty state, notices ---------------------------------------------------------
+
+    def refresh_empty(self) -> None:
+        """The empty state while the conversation on screen has nothing but notices."""
+        w = self.window
+        entries = w.transcript.entries
+        empty = all(e.kind == "notice" for e in entries)
+        w.pane.set_empty(empty)
+        if empty:
+            provider = w.settings.provider_of(w.tenant_id)
+            w.pane.empty.show_model(provider.label(), "")
+            tools = w.session.all_tools() if w.session is not None else w.settings.tools
+            w.pane.empty.show_tools([t.name for t in tools])
+
+    def say(self, text: str, error: bool = False) -> None:
+        """A notice: in the empty state while it shows, else in the transcript."""
+        if not error and self.window.pane.showing_empty:
+            self.window.pane.empty.add_notice(text)
+        else:
+            self.window.views.say(text, error)
+            self.refresh_empty()
+
+    def banner(self, text: str) -> None:
+        """A transient notice ("" clears it)."""
+        self.window.pane.show_banner(text)
