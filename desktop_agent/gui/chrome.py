@@ -5,9 +5,11 @@ model), the theme (System/Light/Dark, following the desktop) and the zoom."""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog
 
 from .appearance import Appearance, Looks
 
@@ -49,7 +51,7 @@ class Chrome(QObject):
         """Tab: the composer, Send, then the suggestions (empty state) or the transcript."""
         w = self.window
         chain = [w.composer, w.send_button, *w.pane.empty.suggestions, w.transcript]
-        for first, second in zip(chain, chain[1:], strict=False):
+        for first, second in itertools.pairwise(chain):
             w.setTabOrder(first, second)
 
     def finish_setup(self) -> None:
@@ -64,6 +66,15 @@ class Chrome(QObject):
         if self._icons_ready:
             self.window.pane.refresh_icons()
             self.window.sidebar.refresh_icons()
+
+    def add_pages(self, dialog: QDialog) -> QDialog:
+        """Settings → Appearance (before Shortcuts)."""
+        from .settings_pages import AppearancePage
+
+        add_page = getattr(dialog, "add_page", None)
+        if add_page is not None:
+            add_page("Appearance", AppearancePage(self.looks, dialog), before="Shortcuts")
+        return dialog
 
     # -- sidebar ----------------------------------------------------------------------
 

@@ -283,7 +283,7 @@ class MainWindow(WindowBase):
 
     def open_settings(self) -> QDialog:
         """Ctrl+,: the Settings dialog (returned: it is open)."""
-        return self.show_dialog(self.settings.open_dialog(self))
+        return self.show_dialog(self.chrome.add_pages(self.settings.open_dialog(self)))
 
     def show_shortcuts(self) -> QDialog:
         from .settings_dialog import ShortcutsDialog
