@@ -94,6 +94,11 @@ class Looks(QObject):
         self.window, self.appearance, self._save = window, appearance, save
         self.dark = False
         self.high_contrast = False
+        self.button_style = ""
+        #: how the desktop's scheme and contrast are read (replaceable: offscreen Qt
+        #: reports no scheme)
+        self.system_dark: Callable[[], bool] = system_is_dark
+        self.system_high_contrast: Callable[[], bool] = system_high_contrast
         self._base_point_size = QApplication.font().pointSizeF()
 
     def start(self) -> None:
@@ -108,12 +113,14 @@ class Looks(QObject):
 
     def apply(self) -> None:
         scheme = self.appearance.scheme
-        self.dark = system_is_dark() if scheme == "system" else scheme == "dark"
-        self.high_contrast = system_high_contrast()
+        self.dark = self.system_dark() if scheme == "system" else scheme == "dark"
+        self.high_contrast = self.system_high_contrast()
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         app.setPalette(build_palette(self.dark, high_contrast=self.high_contrast))
-        app.setStyleSheet(focus_stylesheet(self.dark))
+        # (on the icon buttons only, not the application: an application style sheet
+        # stops the window's font, the zoom, from reaching its children)
+        self.button_style = focus_stylesheet(self.dark)
         self._apply_zoom()
         self.changed.emit(self.dark)
 

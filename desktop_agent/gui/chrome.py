@@ -38,8 +38,7 @@ class Chrome(QObject):
         header, sidebar = w.pane.header, w.sidebar
         header.new_button.clicked.connect(w.new_conversation)
         header.settings_button.clicked.connect(w.open_settings)
-        header.sidebar_button.toggled.connect(self.set_sidebar_visible)
-        header.sidebar_button.setChecked(sidebar.isVisibleTo(w))
+        header.sidebar_button.clicked.connect(self.toggle_sidebar)
         sidebar.search_messages.connect(self._search_messages)
         self._icons_ready = False
 
@@ -63,6 +62,8 @@ class Chrome(QObject):
         from .theme import Theme
 
         self.window.theme = Theme.from_palette()
+        for button in self.window.pane.header.buttons:
+            button.setStyleSheet(self.looks.button_style)
         if self._icons_ready:
             self.window.pane.refresh_icons()
             self.window.sidebar.refresh_icons()
@@ -79,28 +80,19 @@ class Chrome(QObject):
     # -- sidebar ----------------------------------------------------------------------
 
     def toggle_sidebar(self) -> None:
-        """Ctrl+B."""
-        self.window.pane.header.sidebar_button.toggle()
+        """Ctrl+B, or the header's button."""
+        self.set_sidebar_visible(not self.window.sidebar.isVisibleTo(self.window))
 
     def set_sidebar_visible(self, visible: bool) -> None:
-        sidebar = self.window.sidebar
-        if sidebar.isVisibleTo(self.window) != visible:
-            sidebar.setVisible(visible)
-        if sidebar.isVisibleTo(self.window) != visible:  # e.g. no history to list
-            self.window.pane.header.sidebar_button.setChecked(sidebar.isVisibleTo(self.window))
-        if not visible and sidebar.isAncestorOf(self.window.focusWidget()):
-            self.window.composer.setFocus()
+        w = self.window
+        w.sidebar.setVisible(visible)
+        if not visible and w.sidebar.isAncestorOf(w.focusWidget()):
+            w.composer.setFocus()
 
     def focus_search(self) -> None:
-        """Ctrl+K: the search field on top of the list (the message search when there
-        is no list)."""
-        if not self.window.sidebar.isVisibleTo(self.window):
-            self.set_sidebar_visible(True)
-            self.window.pane.header.sidebar_button.setChecked(True)
-        if self.window.sidebar.isVisibleTo(self.window):
-            self.window.sidebar.focus_search()
-        else:
-            self.window.conversations.open_switcher()
+        """Ctrl+K: the search field on top of the list (shown if it was hidden)."""
+        self.set_sidebar_visible(True)
+        self.window.sidebar.focus_search()
 
     def _search_messages(self, text: str) -> None:
         switcher = self.window.conversations.open_switcher()

@@ -20,8 +20,6 @@ class Header(QWidget):
         self.sidebar_button = IconButton(
             "sidebar", "Show or hide the sidebar", "The list of conversations", "Ctrl+B", self
         )
-        self.sidebar_button.setCheckable(True)
-        self.sidebar_button.setChecked(True)
         self.title_label = QLabel("New conversation", self)
         self.title_label.setAccessibleName("Conversation title")
         # (a long title is elided by the layout, never widening the window)

@@ -177,7 +177,7 @@ class Sidebar(QWidget):
         self.view.setModel(self.model)
         self.delegate = RowDelegate(self.view)
         self.view.setItemDelegate(self.delegate)
-        self.delegate.rename_clicked.connect(lambda row: self.rename(self.model.rows[row].id))
+        self.delegate.rename_clicked.connect(self._rename_later)
         self.delegate.delete_clicked.connect(
             lambda row: self.delete_requested.emit(self.model.rows[row].id)
         )
@@ -214,11 +214,6 @@ class Sidebar(QWidget):
         delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         delete.triggered.connect(self._delete_selected)
         self.view.addAction(delete)
-        rename = QAction("Rename conversation", self.view)
-        rename.setShortcut(QKeySequence("F2"))
-        rename.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        rename.triggered.connect(self._rename_selected)
-        self.view.addAction(rename)
         self.refresh_icons()
 
     def refresh_icons(self) -> None:
@@ -269,10 +264,17 @@ class Sidebar(QWidget):
         self.view.viewport().update()
         super().leaveEvent(event)
 
-    def _rename_selected(self) -> None:
-        conversation_id = self.selected_id()
-        if conversation_id:
-            self.rename(conversation_id)
+    def _rename_later(self, row: int) -> None:
+        """(After the click that asked for it is done: the view ends its mouse
+        handling by closing editors.)"""
+        from PySide6.QtCore import QTimer
+
+        conversation_id = self.model.rows[row].id
+        QTimer.singleShot(0, self, lambda: self.rename(conversation_id))
+
+    def target(self) -> str | None:
+        """The row F2 is about: the current one while the list has the focus."""
+        return self.selected_id() if self.view.hasFocus() else None
 
     def _activated(self, index: QModelIndex) -> None:
         if index.isValid():

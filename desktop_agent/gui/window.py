@@ -163,7 +163,9 @@ class MainWindow(WindowBase):
                 "zoom_in": self.chrome.looks.zoom_in,
                 "zoom_out": self.chrome.looks.zoom_out,
                 "zoom_reset": self.chrome.looks.zoom_reset,
-                "rename": lambda: self.conversations.rename(self.tenant_id),
+                "rename": lambda: self.conversations.rename(
+                    self.sidebar.target() or self.tenant_id
+                ),
                 "undo_delete": self.conversations.undo_delete,
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
