@@ -83,7 +83,7 @@ class EmptyState(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setWeight(font.Weight.DemiBold)
         self.greeting.setFont(font)
-        for label in (self.greeting, self.hints):
+        for label in (self.greeting, self.model_label, self.tools_label, self.notices, self.hints):
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
 
     def show_model(self, model: str, where: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -91,6 +91,8 @@ class SettingsDialog(QDialog):
         # -- the list of providers ------------------------------------------------
         self.list = QListWidget(self)
         self.list.setAccessibleName("Providers")
+        self.list.setWordWrap(True)  # (long names wrap: no sideways scrolling)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.add_button = QPushButton("Add…", self)
         self.add_button.setAccessibleName("Add a provider")
         self.remove_button = QPushButton("Remove", self)

@@ -46,6 +46,7 @@ class PageNav(QWidget):
         self.nav.setAccessibleName("Settings pages")
         self.nav.setAccessibleDescription("Up and Down choose a page")
         self.nav.setFixedWidth(180)
+        self.nav.setSpacing(3)
         self.stack = QStackedWidget(self)
         self.names: list[str] = []
         layout = QHBoxLayout(self)
