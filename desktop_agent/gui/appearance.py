@@ -102,19 +102,36 @@ class Looks(QObject):
         self._base_point_size = QApplication.font().pointSizeF()
 
     def start(self) -> None:
-        """Apply, and follow the desktop's scheme from now on."""
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_changed)
+        """Apply before the first paint. (The desktop's scheme is read after it, in
+        `follow_system`: the first `QStyleHints.colorScheme()` call builds the `Qt`
+        namespace's enums, ~20 ms; until then the platform palette's lightness
+        stands for it.)"""
         QApplication.setStyle("Fusion")
-        self.apply()
+        self.apply(early=True)
+
+    def follow_system(self) -> None:
+        """After the first paint: the desktop's scheme, and its changes from now on."""
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_changed)
+        system = self.appearance.scheme == "system"
+        if (system and self.system_dark() != self.dark) or self.system_high_contrast():
+            self.apply()
 
     def _system_changed(self, _scheme: object) -> None:
         if self.appearance.scheme == "system":
             self.apply()
 
-    def apply(self) -> None:
+    def apply(self, *, early: bool = False) -> None:
         scheme = self.appearance.scheme
-        self.dark = self.system_dark() if scheme == "system" else scheme == "dark"
-        self.high_contrast = self.system_high_contrast()
+        if scheme != "system":
+            self.dark = scheme == "dark"
+        elif early:
+            from PySide6.QtGui import QPalette
+
+            window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+            self.dark = window.lightness() < 128
+        else:
+            self.dark = self.system_dark()
+        self.high_contrast = False if early else self.system_high_contrast()
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         app.setPalette(build_palette(self.dark, high_contrast=self.high_contrast))

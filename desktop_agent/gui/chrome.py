@@ -56,6 +56,7 @@ class Chrome(QObject):
     def finish_setup(self) -> None:
         """After the first paint: the icons (qtawesome is imported here)."""
         self._icons_ready = True
+        self.looks.follow_system()
         self.window.sidebar.refresh_icons()
 
     def _theme_changed(self, dark: bool) -> None:
