@@ -73,7 +73,7 @@ def system_high_contrast() -> bool:
     try:
         from PySide6.QtCore import Qt
 
-        high = Qt.ContrastPreference.HighContrast  # type: ignore[attr-defined]
+        high = Qt.ContrastPreference.HighContrast
         return bool(accessibility().contrastPreference() == high)
     except AttributeError:
         return False

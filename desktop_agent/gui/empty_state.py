@@ -71,14 +71,13 @@ class EmptyState(QWidget):
         outer.addStretch(1)
         outer.addWidget(column, 0)
         outer.addStretch(2)
-        self._column = column
+        self._column, self._outer = column, outer
 
     def finish_setup(self) -> None:
         """After the first paint: the alignment (the `Qt` namespace) and the fonts."""
         from PySide6.QtCore import Qt
 
-        layout = self.layout()
-        layout.setAlignment(self._column, Qt.AlignmentFlag.AlignHCenter)
+        self._outer.setAlignment(self._column, Qt.AlignmentFlag.AlignHCenter)
         font = self.greeting.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setWeight(font.Weight.DemiBold)

@@ -27,9 +27,10 @@ NAMES: dict[str, str] = {
 
 def icon(what: str, colour: str) -> QIcon:
     """The icon for `what` (a key of `NAMES`) in `colour`."""
-    import qtawesome
+    import qtawesome  # type: ignore[import-untyped]
 
-    return qtawesome.icon(NAMES[what], color=colour)
+    made: QIcon = qtawesome.icon(NAMES[what], color=colour)
+    return made
 
 
 class IconButton(QToolButton):

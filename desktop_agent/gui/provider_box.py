@@ -21,6 +21,7 @@ class ProviderBox(QComboBox):
         super().__init__(parent)
         self.setAccessibleName("Provider for this conversation")
         self.setToolTip("Where this conversation's answers come from")
+        self.setAccessibleDescription("The provider and model that answer this conversation")
         self.activated.connect(self._activated)
 
     def fill(self, providers: Providers, default_label: str, selected: str) -> None:

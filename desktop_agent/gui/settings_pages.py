@@ -67,7 +67,9 @@ class PageNav(QWidget):
             self.nav.setCurrentRow(0)
 
     def page(self, name: str) -> QWidget:
-        return self.stack.widget(self.names.index(name))
+        widget = self.stack.widget(self.names.index(name))
+        assert widget is not None
+        return widget
 
     def show_page(self, name: str) -> None:
         self.nav.setCurrentRow(self.names.index(name))

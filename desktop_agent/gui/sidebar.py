@@ -158,6 +158,7 @@ class Sidebar(QWidget):
         self.new_button = QPushButton("+  New conversation", self)
         self.new_button.setAccessibleName("New conversation")
         self.new_button.setToolTip("New conversation (Ctrl+N)")
+        self.new_button.setAccessibleDescription("Start a new conversation")
         self.new_button.clicked.connect(self.new_requested)
         self.search = QLineEdit(self)
         self.search.setAccessibleName("Search conversations")
@@ -197,7 +198,7 @@ class Sidebar(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.new_button)
         layout.addWidget(self.view, 1)
-        self.setMinimumWidth(180)
+        self.setMinimumWidth(200)  # (LOOK.md: 200-480, 260 at first)
 
     def finish_setup(self) -> None:
         """What needs the `Qt` namespace: done after the first paint (see app.py)."""

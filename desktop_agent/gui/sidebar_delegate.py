@@ -69,8 +69,8 @@ class RowDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         from PySide6.QtCore import Qt
 
-        rect = QRect(option.rect)  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        rect = QRect(option.rect)
+        palette: QPalette = option.palette
         row = index.row()
         if self.starts_group(row):
             label_rect = QRect(rect.left() + 8, rect.top(), rect.width() - 8, LABEL_HEIGHT)
@@ -85,15 +85,13 @@ class RowDelegate(QStyledItemDelegate):
             painter.restore()
             rect.setTop(rect.top() + LABEL_HEIGHT)
         item = QStyleOptionViewItem(option)
-        item.rect = rect  # type: ignore[attr-defined]
+        item.rect = rect
         self.initStyleOption(item, index)
-        show_buttons = row == self.hovered or bool(
-            item.state & QStyle.StateFlag.State_Selected  # type: ignore[attr-defined]
-        )
+        show_buttons = row == self.hovered or bool(item.state & QStyle.StateFlag.State_Selected)
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
         room = rect.width() - 16 - (2 * BUTTON + 8 if show_buttons else 0)
-        metrics = item.fontMetrics  # type: ignore[attr-defined]
-        item.text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, 0))  # type: ignore[attr-defined]
+        metrics = item.fontMetrics
+        item.text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, 0))
         style = self.view.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, self.view)
         if show_buttons and self.icons:
