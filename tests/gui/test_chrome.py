@@ -352,6 +352,9 @@ def test_header_buttons(gui: Gui, config: ConnectionConfig, windows: list[MainWi
         assert not button.icon().isNull()  # (set after the first paint)
         assert button.toolTip() and button.accessibleName() and button.accessibleDescription()
     assert header.title_label.text() == "New conversation"
+    # the model picker says which model answers, also with one provider saved
+    assert window.provider_box.isVisibleTo(window)
+    assert window.provider_box.currentText().startswith(config.model)
     opened: list[Any] = []
     window.dialog_opened.connect(opened.append)
     gui.call(header.settings_button.click)
