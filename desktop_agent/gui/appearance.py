@@ -138,7 +138,7 @@ class Looks(QObject):
         # (on the icon buttons only, not the application: an application style sheet
         # stops the window's font, the zoom, from reaching its children)
         self.button_style = focus_stylesheet(self.dark)
-        self._apply_zoom()
+        self.apply_zoom()
         self.changed.emit(self.dark)
 
     def set_scheme(self, scheme: str) -> None:
@@ -160,12 +160,17 @@ class Looks(QObject):
 
     def set_zoom(self, percent: int) -> None:
         self._change(replace(self.appearance, zoom=max(ZOOM_MIN, min(ZOOM_MAX, percent))))
-        self._apply_zoom()
+        self.apply_zoom()
 
-    def _apply_zoom(self) -> None:
+    def apply_zoom(self) -> None:
+        """The zoomed system font on the window (and so on its widgets)."""
         font = QApplication.font()
         font.setPointSizeF(self._base_point_size * self.appearance.zoom / 100)
         self.window.setFont(font)
+        # a widget with a style sheet does not inherit the window's font: given it
+        for widget in self.window.findChildren(QWidget):
+            if widget.styleSheet():
+                widget.setFont(font)
 
     def _change(self, appearance: Appearance) -> None:
         if appearance != self.appearance:

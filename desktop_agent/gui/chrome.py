@@ -63,8 +63,13 @@ class Chrome(QObject):
         from .theme import Theme
 
         self.window.theme = Theme.from_palette()
+        from .theme import card_stylesheet
+
         for button in self.window.pane.header.buttons:
             button.setStyleSheet(self.looks.button_style)
+        for card in self.window.pane.empty.suggestions:
+            card.setStyleSheet(card_stylesheet(dark))
+        self.looks.apply_zoom()  # (styled widgets take the font only when given it)
         if self._icons_ready:
             self.window.pane.refresh_icons()
             self.window.sidebar.refresh_icons()

@@ -102,4 +102,4 @@ class EmptyState(QWidget):
 
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0]
-    return line if len(line) <= 48 else line[:47] + "…"
+    return line if len(line) <= 40 else line[:39] + "…"

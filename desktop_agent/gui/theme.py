@@ -190,3 +190,15 @@ def focus_stylesheet(dark: bool) -> str:
         f" QToolButton:focus {{ border: 2px solid {ring}; }}"
         f" QToolButton:checked {{ background: {token('border', dark)}; }}"
     )
+
+
+def card_stylesheet(dark: bool) -> str:
+    """The empty state's suggestion cards (LOOK.md §7: radius 12), with the same
+    2 px focus ring."""
+    return (
+        f"QPushButton {{ background: {token('base', dark)}; color: {token('text', dark)};"
+        f" border: 1px solid {token('border', dark)}; border-radius: 12px; padding: 8px 12px;"
+        " outline: none; }"
+        f" QPushButton:hover {{ background: {token('alternate', dark)}; }}"
+        f" QPushButton:focus {{ border: 2px solid {token('link', dark)}; }}"
+    )

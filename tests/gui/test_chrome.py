@@ -146,6 +146,8 @@ def test_zoom_keys_and_zoom_remembered_across_restart(
     assert first.chrome.looks.appearance.zoom == 120
     assert first.transcript.font().pointSizeF() == pytest.approx(base * 1.2)
     assert first.composer.font().pointSizeF() == pytest.approx(base * 1.2)
+    card = first.pane.empty.suggestions[0]  # (styled: given the font explicitly)
+    assert card.styleSheet() and card.font().pointSizeF() == pytest.approx(base * 1.2)
     gui.run(first.shutdown())
     assert load_settings()["appearance"] == {"scheme": "system", "zoom": 120}
 
