@@ -54,15 +54,22 @@ class Chrome(QObject):
             w.setTabOrder(first, second)
 
     def finish_setup(self) -> None:
-        """After the first paint: the icons (qtawesome is imported here)."""
+        """After the first paint (the pane and the sidebar have drawn their icons):
+        the style sheets of the icon buttons and cards, the desktop's scheme."""
         self._icons_ready = True
+        self._style(self.looks.dark)
         self.looks.follow_system()
-        self.window.sidebar.refresh_icons()
 
     def _theme_changed(self, dark: bool) -> None:
         from .theme import Theme
 
         self.window.theme = Theme.from_palette()
+        if self._icons_ready:
+            self._style(dark)
+            self.window.pane.refresh_icons()
+            self.window.sidebar.refresh_icons()
+
+    def _style(self, dark: bool) -> None:
         from .theme import card_stylesheet
 
         for button in self.window.pane.header.buttons:
@@ -70,9 +77,6 @@ class Chrome(QObject):
         for card in self.window.pane.empty.suggestions:
             card.setStyleSheet(card_stylesheet(dark))
         self.looks.apply_zoom()  # (styled widgets take the font only when given it)
-        if self._icons_ready:
-            self.window.pane.refresh_icons()
-            self.window.sidebar.refresh_icons()
 
     def add_pages(self, dialog: QDialog) -> QDialog:
         """Settings → Appearance (before Shortcuts)."""

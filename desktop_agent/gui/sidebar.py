@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .sidebar_delegate import RowDelegate
+if TYPE_CHECKING:
+    from .sidebar_delegate import RowDelegate
 
 __all__ = ["ConversationList", "Row", "Sidebar"]
 
@@ -176,14 +177,7 @@ class Sidebar(QWidget):
         self.view.setAccessibleName("Conversation list")
         self.view.setAccessibleDescription("F2 renames, Delete deletes, Enter opens")
         self.view.setModel(self.model)
-        self.delegate = RowDelegate(self.view)
-        self.view.setItemDelegate(self.delegate)
-        self.delegate.rename_clicked.connect(self._rename_later)
-        self.delegate.delete_clicked.connect(
-            lambda row: self.delete_requested.emit(self.model.rows[row].id)
-        )
-        self.view.setMouseTracking(True)
-        self.view.entered.connect(self._hover)
+        self.delegate: RowDelegate | None = None  # (in `finish_setup`, after the first paint)
         self.model.modelReset.connect(self._refilter)
         self.model.rowsInserted.connect(self._refilter)
         self.view.setEditTriggers(
@@ -204,6 +198,16 @@ class Sidebar(QWidget):
         """What needs the `Qt` namespace: done after the first paint (see app.py)."""
         from PySide6.QtCore import Qt
 
+        from .sidebar_delegate import RowDelegate
+
+        self.delegate = RowDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
+        self.delegate.rename_clicked.connect(self._rename_later)
+        self.delegate.delete_clicked.connect(
+            lambda row: self.delete_requested.emit(self.model.rows[row].id)
+        )
+        self.view.setMouseTracking(True)
+        self.view.entered.connect(self._hover)
         # titles are elided by the delegate: never a horizontal scrollbar
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -224,7 +228,8 @@ class Sidebar(QWidget):
         from .icons import icon
 
         colour = self.palette().color(QPalette.ColorRole.Text).name()
-        self.delegate.icons = {what: icon(what, colour) for what in ("rename", "delete")}
+        if self.delegate is not None:
+            self.delegate.icons = {what: icon(what, colour) for what in ("rename", "delete")}
         self.view.viewport().update()
 
     # -- search ---------------------------------------------------------------------
@@ -257,11 +262,13 @@ class Sidebar(QWidget):
             self.search_messages.emit(self.search.text().strip())
 
     def _hover(self, index: QModelIndex) -> None:
-        self.delegate.hovered = index.row() if index.isValid() else -1
+        if self.delegate is not None:
+            self.delegate.hovered = index.row() if index.isValid() else -1
         self.view.viewport().update()
 
     def leaveEvent(self, event: Any) -> None:
-        self.delegate.hovered = -1
+        if self.delegate is not None:
+            self.delegate.hovered = -1
         self.view.viewport().update()
         super().leaveEvent(event)
 
