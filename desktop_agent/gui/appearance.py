@@ -106,7 +106,8 @@ class Looks(QObject):
         `follow_system`: the first `QStyleHints.colorScheme()` call builds the `Qt`
         namespace's enums, ~20 ms; until then the platform palette's lightness
         stands for it.)"""
-        QApplication.setStyle("Fusion")
+        if QApplication.style().name().lower() != "fusion":  # (often it is already)
+            QApplication.setStyle("Fusion")
         self.apply(early=True)
 
     def follow_system(self) -> None:

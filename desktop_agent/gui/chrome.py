@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog
 
-from .appearance import Appearance, Looks
+from .appearance import Looks
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from .window import MainWindow
 
 __all__ = ["Chrome"]
@@ -25,26 +23,17 @@ CONNECTING = "Connecting… your message will be sent in a moment."
 
 
 class Chrome(QObject):
-    def __init__(
-        self,
-        window: MainWindow,
-        appearance: Appearance | None,
-        save_appearance: Callable[[Appearance], None] | None,
-    ) -> None:
+    def __init__(self, window: MainWindow, looks: Looks) -> None:
         super().__init__(window)
         self.window = w = window
-        self.looks = Looks(w, appearance or Appearance(), save_appearance)
-        self.looks.changed.connect(self._theme_changed)
+        self.looks = looks
+        looks.changed.connect(self._theme_changed)
         header, sidebar = w.pane.header, w.sidebar
         header.new_button.clicked.connect(w.new_conversation)
         header.settings_button.clicked.connect(w.open_settings)
         header.sidebar_button.clicked.connect(self.toggle_sidebar)
         sidebar.search_messages.connect(self._search_messages)
         self._icons_ready = False
-
-    def start(self) -> None:
-        """Before the first paint: the palette and the zoomed font."""
-        self.looks.start()
 
     def order_tabs(self) -> None:
         """Tab: the composer, Send, then the suggestions (empty state) or the transcript."""

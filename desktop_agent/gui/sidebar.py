@@ -168,9 +168,6 @@ class Sidebar(QWidget):
             "or searches the messages when no title matches"
         )
         self.search.setPlaceholderText("Search (Ctrl+K)")
-        self.search.setClearButtonEnabled(True)
-        for button in self.search.findChildren(QToolButton):  # (the clear button)
-            button.setAccessibleName("Clear the search")
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._search_entered)
         self.view = QListView(self)
@@ -200,6 +197,9 @@ class Sidebar(QWidget):
 
         from .sidebar_delegate import RowDelegate
 
+        self.search.setClearButtonEnabled(True)  # (its icon loads: after the first paint)
+        for button in self.search.findChildren(QToolButton):  # (the clear button)
+            button.setAccessibleName("Clear the search")
         self.delegate = RowDelegate(self.view)
         self.view.setItemDelegate(self.delegate)
         self.delegate.rename_clicked.connect(self._rename_later)

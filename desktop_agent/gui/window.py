@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QSplitter
 
 from ..app.providers import ConnectionConfig, Providers
 from ..app.settings import ToolSettings
-from .appearance import Appearance
+from .appearance import Appearance, Looks
 from .approval_controller import ApprovalController
 from .background import Background
 from .chrome import Chrome
@@ -83,6 +83,9 @@ class MainWindow(WindowBase):
 
         self.setObjectName("main-window")
         self.resize(1100, 740)
+        # the palette and the zoomed font first: the widgets are born with them
+        self.looks = Looks(self, appearance or Appearance(), save_appearance)
+        self.looks.start()
         self.theme = Theme.from_palette()
         self.sidebar = Sidebar(self)
         self.sidebar.setVisible(history is not None)
@@ -149,7 +152,7 @@ class MainWindow(WindowBase):
         self.sidebar.new_requested.connect(self.new_conversation)
         self.provider_box.chosen.connect(self.choose_provider)
         self.settings.providers_changed.connect(self._providers_changed)
-        self.chrome = Chrome(self, appearance, save_appearance)
+        self.chrome = Chrome(self, self.looks)
         self.settings.notice.connect(self.chrome.say)
         self.settings.banner.connect(self.chrome.banner)
         self.actions_by_name = add_actions(
@@ -177,7 +180,6 @@ class MainWindow(WindowBase):
                 "quit": self.close,
             },
         )
-        self.chrome.start()
         self.views.open(None)
         self._providers_changed()
         self.chrome.order_tabs()
