@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import IO, Any
 
@@ -37,6 +38,7 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.text import Text
 
+from .app.attachments import Attachment, human_size
 from .app.presentation import argument_summary
 from .app.session import Session
 from .engine import Event
@@ -52,7 +54,7 @@ from .engine.events import (
     ToolCallStart,
 )
 from .engine.handle import RunHandle
-from .engine.model import close_model
+from .engine.model import ModelError, close_model
 from .engine.status import AgentStatus, RunOutcome
 from .printable import json_line, printable
 
@@ -244,6 +246,7 @@ async def run_chat(
     json_mode: bool = False,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> int:
     """Run one prompt (or an interactive session) in `session`; returns the exit
     status. The conversation is recorded in the history unless the session keeps
@@ -287,9 +290,23 @@ async def run_chat(
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, on_sigint)
 
+    pending = list(attachments)  # they go with the first message
+
     async def ask(message: str) -> int:
         renderer = TerminalRenderer(out, err, json_mode=json_mode)
-        handle = session.conversations.send(conversation[0], message)
+        try:
+            handle = session.conversations.send(conversation[0], message, pending)
+        except ValueError as exc:  # AttachmentError, or a model without vision
+            err.write(f"error: {printable(str(exc))}\n")
+            return EXIT_FAILED
+        except ModelError as exc:
+            err.write(f"error: {printable(exc.message)}\n")
+            return EXIT_FAILED
+        if pending and not json_mode:
+            for a in pending:
+                note = f", {a.note}" if a.note else ""
+                err.write(f"attached {printable(a.name)} ({human_size(a.size)}{note})\n")
+        pending.clear()
         stream = handle.events()
         try:
             async for event in stream:
@@ -411,8 +428,23 @@ def main(
     json_mode: bool = False,
     local: bool = False,
     save: bool = True,
+    attach: Sequence[str] = (),
+    agui: str | None = None,
+    api: str | None = None,
 ) -> int:
-    """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history."""
+    """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history; `attach`: files
+    sent with the first message."""
+    attachments = []
+    if attach:
+        from .app.attachments import AttachmentError, AttachmentLimits, prepare_file
+        from .app.settings import load_settings
+
+        limits = AttachmentLimits.from_settings(load_settings())
+        try:
+            attachments = [prepare_file(path, limits) for path in attach]
+        except AttachmentError as exc:
+            sys.stderr.write(f"error: {printable(str(exc))}\n")
+            return EXIT_FAILED
 
     def engine_state(state: str, message: str) -> None:
         if not json_mode and state in ("loading", "restarting", "failed"):
@@ -423,11 +455,13 @@ def main(
         base_url=base_url,
         model=model,
         local=local,
+        agui=agui,
+        api=api,
         save=None if save else False,
         on_engine_state=engine_state,
     )
     try:
-        return asyncio.run(run_chat(prompt, session, json_mode=json_mode))
+        return asyncio.run(run_chat(prompt, session, json_mode=json_mode, attachments=attachments))
     except KeyboardInterrupt:  # before the handler was installed
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

@@ -11,13 +11,14 @@ away to watch it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..engine.handle import RunHandle
     from ..engine.orchestrator import Orchestrator
     from ..storage import Store
+    from .attachments import Attachment, AttachmentLimits
     from .providers import ConnectionConfig
 
 __all__ = ["EXPORT_FORMATS", "ConversationActions"]
@@ -83,10 +84,81 @@ class ConversationActions:
                 system_prompt=provider.system_prompt,
             )
 
-    def send(self, conversation_id: str, text: str | None) -> RunHandle:
-        """Answer `text` (None: answer the conversation as it stands)."""
+    def send(
+        self,
+        conversation_id: str,
+        text: str | None,
+        attachments: Sequence[Attachment] = (),
+        *,
+        limits: AttachmentLimits | None = None,
+    ) -> RunHandle:
+        """Answer `text` (None: answer the conversation as it stands) with its prepared
+        `attachments`. Raises `AttachmentError` (too much for one message) or
+        `VisionUnsupportedError` (images for a model known to have no vision) before
+        anything is sent or stored."""
+        parts = []
+        if attachments:
+            from .attachments import check_message
+
+            check_message(attachments, limits)
+            model = self._model_of(conversation_id)
+            if any(a.kind == "image" for a in attachments) and (
+                getattr(model, "supports_images", True) is False
+            ):
+                from ..engine.model import VisionUnsupportedError
+
+                raise VisionUnsupportedError(
+                    f"The model {getattr(model, 'model', '')!r} cannot see images: send the "
+                    "text (and documents) without them, or choose a model with vision."
+                )
+            for attachment in attachments:
+                if self.store is not None:
+                    self.store.put_blob(attachment.data, attachment.mime)
+                parts.append(attachment.part())
         self.prepare(conversation_id)
+        if parts:
+            return self.orchestrator.submit(text or "", tenant_id=conversation_id, parts=parts)
         return self.orchestrator.submit(text, tenant_id=conversation_id)
+
+    def send_without_images(self, conversation_id: str) -> RunHandle | None:
+        """After a model refused images: send the last user message again as a new
+        version of it, with its text and documents but without its images (the
+        refused message stays as the earlier version). None: no user message."""
+        messages = list(self.orchestrator.messages(conversation_id))
+        if not messages and self.store is not None:
+            messages = self.store.model_messages(conversation_id)
+        last = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=None)
+        if last is None:
+            return None
+        content = messages[last].get("content")
+        text, parts = "", []
+        if isinstance(content, list):
+            for part in content:
+                if part.get("type") == "image_url":
+                    continue
+                if "attachment" in part:
+                    parts.append(part)
+                elif part.get("type") == "text":
+                    text = str(part.get("text") or "")
+        else:
+            text = str(content or "")
+        stored = None
+        if self.store is not None:
+            users = [m for m in self.store.path(conversation_id) if m.role == "user"]
+            stored = users[-1] if users else None
+        if stored is not None:
+            self.branch_before(conversation_id, stored.id)
+        else:
+            self.orchestrator.set_messages(conversation_id, messages[:last])
+        self.prepare(conversation_id)
+        return self.orchestrator.submit(text, tenant_id=conversation_id, parts=parts)
+
+    def _model_of(self, conversation_id: str) -> Any:
+        provider = self._provider_of(conversation_id) if self._provider_of else None
+        default = self._default_provider() if self._default_provider else None
+        if provider is None or provider.id == default or self._model_for is None:
+            return self.orchestrator.model
+        return self._model_for(provider)
 
     def branch_before(self, conversation_id: str, message_id: str) -> bool:
         """Editing the stored user message `message_id`: the conversation continues

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..private_files import private_dir, tighten_data_dir
 
-__all__ = ["data_dir", "history_path", "resource_path"]
+__all__ = ["data_dir", "history_path", "models_dir", "resource_path"]
 
 
 def resource_path(*parts: str) -> Path:
@@ -47,3 +47,8 @@ _tightened: set[Path] = set()
 def history_path() -> Path:
     """The conversation store (SQLite) in the data folder."""
     return data_dir() / "history.db"
+
+
+def models_dir() -> Path:
+    """Downloaded and imported GGUF models (see `providers.models`)."""
+    return data_dir() / "models"

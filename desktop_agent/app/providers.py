@@ -6,6 +6,7 @@ keyring, see `credentials`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -32,8 +33,19 @@ DEFAULT_BASE_URL = OPENAI_API_URL
 #: "openai": an OpenAI-compatible endpoint (`base_url`); "local": the embedded
 #: llama.cpp engine; "auto": nothing configured yet (the window decides at start:
 #: a server the user picked before if it is running, else the embedded model, else
-#: the first-run panel); "none": nothing available.
-KINDS = ("openai", "local", "auto", "none")
+#: the first-run panel); "none": nothing available; "agui": a remote AG-UI agent
+#: (`base_url` is the agent's URL, posted to as it is; `headers` go with each run).
+KINDS = ("openai", "local", "auto", "none", "agui")
+
+
+def header_lines(text: str) -> dict[str, str]:
+    """`headers` ("Name: value" per line) as a dict; lines without a colon are skipped."""
+    out = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            out[name.strip()] = value.strip()
+    return out
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,14 @@ class ConnectionConfig:
     n_ctx: int = 2048
     #: A discovered local server the user chose before (used when it is running).
     picked_server: str = ""
+    #: Kind "openai": which wire, "chat" (Chat Completions), "responses" or "auto"
+    #: (probed once per endpoint); `previous_response_id`: let a server that stores
+    #: responses keep the conversation (only the new part is sent).
+    api: str = "chat"
+    previous_response_id: bool = False
+    #: Kind "agui": extra HTTP headers, "Name: value" per line (a secret belongs in the
+    #: API key, kept in the keyring and sent as a Bearer token).
+    headers: str = ""
 
     @property
     def host(self) -> str:
@@ -75,6 +95,8 @@ class ConnectionConfig:
             return "looking for a model…"
         if self.kind == "none":
             return "not connected (Ctrl+, to connect)"
+        if self.kind == "agui":
+            return f"AG-UI agent · {self.host}"
         where = f"{self.host} (this computer)" if self.is_local else self.host
         return f"{self.model} · {where}"
 
@@ -86,6 +108,8 @@ class ConnectionConfig:
         model: str | None = None,
         saved: dict[str, Any] | None = None,
         local: bool = False,
+        agui: str | None = None,
+        api: str | None = None,
     ) -> ConnectionConfig:
         """Flags, then environment, then saved settings, then defaults.
 
@@ -103,7 +127,14 @@ class ConnectionConfig:
         env_url = os.environ.get("OPENAI_BASE_URL")
         key = os.environ.get("OPENAI_API_KEY", "")
         config = base
+        if api:
+            config = replace(config, api=api)
+        if agui:  # `chat --agui URL`: exactly that URL
+            return replace(config, kind="agui", base_url=agui, model="AG-UI agent")
         if local:
+            chosen = installed_model_path(model) if model else None
+            if chosen is not None:
+                return local_config(config, chosen)
             return replace(config, kind="local", model=model or local_model_label(config))
         if base_url or env_url or (key and base.kind == "auto"):
             url = base_url or env_url or DEFAULT_BASE_URL
@@ -216,7 +247,7 @@ def credentials() -> Any:
 
 def with_stored_key(config: ConnectionConfig, keys: Any = None) -> ConnectionConfig:
     """`config` with its provider's saved API key, unless one is set already."""
-    if config.api_key or config.kind != "openai":
+    if config.api_key or config.kind not in ("openai", "agui"):
         return config
     key = (keys or credentials()).get(config.id)
     return replace(config, api_key=key) if key else config
@@ -227,6 +258,31 @@ def local_model_label(config: ConnectionConfig) -> str:
 
     path = Path(config.gguf_path) if config.gguf_path else default_model_path()
     return model_label(path) if path is not None else "local model"
+
+
+def installed_model_path(ref: str) -> Path | None:
+    """The file of an installed model (catalog id, hf: reference, id or file name)."""
+    from ..providers.models.installed import ModelLibrary
+    from .paths import models_dir
+
+    library = ModelLibrary(models_dir())
+    try:
+        model = library.find(ref)
+    except OSError:
+        return None
+    return library.file_of(model) if model is not None else None
+
+
+def local_config(config: ConnectionConfig, path: Path) -> ConnectionConfig:
+    """`config` on the embedded engine with the model at `path`: its label, and its
+    context length (the model's own, within the memory limit of `runtime`)."""
+    from ..providers.local import model_label
+    from ..providers.models.runtime import profile_for
+
+    profile = profile_for(path)
+    return replace(
+        config, kind="local", gguf_path=str(path), model=model_label(path), n_ctx=profile.n_ctx
+    )
 
 
 async def resolve_auto(config: ConnectionConfig) -> tuple[ConnectionConfig, list[Any]]:
@@ -267,13 +323,26 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
     """The `ChatModel` for a connection (imports openai, ~0.5 s)."""
     if config.kind == "local":
         from ..providers.local import EmbeddedEngine, LocalModel
+        from ..providers.models.installed import ModelLibrary
+        from ..providers.models.runtime import profile_for
+        from .paths import models_dir
 
         engine = EmbeddedEngine(
             config.gguf_path or None, n_ctx=config.n_ctx, on_state=on_engine_state
         )
+        # Tools only for a model that can take them (the catalog, else its template).
+        with contextlib.suppress(OSError):
+            profile = profile_for(engine.model_path, ModelLibrary(models_dir()))
+            engine.chat_format = profile.chat_format
         return LocalModel(engine)
     if config.kind in ("none", "auto"):
         return NotConnected()
+    if config.kind == "agui":
+        from ..providers.agui import AguiAgent
+
+        return AguiAgent(
+            config.base_url, headers=header_lines(config.headers), api_key=config.api_key or None
+        )
     from ..providers.openai import OpenAIClient
 
     return OpenAIClient(
@@ -281,6 +350,8 @@ def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> 
         model=config.model,
         base_url=config.base_url,
         temperature=config.temperature,
+        api=config.api,
+        previous_response_id=config.previous_response_id,
     )
 
 

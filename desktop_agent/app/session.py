@@ -131,6 +131,8 @@ class Session:
         base_url: str | None = None,
         model: str | None = None,
         local: bool = False,
+        agui: str | None = None,
+        api: str | None = None,
         save: bool | None = None,
         use_mcp: bool = True,
         tools: list[Tool] | None = None,
@@ -139,7 +141,9 @@ class Session:
     ) -> Session:
         """A session as the settings file describes it (flags win)."""
         saved = load_settings()
-        config = ConnectionConfig.resolve(base_url=base_url, model=model, saved=saved, local=local)
+        config = ConnectionConfig.resolve(
+            base_url=base_url, model=model, saved=saved, local=local, agui=agui, api=api
+        )
         providers = Providers.from_settings(saved)
         tool_settings = ToolSettings.from_settings(saved)
         problems: list[str] = []
@@ -183,7 +187,11 @@ class Session:
         """The default connection with its saved key; "auto" decided."""
         from .providers import credentials, resolve_auto, with_stored_key
 
-        if self.config.kind == "openai" and not self.config.api_key and self.credentials is None:
+        if (
+            self.config.kind in ("openai", "agui")
+            and not self.config.api_key
+            and self.credentials is None
+        ):
             self.credentials = await asyncio.to_thread(credentials)
         self.config = with_stored_key(self.config, self.credentials)
         if self.config.kind == "auto":

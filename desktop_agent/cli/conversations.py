@@ -2,12 +2,12 @@
 
 desktop-agent history [--search TEXT] [--limit N]
 desktop-agent export ID [--format md|json] [--output FILE]
-desktop-agent import FILE.json
+desktop-agent export --all [--format json|md] [--output FILE]
+(`import`, `backup`, `restore`: cli/imports.py)
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -15,9 +15,10 @@ from pathlib import Path
 from ..app.paths import history_path
 from ..printable import printable
 from ..storage import Store, StoreError
-from ..storage.export import ConversationFormatError, dumps, from_json, to_json, to_markdown
+from ..storage.export import dumps, to_json, to_markdown
+from ..storage.importers.native import FORMAT_ALL
 
-__all__ = ["export_main", "history_main", "import_main"]
+__all__ = ["export_all_main", "export_main", "history_main"]
 
 
 def _open() -> Store:
@@ -78,23 +79,38 @@ def export_main(conversation_id: str, *, fmt: str = "md", output: str | None = N
     return 0
 
 
-def import_main(path: str) -> int:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        return _fail(f"cannot read {path}: {exc.strerror or exc}")
-    except json.JSONDecodeError as exc:
-        return _fail(f"{path} is not JSON: {exc}")
+def export_all_main(*, fmt: str = "json", output: str | None = None) -> int:
+    """Every conversation (not deleted), written one at a time: JSON `import` reads
+    back (`{"format": "desktop-agent.conversations", "conversations": [...]}`), or
+    Markdown, one after another."""
     try:
         store = _open()
     except StoreError as exc:
         return _fail(str(exc))
     try:
-        conversation_id = from_json(store, data)
-        title = store.conversation(conversation_id)
-    except ConversationFormatError as exc:
-        return _fail(f"cannot import {path}: {exc}")
+        out = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        store.close()
+        return _fail(f"cannot write {output}: {exc.strerror or exc}")
+    count = 0
+    try:
+        ids = [c.id for c in reversed(store.conversations())]  # oldest first
+        if fmt == "json":
+            head = {"format": FORMAT_ALL, "version": 1, "exported_at": time.time()}
+            out.write(dumps(head)[:-2] + ',\n  "conversations": [')
+        for conversation_id in ids:
+            if fmt == "json":
+                data = to_json(store, conversation_id)
+                item = {"conversation": data["conversation"], "messages": data["messages"]}
+                out.write(("," if count else "") + "\n" + dumps(item))
+            else:
+                out.write(("\n---\n\n" if count else "") + to_markdown(store, conversation_id))
+            count += 1
+        if fmt == "json":
+            out.write("\n]}\n")
     finally:
         store.close()
-    print(f"imported {conversation_id}  {printable(title.title) if title else ''}")
+        if output:
+            out.close()
+    print(f"exported {count} conversations{f' to {output}' if output else ''}", file=sys.stderr)
     return 0

@@ -7,12 +7,12 @@ run only, and the running one stays fully controllable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .approval import Approvals
-from .model import ChatModel, RetryPolicy, Timeouts
+from .model import ChatModel, ContentPart, RetryPolicy, Timeouts
 from .state import AgentState
 from .tools import Tool, ToolRegistry
 
@@ -74,7 +74,16 @@ class AgentConfig:
         return replace(self, tools=registry)
 
     def begin(
-        self, message: str | None, state: AgentState, *, run_id: str, tenant_id: str
+        self,
+        message: str | None,
+        state: AgentState,
+        *,
+        run_id: str,
+        tenant_id: str,
+        parts: Sequence[ContentPart] = (),
     ) -> AgentState:
-        """The state a run starts from: `state` with this prompt, plus `message`."""
-        return state.with_system_prompt(self.system_prompt).begin_run(run_id, tenant_id, message)
+        """The state a run starts from: `state` with this prompt, plus `message` (and
+        its attachments' content `parts`)."""
+        return state.with_system_prompt(self.system_prompt).begin_run(
+            run_id, tenant_id, message, parts
+        )

@@ -199,6 +199,22 @@ class UserMessage(Event):
     type: ClassVar[EventType] = EventType.USER_MESSAGE
     content: str
     message_id: str
+    #: What is attached (name, kind, mime, size, sha256 of each; the bytes are not in
+    #: events).
+    attachments: tuple[dict[str, Any], ...] = ()
+
+    def _wire_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"content": self.content, "message_id": self.message_id}
+        if self.attachments:
+            data["attachments"] = [dict(a) for a in self.attachments]
+        return data
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any], meta: EventMeta) -> Self:
+        raw = data.get("attachments") or ()
+        if not isinstance(raw, list | tuple) or not all(isinstance(a, dict) for a in raw):
+            raise ValueError("not an event: attachments must be a list of objects")
+        return cls(str(data["content"]), str(data["message_id"]), tuple(raw), meta=meta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,10 +385,20 @@ class ToolApprovalRequest(Event):
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStart(Event):
+    """A call begins. `ran_by` is "" for a call the app runs, "agent" for one a
+    remote agent (AG-UI) already ran (on the wire only when set)."""
+
     type: ClassVar[EventType] = EventType.TOOL_CALL_START
     call_id: str
     tool_name: str
     arguments: Any
+    ran_by: str = ""
+
+    def _wire_data(self) -> dict[str, Any]:
+        data = {"call_id": self.call_id, "tool_name": self.tool_name, "arguments": self.arguments}
+        if self.ran_by:
+            data["ran_by"] = self.ran_by
+        return data
 
 
 @dataclass(frozen=True, slots=True)

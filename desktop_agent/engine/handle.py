@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import replace
 
 from .dispatcher import EventDispatcher
+from .model import ContentPart
 from .run import Run
 from .state import AgentState, AgentStatus
 from .stream import StreamEngine, StreamItem, StreamMode
@@ -38,6 +39,8 @@ class RunHandle:
         self.run_id = run_id
         self.tenant_id = tenant_id
         self.message = message
+        #: The content parts of the message's attachments (see `Orchestrator.submit`).
+        self.parts: tuple[ContentPart, ...] = ()
         self._dispatcher = dispatcher
         self._run: Run | None = None
         self._dropped: AgentState | None = None

@@ -18,6 +18,7 @@ __all__ = [
     "ChatChunk",
     "ChatModel",
     "Completion",
+    "ContentPart",
     "Message",
     "ModelConnectionError",
     "ModelError",
@@ -29,11 +30,39 @@ __all__ = [
     "Timeouts",
     "ToolCallDelta",
     "Usage",
+    "VisionUnsupportedError",
     "close_model",
+    "has_images",
+    "user_content",
 ]
 
-#: A chat message in the OpenAI wire shape: {"role": ..., "content": ..., ...}.
+#: A chat message in the OpenAI wire shape: {"role": ..., "content": ..., ...}. A user
+#: message with attachments has a list of content parts as its content.
 Message = dict[str, Any]
+
+#: One part of a message's content, OpenAI shape: {"type": "text", "text": ...} or
+#: {"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}. The app may
+#: add its own "attachment" key (name, sha256...), which is not sent.
+ContentPart = dict[str, Any]
+
+
+def user_content(text: str, parts: Sequence[ContentPart] = ()) -> str | list[ContentPart]:
+    """A user message's content: the text alone, or the text then the parts."""
+    if not parts:
+        return text
+    head: list[ContentPart] = [{"type": "text", "text": text}] if text else []
+    return [*head, *parts]
+
+
+def has_images(messages: Sequence[Message]) -> bool:
+    """Whether any message carries an image part."""
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +225,13 @@ class ModelRequestError(ModelError):
     error_type = "bad_request"
 
 
+class VisionUnsupportedError(ModelRequestError):
+    """The model cannot take images (the endpoint said so, or it is known to have no
+    vision): the message can be sent again without them."""
+
+    error_type = "vision_unsupported"
+
+
 class BadResponseError(ModelError):
     """The endpoint answered with something that is not a valid completion stream."""
 
@@ -223,6 +259,10 @@ class ChatModel(Protocol):
     `stream_completion` yields `ChatChunk`s and raises `ModelError` subclasses (any
     other exception is reported as an internal error). Cancelling the iterating task
     must release the connection.
+
+    Optional: `remote_result(provider_call_id) -> str | None` for a model that is a
+    remote agent running its own tools (AG-UI): a call it already ran is shown with
+    that result and not run here.
     """
 
     #: Shown to users: which model this is ("gpt-4o-mini").

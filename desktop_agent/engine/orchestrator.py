@@ -19,7 +19,7 @@ from .approval import Approvals
 from .config import AgentConfig
 from .dispatcher import EventDispatcher
 from .handle import RunHandle
-from .model import ChatModel, Message, RetryPolicy, Timeouts
+from .model import ChatModel, ContentPart, Message, RetryPolicy, Timeouts
 from .model import close_model as close_model_
 from .run import Run, new_id, publish_unstarted
 from .state import AgentState
@@ -36,6 +36,9 @@ class _Tenant:
     #: This conversation's own model / system prompt (`configure`); None: the default.
     model: ChatModel | None = None
     system_prompt: str | None = None
+    #: Tools only this conversation's runs may call besides the default ones
+    #: (`add_tools`: an AG-UI client's frontend tools).
+    extra_tools: tuple[Tool, ...] = ()
 
 
 class Orchestrator:
@@ -128,15 +131,28 @@ class Orchestrator:
     def config_for(self, tenant_id: str) -> AgentConfig:
         """The configuration the tenant's next run starts with."""
         tenant = self._tenants.get(tenant_id)
-        if tenant is None or (tenant.model is None and tenant.system_prompt is None):
+        if tenant is None or (
+            tenant.model is None and tenant.system_prompt is None and not tenant.extra_tools
+        ):
             return self.config
+        config = self.config
+        if tenant.extra_tools:
+            own = {t.name for t in tenant.extra_tools}
+            config = config.with_tools(
+                [*(t for t in config.tools if t.name not in own), *tenant.extra_tools]
+            )
         return replace(
-            self.config,
+            config,
             model=tenant.model or self.config.model,
             system_prompt=self.config.system_prompt
             if tenant.system_prompt is None
             else tenant.system_prompt,
         )
+
+    def add_tools(self, tenant_id: str, tools: Iterable[Tool]) -> None:
+        """Tools one conversation's next runs may call besides the default ones (a
+        tool of the same name replaces the default); `()` removes them."""
+        self._tenant(tenant_id).extra_tools = tuple(tools)
 
     def set_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> None:
         """The tools runs may use from now on (every conversation)."""
@@ -167,9 +183,15 @@ class Orchestrator:
     # -- runs ---------------------------------------------------------------------
 
     def submit(
-        self, message: str | None, *, tenant_id: str = "default", run_id: str | None = None
+        self,
+        message: str | None,
+        *,
+        tenant_id: str = "default",
+        run_id: str | None = None,
+        parts: Sequence[ContentPart] = (),
     ) -> RunHandle:
-        """Start (or queue) a run answering `message`; returns its handle at once.
+        """Start (or queue) a run answering `message` (with the content `parts` of its
+        attachments, if any); returns its handle at once.
 
         Call `handle.events(mode)` before awaiting anything to watch it from its
         first event."""
@@ -178,6 +200,7 @@ class Orchestrator:
         tenant = self._tenant(tenant_id)
         run_id = run_id or new_id("run")
         handle = RunHandle(run_id, tenant_id, message, self.dispatcher)
+        handle.parts = tuple(parts)
         handle.task = asyncio.get_running_loop().create_task(
             self._execute(tenant, handle), name=f"run {run_id}"
         )
@@ -204,9 +227,16 @@ class Orchestrator:
         try:
             config = self.config_for(handle.tenant_id)
             initial = config.begin(
-                handle.message, tenant.state, run_id=handle.run_id, tenant_id=handle.tenant_id
+                handle.message,
+                tenant.state,
+                run_id=handle.run_id,
+                tenant_id=handle.tenant_id,
+                parts=handle.parts,
             )
             run = Run(config, self.dispatcher.publish, initial, handle.message)
+            run.attachments = tuple(
+                p["attachment"] for p in handle.parts if isinstance(p.get("attachment"), dict)
+            )
             handle.attach(run)
             final = await run.execute()
             tenant.state = final

@@ -110,6 +110,8 @@ class Run:
     ) -> None:
         self.config = config
         self.message = message
+        #: The references of the message's attachments (told in its `UserMessage`).
+        self.attachments: tuple[dict[str, Any], ...] = ()
         self.initial = initial
         self.state = initial
         assert initial.run_id is not None
@@ -170,7 +172,11 @@ class Run:
             # The run's first event says what it answers: every surface (and the
             # recorder) shows the user's message from the stream, like the answer.
             message_id = user_message_id(self.run_id)
-            self.emit(UserMessage(self.message, message_id, meta=self.meta()))
+            self.emit(
+                UserMessage(
+                    self.message, message_id, attachments=self.attachments, meta=self.meta()
+                )
+            )
         total = self.config.timeouts.total
         outcome = RunOutcome.COMPLETED
         error: tuple[str, str, bool] | None = None
@@ -390,9 +396,9 @@ class Run:
 
     # -- tools ------------------------------------------------------------------
 
-    def _start_tool(self, call_id: str, name: str, arguments: Any) -> None:
+    def _start_tool(self, call_id: str, name: str, arguments: Any, ran_by: str = "") -> None:
         self._open_calls[call_id] = name
-        self.emit(ToolCallStart(call_id, name, arguments, meta=self.meta()))
+        self.emit(ToolCallStart(call_id, name, arguments, ran_by, meta=self.meta()))
 
     def _end_tool(
         self, call_id: str, name: str, result: str | None, error: str | None, ms: float
@@ -401,6 +407,13 @@ class Run:
         self.emit(ToolCallEnd(call_id, name, result, error, round(ms, 1), meta=self.meta()))
 
     async def _call_tool(self, call: _CallBuilder) -> None:
+        # A call a remote agent already ran (AG-UI): shown with its result, not run.
+        remote = getattr(self.config.model, "remote_result", None)
+        ran_remotely = remote(call.provider_id) if remote is not None else None
+        if isinstance(ran_remotely, str):
+            self._start_tool(call.id, call.name, _loose_json(call.arguments), "agent")
+            self._end_tool(call.id, call.name, ran_remotely, None, 0.0)
+            return
         registry = self.config.tools
         found = registry.get(call.name)
         if found is None:

@@ -8,6 +8,7 @@ events over the same starting state gets the same history, which is how
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from .events import (
     ToolCallStart,
     UsageReport,
 )
-from .model import Message, Usage
+from .model import ContentPart, Message, Usage, user_content
 from .status import AgentStatus
 
 __all__ = [
@@ -70,11 +71,19 @@ class AgentState:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
 
-    def begin_run(self, run_id: str, tenant_id: str, user_message: str | None) -> AgentState:
-        """The state at the start of a run that answers `user_message`."""
+    def begin_run(
+        self,
+        run_id: str,
+        tenant_id: str,
+        user_message: str | None,
+        parts: Sequence[ContentPart] = (),
+    ) -> AgentState:
+        """The state at the start of a run that answers `user_message` (with its
+        attachments' content `parts`, if any)."""
         messages = self.messages
         if user_message is not None:
-            messages = (*messages, {"role": "user", "content": user_message})
+            content = user_content(user_message, parts)
+            messages = (*messages, {"role": "user", "content": content})
         return replace(
             self,
             messages=messages,

@@ -55,12 +55,21 @@ def settings_saver() -> Callable[[Appearance], None]:
     return save
 
 
-def system_is_dark() -> bool:
-    """The desktop's colour scheme (Qt >= 6.5); light when it says nothing."""
+def system_is_dark(default: bool = False) -> bool:
+    """The desktop's colour scheme (Qt >= 6.5); `default` when it says nothing."""
     from PySide6.QtCore import Qt
 
-    hints = QGuiApplication.styleHints()
-    return bool(hints.colorScheme() == Qt.ColorScheme.Dark)
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Unknown:
+        return default
+    return bool(scheme == Qt.ColorScheme.Dark)
+
+
+def platform_palette_is_dark() -> bool:
+    """The palette Qt started with: dark when its window colour is."""
+    from PySide6.QtGui import QPalette
+
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def system_high_contrast() -> bool:
@@ -97,7 +106,8 @@ class Looks(QObject):
         self.button_style = ""
         #: how the desktop's scheme and contrast are read (replaceable: offscreen Qt
         #: reports no scheme)
-        self.system_dark: Callable[[], bool] = system_is_dark
+        platform_dark = platform_palette_is_dark()  # (before ours replaces it)
+        self.system_dark: Callable[[], bool] = lambda: system_is_dark(platform_dark)
         self.system_high_contrast: Callable[[], bool] = system_high_contrast
         self._base_point_size = QApplication.font().pointSizeF()
 
@@ -126,10 +136,7 @@ class Looks(QObject):
         if scheme != "system":
             self.dark = scheme == "dark"
         elif early:
-            from PySide6.QtGui import QPalette
-
-            window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
-            self.dark = window.lightness() < 128
+            self.dark = platform_palette_is_dark()
         else:
             self.dark = self.system_dark()
         self.high_contrast = False if early else self.system_high_contrast()

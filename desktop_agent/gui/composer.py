@@ -3,7 +3,9 @@ Up in an empty composer brings back the last message for editing."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
@@ -11,7 +13,7 @@ __all__ = ["Composer"]
 
 
 class Composer(QPlainTextEdit):
-    submitted = Signal(str)  # the text to send (stripped, not empty)
+    submitted = Signal(str)  # the text to send (stripped; empty only with attachments)
     edit_last_requested = Signal()  # Up was pressed in an empty composer
     confirm_requested = Signal()  # Enter in an empty composer while a run is busy
 
@@ -28,6 +30,18 @@ class Composer(QPlainTextEdit):
         #: While a run is busy the text stays editable (draft the next message) but
         #: Enter does not send; the window sets this from the run's state.
         self.busy = False
+        #: Attachments (gui/attach_input.py): takes pasted or dropped files and image
+        #: data (True: taken), and says whether a message without text may be sent.
+        self.mime_handler: Callable[[QMimeData], bool] | None = None
+        self.has_attachments: Callable[[], bool] = lambda: False
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return source.hasImage() or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if self.mime_handler is not None and self.mime_handler(source):
+            return
+        super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         from PySide6.QtCore import Qt  # here, not at import: see app.py (start-up)
@@ -61,7 +75,7 @@ class Composer(QPlainTextEdit):
 
     def submit(self) -> bool:
         text = self.toPlainText().strip()
-        if not text or self.busy:
+        if (not text and not self.has_attachments()) or self.busy:
             return False
         self.clear()
         self.submitted.emit(text)

@@ -26,6 +26,8 @@ async def check_connection(config: ConnectionConfig) -> tuple[str, list[str], st
         except EngineError as exc:
             return f"✗ {exc}", [], ""
         return "", [], f"✓ {config.model} runs on this computer ({path})."
+    if config.kind == "agui":
+        return "", [], "AG-UI agents answer runs only: send a message to try it."
     from ..providers.openai import OpenAIClient
 
     client = OpenAIClient(

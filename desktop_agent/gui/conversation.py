@@ -14,11 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
 from .status import Activity
 from .theme import Theme
 from .transcript import Transcript
+from .transcript_thumbnails import AttachmentBytes, add_thumbnails
 
 if TYPE_CHECKING:
     from ..engine.dispatcher import EventDispatcher
@@ -52,6 +53,7 @@ class ConversationView(QObject):
     user_message_shown = Signal(object)  # UserMessage: a run's message is on screen
     run_finished = Signal(object)  # Done
     approval_requested = Signal(object)  # ToolApprovalRequest
+    error_reported = Signal(object)  # ErrorReport: a run reported an error
 
     def __init__(
         self,
@@ -76,6 +78,9 @@ class ConversationView(QObject):
         self._frame_ms = frame_ms
         self.bridge: EventBridge | None = None
         self.transcript.verticalScrollBar().valueChanged.connect(self._maybe_load_older)
+        self._attachment_bytes = AttachmentBytes(lambda: self.store)
+        self.transcript.image_requested.connect(self._open_image)
+        self.viewer: QDialog | None = None  # the last image opened at full size
 
     def attach(self, dispatcher: EventDispatcher) -> None:
         """Start rendering the conversation's events (once the engine exists)."""
@@ -122,6 +127,15 @@ class ConversationView(QObject):
         self.set_busy(True)
         self.activity_changed.emit()
 
+    def _open_image(self, sha256: str, name: str) -> None:
+        """A thumbnail was clicked: the picture at full size, in the app."""
+        data = self._attachment_bytes.get(sha256)
+        if data is not None:
+            from .image_viewer import ImageViewer
+
+            self.viewer = ImageViewer(data, name, self.transcript.window())
+            self.viewer.open()
+
     def _ensure_assistant(self, message_id: str) -> None:
         if self.transcript.entry(message_id) is None:
             self.transcript.begin_assistant(message_id, self.assistant_label())
@@ -129,7 +143,10 @@ class ConversationView(QObject):
     def _on_user(self, event: UserMessage) -> None:
         # Without a store there are no versions to edit between: no edit link.
         key = event.message_id if self.store is not None else None
-        self.transcript.add_user(event.content, key=key)
+        refs = [dict(a) for a in event.attachments]
+        if refs:
+            add_thumbnails(self.transcript, refs, self._attachment_bytes)
+        self.transcript.add_user(event.content, key=key, attachments=refs or None)
         self.user_message_shown.emit(event)
 
     def _on_chunk(self, event: MessageChunk) -> None:
@@ -149,6 +166,8 @@ class ConversationView(QObject):
         if event.reasoning and entry is not None:
             entry.reasoning = event.reasoning
         self.transcript.complete_assistant(message_id, event.content, event.finish_reason)
+        if event.content and self.transcript.isVisible():
+            self.transcript.announce("Answer complete")
 
     def _on_state(self, event: StateChange) -> None:
         self.activity.set_status(event.new_status)
@@ -157,7 +176,8 @@ class ConversationView(QObject):
         self.activity_changed.emit()
 
     def _on_tool_start(self, event: ToolCallStart) -> None:
-        self.transcript.add_tool_call(event.call_id, event.tool_name, event.arguments)
+        shown = f"{event.tool_name} · run by the agent" if event.ran_by else event.tool_name
+        self.transcript.add_tool_call(event.call_id, shown, event.arguments)
         self.activity.tool_started(event.call_id, event.tool_name, event.arguments)
         self.activity_changed.emit()
 
@@ -174,10 +194,16 @@ class ConversationView(QObject):
 
     def _on_approval(self, event: ToolApprovalRequest) -> None:
         self.transcript.add_approval(event.call_id, event.tool_name, event.arguments)
+        self.transcript.announce(
+            f"{event.tool_name} waits for your approval: Enter allows once, Esc denies",
+            assertive=True,
+        )
         self.approval_requested.emit(event)
 
     def _on_error(self, event: ErrorReport) -> None:
         self.transcript.add_error(event.error, retry=True)
+        self.transcript.announce(f"Error: {event.error}", assertive=True)
+        self.error_reported.emit(event)
 
     def _on_done(self, event: Done) -> None:
         for call_id in self.transcript.pending_approvals():
@@ -234,9 +260,13 @@ class ConversationView(QObject):
         versions = self.store.versions(messages)
         arguments: dict[str, Any] = {}
         t = self.transcript
+        attached = self.store.attachments_of(m.id for m in messages if m.role == "user")
         for m in messages:
             if m.role == "user":
-                t.add_user(m.content, key=m.id, versions=versions.get(m.id))
+                refs = attached.get(m.id)
+                if refs:
+                    add_thumbnails(t, refs, self._attachment_bytes)
+                t.add_user(m.content, key=m.id, versions=versions.get(m.id), attachments=refs)
             elif m.role == "assistant":
                 for call in m.tool_calls or []:
                     arguments[call["id"]] = _parsed(call.get("arguments"))

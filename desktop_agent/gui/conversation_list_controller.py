@@ -63,6 +63,11 @@ class ConversationListController(QObject):
         if store is not None:
             self._reload()
 
+    def reload(self) -> None:
+        """List the history again (after conversations were added from outside)."""
+        if self.store is not None:
+            self._reload()
+
     def _reload(self) -> None:
         assert self.store is not None
         self._sidebar.model.set_rows(

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .attach_input import attach_button
+from .attachment_chips import AttachmentTray
 from .composer import Composer
 from .empty_state import EmptyState
 from .header import Header
@@ -42,7 +44,11 @@ class ConversationPane(QWidget):
         self.body.addWidget(self.stack)
         self.body.addWidget(self.empty)
         layout.addWidget(self.body, 1)
+        self.tray = AttachmentTray(self)  # files waiting to go with the message
+        layout.addWidget(self.tray)
         row = QHBoxLayout()
+        self.attach_button = attach_button(self)
+        row.addWidget(self.attach_button)
         self.composer = Composer(self)
         self.send_button = QPushButton("Send", self)
         self.send_button.setAccessibleName("Send or stop")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from .approval_controller import ApprovalController
+from .attach_input import AttachInput, send_with_attachments
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
@@ -46,6 +47,8 @@ class RunController(QObject):
         self._session = session
         self.editing: str | None = None  # key of the user message being edited
         self.pending: list[str] = []  # messages sent before the session was ready
+        #: Files going with the next message (gui/attach_input.py; set by the window).
+        self.attach: AttachInput | None = None
         composer.submitted.connect(self.send)
         composer.edit_last_requested.connect(self.edit_last)
         pane.send_button.clicked.connect(
@@ -63,6 +66,12 @@ class RunController(QObject):
         session = self._session()
         assert session is not None
         view = self._views.current
+        if text is not None and self.attach is not None and self.attach.tray.chips:
+            handle = send_with_attachments(self.attach, session, view, self._composer, text)
+            if handle is None:
+                return ""
+            view.begin_run()
+            return str(handle.run_id)
         view.begin_run()
         handle = session.conversations.send(view.conversation_id, text)
         if text is None:  # (a message is shown, and listed, when its event arrives)
@@ -74,7 +83,7 @@ class RunController(QObject):
         and the list) when the run publishes it, on the next turn of the loop."""
         text = text.strip()
         view = self._views.current
-        if not text or view.busy:
+        if (not text and not (self.attach and self.attach.tray.chips)) or view.busy:
             return
         session = self._session()
         if session is None:

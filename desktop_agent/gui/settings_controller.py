@@ -195,10 +195,12 @@ class SettingsController(QObject):
         from ..engine.model import ModelError
 
         assert self.session is not None
+        model = self.session.orchestrator.model
         try:
-            await self.session.load_model()
+            await self.session.load_model(model)
         except ModelError as exc:
-            if not self.closing:
+            # (a model replaced while it loaded, e.g. by "Use this model", is no news)
+            if not self.closing and self.session.orchestrator.model is model:
                 self.notice.emit(str(exc), True)
 
     def engine_state_changed(self, state: str, message: str) -> None:

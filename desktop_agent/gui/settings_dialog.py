@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..app.providers import ConnectionConfig, Providers, new_provider_id
 from ..app.settings import ToolSettings
+from .protocol_fields import ProtocolFields
 from .settings_pages import AboutPage, GeneralPage, PageNav, ShortcutsDialog, shortcuts_table
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ PRESETS: list[tuple[str, str, str | None]] = [
     ("llama.cpp server", "openai", "http://127.0.0.1:8080/v1"),
     ("vLLM", "openai", "http://127.0.0.1:8000/v1"),
     ("OpenRouter", "openai", "https://openrouter.ai/api/v1"),
+    ("AG-UI agent (its URL)", "agui", None),
     ("Custom", "openai", None),
 ]
 
@@ -180,6 +182,7 @@ class SettingsDialog(QDialog):
         form.addRow("System prompt", self.system_prompt)
         form.addRow("Local model file", gguf_row)
         form.addRow("Context size", self.n_ctx)
+        self.protocol = ProtocolFields(self, form)
         form.addRow("", self.result_label)
         body = QHBoxLayout()
         body.addLayout(list_box, 1)
@@ -306,6 +309,7 @@ class SettingsDialog(QDialog):
         self.temperature.setValue(config.temperature if config.temperature is not None else -0.01)
         self.system_prompt.setPlainText(config.system_prompt)
         self.base_url.setEnabled(config.kind != "local")
+        self.protocol.load(config)
         self.result_label.setText("")
 
     @property
@@ -323,7 +327,7 @@ class SettingsDialog(QDialog):
             base,
             id=new_provider_id(),
             name=preset_label.removeprefix("Found: "),
-            kind=kind if kind == "local" else "openai",
+            kind=kind if kind in ("local", "agui") else "openai",
             base_url=url or base.base_url,
             picked_server=(url or "") if found else "",
         )
@@ -351,7 +355,7 @@ class SettingsDialog(QDialog):
 
     def _preset_index(self, config: ConnectionConfig) -> int:
         for i, (_label, kind, url, _found) in enumerate(self._presets):
-            if kind == config.kind == "local" or (kind == config.kind and url == config.base_url):
+            if kind == config.kind and (kind in ("local", "agui") or url == config.base_url):
                 return i
         return next(i for i, p in enumerate(self._presets) if p[0] == "Custom")
 
@@ -360,6 +364,7 @@ class SettingsDialog(QDialog):
         if kind == "openai" and url:
             self.base_url.setText(url)
         self.base_url.setEnabled(kind != "local")
+        self.protocol.show_for(kind)
 
     def _browse(self) -> None:
         dialog = QFileDialog(self, "Choose a GGUF model", "", "GGUF models (*.gguf)")
@@ -379,6 +384,7 @@ class SettingsDialog(QDialog):
             model = local_model_label(replace(config, gguf_path=gguf))
         if self.is_default.isChecked():
             self.default_id = config.id
+        config = self.protocol.apply(config)
         return replace(
             config,
             name=self.name.text().strip(),

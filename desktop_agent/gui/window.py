@@ -23,12 +23,14 @@ from ..app.providers import ConnectionConfig, Providers
 from ..app.settings import ToolSettings
 from .appearance import Appearance, Looks
 from .approval_controller import ApprovalController
+from .attach_input import AttachInput, settings_limits
 from .background import Background
 from .chrome import Chrome
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
 from .conversation_views import ConversationViews
+from .import_drop import ImportDrop
 from .run_controller import RunController
 from .settings_controller import SettingsController
 from .shortcuts import SHORTCUTS, add_actions
@@ -38,12 +40,15 @@ from .theme import Theme
 from .window_base import WindowBase
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
     from ..engine.events import UserMessage
     from ..engine.model import ChatModel, Timeouts
     from ..engine.tools import Tool
     from ..storage import Store
+    from .downloads import DownloadManager
 
 # asyncio, the engine, the session and the bridge are imported when first used,
 # after the window is on screen: start-up paints first (see app.py).
@@ -80,6 +85,7 @@ class MainWindow(WindowBase):
         self._dialogs: list[QDialog] = []
         self.background = Background()
         self._closing = self._shutdown_done = False
+        self._downloads: DownloadManager | None = None  # made when the Models page opens
 
         self.setObjectName("main-window")
         self.resize(1100, 740)
@@ -148,6 +154,16 @@ class MainWindow(WindowBase):
             self.approvals,
             lambda: self.session,
         )
+        self.attach = AttachInput(
+            self,
+            self.composer,
+            pane.tray,
+            pane.attach_button,
+            lambda text: self.views.say(text, error=True),
+            settings_limits,
+        )
+        self.attach.watch(self.views, lambda: self.session)
+        self.runs.attach = self.attach
         self.sidebar.activated.connect(self.open_conversation)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.provider_box.chosen.connect(self.choose_provider)
@@ -173,13 +189,18 @@ class MainWindow(WindowBase):
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
+                "attach": self.attach.choose_files,
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
+                "import": self.open_import,
+                "agent_state": self.show_agent_state,
+                "models": self.open_models,
                 "help": self.show_shortcuts,
                 "quit": self.close,
             },
         )
+        ImportDrop(self, self.open_import)  # an export dropped on the window: import it
         self.views.open(None)
         self._providers_changed()
         self.chrome.order_tabs()
@@ -293,3 +314,43 @@ class MainWindow(WindowBase):
         from .settings_dialog import ShortcutsDialog
 
         return self.show_dialog(ShortcutsDialog(SHORTCUTS, self))
+
+    def open_import(self, path: Path | None = None) -> QDialog | None:
+        """Ctrl+Shift+O: import conversations from a file (`path`: at once, no picker)."""
+        if self.store is None:
+            self.status.showMessage("Conversations are not kept in this session", 5000)
+            return None
+        from .import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.store.file, self)
+        dialog.imported.connect(lambda added: self.conversations.reload() if added else None)
+        self.show_dialog(dialog)
+        if path is not None:
+            dialog.start(path)
+        return dialog
+
+    def show_agent_state(self) -> QDialog | None:
+        """The AG-UI agent's shared state for the conversation on screen."""
+        from .agent_state import NO_STATE, AgentStateDialog, agent_state_text
+
+        text = NO_STATE
+        if self.session is not None:
+            orchestrator = self.session.orchestrator
+            model = orchestrator.config_for(self.tenant_id).model
+            text = agent_state_text(model, orchestrator.messages(self.tenant_id))
+        return self.show_dialog(AgentStateDialog(text, self))
+
+    @property
+    def downloads(self) -> DownloadManager:
+        """Model downloads (they go on while you chat; the status bar shows them)."""
+        if self._downloads is None:
+            from .models_page import attach_downloads
+
+            self._downloads = attach_downloads(self, self.status)
+        return self._downloads
+
+    def open_models(self) -> QDialog:
+        """Ctrl+Shift+M: the Models page (returned: it is open)."""
+        from .models_page import open_models_dialog
+
+        return self.show_dialog(open_models_dialog(self, self.downloads, self.settings))

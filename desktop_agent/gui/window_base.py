@@ -107,6 +107,9 @@ class WindowBase(QMainWindow):
         self.settings.closing = True
         for dialog in self.dialogs:
             dialog.reject()
+        downloads = getattr(self, "_downloads", None)
+        if downloads is not None:
+            downloads.stop_all()  # paused: the partial files are kept
         self.background.cancel()
         try:
             await self.views.detach()

@@ -31,7 +31,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..engine.model import ChatChunk, Message, ModelConnectionError, ModelError, Timeouts
+from ..engine.model import (
+    ChatChunk,
+    Message,
+    ModelConnectionError,
+    ModelError,
+    Timeouts,
+    VisionUnsupportedError,
+    has_images,
+)
 from .discovery import loopback_get
 from .engine_child import KEY_VARIABLE, SHARED_SOCKET, child_command
 
@@ -158,6 +166,7 @@ class EmbeddedEngine:
         n_ctx: int = DEFAULT_CONTEXT,
         startup_timeout: float = 180.0,
         on_state: StateCallback | None = None,
+        chat_format: str | None = None,
     ) -> None:
         path = Path(model_path) if model_path else default_model_path()
         if path is None:
@@ -167,6 +176,9 @@ class EmbeddedEngine:
             )
         self.model_path = path.expanduser()
         self.n_ctx = n_ctx
+        #: llama.cpp's chat format (None: the model's own template); the one for tools
+        #: is "chatml-function-calling" (see `providers.models.catalog`)
+        self.chat_format = chat_format
         self.startup_timeout = startup_timeout
         self.on_state = on_state
         self.label = model_label(self.model_path)
@@ -246,6 +258,8 @@ class EmbeddedEngine:
             "--model_alias",
             self.label,
         ]
+        if self.chat_format:
+            server_args += ["--chat_format", self.chat_format]
         with sock:  # the child has its own copy; this one closes once it is handed over
             process = self.process = _spawn(server_args, self._log_file, sock, self.api_key)
         deadline = time.monotonic() + self.startup_timeout
@@ -300,13 +314,58 @@ class EmbeddedEngine:
             self._set_state("stopped", "The local model has stopped.")
 
 
-class LocalModel:
-    """A `ChatModel` for the embedded engine: an `OpenAIClient` on its port."""
+def function_calling_messages(messages: Sequence[Message]) -> list[Message]:
+    """History for llama.cpp's `chatml-function-calling` format, whose template drops
+    the content of `tool` messages: each tool result becomes a user message naming
+    the call it answers (`functions.NAME`, as the format writes calls)."""
+    names: dict[str, str] = {}
+    out: list[Message] = []
+    for message in messages:
+        for call in message.get("tool_calls") or () if message.get("role") == "assistant" else ():
+            names[str(call.get("id"))] = str((call.get("function") or {}).get("name", ""))
+        if message.get("role") == "tool":
+            name = names.get(str(message.get("tool_call_id")), "the function")
+            content = message.get("content")
+            text = content if isinstance(content, str) else str(content)
+            out.append({"role": "user", "content": f"Result of functions.{name}:\n{text}"})
+        else:
+            out.append(message)
+    return engine_messages(out)
 
-    def __init__(self, engine: EmbeddedEngine, *, extra_body: dict[str, Any] | None = None) -> None:
+
+def engine_messages(messages: Sequence[Message]) -> list[Message]:
+    """llama.cpp's server refuses an assistant message whose content is null (a turn
+    that only called tools): it gets an empty string."""
+    return [
+        {**m, "content": ""} if m.get("role") == "assistant" and m.get("content") is None else m
+        for m in messages
+    ]
+
+
+class LocalModel:
+    """A `ChatModel` for the embedded engine: an `OpenAIClient` on its port.
+
+    Tools go to the engine only when it runs with a function-calling chat format
+    (`engine.chat_format`); a model without one is asked without tools. `tool_choice`
+    is sent with a turn's first request (after the user's message), and
+    `after_tool_choice` with the requests that follow tool results ("auto": the model
+    decides; the engine's format needs it said, or it never calls a tool)."""
+
+    def __init__(
+        self,
+        engine: EmbeddedEngine,
+        *,
+        extra_body: dict[str, Any] | None = None,
+        tool_choice: Any = "auto",
+        after_tool_choice: Any = "auto",
+    ) -> None:
         self.engine = engine
         self.model = engine.label
+        #: The embedded model reads text only.
+        self.supports_images = False
         self.extra_body = extra_body
+        self.tool_choice = tool_choice
+        self.after_tool_choice = after_tool_choice
         self._client: Any = None
         self._client_for_engine: tuple[str, str] | None = None  # (base URL, key)
 
@@ -333,10 +392,27 @@ class LocalModel:
         *,
         timeouts: Timeouts | None = None,
     ) -> AsyncIterator[ChatChunk]:
+        if has_images(messages):
+            raise VisionUnsupportedError(
+                f"The embedded model ({self.model}) cannot see images; send the text only, "
+                "or choose a model with vision."
+            )
         url = await self.engine.ensure_running()
         client = await self._client_for(url)
+        extra: dict[str, Any] | None = None
+        if not self.engine.chat_format:
+            tools = None  # this model is not offered tools
+            messages = engine_messages(messages)
+        else:
+            last = messages[-1].get("role") if messages else None
+            messages = function_calling_messages(messages)
+            if tools:
+                choice = self.tool_choice if last == "user" else self.after_tool_choice
+                extra = {"tool_choice": choice}
         try:
-            async for chunk in client.stream_completion(messages, tools, timeouts=timeouts):
+            async for chunk in client.stream_completion(
+                messages, tools, timeouts=timeouts, extra_body=extra
+            ):
                 yield chunk
         except ModelConnectionError as exc:
             if self.engine.process is not None and self.engine.process.poll() is not None:

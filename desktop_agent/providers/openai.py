@@ -38,9 +38,11 @@ from ..engine.model import (
     RateLimitError,
     ServerError,
     Timeouts,
+    VisionUnsupportedError,
 )
 from .env_key import environment_key, environment_key_endpoint
 from .openai_wire import completion_chunk, parse_completion, read_sse, wire_messages
+from .responses import APIS, NO_RESPONSES, ResponsesAPI, probed, remember
 
 __all__ = ["DEFAULT_MODEL", "OpenAIClient"]
 
@@ -72,6 +74,8 @@ class OpenAIClient:
         temperature: float | None = None,
         extra_body: dict[str, Any] | None = None,
         default_headers: dict[str, str] | None = None,
+        api: str = "chat",
+        previous_response_id: bool = False,
     ) -> None:
         url = base_url or environment_key_endpoint()
         # The environment's key only for the endpoint it was given for (`env_key`).
@@ -93,6 +97,11 @@ class OpenAIClient:
             default_headers=default_headers,
         )
         self.base_url = str(self._client.base_url).rstrip("/")
+        if api not in APIS:
+            raise ValueError(f"api must be one of {', '.join(APIS)}, not {api!r}")
+        #: Which wire: "chat" (Chat Completions), "responses" or "auto" (`responses.py`).
+        self.api = api
+        self.responses = ResponsesAPI(self, previous_response_id=previous_response_id)
         #: Learned per endpoint: does it accept stream_options / streaming at all?
         self.supports_stream_options = True
         self.supports_streaming = True
@@ -131,10 +140,28 @@ class OpenAIClient:
         tools: Sequence[dict[str, Any]] | None = None,
         *,
         timeouts: Timeouts | None = None,
+        extra_body: dict[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        """Stream an answer as `ChatChunk`s; raises `ModelError` subclasses."""
-        body = self._body(messages, tools)
+        """Stream an answer as `ChatChunk`s; raises `ModelError` subclasses.
+        `extra_body`: more fields for this request only (over the client's own)."""
+        extra = {**self.extra_body, **extra_body} if extra_body else self.extra_body
         timeout = self._http_timeout(timeouts or self.timeouts)
+        if self.api == "responses" or (self.api == "auto" and probed(self.base_url) != "chat"):
+            try:
+                async with contextlib.aclosing(
+                    self.responses.stream(messages, tools, timeout)
+                ) as answer:
+                    async for chunk in answer:
+                        yield chunk
+                remember(self.base_url, "responses")
+                return
+            except openai.APIStatusError as exc:
+                if not (self.api == "auto" and exc.status_code in NO_RESPONSES):
+                    raise self._error(exc) from None
+                remember(self.base_url, "chat")  # no /responses here: chat from now on
+            except (openai.APIError, httpx2.HTTPError) as exc:
+                raise self._error(exc) from None
+        body = self._body(messages, tools)
         for _attempt in range(3):
             if not self.supports_streaming:
                 completion = await self._complete(body, timeout)
@@ -146,7 +173,7 @@ class OpenAIClient:
                     **body,
                     stream=True,
                     stream_options=options if options else openai.omit,
-                    extra_body=self.extra_body or None,
+                    extra_body=extra or None,
                     extra_headers=self._auth_headers or None,
                     timeout=timeout,
                 ) as response:
@@ -262,6 +289,12 @@ class OpenAIClient:
                     f"{detail}",
                     status_code=status,
                 )
+            if status in (400, 415, 422) and _about_images(detail):
+                return VisionUnsupportedError(
+                    f"The model {self.model!r} at {where} does not take images ({status}): "
+                    f"{detail}",
+                    status_code=status,
+                )
             return ModelRequestError(
                 f"{where} rejected the request ({status}): {detail}", status_code=status
             )
@@ -321,3 +354,14 @@ def _retry_after(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+_IMAGE_WORDS = ("image", "vision", "multimodal", "multi-modal", "image_url")
+
+
+def _about_images(detail: str) -> bool:
+    """Whether a rejection is about image input ("image input is not supported",
+    "this model does not support vision", "Invalid content type. image_url is only
+    supported by certain models"...)."""
+    lowered = detail.lower()
+    return any(word in lowered for word in _IMAGE_WORDS)

@@ -47,11 +47,20 @@ def wire_messages(messages: Sequence[Message]) -> list[Message]:
             m = {**m, "tool_calls": [_wire_call(c, wire_ids, taken) for c in calls]}
         elif m.get("role") == "tool" and m.get("tool_call_id") in wire_ids:
             m = {**m, "tool_call_id": wire_ids[m["tool_call_id"]]}
+        content = m.get("content")
+        if isinstance(content, list):  # content parts: the app's "attachment" keys dropped
+            m = {**m, "content": [_wire_part(p) for p in content]}
         if all(k in _WIRE_KEYS for k in m):
             out.append(m)
         else:
             out.append({k: v for k, v in m.items() if k in _WIRE_KEYS})
     return out
+
+
+def _wire_part(part: Any) -> Any:
+    if isinstance(part, dict) and "attachment" in part:
+        return {k: v for k, v in part.items() if k != "attachment"}
+    return part
 
 
 def _wire_call(call: dict[str, Any], wire_ids: dict[str, str], taken: set[str]) -> dict[str, Any]:

@@ -4,6 +4,9 @@ the store."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import sqlite3
 import time
@@ -41,6 +44,25 @@ def to_json(store: Store, conversation_id: str) -> dict[str, Any]:
     conv = store.conversation(conversation_id, include_deleted=True)
     if conv is None:
         raise StoreError(f"No conversation {conversation_id!r}.")
+    stored = store.messages(conversation_id)
+    attached = store.attachments_of(m.id for m in stored)
+    messages: list[dict[str, Any]] = []
+    blobs: dict[str, dict[str, str]] = {}
+    for m in stored:
+        raw = {name: getattr(m, name) for name in _FIELDS}
+        if m.id in attached:
+            raw["attachments"] = [
+                {"sha256": a["sha256"], "name": a["name"], "kind": a["kind"]}
+                for a in attached[m.id]
+            ]
+            for a in attached[m.id]:
+                found = store.blob(a["sha256"])
+                if found is not None and a["sha256"] not in blobs:
+                    blobs[a["sha256"]] = {
+                        "mime": found[1],
+                        "data": base64.b64encode(found[0]).decode("ascii"),
+                    }
+        messages.append(raw)
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -54,9 +76,9 @@ def to_json(store: Store, conversation_id: str) -> dict[str, Any]:
             "system_prompt": conv.system_prompt,
             "leaf_id": conv.leaf_id,
         },
-        "messages": [
-            {name: getattr(m, name) for name in _FIELDS} for m in store.messages(conversation_id)
-        ],
+        "messages": messages,
+        # sha256 -> {"mime", "data" (base64)}: every attached file, once.
+        "attachments": blobs,
     }
 
 
@@ -67,9 +89,16 @@ def to_markdown(store: Store, conversation_id: str) -> str:
     lines = [f"# {conv.title or 'Untitled'}", ""]
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(conv.created_at))
     lines += [f"*{stamp}{' · ' + conv.model if conv.model else ''}*", ""]
-    for m in store.path(conversation_id):
+    path = store.path(conversation_id)
+    attached = store.attachments_of(m.id for m in path if m.role == "user")
+    for m in path:
         if m.role == "user":
             lines += ["## You", "", m.content, ""]
+            for a in attached.get(m.id, []):
+                name = a["name"].replace("`", "'")
+                lines += [f"*Attached {a['kind']}:* `{name}` ({a['mime']}, {a['size']:,} bytes)"]
+            if m.id in attached:
+                lines.append("")
         elif m.role == "assistant":
             lines += ["## Assistant", ""]
             if m.reasoning:
@@ -105,6 +134,7 @@ def from_json(store: Store, data: Any) -> str:
     if not isinstance(conv, dict) or not isinstance(messages, list):
         raise ConversationFormatError("the file has no conversation or no messages list")
     _check_tree(messages)  # before anything is written
+    blobs = _blobs(data.get("attachments"))
     ids = {m["id"]: f"m-{uuid.uuid4().hex}" for m in messages}
     try:
         with store.batch():  # all or nothing
@@ -116,6 +146,9 @@ def from_json(store: Store, data: Any) -> str:
             )
             for raw in messages:
                 _import_message(store, conversation_id, raw, ids)
+                refs = raw.get("attachments")
+                if refs:
+                    _import_attachments(store, ids[raw.get("id")], refs, blobs)
             leaf = conv.get("leaf_id")
             store.set_leaf(conversation_id, ids.get(leaf) if leaf else None)
     except (KeyError, TypeError, ValueError, sqlite3.IntegrityError) as exc:
@@ -123,6 +156,49 @@ def from_json(store: Store, data: Any) -> str:
             raise
         raise ConversationFormatError(f"the file is damaged: {exc}") from exc
     return conversation_id
+
+
+def _blobs(raw: Any) -> dict[str, tuple[bytes, str]]:
+    """The file's attachments, each checked against its sha256 (a damaged or forged
+    entry is refused, not stored under a name it does not have)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConversationFormatError("the file's attachments are not an object")
+    found: dict[str, tuple[bytes, str]] = {}
+    for digest, entry in raw.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("data"), str):
+            raise ConversationFormatError(f"attachment {str(digest)[:16]} has no data")
+        try:
+            data = base64.b64decode(entry["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise ConversationFormatError(
+                f"attachment {str(digest)[:16]} is not valid base64"
+            ) from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ConversationFormatError(
+                f"attachment {str(digest)[:16]} does not match its sha256 (damaged file?)"
+            )
+        found[digest] = (data, str(entry.get("mime") or "application/octet-stream"))
+    return found
+
+
+def _import_attachments(
+    store: Store, message_id: str, refs: Any, blobs: dict[str, tuple[bytes, str]]
+) -> None:
+    if not isinstance(refs, list):
+        raise ConversationFormatError(f"message {message_id}: attachments are not a list")
+    clean = []
+    for ref in refs:
+        digest = ref.get("sha256") if isinstance(ref, dict) else None
+        if digest not in blobs or ref.get("kind") not in ("image", "document"):
+            raise ConversationFormatError(f"an attachment is missing from the file: {ref!r:.80}")
+        data, mime = blobs[digest]
+        store.put_blob(data, mime)
+        clean.append(
+            {"sha256": digest, "name": str(ref.get("name") or "file"), "kind": ref["kind"]}
+        )
+    store.link_attachments(message_id, clean)
 
 
 def _check_tree(messages: list[Any]) -> None:

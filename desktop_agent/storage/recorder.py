@@ -122,6 +122,8 @@ class Recorder:
                     message_id=event.message_id,
                     run_id=event.run_id,
                 )
+                if event.attachments:
+                    self.store.link_attachments(event.message_id, event.attachments)
             case MessageChunk() | ReasoningChunk():
                 streaming = self._streaming(record, event.message_id, event.run_id)
                 parts = streaming.text if isinstance(event, MessageChunk) else streaming.reasoning

@@ -10,11 +10,17 @@ under one parent; a conversation shows the path to its `leaf_id`), with reasonin
 tool calls and results, status, token usage; per-conversation model, provider and
 system prompt; soft delete (undo); FTS5 over titles and message text; sessions (to
 tell an answer interrupted by a killed process from one still streaming).
+Version 3: where an imported conversation came from (`conversation_sources`: the
+source, e.g. "chatgpt", and its id there, unique), so importing a file again adds
+nothing twice.
+Version 4: attachments. `blobs` holds each attached file once, by the sha256 of its
+bytes (as sent to the model: the scaled image, the document's text part);
+`message_attachments` links messages to them in order, with the file's name.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 V1 = """
 CREATE TABLE conversations (
@@ -100,8 +106,37 @@ _V2_SEARCH = _fts("messages_fts", "messages", "content", "n") + _fts(
     "titles_fts", "conversations", "title", "rowid"
 )
 
+_V3_SOURCES = """
+CREATE TABLE conversation_sources (
+    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    imported_at REAL NOT NULL,
+    UNIQUE (source, source_id)
+);
+"""
+
+_V4_ATTACHMENTS = """
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE message_attachments (
+    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (message_id, position)
+);
+CREATE INDEX message_attachments_blob ON message_attachments (sha256);
+"""
+
 #: A new database: the current schema at once.
-CREATE = _V2_TABLES + _V2_SEARCH
+CREATE = _V2_TABLES + _V2_SEARCH + _V3_SOURCES + _V4_ATTACHMENTS
 
 #: Version 1 -> 2: rebuild both tables; each conversation's messages become a chain
 #: (parent = the previous message), its last message the leaf.
@@ -135,4 +170,6 @@ INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
 )
 
 #: from-version -> the SQL that brings it to from-version + 1
-MIGRATIONS = {1: MIGRATE_1_TO_2}
+#: 2 -> 3: the import-source table; 3 -> 4: the attachment tables (nothing existing
+#: changes in either).
+MIGRATIONS = {1: MIGRATE_1_TO_2, 2: _V3_SOURCES, 3: _V4_ATTACHMENTS}

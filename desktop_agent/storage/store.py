@@ -24,7 +24,9 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from ..engine.model import Message
+from ..engine.model import Message, user_content
+from . import attachments
+from .attachments import content_part
 from .records import (
     Conversation,
     SearchHit,
@@ -262,9 +264,32 @@ class Store:
             "UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,)
         )
 
-    def purge_deleted(self) -> int:
+    def purge_deleted(self, *, blob_grace: float = 600.0) -> int:
+        """Delete the deleted conversations for good, and the attachments only they
+        used (stored more than `blob_grace` seconds ago)."""
         with self._transaction() as db:
-            return db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
+            count = db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
+            attachments.purge_unused(db, blob_grace)
+            return count
+
+    # -- attachments ----------------------------------------------------------------
+
+    def put_blob(self, data: bytes, mime: str) -> str:
+        """Store an attachment's bytes once; their sha256."""
+        with self._transaction() as db:
+            return attachments.put(db, data, mime)
+
+    def blob(self, sha256: str) -> tuple[bytes, str] | None:
+        """An attachment's bytes and MIME type (None: not stored)."""
+        return attachments.blob(self._db, sha256)
+
+    def link_attachments(self, message_id: str, refs: Sequence[dict[str, Any]]) -> None:
+        with self._transaction() as db:
+            attachments.link(db, message_id, refs)
+
+    def attachments_of(self, message_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """message id -> its attachments (sha256, name, kind, mime, size), in order."""
+        return attachments.attachments_of(self._db, message_ids)
 
     # -- messages -----------------------------------------------------------------
 
@@ -423,13 +448,26 @@ class Store:
         return int(row[0])
 
     def model_messages(self, conversation_id: str) -> list[Message]:
-        """The shown path as the messages a model is sent."""
-        return [
-            m.to_message()
-            for m in self.path(conversation_id)
-            if m.role in ("user", "assistant", "tool", "system")
-            and (m.content or m.tool_calls or m.role != "assistant")
-        ]
+        """The shown path as the messages a model is sent (a user message's
+        attachments as its content parts)."""
+        path = self.path(conversation_id)
+        attached = self.attachments_of(m.id for m in path if m.role == "user")
+        messages = []
+        for m in path:
+            if m.role not in ("user", "assistant", "tool", "system") or not (
+                m.content or m.tool_calls or m.role != "assistant"
+            ):
+                continue
+            message = m.to_message()
+            if m.id in attached:
+                parts = []
+                for ref in attached[m.id]:
+                    found = self.blob(ref["sha256"])
+                    if found is not None:
+                        parts.append(content_part(ref, found[0]))
+                message["content"] = user_content(m.content, parts)
+            messages.append(message)
+        return messages
 
     def set_leaf(self, conversation_id: str, message_id: str | None) -> None:
         """Make `message_id` the end of the shown path (None: an empty path, so the

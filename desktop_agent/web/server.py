@@ -9,6 +9,7 @@ Routes:
                             answers a tool_approval_request (decision: allow, always,
                             deny; the conversation defaults to this socket's current one)
     POST /api/approve       {"call_id", "decision", "conversation_id"} (for SSE clients)
+    POST /agui              AG-UI RunAgentInput -> AG-UI events (web/agui.py)
     GET  /                  the reference page (resources/web/)
 
 Each SSE event is `id: <seq>`, `event: <type>`, `data: <event JSON>` (the wire form
@@ -19,7 +20,9 @@ known one continues where it was). A client that goes away only stops watching:
 the run completes and its history stays.
 
 Who may talk to it is `security.Gate`'s business (Host, Origin, token, JSON bodies).
-Bodies over 64 KB get 413; bad JSON (too deeply nested included), no message or a
+A message may carry `"attachments": [{"name", "mime_type", "data" (base64)}, ...]`
+(see `attachments_of`); bodies over 64 KB not counting the attachments' data, or
+over 32 MB in all, get 413; bad JSON (too deeply nested included), no message or a
 conversation id outside `[A-Za-z0-9_.:-]{1,128}` 400, before any run starts; unknown
 routes 404, all with a JSON error body. At most `max_conversations` conversations are
 kept (the least recently used idle ones are forgotten; 503 when every one is busy),
@@ -42,12 +45,16 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from ..app.attachments import AttachmentLimits
 from ..app.conversations import ConversationActions
 from ..app.paths import resource_path
 from ..app.session import Session
 from ..engine import Orchestrator, StreamItem, StreamMode
 from ..engine.approval import DECISIONS
+from ..engine.model import ModelError
 from ..engine.text import scrub_json
+from .agui import AguiEndpoint
+from .attachments import attachments_of, bounded_body
 from .conversations import Conversations, valid_conversation_id
 from .security import Gate, Handler, error_response, is_loopback, split_host, startup_token
 from .wire import sse_frame, wire, with_keepalive
@@ -57,6 +64,8 @@ __all__ = ["ChatServer", "is_loopback", "main"]
 _log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+#: A body with attachments (their base64 data included); the rest stays under MAX_BODY.
+MAX_ATTACHMENT_BODY = 32 * 1024 * 1024
 MAX_CONVERSATIONS = 100
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
@@ -83,6 +92,9 @@ def _decode(data: str | bytes) -> dict[str, Any]:
     return scrub_json(body)  # type: ignore[no-any-return]  # "\ud800" -> U+FFFD
 
 
+_bounded = bounded_body
+
+
 class ChatServer:
     """An aiohttp application around an `Orchestrator`."""
 
@@ -98,11 +110,14 @@ class ChatServer:
         header_timeout: float = HEADER_TIMEOUT,
         body_timeout: float = BODY_TIMEOUT,
         actions: ConversationActions | None = None,
+        attachment_limits: AttachmentLimits | None = None,
     ) -> None:
         self.orchestrator = orchestrator
         #: Send, with the conversation read from the history first when it is kept
         #: (a session's); without one, conversations live in memory only.
         self.actions = actions or ConversationActions(orchestrator, None)
+        #: What one message may attach (files, sizes, image side).
+        self.attachment_limits = attachment_limits or AttachmentLimits()
         self.gate = Gate(token=token, cors_origin=cors_origin, public_hosts=public_hosts)
         self.keepalive = keepalive
         #: Seconds a POST body may take to arrive (after its headers), else 408.
@@ -116,7 +131,7 @@ class ChatServer:
         # an answer given before the body was read (401, 408...), aiohttp reads the
         # rest of it ("lingering") for at most the body deadline too.
         self.app = web.Application(
-            client_max_size=MAX_BODY,
+            client_max_size=MAX_ATTACHMENT_BODY,
             middlewares=[self._errors, *self.gate.middlewares],
             handler_args={"keepalive_timeout": header_timeout, "lingering_time": body_timeout},
         )
@@ -124,6 +139,9 @@ class ChatServer:
         self.app.router.add_get("/chat/stream", self.get_stream)
         self.app.router.add_get("/chat", self.websocket)
         self.app.router.add_post("/api/approve", self.approve)
+        #: POST /agui: the AG-UI protocol (`web/agui.py`).
+        self.agui = AguiEndpoint(self)
+        self.app.router.add_post("/agui", self.agui.post)
         self.app.router.add_get("/", self.index)
         self.app.router.add_static("/static/", resource_path("web"), show_index=False)
 
@@ -143,7 +161,7 @@ class ChatServer:
                 response.force_close()  # no further request on this connection
             return response
         except web.HTTPRequestEntityTooLarge:
-            return _error(413, f"request body over {MAX_BODY // 1024} KB")
+            return _error(413, f"request body over {MAX_ATTACHMENT_BODY // 2**20} MB")
         except web.HTTPException as exc:
             if exc.status >= 400:
                 return _error(exc.status, exc.reason)
@@ -163,7 +181,7 @@ class ChatServer:
             raise BadRequest(
                 408, f"the request body did not arrive within {self.body_timeout:g} s"
             ) from None
-        return _decode(data)
+        return _bounded(_decode(data), len(data))
 
     async def post_stream(self, request: web.Request) -> web.StreamResponse:
         return await self._stream(request, await self._body(request))
@@ -175,8 +193,9 @@ class ChatServer:
         """(message, conversation, mode), with room made for the conversation; or
         BadRequest. Nothing has started when this raises."""
         message = body.get("message")
-        if not isinstance(message, str) or not message.strip():
-            raise BadRequest(400, "'message' must be a non-empty string")
+        files = bool(body.get("attachments"))  # attachments may go without text
+        if not isinstance(message, str) or (not message.strip() and not files):
+            raise BadRequest(400, "'message' must be a non-empty string (or \"\" with attachments)")
         conversation = body.get("conversation_id")
         if conversation is None or conversation == "":
             conversation = f"conv_{uuid.uuid4().hex[:12]}"
@@ -198,8 +217,9 @@ class ChatServer:
         return message, conversation, mode
 
     async def _stream(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        attachments = await attachments_of(body, self.attachment_limits)
         message, conversation, mode = self._parse(body)
-        handle = self.actions.send(conversation, message)
+        handle = self._send(conversation, message, attachments)
         events = handle.events(mode)
         response = web.StreamResponse(
             headers={
@@ -229,6 +249,17 @@ class ChatServer:
             self.open_streams -= 1
         return response
 
+    def _send(self, conversation: str, message: str, attachments: list[Any]) -> Any:
+        """Start the run; a model known to be blind to the images is a 400 at once."""
+        try:
+            return self.actions.send(
+                conversation, message, attachments, limits=self.attachment_limits
+            )
+        except ModelError as exc:  # VisionUnsupportedError
+            raise BadRequest(400, exc.message) from None
+        except ValueError as exc:  # AttachmentError: too much for one message
+            raise BadRequest(413, str(exc)) from None
+
     def _answer(self, body: dict[str, Any], current: str | None) -> dict[str, Any]:
         """Pass an approval decision to the run of the conversation it names."""
         call_id = body.get("call_id")
@@ -252,7 +283,7 @@ class ChatServer:
         return web.json_response(answer, status=200 if answer["found"] else 404)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_BODY)
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_ATTACHMENT_BODY)
         await ws.prepare(request)
         self.open_streams += 1
         forwarding: set[asyncio.Task[None]] = set()
@@ -292,8 +323,9 @@ class ChatServer:
         if body.get("type") == "approve":
             await ws.send_json({"type": "approval", **self._answer(body, current)})
             return current
+        attachments = await attachments_of(_bounded(body, len(data)), self.attachment_limits)
         message, current, mode = self._parse(body)
-        handle = self.actions.send(current, message)
+        handle = self._send(current, message, attachments)
         task = asyncio.ensure_future(self._forward(ws, handle.events(mode)))
         forwarding.add(task)
         task.add_done_callback(forwarding.discard)
@@ -336,6 +368,7 @@ async def serve(
     try:
         await stop.wait()
     finally:
+        await server.agui.aclose()  # AG-UI threads waiting on their clients
         if session is not None:  # runs, MCP servers, the recorder, the models
             await session.aclose()
         else:
@@ -389,7 +422,14 @@ def main(
         await session.start()
         for problem in session.problems:
             _log.warning("%s", problem)
-        server = ChatServer(session.orchestrator, actions=session.conversations, **server_options)
+        from ..app.settings import load_settings
+
+        server = ChatServer(
+            session.orchestrator,
+            actions=session.conversations,
+            attachment_limits=AttachmentLimits.from_settings(load_settings()),
+            **server_options,
+        )
 
         def ready(bound: int) -> None:
             print(

@@ -76,8 +76,11 @@ def test_enter_allows_once_after_showing_the_tool_and_its_arguments(gui: Gui) ->
         assert window.status.state_label.text() == "Waiting for approval…"
         assert window.status.spinner.running
         assert notes == []
+        said = window.transcript.announcements  # (assertive: the run waits on the user)
+        assert ("save_note waits for your approval: Enter allows once, Esc denies", True) in said
         key(gui, window.composer, Qt.Key_Return)
         gui.until(lambda: not window.busy, "the run to finish")
+        assert ("Answer complete", False) in window.transcript.announcements
         assert notes == ["buy milk"]
         text = window.transcript.toPlainText()
         assert "✓ Allowed once" in text and "Saved it." in text

@@ -118,7 +118,7 @@ def test_tool_call_shows_in_status_bar_and_transcript(
     entry = window.transcript.entry(call_id)
     assert entry is not None and entry.result == "42" and entry.error is None
     text = window.transcript.toPlainText()
-    assert "slow_add(a=2, b=40) ✓" in text
+    assert "✓ ⚙ slow_add ▸ a=2, b=40" in text  # (a card: state, tool, arguments)
     assert "The answer is 42." in text
     # Expanding the entry shows arguments and result.
     link = window.transcript.app_link("toggle", call_id, "details")

@@ -1,11 +1,19 @@
-"""Render the README's screenshot: a scripted conversation with tool calls, offscreen.
+"""Render the README's screenshots: a scripted conversation (text, a table, a code
+block, two tool calls, a tool waiting for approval), offscreen, light or dark, at
+any scale.
 
-QT_QPA_PLATFORM=offscreen python -m tests.support.screenshot resources/screenshots/window.png
+    python -m tests.support.screenshot out.png [--dark] [--scale 2]
+    python -m tests.support.screenshot --all resources/screenshots
 
-The empty state and the Settings dialog, light and dark (empty-light.png,
-empty-dark.png, settings-light.png, settings-dark.png in the folder):
+`--all` writes window-light.png, window-dark.png and their @2x versions (each in
+its own process: Qt's scale factor is set before the application starts). Dark
+uses the app's theme module when it offers a dark palette, else Fusion with a
+dark palette.
 
-QT_QPA_PLATFORM=offscreen python -m tests.support.screenshot --chrome resources/screenshots
+    python -m tests.support.screenshot --chrome resources/screenshots
+
+`--chrome` writes the empty state and the Settings dialog, light and dark
+(empty-light.png, empty-dark.png, settings-light.png, settings-dark.png).
 """
 
 from __future__ import annotations
@@ -41,16 +49,45 @@ def tokyo_time() -> str:
     return datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%H:%M on %A")
 
 
-def main(path: str) -> None:
+def dark_palette():  # type: ignore[no-untyped-def]
+    """A dark Fusion palette (the LOOK.md values)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    pal = QPalette()
+    role = QPalette.ColorRole
+    for r, value in (
+        (role.Window, "#171717"),
+        (role.WindowText, "#ececec"),
+        (role.Base, "#212121"),
+        (role.AlternateBase, "#2f2f2f"),
+        (role.Text, "#ececec"),
+        (role.PlaceholderText, "#b4b4b4"),
+        (role.Button, "#2a2a2a"),
+        (role.ButtonText, "#ececec"),
+        (role.Mid, "#424242"),
+        (role.Highlight, "#3584e4"),
+        (role.HighlightedText, "#ffffff"),
+        (role.Link, "#81d0ff"),
+        (role.ToolTipBase, "#2f2f2f"),
+        (role.ToolTipText, "#ececec"),
+    ):
+        pal.setColor(r, QColor(value))
+    return pal
+
+
+def main(path: str, dark: bool = False) -> None:
     import qasync
 
     from desktop_agent.app.providers import ConnectionConfig
+    from desktop_agent.gui.appearance import Appearance
     from desktop_agent.gui.window import MainWindow
     from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
     from desktop_agent.tools.basic import DEFAULT_TOOLS
 
-    if QApplication.instance() is None:
-        QApplication(sys.argv[:1])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if dark:
+        app.setStyle("Fusion")  # type: ignore[attr-defined]
+        app.setPalette(dark_palette())  # type: ignore[attr-defined]
     model = ScriptedModel(
         [
             Turn(
@@ -62,6 +99,14 @@ def main(path: str) -> None:
                 delay=0.002,
             ),
             Turn(text=ANSWER.format(time=tokyo_time()), delay=0.002, chunk_size=6),
+            Turn(
+                tool_calls=[
+                    ScriptedToolCall(
+                        "save_note", {"text": "405 EUR = 437.40 USD", "folder": "finance"}
+                    )
+                ],
+                delay=0.002,
+            ),
         ],
         model="gpt-4o-mini",
     )
@@ -85,8 +130,18 @@ def main(path: str) -> None:
         conv = store.create_conversation(created_at=time.time() - ago)
         store.add_message(conv, "user", title, created_at=time.time() - ago)
         store.add_message(conv, "assistant", "…", created_at=time.time() - ago)
+    from desktop_agent import tool
+
+    @tool("Save a note", side_effects=True)
+    def save_note(text: str, folder: str = "inbox") -> str:
+        return f"saved in {folder}"
+
     window = MainWindow(
-        config, tools=DEFAULT_TOOLS, model_factory=lambda _c: model, history=lambda: store
+        config,
+        tools=[*DEFAULT_TOOLS, save_note],
+        model_factory=lambda _c: model,
+        history=lambda: store,
+        appearance=Appearance(scheme="dark" if dark else "light"),
     )
     window.resize(1120, 760)
     window.show()
@@ -99,9 +154,14 @@ def main(path: str) -> None:
         window.send("What is 12.5% of 3,240? And what time is it in Tokyo?")
         await done.wait()
         await asyncio.sleep(0.1)
-        window.composer.setPlainText("Thanks! Now convert 405 EUR to USD at 1.08")
+        window.send("Thanks! Save a note: 405 EUR is 437.40 USD")
+        asked = asyncio.Event()
+        window.views.approval_waiting.connect(lambda _view: asked.set())
+        await asked.wait()
         await asyncio.sleep(0.2)
         window.grab().save(path)
+        window.runs.cancel()
+        await done.wait()
         await window.shutdown()
 
     qasync.run(scene())
@@ -168,8 +228,35 @@ def chrome_main(folder: str) -> None:
     qasync.run(scene())
 
 
+def render_all(folder: str) -> None:
+    """The four screenshots, each in a fresh process (light/dark × 100 %/200 %)."""
+    import subprocess
+    from pathlib import Path
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for theme in ("light", "dark"):
+        for scale, suffix in (("1", ""), ("2", "@2x")):
+            out = str(Path(folder) / f"window-{theme}{suffix}.png")
+            args = [sys.executable, "-m", "tests.support.screenshot", out, "--scale", scale]
+            subprocess.run([*args, *(["--dark"] if theme == "dark" else [])], check=True)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--chrome":
-        chrome_main(sys.argv[2])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", default="window.png")
+    parser.add_argument("--dark", action="store_true", help="a dark palette")
+    parser.add_argument("--scale", default="1", help="device pixel ratio (2 = 200 %%)")
+    parser.add_argument("--all", metavar="DIR", help="all four screenshots into DIR")
+    parser.add_argument(
+        "--chrome", metavar="DIR", help="the empty state and Settings, light and dark, into DIR"
+    )
+    options = parser.parse_args()
+    if options.chrome:
+        chrome_main(options.chrome)
+    elif options.all:
+        render_all(options.all)
     else:
-        main(sys.argv[1] if len(sys.argv) > 1 else "window.png")
+        os.environ["QT_SCALE_FACTOR"] = options.scale
+        main(options.path, dark=options.dark)

@@ -54,6 +54,10 @@ class Reply:
     omit_finish: bool = False
     #: ignore stream=true and answer with one JSON completion
     ignore_stream: bool = False
+    #: /v1/responses only (tests/support/responses_server.py): a `response.failed`
+    #: with this message instead of `response.completed`; arguments only on `done`
+    responses_failure: str | None = None
+    responses_args_in_done: bool = False
 
 
 @dataclass
@@ -162,6 +166,8 @@ class ScriptedServer:
         self.reject_stream_options = False
         self.reject_streaming = False
         self.require_key: str | None = None
+        #: answer POST /v1/responses with 404, like a chat-only server
+        self.no_responses = False
         self._runner: web.AppRunner | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
 
@@ -175,6 +181,7 @@ class ScriptedServer:
     async def start(self) -> str:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/responses", self._chat)  # responses_server.py plays it
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/_script", self._set_script)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -247,6 +254,8 @@ class ScriptedServer:
         self.requests.append(Recorded(request.path, body, dict(request.headers), time.monotonic()))
         if (denied := self._check_key(request)) is not None:
             return denied
+        if self.no_responses and request.path.endswith("/responses"):
+            return self._error(404, "Not Found")
         streaming = bool(body.get("stream"))
         if streaming and self.reject_streaming:
             return self._error(400, "This server does not support streaming (stream=true).")
@@ -260,6 +269,10 @@ class ScriptedServer:
             return self._error(500, "the scripted server has no reply queued")
         if isinstance(item, Fail):
             return self._error(item.status, item.message, item.headers)
+        if request.path.endswith("/responses"):
+            from .responses_server import stream_response
+
+            return await stream_response(request, item)
         if not streaming or item.ignore_stream:
             return web.json_response(completion_json(item))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

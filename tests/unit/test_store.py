@@ -10,6 +10,7 @@ import pytest
 
 from desktop_agent.storage import Store, StoreError
 from desktop_agent.storage.export import ConversationFormatError, from_json, to_json, to_markdown
+from desktop_agent.storage.schema import SCHEMA_VERSION
 
 FIXTURE = Path(__file__).resolve().parents[1] / "support" / "history-v1.sql"
 
@@ -60,7 +61,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
         {"role": "tool", "content": "42", "tool_call_id": "call_1"},
         {"role": "assistant", "content": "It is **42**."},
     ]
-    assert again.version == 2
+    assert again.version == SCHEMA_VERSION
     assert again._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     again.close()
 
@@ -149,7 +150,7 @@ def test_migration_from_version_1_keeps_everything_and_backs_up(tmp_path: Path) 
     old.close()
 
     store = Store(path)
-    assert store.version == 2
+    assert store.version == SCHEMA_VERSION
     backup = sqlite3.connect(tmp_path / "history.db.v1.bak")
     assert list(backup.iterdump()) == before  # the version-1 data, as it was
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from desktop_agent.gui.theme import Theme
 from desktop_agent.gui.transcript.entries import (
     RESULT_PREVIEW_CHARS,
     Entry,
@@ -20,6 +19,7 @@ from desktop_agent.gui.transcript.entries import (
     tool_html,
 )
 from desktop_agent.gui.transcript.links import DECISIONS, AppLinks
+from desktop_agent.gui.transcript.palette import TranscriptTheme as Theme
 
 THEME = Theme(
     dark=False,
@@ -42,7 +42,7 @@ LINKS = AppLinks("da-0123456789abcdef01234567")
 HOSTILE = '</p><script>alert("x")</script><a href="file:///etc/passwd">&amp; y</a>'
 HOSTILE_ID = 'call_A?always#"><b>x</b>/../approve/k/allow'
 #: What the renderers may produce; nothing else gets in.
-TAGS = {"p", "b", "i", "span", "a", "pre", "br"}
+TAGS = {"p", "b", "i", "span", "a", "pre", "br", "table", "tr", "td"}  # (td: a button)
 
 
 class Parsed(HTMLParser):

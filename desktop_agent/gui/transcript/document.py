@@ -35,8 +35,8 @@ __all__ = ["EntryDocument"]
 class EntryDocument:
     """The entries of one QTextDocument, in order, by key and by position."""
 
-    def __init__(self, document: QTextDocument, look: Callable[[str], BlockLook]) -> None:
-        """`look(kind)`: how the blocks of an entry of that kind look."""
+    def __init__(self, document: QTextDocument, look: Callable[[Entry], BlockLook]) -> None:
+        """`look(entry)`: how the blocks of that entry look."""
         self.document = document
         self._look = look
         self.entries: list[Entry] = []
@@ -86,6 +86,16 @@ class EntryDocument:
             yield
         finally:
             self._insert_at = None
+
+    def starts_turn(self, entry: Entry) -> bool:
+        """Whether `entry` (just added) is the first answer since the user's message."""
+        index = len(self.entries) - 1 if self._insert_at is None else self._insert_at - 1
+        for earlier in reversed(self.entries[max(0, index - 50) : index]):
+            if earlier.kind == "user":
+                return True
+            if earlier.kind == "assistant":
+                return False
+        return True
 
     def truncate(self, entry: Entry) -> None:
         """Remove `entry` and everything after it."""
@@ -216,15 +226,19 @@ class EntryDocument:
 
     def style(self, entry: Entry, from_position: int) -> None:
         """Give the entry's blocks from `from_position` on their look."""
-        background, top_margin = self._look(entry.kind)
+        background, top_margin, left, right = self._look(entry)
         first, end = self.bounds(entry)
         block = self.document.findBlock(from_position)
+        sides = bool(left or right)
         while block.isValid() and block.position() <= end:
             fmt = QTextBlockFormat()
             if background is not None:
                 fmt.setBackground(QColor(background))
+            if sides:  # a card's padding (inside a table cell too: the table moves)
+                fmt.setLeftMargin(left)
+                fmt.setRightMargin(right)
             if block.position() == first:
                 fmt.setTopMargin(top_margin)
-            if background is not None or block.position() == first:
+            if background is not None or sides or block.position() == first:
                 QTextCursor(block).mergeBlockFormat(fmt)
             block = block.next()

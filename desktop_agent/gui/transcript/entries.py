@@ -14,12 +14,15 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...app.presentation import argument_summary
 from ..formatting import describe_result, pretty_json
-from ..theme import Theme
+from .attachments import attachments_html
 from .links import DECISIONS, AppLinks
+
+if TYPE_CHECKING:
+    from .palette import TranscriptTheme as Theme
 
 __all__ = [
     "RESULT_PREVIEW_CHARS",
@@ -73,24 +76,41 @@ class Entry:
     outcome: str | None = None  # approval: "allow", "always", "deny" or a note
     # error
     retry: bool = False
+    # user: its attachments' references (sha256, name, kind...; see transcript/attachments)
+    attachments: list[dict[str, Any]] | None = None
+    # assistant: the first of its turn (since the user's message): shows the model's name
+    turn_head: bool = True
+    # user: how far its bubble stands in from the column's left edge (fits its text)
+    indent: int = 72
 
 
 class BlockLook(NamedTuple):
-    """How an entry's blocks look: their background (None: the page's) and the
-    space above the entry's first block."""
+    """How an entry's blocks look: their background (None: the page's; cards and
+    bubbles are painted behind the blocks with rounded corners, see `decor`), the
+    space above the entry's first block, and the blocks' side margins (a card's
+    inner padding; a user's bubble also its indent from the left)."""
 
     background: str | None
     top_margin: int
+    left_margin: int = 0
+    right_margin: int = 0
 
 
-def block_look(kind: str, theme: Theme) -> BlockLook:
-    background = {
-        "user": theme.user_bg,
-        "tool": theme.tool_bg,
-        "error": theme.error_bg,
-        "approval": theme.approval_bg,
-    }.get(kind)
-    return BlockLook(background, 3 if kind == "tool" else 12)
+#: Space before a user's message (a new turn) and before anything inside a turn.
+TURN_GAP, INNER_GAP = 28, 18
+#: A user's bubble starts this far from the column's left edge (it sits on the right).
+BUBBLE_INDENT = 72
+#: Inner padding of bubbles and cards.
+CARD_PAD = 12
+
+
+def block_look(kind: str, theme: Theme, indent: int = BUBBLE_INDENT) -> BlockLook:
+    """`indent`: a user's bubble's distance from the column's left edge."""
+    if kind == "user":
+        return BlockLook(None, TURN_GAP + CARD_PAD, indent + CARD_PAD + 2, CARD_PAD)
+    if kind in ("tool", "approval", "error"):
+        return BlockLook(None, (6 if kind == "tool" else INNER_GAP) + 16, CARD_PAD, CARD_PAD)
+    return BlockLook(None, INNER_GAP)
 
 
 def entry_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
@@ -110,7 +130,8 @@ def entry_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
 
 
 def label_html(text: str, entry: Entry, theme: Theme, links: AppLinks) -> str:
-    """A message's first line: who says it, its versions and, when it can be, edit."""
+    """A message's small first line: the model's name (an answer that starts its
+    turn), its versions and, when it can be, edit; "" when it has none of them."""
     t = theme
     extra = ""
     if entry.versions is not None:
@@ -133,18 +154,30 @@ def label_html(text: str, entry: Entry, theme: Theme, links: AppLinks) -> str:
             f' &nbsp; <a href="{links.href("edit", entry.key)}" '
             f'style="color:{t.muted}; text-decoration:none;">edit</a>'
         )
-    return f'<p style="margin:0;"><b>{html.escape(text)}</b>{extra}</p>'
+    if not text and not extra:
+        return ""
+    name = f'<span style="color:{t.muted};">{html.escape(text)}</span>' if text else ""
+    return f'<p style="margin:0; font-size:small;">{name}{extra}</p>'
+
+
+def model_name(label: str) -> str:
+    """ "Assistant · gpt-4o" -> "gpt-4o" (the name shown once per turn)."""
+    head, dot, rest = label.partition(" · ")
+    return rest if dot and head == "Assistant" else label
 
 
 def user_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
     body = html.escape(entry.source).replace("\n", "<br>")
-    return label_html("You", entry, theme, links) + f'<p style="margin:0;">{body}</p>'
+    files = attachments_html(entry.attachments or [], links, theme.muted)
+    return f'<p style="margin:0;">{body}</p>' + files + label_html("", entry, theme, links)
 
 
 def assistant_header_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
-    """The label and, when the model reasoned, a toggle for its reasoning."""
+    """The model's name (once per turn), versions and, when the model reasoned, a
+    toggle for its reasoning; "" when there is none of these."""
     t = theme
-    parts = [label_html(entry.label, entry, theme, links)]
+    name = model_name(entry.label) if entry.turn_head else ""
+    parts = [label_html(name, entry, theme, links)]
     if entry.reasoning:
         arrow = "▾" if entry.reasoning_open else "▸"
         state = "Thinking…" if entry.streaming and not entry.source else "Reasoning"
@@ -195,29 +228,39 @@ def error_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
 
 
 def tool_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
+    """A tool call's card: state glyph, tool name, one-line arguments, state (running,
+    ✓ with its duration and a result preview, ✗ with the reason); expanded, its
+    arguments and result (JSON in colour)."""
     t = theme
     name = html.escape(entry.tool_name)
     summary = html.escape(argument_summary(entry.arguments))
     if entry.running:
-        status = f'<span style="color:{t.muted};">running…</span>'
+        glyph, status = (
+            f'<span style="color:{t.link};">◌</span>',
+            (f'<span style="color:{t.muted};">Running…</span>'),
+        )
     elif entry.error:
-        status = f'<span style="color:{t.error_border};">✗ {html.escape(entry.error)}</span>'
+        glyph = f'<span style="color:{t.error_text};">✗</span>'
+        status = f'<span style="color:{t.error_text};">failed: {html.escape(entry.error)}</span>'
     else:
+        glyph = f'<span style="color:{t.ok};">✓</span>'
         preview = html.escape(argument_summary(describe_result(entry.result or ""), 50))
         shown = f' <span style="color:{t.muted};">→ {preview}</span>' if preview else ""
         ms = entry.duration_ms  # None or negative: not known (a call from history)
-        took = f" {ms:.0f} ms" if ms is not None and ms >= 0 else ""
-        status = f'<span style="color:{t.ok};">✓{took}</span>{shown}'
+        known = ms is not None and ms >= 0
+        took = f'<span style="color:{t.muted};">{_duration(ms or 0)}</span>' if known else ""
+        status = f"{took}{shown}"
     arrow = "▾" if entry.expanded else "▸"
     line = (
-        f'<p style="margin:0;"><a href="{links.href("toggle", entry.key, "details")}" '
-        f'style="color:{t.muted}; text-decoration:none;">{arrow}</a> '
-        f'<span style="font-family:monospace;"><b>{name}</b>({summary})</span> '
-        f"{status}</p>"
+        f'<p style="margin:0;">{glyph} '
+        f'<a href="{links.href("toggle", entry.key, "details")}" '
+        f'style="color:{t.text}; text-decoration:none; font-weight:600;">⚙ {name} {arrow}</a> '
+        f'<span style="color:{t.muted}; font-family:{t.mono};">{summary}</span> '
+        f"&nbsp;{status}</p>"
     )
     parts = [line]
     if entry.expanded:
-        parts.append(_pre("arguments", pretty_json(entry.arguments), theme))
+        parts.append(_pre("Arguments", pretty_json(entry.arguments), theme, json=True))
         if entry.result is not None:
             result = entry.result
             more = ""
@@ -227,29 +270,35 @@ def tool_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
                     f'<p style="margin:0;"><a href="{links.href("toggle", entry.key, "full")}">'
                     f"show all {len(entry.result):,} characters</a></p>"
                 )
-            parts.append(_pre("result", describe_result(result), theme) + more)
+            parts.append(_pre("Result", describe_result(result), theme, json=True) + more)
     return "".join(parts)
 
 
+def _duration(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
 def approval_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
-    """A card asking whether a tool may run: its full arguments, and the choices (or,
-    once answered, what became of the request)."""
+    """A card asking whether a tool may run: its full arguments, and the choices as
+    buttons (or, once answered, what became of the request)."""
     t = theme
     name = html.escape(entry.tool_name)
     head = (
-        f'<p style="margin:0;"><b>⚠ Allow <span style="font-family:monospace;">{name}</span>'
-        " to run?</b></p>"
+        f'<p style="margin:0;"><span style="color:{t.error_text};">⚠</span> '
+        f'<b>Allow <span style="font-family:{t.mono};">{name}</span> to run?</b> '
+        f'<span style="color:{t.muted}; font-size:small;">(a tool wants to run, not the model'
+        " talking)</span></p>"
     )
-    args = _pre("arguments", pretty_json(entry.arguments), theme)
+    args = _pre("Arguments", pretty_json(entry.arguments), theme, json=True)
     if entry.outcome is None:
         allow, always, deny = (links.href("approve", entry.call_id, d) for d in DECISIONS)
         choices = (
-            f'<p style="margin:4px 0 0 0;">'
-            f'<a href="{allow}"><b>Allow once</b></a> '
-            f'<span style="color:{t.muted};">(Enter)</span> &nbsp;·&nbsp; '
-            f'<a href="{always}">Always allow {name}</a> &nbsp;·&nbsp; '
-            f'<a href="{deny}">Deny</a> '
-            f'<span style="color:{t.muted};">(Esc)</span></p>'
+            '<table cellspacing="6" cellpadding="6" style="margin-top:4px;"><tr>'
+            + _button(allow, "Allow once", t, primary=True)
+            + _button(always, f"Always allow {name}", t)
+            + _button(deny, "Deny", t)
+            + f'<td><span style="color:{t.muted}; font-size:small;">Enter allows once,'
+            " Esc denies</span></td></tr></table>"
         )
     else:
         said = {
@@ -261,8 +310,38 @@ def approval_html(entry: Entry, theme: Theme, links: AppLinks) -> str:
     return head + args + choices
 
 
-def _pre(title: str, text: str, theme: Theme) -> str:
+def _button(href: str, text: str, theme: Theme, *, primary: bool = False) -> str:
+    """A link drawn as a button (a table cell with a fill and a border)."""
+    t = theme
+    fill = t.accent if primary else t.base
+    ink = t.accent_text if primary else t.text
     return (
-        f'<p style="margin:2px 0 0 0; color:{theme.muted};">{title}</p>'
-        f'<pre style="margin:0; font-family:monospace;">{html.escape(text)}</pre>'
+        f'<td bgcolor="{fill}" style="border:1px solid {t.border};">'
+        f'<a href="{href}" style="color:{ink}; text-decoration:none;"><b>{text}</b></a></td>'
     )
+
+
+def _pre(title: str, text: str, theme: Theme, *, json: bool = False) -> str:
+    body = _json_html(text, theme) if json else html.escape(text)
+    return (
+        f'<p style="margin:6px 0 0 0; color:{theme.muted}; font-size:small;">{title}</p>'
+        f'<pre style="margin:0; font-family:{theme.mono};">{body}</pre>'
+    )
+
+
+#: Longer texts are shown without colours (highlighting costs time per character).
+JSON_HIGHLIGHT_LIMIT = 20_000
+
+
+def _json_html(text: str, theme: Theme) -> str:
+    """`text` escaped, in colour when it is JSON (pygments: loaded when first needed)."""
+    stripped = text.lstrip()
+    if len(text) > JSON_HIGHLIGHT_LIMIT or not stripped.startswith(("{", "[")):
+        return html.escape(text)
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import JsonLexer
+
+    style = "monokai" if theme.dark else "default"
+    formatter = HtmlFormatter(style=style, noclasses=True, nowrap=True)
+    return str(highlight(text, JsonLexer(), formatter)).rstrip("\n")

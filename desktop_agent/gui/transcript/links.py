@@ -18,7 +18,7 @@ __all__ = ["APP_ACTIONS", "DECISIONS", "SAFE_SCHEMES", "AppLinks", "CopyTargets"
 #: The schemes a clicked link may have to be handed to the system browser.
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 #: What the app's own links do (the first part of their path).
-APP_ACTIONS = frozenset({"approve", "copy", "edit", "retry", "toggle", "version"})
+APP_ACTIONS = frozenset({"approve", "copy", "edit", "retry", "toggle", "version", "view"})
 #: The answers of an approval card (the engine's; not imported before the window shows).
 DECISIONS = ("allow", "always", "deny")
 

@@ -31,6 +31,8 @@ _CR_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
 #: Code blocks longer than this are shown without colours (highlighting one costs
 #: ~4 µs a character: more would stall the window when it arrives whole).
 HIGHLIGHT_LIMIT = 10_000
+#: A code block's text and header stand this far in from its panel's sides (px).
+CODE_INSET = 12
 #: The only link targets model Markdown may have.
 LINK_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -134,8 +136,12 @@ class StreamScan:
 class MarkdownRenderer:
     """Renders Markdown to the HTML subset QTextDocument understands."""
 
-    def __init__(self, colors: Colors, copy_link: Callable[[str], str]) -> None:
-        """`copy_link(code)` stores a code block and returns the href of its Copy link."""
+    def __init__(
+        self, colors: Colors, copy_link: Callable[[str], str], mono: str = "monospace"
+    ) -> None:
+        """`copy_link(code)` stores a code block and returns the href of its Copy link;
+        `mono`: the family of the fixed font for code."""
+        self.mono = html.escape(mono.replace("'", ""))
         from markdown_it import MarkdownIt
         from pygments.formatters import HtmlFormatter
 
@@ -171,13 +177,16 @@ class MarkdownRenderer:
         c = self.colors
         label = html.escape(lang) if lang else "code"
         link = (
-            f' · <a href="{html.escape(copy_href)}" style="color:{c.link};">Copy</a>'
+            f' &nbsp;·&nbsp; <a href="{html.escape(copy_href)}" '
+            f'style="color:{c.link}; text-decoration:none;">Copy</a>'
             if copy_href is not None
-            else " · …"
+            else " &nbsp;·&nbsp; …"
         )
         return (
-            f'<p style="background-color:{c.code_bg}; color:{c.muted}; font-size:small; '
-            f'margin-top:4px; margin-bottom:0;">{label}{link}</p>'
+            # (inset by spaces, not a margin: the first block of inserted HTML keeps
+            # the format of the block it goes into, and a streamed head often is one)
+            f'<p style="color:{c.muted}; font-size:small; margin-top:14px; margin-bottom:0; '
+            f'line-height:100%;">&nbsp;&nbsp;&nbsp;{label}{link}</p>'
         )
 
     def _fence(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -206,8 +215,8 @@ class MarkdownRenderer:
     def code_style(self) -> str:
         """The style of a code block's text (a block of the code's background)."""
         return (
-            f"background-color:{self.colors.code_bg}; font-family:monospace; "
-            "margin-top:0; margin-bottom:4px;"
+            f"font-family:'{self.mono}', monospace; margin-top:6px; margin-bottom:14px; "
+            f"margin-left:{CODE_INSET}px; margin-right:{CODE_INSET}px;"
         )
 
     def _image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -221,4 +230,7 @@ class MarkdownRenderer:
 
     def _table_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         border = self.colors.border
-        return f'<table border="1" cellspacing="0" cellpadding="4" style="border-color:{border};">'
+        return (
+            f'<table border="1" cellspacing="0" cellpadding="6" '
+            f'style="border-color:{border}; border-style:solid; margin-top:6px;">'
+        )

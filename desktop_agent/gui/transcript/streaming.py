@@ -16,12 +16,12 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtGui import QColor, QTextBlockFormat, QTextCharFormat
+from PySide6.QtGui import QTextBlockFormat, QTextCharFormat
 
 from ..theme import Theme
 from .document import EntryDocument
 from .entries import Entry
-from .markdown import HIGHLIGHT_LIMIT, MarkdownRenderer, StreamScan
+from .markdown import CODE_INSET, HIGHLIGHT_LIMIT, MarkdownRenderer, StreamScan
 
 __all__ = ["StreamingBody"]
 
@@ -64,12 +64,19 @@ class StreamingBody:
         #: The messages streaming now (an entry removed meanwhile leaves by itself).
         self._tails: weakref.WeakKeyDictionary[Entry, _Tail] = weakref.WeakKeyDictionary()
 
+    def retheme(self, theme: Theme) -> None:
+        """Use `theme`'s colours from now on."""
+        self._theme = theme
+        self._markdown = None
+
     @property
     def renderer(self) -> MarkdownRenderer:
         """The Markdown renderer, built on first use (markdown-it and pygments
         cost ~60 ms to import: not before the window is on screen)."""
         if self._markdown is None:
-            self._markdown = MarkdownRenderer(self._theme.markdown_colors(), self._copy_link)
+            self._markdown = MarkdownRenderer(
+                self._theme.markdown_colors(), self._copy_link, _mono(self._theme)
+            )
         return self._markdown
 
     def update(self, entry: Entry) -> None:
@@ -106,6 +113,12 @@ class StreamingBody:
                 self._doc.drop_last_block(entry)
         else:
             self._doc.replace(entry, entry.header_len, render(content) + note_html)
+
+    def show_whole(self, entry: Entry, note_html: str) -> None:
+        """Render a finished message's body again (new colours)."""
+        if entry.source:
+            body = self.renderer.render(entry.source) + note_html
+            self._doc.replace(entry, entry.header_len, body)
 
     def _stands(self, entry: Entry, tail: _Tail, content: str) -> bool:
         """Whether the streamed rendering stands, with only its tail left to render."""
@@ -166,24 +179,32 @@ class StreamingBody:
             first, end = self._doc.bounds(entry)
             head_at = self._doc.block_at(end).position() - first - entry.header_len
             code = tail.code = StreamingCode(scan.fence_at, scan.code_at, lang, head_at)
-            self._doc.insert_block(entry, end, self._code_block_format(), _code_char_format())
+            self._doc.insert_block(
+                entry, end, self._code_block_format(), _code_char_format(_mono(self._theme))
+            )
         self._show_code(entry, code, entry.source[code.code_at : scan.scanned])
 
     def _show_code(self, entry: Entry, code: StreamingCode, text: str) -> None:
         shown = text.rstrip("\n")  # as a finished block shows it
         if len(shown) > code.shown:
-            self._doc.append_text(entry, shown[code.shown :], _code_char_format())
+            self._doc.append_text(entry, shown[code.shown :], _code_char_format(_mono(self._theme)))
             code.shown = len(shown)
 
     def _code_block_format(self) -> QTextBlockFormat:
         fmt = QTextBlockFormat()
-        fmt.setBackground(QColor(self._theme.code_bg))
+        fmt.setLeftMargin(CODE_INSET)  # (its panel is painted behind it: see `decor`)
+        fmt.setRightMargin(CODE_INSET)
         fmt.setNonBreakableLines(True)
         return fmt
 
 
-def _code_char_format() -> QTextCharFormat:
+def _mono(theme: Theme) -> str:
+    """The fixed font's family (the transcript's theme has the system's)."""
+    return str(getattr(theme, "mono", "monospace"))
+
+
+def _code_char_format(family: str = "monospace") -> QTextCharFormat:
     fmt = QTextCharFormat()
-    fmt.setFontFamilies(["monospace"])
+    fmt.setFontFamilies([family, "monospace"])
     fmt.setFontFixedPitch(True)
     return fmt

@@ -23,7 +23,9 @@ from ..theme import Theme
 from . import entries as render
 from .document import EntryDocument
 from .entries import Entry
+from .interaction import Interaction
 from .links import DECISIONS, SAFE_SCHEMES, AppLinks, CopyTargets
+from .palette import TranscriptTheme
 
 if TYPE_CHECKING:
     from .markdown import MarkdownRenderer
@@ -32,8 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["Transcript"]
 
 
-class Transcript(QTextBrowser):
-    """Shows the conversation; emits what the user asks for through its links."""
+class Transcript(Interaction, QTextBrowser):
+    """Shows the conversation; emits what the user asks for through its links (and
+    its actions: see `Interaction`)."""
 
     retry_requested = Signal()  # the user clicked Retry on an error entry
     version_requested = Signal(str, int)  # entry key (message id), step: -1 (◀) or +1 (▶)
@@ -43,6 +46,7 @@ class Transcript(QTextBrowser):
     link_opened = Signal(str)  # an external URL handed to the system browser
     link_refused = Signal(str)  # a URL that was clicked but is not allowed
     link_hovered = Signal(str)  # the real target of the link under the mouse; "" when none
+    image_requested = Signal(str, str)  # sha256, name: a thumbnail was clicked
 
     def __init__(self, parent: QWidget | None = None, theme: Theme | None = None) -> None:
         super().__init__(parent)
@@ -52,21 +56,19 @@ class Transcript(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
         self.document().setUndoRedoEnabled(False)
-        self.document().setDocumentMargin(12)
+        self.document().setDocumentMargin(16)
         self.anchorClicked.connect(self._on_anchor)
         self.highlighted.connect(self._on_hover)
-        self.theme = theme or Theme.from_palette()
+        # (`theme` is kept for callers; the colours come from this widget's palette)
+        self.theme: TranscriptTheme = TranscriptTheme.from_palette(self.palette())
         self.links = AppLinks()
         self._copy = CopyTargets(self.links)
         self._doc = EntryDocument(self.document(), self._look)
         self._streaming: StreamingBody | None = None  # (`_body`: built when first needed)
-        self.document().setDefaultStyleSheet(
-            f"a {{ color: {self.theme.link}; }} "
-            f"code {{ font-family: monospace; background-color: {self.theme.code_bg}; }} "
-            "h1 { font-size: x-large; } h2 { font-size: large; } "
-        )
+        self._apply_style_sheet()
         #: Refused resource requests, for tests and the curious.
         self.refused_resources: list[str] = []
+        self._setup_interaction()
 
     @property
     def entries(self) -> list[Entry]:
@@ -118,6 +120,8 @@ class Transcript(QTextBrowser):
             self.edit_requested.emit(key)
         elif action == "approve" and arg in DECISIONS:
             self.approval_answered.emit(key, arg)
+        elif action == "view":
+            self.image_requested.emit(key, arg)
         elif action == "version" and arg in ("prev", "next"):
             self.version_requested.emit(key, -1 if arg == "prev" else 1)
 
@@ -174,8 +178,8 @@ class Transcript(QTextBrowser):
         """(first position, end position) of the entry's text, its last separator excluded."""
         return self._doc.bounds(entry)
 
-    def _look(self, kind: str) -> render.BlockLook:
-        return render.block_look(kind, self.theme)
+    def _look(self, entry: Entry) -> render.BlockLook:
+        return render.block_look(entry.kind, self.theme, entry.indent)
 
     def _render(self, entry: Entry) -> None:
         """Show the entry as it is now (an assistant entry: its header)."""
@@ -185,6 +189,20 @@ class Transcript(QTextBrowser):
             )
         else:
             self._doc.replace(entry, 0, render.entry_html(entry, self.theme, self.links))
+        self.viewport().update()
+
+    def rerender_all(self) -> None:
+        """Show every entry again in the current colours (after a palette change)."""
+        note = render.finish_note_html
+        with self._following():
+            for entry in self.entries:
+                self._render(entry)
+                if entry.kind == "assistant" and not entry.streaming:
+                    self._body.show_whole(entry, note(entry.finish_reason, self.theme))
+
+    def toggle(self, entry: Entry, what: str = "details") -> None:
+        """Open or close a tool call's details (or an answer's reasoning)."""
+        self._toggle(entry, what)
 
     def _add(self, kind: str, key: str | None = None, **fields: Any) -> Entry:
         with self._following():
@@ -206,10 +224,24 @@ class Transcript(QTextBrowser):
     # -- entries ------------------------------------------------------------------
 
     def add_user(
-        self, text: str, key: str | None = None, versions: tuple[int, int] | None = None
+        self,
+        text: str,
+        key: str | None = None,
+        versions: tuple[int, int] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> Entry:
+        """A user message; `attachments`' image thumbnails must have been added first
+        (`gui/transcript_thumbnails.add_thumbnails`)."""
+        indent = self._bubble_indent(text)
         return self._add(
-            "user", key, source=text, label="You", versions=versions, editable=key is not None
+            "user",
+            key,
+            source=text,
+            label="You",
+            versions=versions,
+            editable=key is not None,
+            attachments=attachments,
+            indent=indent,
         )
 
     def set_versions(self, key: str, versions: tuple[int, int] | None) -> None:
@@ -233,6 +265,7 @@ class Transcript(QTextBrowser):
             return existing
         with self._following():
             entry = self._doc.add("assistant", message_id, label=label, streaming=True)
+            entry.turn_head = self._doc.starts_turn(entry)
             self._render(entry)
             self._doc.start_body(entry)
         return entry
@@ -325,7 +358,9 @@ class Transcript(QTextBrowser):
     def truncate(self, entry: Entry) -> None:
         """Remove `entry` and everything after it."""
         self._doc.truncate(entry)
+        self._forget_focus()
 
     def clear_all(self) -> None:
         self._doc.clear()
         self._copy.clear()
+        self._forget_focus()

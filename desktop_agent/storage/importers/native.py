@@ -1,0 +1,86 @@
+"""Our own JSON: one conversation (`desktop-agent export ID --format json`) or many
+(`desktop-agent export --all --format json`: `{"format":
+"desktop-agent.conversations", "conversations": [{conversation, messages}, ...]}`).
+Every field is kept: versions, reasoning, tool calls and results, statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..export import FORMAT, FORMAT_VERSION
+from .model import ImportedConversation, ImportedMessage, ImportFormatError, Node, kept_tree
+
+__all__ = ["FORMAT_ALL", "SOURCE", "convert", "looks_like"]
+
+SOURCE = "desktop-agent"
+#: The format of `export --all`: its conversations are items of this form.
+FORMAT_ALL = "desktop-agent.conversations"
+_ROLES = ("user", "assistant", "tool", "system")
+
+
+def looks_like(item: Any) -> bool:
+    return isinstance(item, dict) and (
+        item.get("format") == FORMAT
+        or (isinstance(item.get("conversation"), dict) and isinstance(item.get("messages"), list))
+    )
+
+
+def convert(item: dict[str, Any]) -> ImportedConversation:
+    if item.get("format") == FORMAT and item.get("version") != FORMAT_VERSION:
+        raise ImportFormatError(f"unsupported conversation format version {item.get('version')!r}")
+    conv, raw_messages = item.get("conversation"), item.get("messages")
+    if not isinstance(conv, dict) or not isinstance(raw_messages, list):
+        raise ImportFormatError("the file has no conversation or no messages list")
+    source_id = conv.get("id")
+    if not isinstance(source_id, str):
+        source_id = ""  # (hand-made files: imported, just not matched on a second import)
+    nodes: list[Node] = []
+    for position, raw in enumerate(raw_messages):
+        if not isinstance(raw, dict) or raw.get("role") not in _ROLES:
+            raise ImportFormatError(f"a message has no valid role: {str(raw)[:80]}")
+        id_ = raw.get("id")
+        if not isinstance(id_, (str, int)) or isinstance(id_, bool):
+            raise ImportFormatError(f"a message has no id: {str(raw)[:80]}")
+        parent = raw.get("parent_id")
+        calls = raw.get("tool_calls")
+        message = ImportedMessage(
+            str(id_),
+            None,
+            str(raw["role"]),
+            str(raw.get("content") or ""),
+            _number(raw.get("created_at")),
+            reasoning=str(raw.get("reasoning") or ""),
+            tool_calls=calls if isinstance(calls, list) and calls else None,
+            tool_call_id=_text(raw.get("tool_call_id")),
+            tool_name=_text(raw.get("tool_name")),
+            status=str(raw.get("status") or "complete"),
+            error=_text(raw.get("error")),
+        )
+        nodes.append(
+            Node(str(id_), str(parent) if parent is not None else None, message, float(position))
+        )
+    leaf = conv.get("leaf_id")
+    messages, _shown = kept_tree(nodes, str(leaf) if leaf is not None else None)
+    return ImportedConversation(
+        source=SOURCE,
+        source_id=source_id,
+        title=str(conv.get("title") or ""),
+        created_at=_number(conv.get("created_at")),
+        updated_at=_number(conv.get("updated_at")),
+        messages=messages,
+        # (an empty path is kept empty: the next message starts a new version)
+        leaf_id=_shown if leaf is not None else None,
+        model=_text(conv.get("model")),
+        system_prompt=_text(conv.get("system_prompt")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
