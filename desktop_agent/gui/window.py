@@ -37,11 +37,9 @@ from .shortcuts import SHORTCUTS, add_actions
 from .sidebar import Sidebar
 from .status import ToolStatusBar
 from .theme import Theme
-from .window_base import WindowBase
+from .window_dialogs import WindowDialogs
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
     from ..engine.events import UserMessage
@@ -58,7 +56,7 @@ __all__ = ["SHORTCUTS", "MainWindow"]
 _log = logging.getLogger(__name__)
 
 
-class MainWindow(WindowBase):
+class MainWindow(WindowDialogs):
     """desktop-agent's window."""
 
     def __init__(
@@ -305,52 +303,3 @@ class MainWindow(WindowBase):
         self.status.showMessage(
             f"This conversation now uses {self.provider_box.currentText()}", 3000
         )
-
-    def open_settings(self) -> QDialog:
-        """Ctrl+,: the Settings dialog (returned: it is open)."""
-        return self.show_dialog(self.chrome.add_pages(self.settings.open_dialog(self)))
-
-    def show_shortcuts(self) -> QDialog:
-        from .settings_dialog import ShortcutsDialog
-
-        return self.show_dialog(ShortcutsDialog(SHORTCUTS, self))
-
-    def open_import(self, path: Path | None = None) -> QDialog | None:
-        """Ctrl+Shift+O: import conversations from a file (`path`: at once, no picker)."""
-        if self.store is None:
-            self.status.showMessage("Conversations are not kept in this session", 5000)
-            return None
-        from .import_dialog import ImportDialog
-
-        dialog = ImportDialog(self.store.file, self)
-        dialog.imported.connect(lambda added: self.conversations.reload() if added else None)
-        self.show_dialog(dialog)
-        if path is not None:
-            dialog.start(path)
-        return dialog
-
-    def show_agent_state(self) -> QDialog | None:
-        """The AG-UI agent's shared state for the conversation on screen."""
-        from .agent_state import NO_STATE, AgentStateDialog, agent_state_text
-
-        text = NO_STATE
-        if self.session is not None:
-            orchestrator = self.session.orchestrator
-            model = orchestrator.config_for(self.tenant_id).model
-            text = agent_state_text(model, orchestrator.messages(self.tenant_id))
-        return self.show_dialog(AgentStateDialog(text, self))
-
-    @property
-    def downloads(self) -> DownloadManager:
-        """Model downloads (they go on while you chat; the status bar shows them)."""
-        if self._downloads is None:
-            from .models_page import attach_downloads
-
-            self._downloads = attach_downloads(self, self.status)
-        return self._downloads
-
-    def open_models(self) -> QDialog:
-        """Ctrl+Shift+M: the Models page (returned: it is open)."""
-        from .models_page import open_models_dialog
-
-        return self.show_dialog(open_models_dialog(self, self.downloads, self.settings))
