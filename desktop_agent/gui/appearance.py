@@ -122,13 +122,21 @@ class Looks(QObject):
 
     def follow_system(self) -> None:
         """After the first paint: the desktop's scheme, and its changes from now on."""
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_changed)
+        hints: Any = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(self._system_changed)
+        accessibility = getattr(hints, "accessibility", None)  # (Qt >= 6.10)
+        if accessibility is not None:
+            accessibility().contrastPreferenceChanged.connect(self._contrast_changed)
         system = self.appearance.scheme == "system"
         if (system and self.system_dark() != self.dark) or self.system_high_contrast():
             self.apply()
 
+    def _contrast_changed(self, _preference: object) -> None:
+        if self.window.isVisible():  # (a closed window has no say any more)
+            self.apply()
+
     def _system_changed(self, _scheme: object) -> None:
-        if self.appearance.scheme == "system":
+        if self.appearance.scheme == "system" and self.window.isVisible():
             self.apply()
 
     def apply(self, *, early: bool = False) -> None:

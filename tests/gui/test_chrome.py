@@ -108,6 +108,17 @@ def test_theme_switches_at_runtime_and_follows_the_system(
     looks.system_dark = lambda: True
     gui.call(QGuiApplication.styleHints().colorSchemeChanged.emit, Qt.ColorScheme.Dark)
     gui.until(lambda: window.transcript.palette().color(base).name() == "#212121", "system dark")
+    # the desktop's high-contrast setting, live
+    looks.system_high_contrast = lambda: True
+    hints = QGuiApplication.styleHints().accessibility()
+    gui.call(hints.contrastPreferenceChanged.emit, Qt.ContrastPreference.HighContrast)
+    gui.until(
+        lambda: window.transcript.palette().color(QPalette.ColorRole.Text).name() == "#ffffff",
+        "high contrast",
+    )
+    looks.system_high_contrast = lambda: False
+    gui.call(hints.contrastPreferenceChanged.emit, Qt.ContrastPreference.NoPreference)
+    assert window.transcript.palette().color(QPalette.ColorRole.Text).name() == "#ececec"
     # an explicit choice is not overridden by the desktop
     gui.call(looks.set_scheme, "light")
     gui.call(QGuiApplication.styleHints().colorSchemeChanged.emit, Qt.ColorScheme.Dark)
