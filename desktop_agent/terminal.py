@@ -41,9 +41,11 @@ from rich.text import Text
 from .app.attachments import Attachment, human_size
 from .app.presentation import argument_summary
 from .app.session import Session
+from .app.usage_text import UsageTally, answer_figures, left_out_text, totals_text
 from .engine import Event
 from .engine.approval import ALLOW, ALWAYS, DENY
 from .engine.events import (
+    ContextReport,
     Done,
     ErrorReport,
     MessageChunk,
@@ -52,6 +54,7 @@ from .engine.events import (
     ToolApprovalRequest,
     ToolCallEnd,
     ToolCallStart,
+    UsageReport,
 )
 from .engine.handle import RunHandle
 from .engine.model import ModelError, close_model
@@ -68,8 +71,18 @@ EXIT_INTERRUPTED = 130
 class TerminalRenderer:
     """Draws one run's events; remembers how the run ended."""
 
-    def __init__(self, out: IO[str], err: IO[str], *, json_mode: bool = False) -> None:
+    def __init__(
+        self,
+        out: IO[str],
+        err: IO[str],
+        *,
+        json_mode: bool = False,
+        stats: bool = False,
+        tally: UsageTally | None = None,
+    ) -> None:
         self.json_mode = json_mode
+        self.stats = stats
+        self.tally = tally if tally is not None else UsageTally()
         self.out = out
         self.err = err
         self.console = Console(file=out, highlight=False, soft_wrap=True)
@@ -101,6 +114,13 @@ class TerminalRenderer:
                     self._on_tool_call_start(event)
                 case ToolCallEnd():
                     self._on_tool_call_end(event)
+                case ContextReport():
+                    if (left_out := left_out_text(event)) is not None:
+                        self._note(f"({left_out})")
+                case UsageReport() if self.stats:
+                    self._note(answer_figures(event))
+        if isinstance(event, UsageReport):
+            self.tally.add(event)
         # (The user's message is on the terminal already: typed, or the prompt.)
         if isinstance(event, ErrorReport):
             self.error = event.error
@@ -145,6 +165,8 @@ class TerminalRenderer:
             self._line_open = False
         if event.finish_reason == "cancelled":
             self._note("(stopped)")
+        elif event.finish_reason == "length":
+            self._note("(cut short: the answer reached the model's context or length limit)")
 
     def _stop_live(self) -> None:
         if self._live is not None:
@@ -244,6 +266,7 @@ async def run_chat(
     session: Session,
     *,
     json_mode: bool = False,
+    stats: bool = False,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
     attachments: Sequence[Attachment] = (),
@@ -292,8 +315,11 @@ async def run_chat(
 
     pending = list(attachments)  # they go with the first message
 
+    tallies: dict[str, UsageTally] = {}
+
     async def ask(message: str) -> int:
-        renderer = TerminalRenderer(out, err, json_mode=json_mode)
+        tally = tallies.setdefault(conversation[0], UsageTally())
+        renderer = TerminalRenderer(out, err, json_mode=json_mode, stats=stats, tally=tally)
         try:
             handle = session.conversations.send(conversation[0], message, pending)
         except ValueError as exc:  # AttachmentError, or a model without vision
@@ -319,6 +345,9 @@ async def run_chat(
         finally:
             await stream.aclose()
             renderer.close()
+        if stats and not json_mode and tally.requests:
+            err.write(totals_text(tally) + "\n")
+            err.flush()
         if renderer.status == "completed":
             return EXIT_OK
         if renderer.status == "cancelled":
@@ -372,7 +401,8 @@ async def _interactive(
     console = Console(file=out, highlight=False)
     console.print(
         f"[bold]desktop-agent[/bold] · {escape(printable(config.label()))}  "
-        "[dim](/new, /model NAME, /exit; Ctrl+C stops an answer, twice exits)[/dim]"
+        "[dim](/new, /model NAME, /compact, /context, /exit; "
+        "Ctrl+C stops an answer, twice exits)[/dim]"
     )
     lines = stdin_lines()
     while True:
@@ -395,6 +425,13 @@ async def _interactive(
             continue
         if line in ("/exit", "/quit"):
             return EXIT_OK
+        if line.startswith("/context"):
+            console.print(f"[dim]{escape(_context_command(session, conversation[0], line))}[/dim]")
+            continue
+        if line == "/compact":
+            session.compact_now(conversation[0])
+            console.print("[dim]The next message is sent compacted.[/dim]")
+            continue
         if line == "/new":
             conversation[0] = new_conversation_id()
             console.print("[dim]New conversation.[/dim]")
@@ -411,13 +448,34 @@ async def _interactive(
         if line.startswith("/"):
             console.print(
                 f"[red]Unknown command {escape(printable(line.split()[0]))}[/red] "
-                "(/new, /model NAME, /exit)"
+                "(/new, /model NAME, /compact, /context, /exit)"
             )
             continue
         interrupts.clear()
         status = await ask_or_exit(line)
         if status is None:
             return EXIT_OK
+
+
+def _context_command(session: Session, conversation_id: str, line: str) -> str:
+    """`/context [summarise|drop_oldest|off|provider] [RESERVE]`: this conversation's own
+    strategy and room for the answer."""
+    from .engine.context import STRATEGIES, ContextPolicy
+
+    words = line.split()[1:]
+    if not words:
+        policy = session.context_policy(conversation_id)
+        if policy is None:
+            return "Context: as the provider is set. /context STRATEGY [RESERVE] changes it."
+        return f"Context: {policy.strategy}, {policy.reserve} tokens kept for the answer."
+    if words[0] == "provider":
+        session.set_context_policy(conversation_id, None)
+        return "Context: as the provider is set."
+    if words[0] not in STRATEGIES or (len(words) > 1 and not words[1].isdigit()):
+        return f"Usage: /context [{'|'.join(STRATEGIES)}|provider] [RESERVE]"
+    reserve = int(words[1]) if len(words) > 1 else 1024
+    session.set_context_policy(conversation_id, ContextPolicy(reserve=reserve, strategy=words[0]))
+    return f"Context: {words[0]}, {reserve} tokens kept for the answer."
 
 
 def main(
@@ -431,6 +489,7 @@ def main(
     attach: Sequence[str] = (),
     agui: str | None = None,
     api: str | None = None,
+    stats: bool = False,
 ) -> int:
     """`desktop-agent chat`; `save=False` (`--no-save`) keeps no history; `attach`: files
     sent with the first message."""
@@ -461,7 +520,9 @@ def main(
         on_engine_state=engine_state,
     )
     try:
-        return asyncio.run(run_chat(prompt, session, json_mode=json_mode, attachments=attachments))
+        return asyncio.run(
+            run_chat(prompt, session, json_mode=json_mode, attachments=attachments, stats=stats)
+        )
     except KeyboardInterrupt:  # before the handler was installed
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

@@ -74,6 +74,7 @@ class ConversationActions:
                 self.orchestrator.set_messages(
                     conversation_id, self.store.model_messages(conversation_id)
                 )
+                self._load_context_settings(conversation_id)
         default = self._default_provider() if self._default_provider else None
         if provider is None or provider.id == default or self._model_for is None:
             self.orchestrator.configure(conversation_id)
@@ -83,6 +84,23 @@ class ConversationActions:
                 model=self._model_for(provider),
                 system_prompt=provider.system_prompt,
             )
+
+    def _load_context_settings(self, conversation_id: str) -> None:
+        """The conversation's own reserve and strategy, if it has them (issue 16)."""
+        from ..engine.context import ContextPolicy
+        from ..storage.model_requests import context_settings
+
+        assert self.store is not None
+        stored = context_settings(self.store, conversation_id)
+        if stored is not None:
+            try:
+                policy = ContextPolicy(
+                    reserve=int(stored.get("reserve", 1024)),
+                    strategy=str(stored.get("strategy", "summarise")),
+                )
+            except (TypeError, ValueError):
+                return  # a damaged value: the provider's settings apply
+            self.orchestrator.context(conversation_id).policy = policy
 
     def send(
         self,

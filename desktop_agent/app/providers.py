@@ -74,6 +74,15 @@ class ConnectionConfig:
     #: Kind "agui": extra HTTP headers, "Name: value" per line (a secret belongs in the
     #: API key, kept in the keyring and sent as a Bearer token).
     headers: str = ""
+    #: The model's context length in tokens (0: ask the endpoint, else a table).
+    context_window: int = 0
+    #: Tokens kept free for the answer, and what happens to what does not fit:
+    #: "summarise", "drop_oldest" or "off".
+    reserve: int = 1024
+    compaction: str = "summarise"
+    #: US dollars per million tokens in and out (0: the endpoint's prices, if it says).
+    price_in: float = 0.0
+    price_out: float = 0.0
 
     @property
     def host(self) -> str:
@@ -320,7 +329,25 @@ class NotConnected:
 
 
 def model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> Any:
-    """The `ChatModel` for a connection (imports openai, ~0.5 s)."""
+    """The `ChatModel` for a connection (imports openai, ~0.5 s), with the provider's
+    context settings (`context_policy`, and `context_window` / `prices` where set)."""
+    return with_context_settings(_model_from_config(config, on_engine_state), config)
+
+
+def with_context_settings(model: Any, config: ConnectionConfig) -> Any:
+    """Put the provider's context window, reserve, strategy and prices on its model."""
+    from ..engine.context import STRATEGIES, ContextPolicy
+
+    strategy = config.compaction if config.compaction in STRATEGIES else "summarise"
+    model.context_policy = ContextPolicy(reserve=max(0, config.reserve), strategy=strategy)
+    if config.context_window > 0:
+        model.context_window = config.context_window
+    if config.price_in > 0 or config.price_out > 0:
+        model.prices = (config.price_in, config.price_out)
+    return model
+
+
+def _model_from_config(config: ConnectionConfig, on_engine_state: Any = None) -> Any:
     if config.kind == "local":
         from ..providers.local import EmbeddedEngine, LocalModel
         from ..providers.models.installed import ModelLibrary

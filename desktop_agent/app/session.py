@@ -325,6 +325,30 @@ class Session:
         task.add_done_callback(self._closing.discard)
         return model
 
+    def compact_now(self, conversation_id: str) -> None:
+        """ "Compact now": the conversation's next request leaves out (or summarises)
+        more of its older messages, as after a context-length error."""
+        self.orchestrator.context(conversation_id).request_compaction()
+
+    def set_context_policy(self, conversation_id: str, policy: Any) -> None:
+        """This conversation's own reserve and strategy (`ContextPolicy`; None: its
+        provider's), kept with the conversation."""
+        if self.store is not None:
+            self.conversations.prepare(conversation_id)  # (stored before its first message)
+        self.orchestrator.context(conversation_id).policy = policy
+        if self.store is not None:
+            from ..storage.model_requests import set_context_settings
+
+            settings = None
+            if policy is not None:
+                settings = {"reserve": policy.reserve, "strategy": policy.strategy}
+            set_context_settings(self.store, conversation_id, settings)
+
+    def context_policy(self, conversation_id: str) -> Any:
+        """The conversation's own `ContextPolicy`, or None (its provider's)."""
+        keeper = self.orchestrator.context(conversation_id)
+        return keeper.policy if keeper.own_policy else None
+
     async def load_model(self, model: Any = None) -> None:
         """Start the embedded model now rather than at the first message (nothing to
         do for a server); raises `ModelError` when it cannot start."""

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the OpenAI wire: Chat Completions, the Responses API, or probe once (auto)",
     )
     chat.add_argument(
+        "--stats",
+        action="store_true",
+        help="after each answer: tokens in and out, time to first token, tokens/s, cost, "
+        "and the conversation's totals",
+    )
+    chat.add_argument(
         "--no-save",
         action="store_true",
         help="keep no history of these conversations (else they join the window's; "
@@ -229,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             attach=args.attach,
             agui=args.agui,
             api=args.api,
+            stats=args.stats,
         )
     if args.command == "serve":
         try:

@@ -63,6 +63,10 @@ _EXPORTS: dict[str, str] = {
     "ToolCallState": "state",
     "ToolRegistry": "tools",
     "Usage": "model",
+    "ContextReport": "events",
+    "ContextLengthError": "model",
+    "ContextPolicy": "context",
+    "ContextKeeper": "compaction",
     "UsageReport": "events",
     "UserMessage": "events",
     "tool": "tools",
@@ -74,11 +78,14 @@ if TYPE_CHECKING:
     from .agent import Agent as Agent
     from .agent import MaxStepsExceeded as MaxStepsExceeded
     from .approval import Approvals as Approvals
+    from .compaction import ContextKeeper as ContextKeeper
     from .config import AgentConfig as AgentConfig
+    from .context import ContextPolicy as ContextPolicy
     from .dispatcher import EventDispatcher as EventDispatcher
     from .dispatcher import Subscription as Subscription
     from .dispatcher import SubscriptionClosed as SubscriptionClosed
     from .dispatcher import SubscriptionOverflow as SubscriptionOverflow
+    from .events import ContextReport as ContextReport
     from .events import Done as Done
     from .events import ErrorReport as ErrorReport
     from .events import Event as Event
@@ -102,6 +109,7 @@ if TYPE_CHECKING:
     from .model import ChatChunk as ChatChunk
     from .model import ChatModel as ChatModel
     from .model import Completion as Completion
+    from .model import ContextLengthError as ContextLengthError
     from .model import Message as Message
     from .model import ModelConnectionError as ModelConnectionError
     from .model import ModelError as ModelError

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from .approval import Approvals
+from .compaction import ContextKeeper
 from .config import AgentConfig
 from .dispatcher import EventDispatcher
 from .handle import RunHandle
@@ -40,6 +41,8 @@ class Agent:
         retry: how requests that failed before any text are retried.
         approvals: which tool calls wait for the user (default: tools with side
             effects); answer through the run's handle (`RunHandle.approve`).
+        context: the context budget and compaction (`ContextKeeper`); by default the
+            model's own `context_window`, summarising what does not fit.
 
     Changing an attribute (`agent.model = ...`) replaces the configuration for the
     runs that start afterwards; running ones keep theirs.
@@ -56,6 +59,7 @@ class Agent:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         approvals: Approvals | None = None,
+        context: ContextKeeper | None = None,
     ) -> None:
         self.config = AgentConfig.create(
             model,
@@ -65,6 +69,7 @@ class Agent:
             timeouts=timeouts,
             retry=retry,
             approvals=approvals,
+            context=context,
         )
         self.dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
 

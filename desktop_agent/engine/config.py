@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .approval import Approvals
+from .compaction import ContextKeeper
 from .model import ChatModel, ContentPart, RetryPolicy, Timeouts
 from .state import AgentState
 from .tools import Tool, ToolRegistry
@@ -32,6 +33,8 @@ class AgentConfig:
         retry: how requests that failed before any text are retried.
         approvals: which tool calls wait for the user. Shared, not copied: the
             tools a user "always" allows stay allowed for every later run.
+        context: the context budget (window, reserve, strategy), token counts and
+            summaries. Shared, like approvals: counts and summaries outlive a run.
     """
 
     model: ChatModel
@@ -41,6 +44,7 @@ class AgentConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     approvals: Approvals = field(default_factory=Approvals)
+    context: ContextKeeper = field(default_factory=ContextKeeper)
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:
@@ -57,6 +61,7 @@ class AgentConfig:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         approvals: Approvals | None = None,
+        context: ContextKeeper | None = None,
     ) -> AgentConfig:
         """A configuration from plain arguments (`@tool` functions, None for defaults)."""
         return cls(
@@ -67,6 +72,7 @@ class AgentConfig:
             timeouts=timeouts or Timeouts(),
             retry=retry or RetryPolicy(),
             approvals=approvals or Approvals(),
+            context=context or ContextKeeper(),
         )
 
     def with_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> AgentConfig:

@@ -27,6 +27,7 @@ from .status import AgentStatus, RunOutcome
 from .text import scrub
 
 __all__ = [
+    "ContextReport",
     "Done",
     "ErrorReport",
     "Event",
@@ -61,6 +62,7 @@ class EventType(StrEnum):
     TOOL_CALL_START = "tool_call_start"
     TOOL_CALL_END = "tool_call_end"
     USAGE = "usage"
+    CONTEXT = "context"
     TOOL_APPROVAL_REQUEST = "tool_approval_request"
     ERROR = "error"
     DONE = "done"
@@ -418,16 +420,48 @@ class ToolCallEnd(Event):
 
 @dataclass(frozen=True, slots=True)
 class UsageReport(Event):
-    """Tokens one model request used."""
+    """Tokens one model request used, and how fast the answer came.
+
+    `estimated`: the endpoint reported no usage, the app counted it. `first_token_ms`:
+    from sending the request to the first piece of the answer; `tokens_per_second`:
+    output tokens over the time they streamed; `cost`: in US dollars, where prices are
+    known (None otherwise).
+    """
 
     type: ClassVar[EventType] = EventType.USAGE
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    estimated: bool = False
+    first_token_ms: float | None = None
+    tokens_per_second: float | None = None
+    cost: float | None = None
 
     @property
     def usage(self) -> Usage:
         return Usage(self.prompt_tokens, self.completion_tokens, self.total_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextReport(Event):
+    """What one model request sends, fitted into the model's context (before it is sent).
+
+    `tokens` of `window` (None: unknown) are used, `reserve` kept for the answer;
+    `sent` messages go on the wire; `dropped` older messages of the history (`dropped_tokens`)
+    were left out, replaced by `summary` when the model summarised them; `retry`: fitted
+    harder after the server said the request was too long.
+    """
+
+    type: ClassVar[EventType] = EventType.CONTEXT
+    tokens: int
+    window: int | None
+    reserve: int
+    strategy: str
+    sent: int
+    dropped: int = 0
+    dropped_tokens: int = 0
+    summary: str | None = None
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +513,7 @@ _CLASSES: dict[EventType, type[Event]] = {
         ToolCallStart,
         ToolCallEnd,
         UsageReport,
+        ContextReport,
         ToolApprovalRequest,
         ErrorReport,
         Done,

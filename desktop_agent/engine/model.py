@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "CONTEXT_PHRASES",
     "AuthenticationError",
     "BadResponseError",
     "ChatChunk",
     "ChatModel",
     "Completion",
     "ContentPart",
+    "ContextLengthError",
     "Message",
     "ModelConnectionError",
     "ModelError",
@@ -33,6 +35,7 @@ __all__ = [
     "VisionUnsupportedError",
     "close_model",
     "has_images",
+    "is_context_error",
     "user_content",
 ]
 
@@ -230,6 +233,35 @@ class VisionUnsupportedError(ModelRequestError):
     vision): the message can be sent again without them."""
 
     error_type = "vision_unsupported"
+
+
+class ContextLengthError(ModelRequestError):
+    """The request does not fit the model's context (OpenAI's `context_length_exceeded`,
+    llama.cpp's "exceeds the available context size", ...)."""
+
+    error_type = "context_length"
+
+
+#: Phrases endpoints use when a request is longer than the model's context.
+CONTEXT_PHRASES = (
+    "context_length_exceeded",
+    "maximum context length",
+    "context length",
+    "context window",
+    "exceeds the available context size",
+    "exceed context window",
+    "too many tokens",
+    "prompt is too long",
+    "input is too long",
+    "reduce the length",
+    "tokens exceeds",
+)
+
+
+def is_context_error(text: str) -> bool:
+    """True when an endpoint's error text says the request is longer than the context."""
+    low = text.lower()
+    return any(phrase in low for phrase in CONTEXT_PHRASES)
 
 
 class BadResponseError(ModelError):

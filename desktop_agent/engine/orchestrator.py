@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .approval import Approvals
+from .compaction import ContextKeeper
 from .config import AgentConfig
 from .dispatcher import EventDispatcher
 from .handle import RunHandle
@@ -78,6 +79,8 @@ class Orchestrator:
             approvals=approvals,
         )
         self._tenants: dict[str, _Tenant] = {}
+        #: each conversation's context keeper (`context()`)
+        self._contexts: dict[str, ContextKeeper] = {}
         self._closed = False
 
     @property
@@ -128,13 +131,23 @@ class Orchestrator:
         tenant.model = model
         tenant.system_prompt = system_prompt
 
+    def context(self, tenant_id: str) -> ContextKeeper:
+        """The conversation's context keeper (its summaries, cut and policy). Kept apart
+        from the tenants: asking for it does not make a conversation known (its history
+        is still read from the store at its first run)."""
+        keeper = self._contexts.get(tenant_id)
+        if keeper is None or keeper.parent is not self.config.context:
+            keeper = self._contexts[tenant_id] = self.config.context.child()
+        return keeper
+
     def config_for(self, tenant_id: str) -> AgentConfig:
         """The configuration the tenant's next run starts with."""
         tenant = self._tenants.get(tenant_id)
+        context = self.context(tenant_id)
         if tenant is None or (
             tenant.model is None and tenant.system_prompt is None and not tenant.extra_tools
         ):
-            return self.config
+            return replace(self.config, context=context)
         config = self.config
         if tenant.extra_tools:
             own = {t.name for t in tenant.extra_tools}
@@ -143,6 +156,7 @@ class Orchestrator:
             )
         return replace(
             config,
+            context=context,
             model=tenant.model or self.config.model,
             system_prompt=self.config.system_prompt
             if tenant.system_prompt is None
@@ -169,6 +183,7 @@ class Orchestrator:
         if tenant is None or any(not h.done for h in tenant.runs.values()):
             return False
         del self._tenants[tenant_id]
+        self._contexts.pop(tenant_id, None)
         return True
 
     def busy(self, tenant_id: str) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 
 from .approval import ALWAYS, DECISIONS, DENIED_MESSAGE, DENY
 from .config import AgentConfig
+from .context import OFF
 from .events import (
     Done,
     ErrorReport,
@@ -36,14 +37,15 @@ from .events import (
     ToolCallEnd,
     ToolCallRequest,
     ToolCallStart,
-    UsageReport,
     UserMessage,
     result_text,
     user_message_id,
 )
+from .meter import context_report, too_long, usage_report
 from .model import (
     BadResponseError,
     ChatChunk,
+    ContextLengthError,
     ModelError,
     ModelTimeoutError,
     Usage,
@@ -265,10 +267,18 @@ class Run:
     async def _model_step(self, tool_schemas: list[dict[str, Any]] | None) -> list[_CallBuilder]:
         policy = self.config.retry
         attempt = 0
+        harder = False  # fitted harder after the server said the request was too long
         while True:
             self._text_emitted = False
             try:
-                return await self._stream_once(tool_schemas)
+                return await self._stream_once(tool_schemas, harder)
+            except ContextLengthError as exc:
+                if self._text_emitted or harder or self.config.context.last_policy.strategy == OFF:
+                    exc.message = too_long(exc.message, self.config.context, retried=harder)
+                    raise
+                _log.info("the request was too long; fitting harder: %s", exc.message)
+                harder = True
+                self._discard_message()
             except ModelError as exc:
                 attempt += 1
                 if not exc.retryable or self._text_emitted or attempt >= policy.max_attempts:
@@ -287,9 +297,17 @@ class Run:
         self._reasoning = []
         self._calls = {}
 
-    async def _stream_once(self, tool_schemas: list[dict[str, Any]] | None) -> list[_CallBuilder]:
+    async def _stream_once(
+        self, tool_schemas: list[dict[str, Any]] | None, harder: bool = False
+    ) -> list[_CallBuilder]:
         config = self.config
         timeouts = config.timeouts
+        keeper = config.context
+        fitted = await keeper.prepare(
+            config.model, self.state.messages, tool_schemas, harder=harder, timeouts=timeouts
+        )
+        if fitted.window is not None or fitted.dropped:
+            self.emit(context_report(fitted, keeper, harder, meta=self.meta()))
         message_id = self._message_id = new_id("msg")
         parts: list[str] = []
         reasoning: list[str] = []
@@ -299,13 +317,15 @@ class Run:
         run_id, tenant_id = self.run_id, self.tenant_id
         finish: str | None = None
         usage: Usage | None = None
-        stream = config.model.stream_completion(
-            self.state.messages, tool_schemas, timeouts=timeouts
-        )
+        stream = config.model.stream_completion(fitted.messages, tool_schemas, timeouts=timeouts)
+        sent_at = time.monotonic()
+        first_at: float | None = None
         with StallWatch(timeouts.first_token, timeouts.idle) as watch:
             async with _aclosing(stream):
                 async for chunk in stream:
                     watch.progress()
+                    if first_at is None and (chunk.content or chunk.reasoning or chunk.tool_calls):
+                        first_at = time.monotonic()
                     if chunk.reasoning:
                         if not reasoning:
                             self.set_status(AgentStatus.STREAMING)
@@ -349,16 +369,12 @@ class Run:
             )
         builders = list(calls.values())
         self._complete_message(finish)
-        if usage is not None:
-            self.usage = self.usage + usage
-            self.emit(
-                UsageReport(
-                    usage.prompt_tokens,
-                    usage.completion_tokens,
-                    usage.total_tokens,
-                    meta=self.meta(),
-                )
-            )
+        written = "".join(parts) + "".join(reasoning) + "".join(c.arguments for c in builders)
+        report = usage_report(
+            usage, fitted, keeper, written, sent_at, first_at, time.monotonic(), meta=self.meta()
+        )
+        self.usage = self.usage + report.usage
+        self.emit(report)
         return builders
 
     def _on_tool_deltas(self, chunk: ChatChunk) -> None:

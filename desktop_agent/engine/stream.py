@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from .dispatcher import Subscription
 from .events import (
+    ContextReport,
     Done,
     ErrorReport,
     Event,
@@ -94,6 +95,7 @@ _UPDATE_TYPES = (
     ToolCallEnd,
     ToolApprovalRequest,
     UsageReport,
+    ContextReport,
     MessageComplete,
     ErrorReport,
     Done,

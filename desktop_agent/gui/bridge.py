@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..engine import EventDispatcher, Subscription, SubscriptionClosed
 from ..engine.events import (
+    ContextReport,
     Done,
     ErrorReport,
     Event,
@@ -54,6 +55,7 @@ class EventBridge(QObject):
     tool_finished = Signal(object)  # ToolCallEnd
     approval_requested = Signal(object)  # ToolApprovalRequest (its run_id: .run_id)
     usage_reported = Signal(object)  # UsageReport
+    context_reported = Signal(object)  # ContextReport
     error_occurred = Signal(object)  # ErrorReport
     run_done = Signal(object)  # Done (its run_id: .run_id)
     frame_delivered = Signal(int)  # how many events the frame carried (for measurements)
@@ -169,6 +171,8 @@ class EventBridge(QObject):
                 self.approval_requested.emit(event)
             case UsageReport():
                 self.usage_reported.emit(event)
+            case ContextReport():
+                self.context_reported.emit(event)
             case ErrorReport():
                 self.error_occurred.emit(event)
             case Done():

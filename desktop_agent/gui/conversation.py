@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
+from .context_meter import ConversationFigures
 from .status import Activity
 from .theme import Theme
 from .transcript import Transcript
@@ -77,6 +78,7 @@ class ConversationView(QObject):
         self._loading = False
         self._frame_ms = frame_ms
         self.bridge: EventBridge | None = None
+        self.figures = ConversationFigures(self)  # context and usage (the status bar's)
         self.transcript.verticalScrollBar().valueChanged.connect(self._maybe_load_older)
         self._attachment_bytes = AttachmentBytes(lambda: self.store)
         self.transcript.image_requested.connect(self._open_image)
@@ -101,6 +103,7 @@ class ConversationView(QObject):
         b.error_occurred.connect(self._on_error)
         b.approval_requested.connect(self._on_approval)
         b.run_done.connect(self._on_done)
+        self.figures.follow(b)
         b.start()
 
     async def detach(self) -> None:

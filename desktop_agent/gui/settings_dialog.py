@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..app.providers import ConnectionConfig, Providers, new_provider_id
 from ..app.settings import ToolSettings
+from .context_settings import ContextFields
 from .protocol_fields import ProtocolFields
 from .settings_pages import AboutPage, GeneralPage, PageNav, ShortcutsDialog, shortcuts_table
 
@@ -109,6 +110,7 @@ class SettingsDialog(QDialog):
 
         # -- the selected provider ------------------------------------------------
         form = QFormLayout()
+        form.setVerticalSpacing(4)  # (the form fits 900×600 with the context fields)
         self.name = QLineEdit(self)
         self.name.setAccessibleName("Provider name")
         self.preset = QComboBox(self)
@@ -167,7 +169,8 @@ class SettingsDialog(QDialog):
         self.system_prompt = QPlainTextEdit(self)
         self.system_prompt.setAccessibleName("System prompt")
         self.system_prompt.setTabChangesFocus(True)
-        self.system_prompt.setMaximumHeight(90)
+        self.system_prompt.setMaximumHeight(72)
+        self.context_fields = ContextFields(self)  # (issue 16)
         self.result_label = QLabel("", self)
         self.result_label.setAccessibleName("Connection result")
         self.result_label.setWordWrap(True)
@@ -183,6 +186,7 @@ class SettingsDialog(QDialog):
         form.addRow("Local model file", gguf_row)
         form.addRow("Context size", self.n_ctx)
         self.protocol = ProtocolFields(self, form)
+        form.addRow("Context", self.context_fields)
         form.addRow("", self.result_label)
         body = QHBoxLayout()
         body.addLayout(list_box, 1)
@@ -201,9 +205,9 @@ class SettingsDialog(QDialog):
         page_layout = QVBoxLayout(providers_page)
         page_layout.setContentsMargins(0, 0, 0, 0)
         page_layout.addLayout(body)
-        page_layout.addWidget(self.key_note)
         self.pages = PageNav(self)
-        self.pages.add_page("General", GeneralPage(self._key_note(), self))
+        # (where keys are kept: said once, on General; the Providers form fills 600 px)
+        self.pages.add_page("General", GeneralPage(self.key_note, self))
         self.pages.add_page("Providers", providers_page)
         self.tools_page: ToolsPage | None = None
         if tool_settings is not None:
@@ -223,6 +227,7 @@ class SettingsDialog(QDialog):
         self.pages.add_page("About", AboutPage(self))
         self.pages.show_page("Providers")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.pages, 1)
         layout.addWidget(buttons)
         self._task: asyncio.Task[None] | None = None
@@ -311,6 +316,7 @@ class SettingsDialog(QDialog):
         self.base_url.setEnabled(config.kind != "local")
         self.protocol.load(config)
         self.result_label.setText("")
+        self.context_fields.load(config)
 
     @property
     def config(self) -> ConnectionConfig:
@@ -385,6 +391,7 @@ class SettingsDialog(QDialog):
         if self.is_default.isChecked():
             self.default_id = config.id
         config = self.protocol.apply(config)
+        config = self.context_fields.apply(config)
         return replace(
             config,
             name=self.name.text().strip(),

@@ -95,7 +95,7 @@ def _note(text: str, parent: QWidget, name: str) -> QLabel:
 class GeneralPage(QWidget):
     """Where things are kept: settings, history, logs, API keys."""
 
-    def __init__(self, key_note: str, parent: QWidget | None = None) -> None:
+    def __init__(self, key_note: QLabel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from ..app.paths import data_dir
 
@@ -104,7 +104,7 @@ class GeneralPage(QWidget):
         form.addRow("Data folder", _note(folder, self, "Data folder"))
         form.addRow("History", _note("history.sqlite3 in the data folder", self, "History"))
         form.addRow("Log", _note("logs/desktop-agent.log in the data folder", self, "Log"))
-        form.addRow("API keys", _note(key_note, self, "Where API keys are kept"))
+        form.addRow("API keys", key_note)
 
 
 class AppearancePage(QWidget):

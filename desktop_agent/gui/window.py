@@ -26,6 +26,7 @@ from .approval_controller import ApprovalController
 from .attach_input import AttachInput, settings_limits
 from .background import Background
 from .chrome import Chrome
+from .context_meter import ContextMeter
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
@@ -107,6 +108,8 @@ class MainWindow(WindowDialogs):
         self.setCentralWidget(self.splitter)
         self.status = ToolStatusBar(self)
         self.setStatusBar(self.status)
+        self.context_meter = ContextMeter(self.status)  # (issue 16: context and usage)
+        self.status.insertPermanentWidget(1, self.context_meter)  # (before the model)
 
         self.settings = SettingsController(
             self.status,
@@ -188,6 +191,8 @@ class MainWindow(WindowDialogs):
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
                 "attach": self.attach.choose_files,
+                "compact": self.compact_now,
+                "context": self.conversation_context,
                 "regenerate": self.runs.regenerate,
                 "copy_last": self.runs.copy_last_answer,
                 "settings": self.open_settings,
@@ -210,6 +215,9 @@ class MainWindow(WindowDialogs):
 
     def _shown(self, view: ConversationView) -> None:
         self.status.show_activity(view.activity)
+        if self.store is not None and view.figures.context is None and view.figures.usage is None:
+            view.figures.load_stored(self.store, view.conversation_id)  # (from the history)
+        self.context_meter.show_figures(view.figures)
         self._view_busy(view, view.busy)
         self.runs.editing = None
         self._update_labels()

@@ -1,5 +1,6 @@
 """The window's dialogs: Settings (with the pages the chrome adds), the shortcuts
-list, import, the AG-UI agent's state, Models (and the downloads behind it)."""
+list, import, the AG-UI agent's state, Models (and the downloads behind it), and the
+conversation's context (compact now, its own reserve and strategy)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,26 @@ class WindowDialogs(WindowBase):
         from .models_page import open_models_dialog
 
         return self.show_dialog(open_models_dialog(self, self.downloads, self.settings))
+
+    def compact_now(self) -> None:
+        """ "Compact now": the conversation's next request leaves out or summarises more."""
+        if self.session is None:
+            return
+        self.session.compact_now(self.tenant_id)
+        self.status.showMessage(
+            "Compacting: the next message is sent with older messages summarized or left out.",
+            5000,
+        )
+
+    def conversation_context(self) -> QDialog | None:
+        """This conversation's own reserve and strategy (a dialog; saved with it)."""
+        session = self.session
+        if session is None:
+            return None
+        from .context_settings import ConversationContextDialog
+
+        conversation = self.tenant_id
+        dialog = ConversationContextDialog(session.context_policy(conversation), self)
+        dialog.chosen.connect(lambda policy: session.set_context_policy(conversation, policy))
+        self.show_dialog(dialog)
+        return dialog

@@ -32,13 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.model import (
+    BadResponseError,
     ChatChunk,
+    ContextLengthError,
     Message,
     ModelConnectionError,
     ModelError,
     Timeouts,
     VisionUnsupportedError,
     has_images,
+    is_context_error,
 )
 from .discovery import loopback_get
 from .engine_child import KEY_VARIABLE, SHARED_SOCKET, child_command
@@ -217,6 +220,29 @@ class EmbeddedEngine:
         tail = [line for line in text.splitlines() if line.strip()][-lines:]
         return "\n".join(tail)
 
+    def log_size(self) -> int:
+        """How much the engine has logged so far (to read what one request logs)."""
+        if self._log_file is None:
+            return 0
+        self._log_file.flush()
+        try:
+            return os.path.getsize(self._log_file.name)
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int, limit: int = 64 * 1024) -> str:
+        """What the engine logged after `offset` (at most `limit` bytes, the last ones)."""
+        if self._log_file is None:
+            return ""
+        self._log_file.flush()
+        try:
+            with open(self._log_file.name, "rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                handle.seek(max(offset, size - limit))
+                return handle.read().decode(errors="replace")
+        except OSError:
+            return ""
+
     async def ensure_running(self) -> str:
         """The engine's base URL, starting it (or restarting it once) as needed."""
         if self._lock is None:
@@ -333,6 +359,14 @@ def function_calling_messages(messages: Sequence[Message]) -> list[Message]:
     return engine_messages(out)
 
 
+def _context_line(log: str) -> str | None:
+    """The engine's log line that says a request did not fit its context, if any."""
+    for line in reversed(log.splitlines()):
+        if is_context_error(line):
+            return line.strip()[:300]
+    return None
+
+
 def engine_messages(messages: Sequence[Message]) -> list[Message]:
     """llama.cpp's server refuses an assistant message whose content is null (a turn
     that only called tools): it gets an empty string."""
@@ -368,6 +402,15 @@ class LocalModel:
         self.after_tool_choice = after_tool_choice
         self._client: Any = None
         self._client_for_engine: tuple[str, str] | None = None  # (base URL, key)
+        #: We start the engine, so we know its context length.
+        self.context_window: int | None = engine.n_ctx
+
+    async def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of `texts` by the model's own tokenizer (the server's
+        `/extras/tokenize/count`)."""
+        url = await self.engine.ensure_running()
+        client = await self._client_for(url)
+        return [await client.server_count_tokens(text) for text in texts]
 
     async def _client_for(self, url: str) -> Any:
         engine = (url, self.engine.api_key)  # both change when the engine restarts
@@ -409,18 +452,40 @@ class LocalModel:
             if tools:
                 choice = self.tool_choice if last == "user" else self.after_tool_choice
                 extra = {"tool_choice": choice}
+        logged = self.engine.log_size()
+        started = False
         try:
             async for chunk in client.stream_completion(
                 messages, tools, timeouts=timeouts, extra_body=extra
             ):
+                started = True
                 yield chunk
-        except ModelConnectionError as exc:
+        except (ModelConnectionError, BadResponseError) as exc:
+            # llama-cpp-python answers a prompt longer than its context with 200 and an
+            # empty stream, and logs why: say that, not "the connection closed".
+            if not started and (line := await self._context_problem(logged)):
+                raise ContextLengthError(
+                    f"The conversation is longer than the local model's context "
+                    f"({self.engine.n_ctx} tokens): {line}"
+                ) from exc
+            if not isinstance(exc, ModelConnectionError):
+                raise
             if self.engine.process is not None and self.engine.process.poll() is not None:
                 raise EngineError(
                     f"The local model stopped during the answer (exit code "
                     f"{self.engine.process.returncode}); it restarts when you retry."
                 ) from exc
             raise
+
+    async def _context_problem(self, logged: int) -> str | None:
+        """The engine's complaint that the request was too long, if it logged one (it
+        may land a moment after the stream closed)."""
+        for _ in range(3):
+            line = _context_line(self.engine.log_since(logged))
+            if line is not None:
+                return line
+            await asyncio.sleep(0.1)
+        return None
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -30,6 +30,7 @@ from ..engine.model import (
     BadResponseError,
     ChatChunk,
     Completion,
+    ContextLengthError,
     Message,
     ModelConnectionError,
     ModelError,
@@ -39,6 +40,7 @@ from ..engine.model import (
     ServerError,
     Timeouts,
     VisionUnsupportedError,
+    is_context_error,
 )
 from .env_key import environment_key, environment_key_endpoint
 from .openai_wire import completion_chunk, parse_completion, read_sse, wire_messages
@@ -102,6 +104,13 @@ class OpenAIClient:
         #: Which wire: "chat" (Chat Completions), "responses" or "auto" (`responses.py`).
         self.api = api
         self.responses = ResponsesAPI(self, previous_response_id=previous_response_id)
+        #: The model's context length and prices ($ per million tokens in, out), when
+        #: known (set, or learned from the endpoint by `learn_context`).
+        self.context_window: int | None = None
+        self.prices: tuple[float, float] | None = None
+        #: The endpoint counts tokens for us (llama.cpp's server: `/tokenize`).
+        self.server_tokenizer = False
+        self._learned = False
         #: Learned per endpoint: does it accept stream_options / streaming at all?
         self.supports_stream_options = True
         self.supports_streaming = True
@@ -121,6 +130,41 @@ class OpenAIClient:
     def _http_timeout(t: Timeouts) -> httpx2.Timeout:
         # Read limits are the agent's (first token / idle); only connecting is ours.
         return httpx2.Timeout(connect=t.connect, read=None, write=t.connect, pool=t.connect)
+
+    async def learn_context(self) -> None:
+        """Ask the endpoint for the model's context length and prices (once)."""
+        if self._learned:
+            return
+        self._learned = True
+        from .context_window import model_facts
+
+        facts = await model_facts(self.base_url, self.model, api_key=self._key)
+        self.server_tokenizer = facts.source == "llama.cpp /props"
+        if self.context_window is None:
+            self.context_window = facts.window
+        if self.prices is None and facts.prompt_price is not None:
+            self.prices = (facts.prompt_price, facts.completion_price or 0.0)
+
+    def text_counter(self) -> Any:
+        """A tokenizer's count for this model (tiktoken, for OpenAI's models, when its
+        encoding is available offline), else None."""
+        from .tokens import openai_counter
+
+        return openai_counter(self.model)
+
+    async def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Token counts by the server's tokenizer (llama.cpp's); raises `ModelRequestError`
+        where the endpoint has none."""
+        if not self.server_tokenizer:
+            raise ModelRequestError(f"{self.host} does not count tokens")
+        return [await self.server_count_tokens(text) for text in texts]
+
+    async def server_count_tokens(self, text: str) -> int:
+        """`text`'s tokens by the server's tokenizer: llama-cpp-python's
+        `/extras/tokenize/count`, else llama.cpp's `/tokenize`."""
+        from .context_window import server_token_count
+
+        return await server_token_count(self.base_url, self.model, text, api_key=self._key)
 
     # -- requests -----------------------------------------------------------------
 
@@ -260,6 +304,14 @@ class OpenAIClient:
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             detail = self._redact(_detail(exc))
+            if status not in (401, 403, 429) and (
+                is_context_error(detail) or is_context_error(str(exc.body))
+            ):
+                return ContextLengthError(
+                    f"The conversation is longer than {self.model!r} can take at {where} "
+                    f"({status}): {detail}",
+                    status_code=status,
+                )
             if status in (401, 403):
                 if not self._has_key:
                     msg = (

@@ -17,11 +17,13 @@ from ..engine.model import (
     BadResponseError,
     ChatChunk,
     Completion,
+    ContextLengthError,
     Message,
     ModelError,
     ServerError,
     ToolCallDelta,
     Usage,
+    is_context_error,
 )
 from ..engine.text import scrub_json
 
@@ -214,4 +216,6 @@ def completion_chunk(c: Completion) -> ChatChunk:
 def _stream_error(obj: Any) -> ModelError:
     err = obj.get("error") if isinstance(obj, dict) else None
     message = str(err.get("message") or err) if isinstance(err, dict) else str(err or obj)
+    if is_context_error(message) or is_context_error(str(err)):
+        return ContextLengthError(f"The conversation is longer than the model can take: {message}")
     return ServerError(f"The model server reported an error mid-stream: {message}")

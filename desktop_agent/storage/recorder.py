@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..engine.dispatcher import EventDispatcher
 from ..engine.events import (
+    ContextReport,
     Done,
     ErrorReport,
     Event,
@@ -30,6 +31,7 @@ from ..engine.events import (
     UsageReport,
     UserMessage,
 )
+from .model_requests import add_request, update_request
 from .store import Store
 
 __all__ = ["Recorder"]
@@ -58,6 +60,7 @@ class _RunRecord:
     user_message_id: str | None = None
     last_assistant_id: str | None = None
     streaming: _Streaming | None = None
+    request_n: int | None = None  # the model_requests row of the request under way
 
 
 class Recorder:
@@ -143,12 +146,29 @@ class Recorder:
                     error=event.error,
                     run_id=event.run_id,
                 )
-            case UsageReport() if record.last_assistant_id is not None:
-                self.store.update_message(
-                    record.last_assistant_id,
-                    prompt_tokens=event.prompt_tokens,
-                    completion_tokens=event.completion_tokens,
+            case ContextReport():
+                record.request_n = add_request(
+                    self.store,
+                    record.conversation_id,
+                    event.run_id,
+                    tokens=event.tokens,
+                    context_window=event.window,
+                    reserve=event.reserve,
+                    strategy=event.strategy,
+                    sent=event.sent,
+                    dropped=event.dropped,
+                    dropped_tokens=event.dropped_tokens,
+                    summary=event.summary,
+                    retry=int(event.retry),
                 )
+            case UsageReport():
+                if record.last_assistant_id is not None:
+                    self.store.update_message(
+                        record.last_assistant_id,
+                        prompt_tokens=event.prompt_tokens,
+                        completion_tokens=event.completion_tokens,
+                    )
+                self._record_usage(record, event)
             case ErrorReport():
                 target = record.last_assistant_id or record.user_message_id
                 if target is not None:
@@ -157,6 +177,22 @@ class Recorder:
                 self._checkpoint(record)
                 self._runs.pop(event.run_id, None)
                 self.store.touch(record.conversation_id)
+
+    def _record_usage(self, record: _RunRecord, event: UsageReport) -> None:
+        figures: dict[str, object] = {
+            "answer_id": record.last_assistant_id,
+            "prompt_tokens": event.prompt_tokens,
+            "completion_tokens": event.completion_tokens,
+            "estimated": int(event.estimated),
+            "first_token_ms": event.first_token_ms,
+            "tokens_per_second": event.tokens_per_second,
+            "cost": event.cost,
+        }
+        if record.request_n is None:
+            add_request(self.store, record.conversation_id, event.run_id, **figures)
+        else:
+            update_request(self.store, record.request_n, **figures)
+        record.request_n = None
 
     def _streaming(self, record: _RunRecord, message_id: str, run_id: str) -> _Streaming:
         streaming = record.streaming

@@ -16,11 +16,16 @@ nothing twice.
 Version 4: attachments. `blobs` holds each attached file once, by the sha256 of its
 bytes (as sent to the model: the scaled image, the document's text part);
 `message_attachments` links messages to them in order, with the file's name.
+Version 5 (context): `model_requests`, one row per request to a model: what was sent
+(tokens of the window, messages sent, how many of the oldest were left out, the
+summary that replaced them) and what it used (tokens in and out, counted or reported,
+time to first token, tokens per second, cost); `conversations.context_settings`, a
+conversation's own reserve and strategy (JSON; NULL: its provider's).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 V1 = """
 CREATE TABLE conversations (
@@ -135,8 +140,35 @@ CREATE TABLE message_attachments (
 CREATE INDEX message_attachments_blob ON message_attachments (sha256);
 """
 
+_V5_REQUESTS = """
+CREATE TABLE model_requests (
+    n INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    run_id TEXT NOT NULL,
+    answer_id TEXT,
+    tokens INTEGER,
+    context_window INTEGER,
+    reserve INTEGER,
+    strategy TEXT,
+    sent INTEGER,
+    dropped INTEGER NOT NULL DEFAULT 0,
+    dropped_tokens INTEGER NOT NULL DEFAULT 0,
+    summary TEXT,
+    retry INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    estimated INTEGER NOT NULL DEFAULT 0,
+    first_token_ms REAL,
+    tokens_per_second REAL,
+    cost REAL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX model_requests_conversation ON model_requests (conversation_id, n);
+ALTER TABLE conversations ADD COLUMN context_settings TEXT;
+"""
+
 #: A new database: the current schema at once.
-CREATE = _V2_TABLES + _V2_SEARCH + _V3_SOURCES + _V4_ATTACHMENTS
+CREATE = _V2_TABLES + _V2_SEARCH + _V3_SOURCES + _V4_ATTACHMENTS + _V5_REQUESTS
 
 #: Version 1 -> 2: rebuild both tables; each conversation's messages become a chain
 #: (parent = the previous message), its last message the leaf.
@@ -170,6 +202,6 @@ INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
 )
 
 #: from-version -> the SQL that brings it to from-version + 1
-#: 2 -> 3: the import-source table; 3 -> 4: the attachment tables (nothing existing
-#: changes in either).
-MIGRATIONS = {1: MIGRATE_1_TO_2, 2: _V3_SOURCES, 3: _V4_ATTACHMENTS}
+#: 2 -> 3: the import-source table; 3 -> 4: the attachment tables; 4 -> 5: the
+#: requests' record and per-conversation context settings (nothing existing changes).
+MIGRATIONS = {1: MIGRATE_1_TO_2, 2: _V3_SOURCES, 3: _V4_ATTACHMENTS, 4: _V5_REQUESTS}

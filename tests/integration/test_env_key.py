@@ -62,7 +62,8 @@ async def test_environment_key_is_not_sent_to_another_provider(
         await probe.aclose()
     finally:
         await model.aclose()
-    assert len(server.requests) == 1 and len(server.model_requests) == 1
+    # /models: the probe's, and the chat's look-up of the model's context length
+    assert len(server.requests) == 1 and len(server.model_requests) == 2
     sent = _headers_text(server.requests + server.model_requests)
     assert SECRET not in sent
     assert "authorization" not in sent.lower()  # no placeholder "Bearer ..." either

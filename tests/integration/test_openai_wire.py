@@ -19,6 +19,7 @@ from desktop_agent import (
     Timeouts,
     tool,
 )
+from desktop_agent.engine.events import UsageReport
 from desktop_agent.providers.openai import OpenAIClient
 from tests.support.clock import until
 from tests.support.contract import check_run, provider_ids, text_of, tool_ends
@@ -153,7 +154,9 @@ async def test_server_rejecting_stream_options(
     server.add(Reply(text="fine without usage"), Reply(text="again"))
     events = await run(client)
     assert text_of(events) == "fine without usage"
-    assert not any(e.type is EventType.USAGE for e in events)
+    # No usage from the server: the app counted it (and says so).
+    (usage,) = [e for e in events if isinstance(e, UsageReport)]
+    assert usage.estimated and usage.completion_tokens > 0 and usage.prompt_tokens > 0
     assert "stream_options" in server.requests[0].body
     assert "stream_options" not in server.requests[1].body
     await run(client)  # learned: asks without it straight away

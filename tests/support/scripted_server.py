@@ -19,6 +19,7 @@ import contextlib
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -150,6 +151,26 @@ def completion_json(reply: Reply) -> dict[str, Any]:
     }
 
 
+def count_tokens(text: str) -> int:
+    """The scripted server's tokenizer: one token per 4 characters, rounded up (about what
+    BPE tokenizers average on English)."""
+    return -(-len(text) // 4)
+
+
+def request_tokens(body: dict[str, Any]) -> int:
+    """A chat request's tokens as the scripted server counts them: each message's content
+    and tool calls plus 4 for its role markers, and the tool definitions."""
+    total = 0
+    for m in body.get("messages") or ():
+        content = m.get("content")
+        total += 4 + count_tokens(content if isinstance(content, str) else json.dumps(content))
+        for call in m.get("tool_calls") or ():
+            total += count_tokens(json.dumps(call.get("function") or {}))
+    if body.get("tools"):
+        total += count_tokens(json.dumps(body["tools"]))
+    return total
+
+
 class ScriptedServer:
     """An OpenAI-compatible server that plays a script. Use as an async context manager."""
 
@@ -163,11 +184,26 @@ class ScriptedServer:
         self.model_requests: list[Recorded] = []
         self.disconnects: list[float] = []
         self.models = ["scripted-small", "scripted-large"]
+        #: more fields of a model's `/models` entry (OpenRouter's context_length, pricing)
+        self.model_info: dict[str, dict[str, Any]] = {}
+        #: LM Studio's `GET /api/v0/models` entries (404 when empty)
+        self.lmstudio_models: list[dict[str, Any]] = []
+        #: Ollama's `POST /api/show` answer per model (404 for others)
+        self.ollama_show: dict[str, dict[str, Any]] = {}
         self.reject_stream_options = False
         self.reject_streaming = False
         self.require_key: str | None = None
         #: answer POST /v1/responses with 404, like a chat-only server
         self.no_responses = False
+        #: When set: a request whose messages and tools count more tokens than this
+        #: (`request_tokens`) is refused like OpenAI refuses it (400,
+        #: context_length_exceeded), and `/props` reports it as llama.cpp's `n_ctx`.
+        self.token_limit: int | None = None
+        #: the token count of each chat request, as the limit counted it
+        self.request_tokens: list[int] = []
+        #: Asked first for each chat request's body: a reply for it, or None to play the
+        #: script (e.g. answer summary requests apart from the conversation's turns).
+        self.responder: Callable[[dict[str, Any]], Reply | Fail | None] | None = None
         self._runner: web.AppRunner | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
 
@@ -183,6 +219,10 @@ class ScriptedServer:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/responses", self._chat)  # responses_server.py plays it
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/props", self._props)
+        app.router.add_post("/tokenize", self._tokenize)
+        app.router.add_post("/api/show", self._show)
+        app.router.add_get("/api/v0/models", self._lmstudio)
         app.router.add_post("/_script", self._set_script)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -214,8 +254,32 @@ class ScriptedServer:
         if (denied := self._check_key(request)) is not None:
             return denied
         return web.json_response(
-            {"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]}
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", **self.model_info.get(m, {})} for m in self.models
+                ],
+            }
         )
+
+    async def _props(self, request: web.Request) -> web.Response:
+        if self.token_limit is None:
+            return self._error(404, "no /props here")
+        return web.json_response({"default_generation_settings": {"n_ctx": self.token_limit}})
+
+    async def _lmstudio(self, request: web.Request) -> web.Response:
+        if not self.lmstudio_models:
+            return self._error(404, "not LM Studio")
+        return web.json_response({"object": "list", "data": self.lmstudio_models})
+
+    async def _show(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        found = self.ollama_show.get(str(body.get("model")))
+        return web.json_response(found) if found else self._error(404, "model not found")
+
+    async def _tokenize(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"tokens": list(range(count_tokens(str(body["content"]))))})
 
     async def _set_script(self, request: web.Request) -> web.Response:
         items = await request.json()
@@ -256,12 +320,31 @@ class ScriptedServer:
             return denied
         if self.no_responses and request.path.endswith("/responses"):
             return self._error(404, "Not Found")
+        tokens = request_tokens(body)
+        self.request_tokens.append(tokens)
+        if self.token_limit is not None and tokens > self.token_limit:
+            return web.json_response(
+                {
+                    "error": {
+                        "message": f"This model's maximum context length is {self.token_limit} "
+                        f"tokens. However, your messages resulted in {tokens} tokens. Please "
+                        "reduce the length of the messages.",
+                        "type": "invalid_request_error",
+                        "param": "messages",
+                        "code": "context_length_exceeded",
+                    }
+                },
+                status=400,
+            )
         streaming = bool(body.get("stream"))
         if streaming and self.reject_streaming:
             return self._error(400, "This server does not support streaming (stream=true).")
         if streaming and self.reject_stream_options and "stream_options" in body:
             return self._error(400, "Unrecognized request argument supplied: stream_options")
-        if self.script:
+        routed = self.responder(body) if self.responder is not None else None
+        if routed is not None:
+            item: Reply | Fail = routed
+        elif self.script:
             item = self.script.popleft()
         elif self.default is not None:
             item = self.default

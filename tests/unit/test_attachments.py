@@ -147,10 +147,13 @@ def test_migration_3_to_4_keeps_data_and_backs_up(tmp_path: Path) -> None:
     store.add_message(conv, "user", "hello")
     store.close()
     db = sqlite3.connect(path)  # make it a version-3 database, as the schema before attachments
-    db.executescript("DROP TABLE message_attachments; DROP TABLE blobs; PRAGMA user_version = 3;")
+    db.executescript(
+        "DROP TABLE model_requests; ALTER TABLE conversations DROP COLUMN context_settings;"
+        "DROP TABLE message_attachments; DROP TABLE blobs; PRAGMA user_version = 3;"
+    )
     db.close()
     store = Store(path, session=False)
-    assert store.version == 4
+    assert store.version == 5
     assert [m.content for m in store.path(conv)] == ["hello"]
     backup = sqlite3.connect(tmp_path / "history.db.v3.bak")
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 3

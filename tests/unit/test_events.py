@@ -10,6 +10,7 @@ import pytest
 
 from desktop_agent import Event, EventMeta, EventType
 from desktop_agent.engine.events import (
+    ContextReport,
     Done,
     ErrorReport,
     MessageChunk,
@@ -115,7 +116,41 @@ GOLDEN: list[tuple[Event, dict[str, Any]]] = [
     ),
     (
         UsageReport(10, 5, 15, meta=META),
-        {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+            "total_tokens": 15,
+            "estimated": False,
+            "first_token_ms": None,
+            "tokens_per_second": None,
+            "cost": None,
+        },
+    ),
+    (
+        UsageReport(10, 5, 15, True, 120.5, 42.0, 0.00015, meta=META),
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+            "total_tokens": 15,
+            "estimated": True,
+            "first_token_ms": 120.5,
+            "tokens_per_second": 42.0,
+            "cost": 0.00015,
+        },
+    ),
+    (
+        ContextReport(1500, 2048, 512, "summarise", 7, 12, 3400, "They talked.", True, meta=META),
+        {
+            "tokens": 1500,
+            "window": 2048,
+            "reserve": 512,
+            "strategy": "summarise",
+            "sent": 7,
+            "dropped": 12,
+            "dropped_tokens": 3400,
+            "summary": "They talked.",
+            "retry": True,
+        },
     ),
     (
         ErrorReport("Timed out.", "timeout", True, meta=META),
@@ -143,6 +178,7 @@ def test_values_match_design() -> None:
         "tool_call_start",
         "tool_call_end",
         "usage",
+        "context",
         "tool_approval_request",
         "error",
         "done",

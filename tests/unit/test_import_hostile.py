@@ -184,7 +184,9 @@ def test_migration_to_the_import_sources_schema_keeps_data(tmp_path: Path) -> No
     store.add_message(conv, "user", "kept across the migration")
     store.close()
     old = sqlite3.connect(path)  # back to schema 2: as the previous version left it
-    old.execute("DROP TABLE message_attachments")  # schema 4's tables, then schema 3's
+    old.execute("DROP TABLE model_requests")  # schema 5's, 4's, then 3's
+    old.execute("ALTER TABLE conversations DROP COLUMN context_settings")
+    old.execute("DROP TABLE message_attachments")
     old.execute("DROP TABLE blobs")
     old.execute("DROP TABLE conversation_sources")
     old.execute("PRAGMA user_version = 2")

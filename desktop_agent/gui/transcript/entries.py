@@ -196,7 +196,7 @@ _FINISH_NOTES = {
     "cancelled": "stopped",
     "error": "interrupted",
     "interrupted": "interrupted: the app closed while this answer was being written",
-    "length": "cut short: the answer reached the length limit",
+    "length": "cut short: the answer reached the model's context or length limit",
 }
 
 
