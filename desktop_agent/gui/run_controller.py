@@ -39,7 +39,7 @@ class RunController(QObject):
         session: Callable[[], Session | None],
     ) -> None:
         super().__init__(views)
-        self._views = views
+        self._views, self._pane = views, pane
         self._composer = composer = pane.composer
         self._status = status
         self._conversations = conversations
@@ -88,7 +88,8 @@ class RunController(QObject):
         session = self._session()
         if session is None:
             self.pending.append(text)
-            view.transcript.add_notice("Connecting… your message will be sent in a moment.")
+            # (a banner, not a transcript entry: the window clears it once connected)
+            self._pane.show_banner("Connecting… your message will be sent in a moment.")
             return
         if self.editing is not None:
             self._branch_before(self.editing)
