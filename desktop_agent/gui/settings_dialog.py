@@ -185,6 +185,7 @@ class SettingsDialog(QDialog):
         form.addRow("System prompt", self.system_prompt)
         form.addRow("Local model file", gguf_row)
         form.addRow("Context size", self.n_ctx)
+        self._form, self._gguf_row = form, gguf_row
         self.protocol = ProtocolFields(self, form)
         form.addRow("Context", self.context_fields)
         form.addRow("", self.result_label)
@@ -313,7 +314,7 @@ class SettingsDialog(QDialog):
         self.model.setCurrentText(config.model)
         self.temperature.setValue(config.temperature if config.temperature is not None else -0.01)
         self.system_prompt.setPlainText(config.system_prompt)
-        self.base_url.setEnabled(config.kind != "local")
+        self._show_rows_for(config.kind)
         self.protocol.load(config)
         self.result_label.setText("")
         self.context_fields.load(config)
@@ -369,8 +370,14 @@ class SettingsDialog(QDialog):
         _label, kind, url, _found = self._presets[index]
         if kind == "openai" and url:
             self.base_url.setText(url)
-        self.base_url.setEnabled(kind != "local")
+        self._show_rows_for(kind)
         self.protocol.show_for(kind)
+
+    def _show_rows_for(self, kind: str) -> None:
+        """The form shows the rows that apply to this kind of provider only."""
+        self.base_url.setEnabled(kind != "local")
+        self._form.setRowVisible(self._gguf_row, kind == "local")
+        self._form.setRowVisible(self.n_ctx, kind == "local")
 
     def _browse(self) -> None:
         dialog = QFileDialog(self, "Choose a GGUF model", "", "GGUF models (*.gguf)")
