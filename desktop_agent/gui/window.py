@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
                 "new": self.new_conversation,
                 "switch": self.conversations.open_switcher,
                 "rename": lambda: self.conversations.rename(self.tenant_id),
-                "undo_delete": self.conversations.undo_delete,
+                "undo_delete": self.runs.undo,  # (a conversation or messages)
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,

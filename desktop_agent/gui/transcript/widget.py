@@ -39,6 +39,8 @@ class Transcript(Interaction, QTextBrowser):
     its actions: see `Interaction`)."""
 
     retry_requested = Signal()  # the user clicked Retry on an error entry
+    regenerate_requested = Signal(str)  # entry key (message id) of an answer to redo
+    delete_requested = Signal(str)  # entry key (message id): delete it and what follows
     version_requested = Signal(str, int)  # entry key (message id), step: -1 (◀) or +1 (▶)
     edit_requested = Signal(str)  # entry key of a user message to edit
     approval_answered = Signal(str, str)  # call_id, decision ("allow" | "always" | "deny")

@@ -1,0 +1,168 @@
+"""Per-message actions through the real window and the real app layer: Delete from
+here (keys, menu, toolbar; Ctrl+Z undoes; refused while answering) and Regenerate on
+any answer (a new version under the same parent). A real SQLite store, a scripted
+model, the real transcript's keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtCore import Qt as QtNS
+
+from desktop_agent.gui.window import MainWindow
+from tests.gui.conftest import Gui
+from tests.gui.test_history_window import Gate, Models, open_window, send, wait_idle
+from tests.gui.test_transcript_look import hover
+
+Qt: Any = QtNS
+
+
+@pytest.fixture
+def windows(gui: Gui) -> Iterator[list[MainWindow]]:
+    made: list[MainWindow] = []
+    yield made
+    for w in made:
+        if not w.closed.is_set():
+            gui.run(w.shutdown())
+
+
+def keys(gui: Gui, window: MainWindow, *presses: tuple[Any, Any]) -> None:
+    """Key presses on the transcript with the loop running (a slot may start a run)."""
+
+    async def press() -> None:
+        for key, mods in presses:
+            gui.qtbot.keyClick(window.transcript, key, mods)
+
+    gui.run(press())
+
+
+ALT_UP = (Qt.Key_Up, Qt.AltModifier)
+NONE = Qt.NoModifier
+
+
+def chat(gui: Gui, window: MainWindow, *questions: str) -> None:
+    for question in questions:
+        send(gui, window, question)
+        wait_idle(gui, window)
+
+
+def shown(window: MainWindow) -> list[str]:
+    return [e.source for e in window.transcript.entries if e.kind in ("user", "assistant")]
+
+
+def stored(window: MainWindow) -> list[str]:
+    assert window.store is not None
+    return [m.content for m in window.store.path(window.tenant_id)]
+
+
+def test_delete_from_here_by_key_and_menu_then_ctrl_z_undoes(
+    gui: Gui, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    window = open_window(gui, tmp_path / "h.db", Models(default=["Answer one.", "Answer two."]))
+    windows.append(window)
+    chat(gui, window, "One", "Two")
+    assert shown(window) == ["One", "Answer one.", "Two", "Answer two."]
+    window.transcript.setFocus()
+    keys(gui, window, ALT_UP, ALT_UP)  # the last answer, then "Two"
+    two = window.transcript.focused
+    assert two is not None and two.source == "Two"
+    menu = window.transcript.message_menu(two, QPoint(0, 0))
+    assert "Delete from here" in [a.text() for a in menu.actions()]
+    menu.deleteLater()
+
+    keys(gui, window, (Qt.Key_Delete, NONE))
+    assert shown(window) == ["One", "Answer one."]
+    assert stored(window) == ["One", "Answer one."]
+    assert "Deleted 2 messages" in window.status.currentMessage()
+    assert "Ctrl+Z" in window.status.currentMessage()
+    history = window.orchestrator.messages(window.tenant_id)  # type: ignore[union-attr]
+    assert [m["content"] for m in history if m["role"] != "system"] == ["One", "Answer one."]
+
+    window.actions_by_name["undo_delete"].trigger()  # Ctrl+Z
+    assert shown(window) == ["One", "Answer one.", "Two", "Answer two."]
+    assert stored(window) == ["One", "Answer one.", "Two", "Answer two."]
+    assert window.status.currentMessage() == "Messages restored"
+
+
+def test_delete_an_answer_from_the_hover_toolbar_keeps_its_other_versions(
+    gui: Gui, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    models = Models(default=["First.", "Second.", "Third."])
+    window = open_window(gui, tmp_path / "h.db", models)
+    windows.append(window)
+    chat(gui, window, "Hi")
+    gui.call(window.runs.regenerate)  # a second version of the answer
+    wait_idle(gui, window)
+    t = window.transcript
+    answer = t.last("assistant")
+    assert answer is not None and answer.source == "Second." and answer.versions == (2, 2)
+    rect = t._decor.rect(answer, t.theme)
+    hover(t, QPoint(int(rect.center().x()), int(rect.center().y()) - t.verticalScrollBar().value()))
+    gui.qtbot.waitUntil(lambda: t.action_bar.isVisible() and t.action_bar.key == answer.key)
+    button = next(b for b in t.action_bar.buttons if b.accessibleName() == "Delete from here")
+    gui.qtbot.mouseClick(button, Qt.LeftButton)
+    assert shown(window) == ["Hi"] and stored(window) == ["Hi"]
+    assert window.store is not None
+    kept = [m.content for m in window.store.messages(window.tenant_id)]
+    assert kept == ["Hi", "First."]  # the other version stays
+    # The next answer is a new version beside it.
+    gui.call(window.runs.regenerate)
+    wait_idle(gui, window)
+    last = t.last("assistant")
+    assert last is not None and last.source == "Third." and last.versions == (2, 2)
+
+
+def test_delete_is_refused_while_the_conversation_answers(
+    gui: Gui, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    gate = Gate(after=2)
+    models = Models(gate, default=["Answer one.", "A long second answer."])
+    window = open_window(gui, tmp_path / "h.db", models)
+    windows.append(window)
+    gate.opened.set()
+    chat(gui, window, "One")
+    gate.opened.clear()
+    gate.after = 3  # (counted over the whole model: holds the second answer)
+    send(gui, window, "Two")
+    gui.until(lambda: window.busy and t_has(window, "A long"), "the answer to stream")
+    first = window.transcript.entries[0]
+    gui.call(window.runs.delete_from, first.key)
+    assert "answering" in window.status.currentMessage()
+    gate.opened.set()
+    wait_idle(gui, window)
+    assert stored(window) == ["One", "Answer one.", "Two", "A long second answer."]
+
+
+def t_has(window: MainWindow, text: str) -> bool:
+    return text in window.transcript.toPlainText()
+
+
+def test_regenerate_an_earlier_answer_from_the_keyboard(
+    gui: Gui, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    models = Models(default=["Answer one.", "Answer two.", "Answer one, again."])
+    window = open_window(gui, tmp_path / "h.db", models)
+    windows.append(window)
+    chat(gui, window, "One", "Two")
+    window.transcript.setFocus()
+    keys(gui, window, ALT_UP, ALT_UP, ALT_UP)  # Answer two, Two, Answer one
+    focused = window.transcript.focused
+    assert focused is not None and focused.source == "Answer one."
+    names = [a.name for a in window.transcript.message_actions(focused)]
+    assert "Regenerate answer" in names
+    keys(gui, window, (Qt.Key_R, NONE))
+    wait_idle(gui, window)
+    assert shown(window) == ["One", "Answer one, again."]
+    assert stored(window) == ["One", "Answer one, again."]
+    assert window.store is not None
+    path = window.store.path(window.tenant_id)
+    old = window.store.message(focused.key)
+    assert old is not None and path[1].parent_id == old.parent_id == path[0].id
+    again = window.transcript.last("assistant")
+    assert again is not None and again.versions == (2, 2)
+    gui.call(window.runs.switch_version, again.key, -1)  # the old answer and what followed
+    assert shown(window) == ["One", "Answer one.", "Two", "Answer two."]
