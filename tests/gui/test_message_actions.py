@@ -166,3 +166,41 @@ def test_regenerate_an_earlier_answer_from_the_keyboard(
     assert again is not None and again.versions == (2, 2)
     gui.call(window.runs.switch_version, again.key, -1)  # the old answer and what followed
     assert shown(window) == ["One", "Answer one.", "Two", "Answer two."]
+
+
+def test_a_code_blocks_copy_says_copied_for_a_while(
+    gui: Gui, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    from desktop_agent.gui.transcript.copy_feedback import COPIED_MS
+
+    code_answer = "Here:\n\n```python\nprint('hi')\n```\n\nDone."
+    window = open_window(gui, tmp_path / "h.db", Models(default=[code_answer, "Later."]))
+    windows.append(window)
+    chat(gui, window, "Code please", "And then?")
+    t = window.transcript
+    later = t.last("assistant")
+    assert later is not None and t.shown_text(later) == "Later."
+    t.setFocus()
+    # The keyboard reaches the Copy link (Tab through the links), Enter uses it.
+    for _ in range(20):
+        keys(gui, window, (Qt.Key_Tab, NONE))
+        if t.textCursor().selectedText() == "Copy":
+            break
+    assert t.textCursor().selectedText() == "Copy"
+    keys(gui, window, (Qt.Key_Return, NONE))
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == "print('hi')\n"
+    text = t.toPlainText()
+    assert "python · Copied" in " ".join(text.split()) and "· Copy\n" not in text
+    assert window.status.currentMessage() == "Code copied"
+    assert t.copy_feedback.timer.isActive() and t.copy_feedback.timer.interval() == COPIED_MS
+    assert ("Copied", False) in t.announcements
+    assert t.shown_text(later) == "Later."  # the entries after it moved along
+    t.copy_feedback.timer.timeout.emit()  # (two seconds later)
+    text = " ".join(t.toPlainText().split())
+    assert "python · Copy Done." in text or "python · Copy print" in text
+    assert "Copied" not in text
+    assert t.shown_text(later) == "Later."
+    link = t.document().find("Copy", 0)
+    assert link.charFormat().isAnchor()  # still the link

@@ -13,6 +13,7 @@ Boxes (user, tool, error) are block backgrounds.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import itertools
 from collections.abc import Callable, Iterator
@@ -223,6 +224,23 @@ class EntryDocument:
         cursor.setBlockFormat(fmt)
         cursor.setBlockCharFormat(char_fmt)
         self._shift_after(entry, size)
+
+    def owner(self, position: int) -> Entry | None:
+        """The entry whose text holds `position`."""
+        index = bisect.bisect_right(self.entries, position, key=lambda e: e.pos) - 1
+        return self.entries[index] if index >= 0 else None
+
+    def swap_text(self, cursor: QTextCursor, text: str) -> None:
+        """Put plain `text` in place of `cursor`'s selection, in the format of its
+        first character (a link stays a link); the entries after it move along."""
+        entry = self.owner(cursor.selectionStart())
+        start = QTextCursor(self.document)
+        start.setPosition(cursor.selectionStart() + 1)
+        fmt = start.charFormat()
+        size = self.document.characterCount()
+        cursor.insertText(text, fmt)
+        if entry is not None:
+            self._shift_after(entry, size)
 
     def style(self, entry: Entry, from_position: int) -> None:
         """Give the entry's blocks from `from_position` on their look."""

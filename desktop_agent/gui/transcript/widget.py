@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from ..theme import Theme
 from . import entries as render
+from .copy_feedback import CopyFeedback
 from .document import EntryDocument
 from .entries import Entry
 from .interaction import Interaction
@@ -71,6 +72,8 @@ class Transcript(Interaction, QTextBrowser):
         #: Refused resource requests, for tests and the curious.
         self.refused_resources: list[str] = []
         self._setup_interaction()
+        #: "Copied" on a code block's Copy link for a while after it was used.
+        self.copy_feedback = CopyFeedback(self._doc, self.links, self)
 
     @property
     def entries(self) -> list[Entry]:
@@ -111,6 +114,8 @@ class Transcript(Interaction, QTextBrowser):
             code = self._copy.get(key)
             if code is not None:
                 QGuiApplication.clipboard().setText(code)
+                if self.copy_feedback.copied(key):
+                    self.announce("Copied")
                 self.copied.emit(code)
         elif action == "toggle":
             entry = self._doc.by_key.get(key)
@@ -359,10 +364,12 @@ class Transcript(Interaction, QTextBrowser):
 
     def truncate(self, entry: Entry) -> None:
         """Remove `entry` and everything after it."""
+        self.copy_feedback.restore()
         self._doc.truncate(entry)
         self._forget_focus()
 
     def clear_all(self) -> None:
+        self.copy_feedback.showing = None
         self._doc.clear()
         self._copy.clear()
         self._forget_focus()
