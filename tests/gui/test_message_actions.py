@@ -204,3 +204,67 @@ def test_a_code_blocks_copy_says_copied_for_a_while(
     assert t.shown_text(later) == "Later."
     link = t.document().find("Copy", 0)
     assert link.charFormat().isAnchor()  # still the link
+
+
+def test_tab_from_a_chosen_message_walks_its_toolbar_and_leaves_it(
+    gui: Gui, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    models = Models(default=["Answer one.", "Answer two.", "Answer two, again."])
+    window = open_window(gui, tmp_path / "h.db", models)
+    windows.append(window)
+    chat(gui, window, "One", "Two")
+    t = window.transcript
+    t.setFocus()
+
+    def focus_name() -> str:
+        widget = QApplication.focusWidget()
+        return widget.accessibleName() if widget is not None else ""
+
+    keys(gui, window, ALT_UP)  # the last answer
+    keys(gui, window, (Qt.Key_Tab, NONE))
+    bar = t.action_bar
+    assert [b.accessibleName() for b in bar.buttons] == [
+        "Copy message",
+        "Regenerate answer",
+        "Delete from here",
+    ]
+    assert all(b.toolTip() and b.accessibleDescription() for b in bar.buttons)
+    assert focus_name() == "Copy message" and bar.buttons[0].hasFocus()
+
+    def press(key: Any, mods: Any = NONE) -> None:
+        async def go() -> None:
+            widget = QApplication.focusWidget()
+            assert widget is not None
+            gui.qtbot.keyClick(widget, key, mods)
+
+        gui.run(go())
+
+    press(Qt.Key_Tab)
+    assert focus_name() == "Regenerate answer"
+    press(Qt.Key_Tab)
+    assert focus_name() == "Delete from here"
+    press(Qt.Key_Backtab, Qt.ShiftModifier)
+    assert focus_name() == "Regenerate answer"
+    press(Qt.Key_Escape)  # back to the message
+    assert t.hasFocus() and t.focused is not None and t.focused.source == "Answer two."
+    keys(gui, window, (Qt.Key_Tab, NONE))
+    assert focus_name() == "Copy message"
+    press(Qt.Key_Tab)
+    press(Qt.Key_Tab)
+    press(Qt.Key_Tab)  # past the last button: out of the toolbar, no trap
+    assert not any(b.hasFocus() for b in bar.buttons)
+    press(Qt.Key_Tab)
+    assert not any(b.hasFocus() for b in bar.buttons)
+    # Enter on a button uses it: Regenerate from the toolbar, by keys only.
+    t.setFocus()
+    keys(gui, window, (Qt.Key_Escape, NONE))  # (Esc: no message chosen; not Stop)
+    assert t.focused is None
+    keys(gui, window, ALT_UP, (Qt.Key_Tab, NONE))
+    press(Qt.Key_Tab)
+    assert focus_name() == "Regenerate answer"
+    press(Qt.Key_Return)
+    wait_idle(gui, window)
+    assert shown(window) == ["One", "Answer one.", "Two", "Answer two, again."]
+    assert stored(window)[-1] == "Answer two, again."
