@@ -268,3 +268,45 @@ def test_tab_from_a_chosen_message_walks_its_toolbar_and_leaves_it(
     wait_idle(gui, window)
     assert shown(window) == ["One", "Answer one.", "Two", "Answer two, again."]
     assert stored(window)[-1] == "Answer two, again."
+
+
+def test_no_empty_line_above_a_second_answer_after_tool_calls(
+    gui: Gui, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    from desktop_agent.testing import ScriptedToolCall, Turn
+
+    models = Models(
+        default=[
+            Turn(
+                text="Let me work it out.",
+                tool_calls=[ScriptedToolCall("calculator", {"expression": "6*7"})],
+            ),
+            "It is 42.",
+        ]
+    )
+    window = open_window(gui, tmp_path / "h.db", models)
+    windows.append(window)
+    chat(gui, window, "What is 6 × 7?")
+    t = window.transcript
+    answers = [e for e in t.entries if e.kind == "assistant"]
+    assert [a.source for a in answers] == ["Let me work it out.", "It is 42."]
+    second = answers[1]
+    assert not second.turn_head
+    layout = t.document().documentLayout()
+    document = t.document()
+    header = document.findBlock(second.pos)
+    body = document.findBlock(second.pos + second.header_len)
+    assert body.text() == "It is 42." and header.text() == ""
+    from desktop_agent.gui.transcript.entries import INNER_GAP
+
+    line = t.fontMetrics().lineSpacing()
+
+    def gap() -> float:
+        header = document.findBlock(second.pos)
+        body = document.findBlock(second.pos + second.header_len)
+        above = layout.blockBoundingRect(header.previous()).bottom()
+        return layout.blockBoundingRect(body).top() - above
+
+    assert gap() < INNER_GAP + line / 2  # the in-turn margin, not an empty line more
+    t.rerender_all()  # (a palette change re-renders every entry): still so
+    assert gap() < INNER_GAP + line / 2

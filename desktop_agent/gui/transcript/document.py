@@ -203,6 +203,16 @@ class EntryDocument:
         new_len = self.replace_range(entry, 0, old, html_text)
         entry.header_len = new_len + (1 if entry.header_len else 0)
 
+    def collapse_header(self, entry: Entry) -> None:
+        """An entry with no header line (an answer after tool calls in the same turn):
+        its empty first block takes no height (it keeps the entry's top margin)."""
+        block = self.document.findBlock(entry.pos)
+        if block.length() > 1:
+            return
+        fmt = block.blockFormat()
+        fmt.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+        QTextCursor(block).setBlockFormat(fmt)
+
     def start_body(self, entry: Entry) -> None:
         """Start the entry's body in a block of its own under its header."""
         self.insert_block(entry, entry.pos + entry.header_len)

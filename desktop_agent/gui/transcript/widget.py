@@ -191,9 +191,10 @@ class Transcript(Interaction, QTextBrowser):
     def _render(self, entry: Entry) -> None:
         """Show the entry as it is now (an assistant entry: its header)."""
         if entry.kind == "assistant":
-            self._doc.replace_header(
-                entry, render.assistant_header_html(entry, self.theme, self.links)
-            )
+            header = render.assistant_header_html(entry, self.theme, self.links)
+            self._doc.replace_header(entry, header)
+            if not header:
+                self._doc.collapse_header(entry)
         else:
             self._doc.replace(entry, 0, render.entry_html(entry, self.theme, self.links))
         self.viewport().update()
