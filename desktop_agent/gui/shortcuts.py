@@ -23,6 +23,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+K", "Go to a conversation (search titles and messages)"),
     ("F2", "Rename the conversation"),
     ("Delete (in the list)", "Delete the conversation (Ctrl+Z undoes)"),
+    ("Alt+Up / Alt+Down", "Choose a message: C, E, R, Del (delete from here), Tab: its buttons"),
     ("Ctrl+E / Ctrl+Shift+E", "Export the conversation as Markdown / JSON"),
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+U", "Attach files (or drop them on the window, or paste)"),
@@ -40,7 +41,7 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
     "new": ("New conversation", ["Ctrl+N"]),
     "switch": ("Go to conversation", ["Ctrl+K"]),
     "rename": ("Rename conversation", ["F2"]),
-    "undo_delete": ("Undo delete", ["Ctrl+Z"]),
+    "undo_delete": ("Undo delete", ["Ctrl+Z"]),  # (a conversation, or messages)
     "export_md": ("Export as Markdown", ["Ctrl+E"]),
     "export_json": ("Export as JSON", ["Ctrl+Shift+E"]),
     "focus": ("Focus message", ["Ctrl+L"]),
