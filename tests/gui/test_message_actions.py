@@ -308,5 +308,13 @@ def test_no_empty_line_above_a_second_answer_after_tool_calls(
         return layout.blockBoundingRect(body).top() - above
 
     assert gap() < INNER_GAP + line / 2  # the in-turn margin, not an empty line more
+    # A toolbar button that changes what the message offers: the bar follows.
+    tool = next(e for e in t.entries if e.kind == "tool")
+    rect = t._decor.rect(tool, t.theme)
+    hover(t, QPoint(int(rect.center().x()), int(rect.center().y()) - t.verticalScrollBar().value()))
+    gui.qtbot.waitUntil(lambda: t.action_bar.isVisible() and t.action_bar.key == tool.key)
+    show = next(b for b in t.action_bar.buttons if b.accessibleName() == "Show details")
+    gui.qtbot.mouseClick(show, Qt.LeftButton)
+    assert tool.expanded and "Hide details" in [b.accessibleName() for b in t.action_bar.buttons]
     t.rerender_all()  # (a palette change re-renders every entry): still so
     assert gap() < INNER_GAP + line / 2

@@ -86,13 +86,18 @@ class MessageKeys(QTextBrowser):
             self.setTextCursor(cursor)
             super().focusNextPrevChild(True)
 
-    def _bar_ran(self, index: int) -> None:
-        """A toolbar button was used from the keyboard: the focus stays in the toolbar
-        (rebuilt for what the message now offers), or goes back to the transcript."""
-        if self.focused is not None and self.focused in self.entries:
-            self._place_bar(self.focused)
-            if self.action_bar.enter(min(index, len(self.action_bar.buttons) - 1)):
-                return
+    def _bar_ran(self, key: str, index: int, by_keyboard: bool) -> None:
+        """A toolbar button of entry `key` was used: the bar shows what the message now
+        offers (Hide details after Show details); used from the keyboard, the focus
+        stays in it, or goes back to the transcript when the message is gone."""
+        entry = self._doc.by_key.get(key)
+        alive = entry is not None and (self._bar_shown() or entry is self.focused)
+        if alive and entry is not None:
+            self._place_bar(entry)
+        if not by_keyboard:
+            return
+        if alive and self.action_bar.enter(min(index, len(self.action_bar.buttons) - 1)):
+            return
         self.setFocus()
 
     def message_menu(self, entry: Entry | None, pos: QPoint) -> QMenu:

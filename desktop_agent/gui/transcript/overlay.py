@@ -22,7 +22,8 @@ class ActionBar(QFrame):
     Out of the window's Tab chain (it comes and goes with the mouse), but in the
     transcript's: with a message chosen (Alt+Up/Alt+Down), Tab enters its toolbar
     (`enter`); there Tab / Shift+Tab (or Right / Left) move between the buttons,
-    Enter or Space uses one (then `ran(index)`), Esc goes back to the message, and
+    Enter or Space uses one (then `ran(key, index, by_keyboard)`, as after a click),
+    Esc goes back to the message, and
     Tab past the last button or Shift+Tab before the first leaves through
     `leave(forward)`."""
 
@@ -30,7 +31,7 @@ class ActionBar(QFrame):
         self,
         parent: QWidget,
         leave: Callable[[bool], None] | None = None,
-        ran: Callable[[int], None] | None = None,
+        ran: Callable[[str, int, bool], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("messageActions")
@@ -102,10 +103,10 @@ class ActionBar(QFrame):
         return True
 
     def _run(self, run: Callable[[], None], index: int) -> None:
-        by_keyboard = self.focused_index() is not None
+        by_keyboard, key = self.focused_index() is not None, self.key
         run()
-        if by_keyboard and self._ran is not None:
-            self._ran(index)  # (the bar may have changed or gone: put the focus back)
+        if self._ran is not None and key is not None:
+            self._ran(key, index, by_keyboard)  # (the bar may have changed or gone)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
