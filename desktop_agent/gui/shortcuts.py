@@ -25,6 +25,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+B", "Show or hide the sidebar"),
     ("F2", "Rename the conversation"),
     ("Delete (in the list)", "Delete the conversation (Ctrl+Z undoes)"),
+    ("Alt+Up / Alt+Down", "Choose a message: C, E, R, Del (delete from here), Tab: its buttons"),
     ("Ctrl+E / Ctrl+Shift+E", "Export the conversation as Markdown / JSON"),
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+U", "Attach files (or drop them on the window, or paste)"),
@@ -50,7 +51,7 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
     "zoom_out": ("Zoom out", ["Ctrl+-"]),
     "zoom_reset": ("Actual size", ["Ctrl+0"]),
     "rename": ("Rename conversation", ["F2"]),
-    "undo_delete": ("Undo delete", ["Ctrl+Z"]),
+    "undo_delete": ("Undo delete", ["Ctrl+Z"]),  # (a conversation, or messages)
     "export_md": ("Export as Markdown", ["Ctrl+E"]),
     "export_json": ("Export as JSON", ["Ctrl+Shift+E"]),
     "focus": ("Focus message", ["Ctrl+L"]),

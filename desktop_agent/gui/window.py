@@ -186,7 +186,7 @@ class MainWindow(WindowDialogs):
                 "rename": lambda: self.conversations.rename(
                     self.sidebar.target() or self.tenant_id
                 ),
-                "undo_delete": self.conversations.undo_delete,
+                "undo_delete": self.runs.undo,  # (a conversation or messages)
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
