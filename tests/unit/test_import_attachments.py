@@ -208,3 +208,64 @@ def test_a_longer_id_in_the_archive_is_not_taken_for_the_one_referenced(
         z.writestr("file-Pic1234-other.jpg", b"not this one")  # same start, another id
     summary = import_file(store, archive, prepare=for_import())
     assert "holiday.jpg" in summary.files_missing and summary.files_kept == []
+
+
+def test_our_own_json_brings_its_attachments_back_byte_for_byte(
+    store: Store, tmp_path: Path
+) -> None:
+    from desktop_agent.storage.export import to_json
+
+    archive = chatgpt_zip(tmp_path / "export.zip", [chatgpt_with_files()])
+    [(conv, _t)] = import_file(store, archive, prepare=for_import()).imported
+    exported = to_json(store, conv)
+    other = Store(tmp_path / "other.db")
+    try:
+        # (no preparer: our own attachments are stored as they are, not prepared again)
+        summary = import_file(other, write_json(tmp_path / "ours.json", exported))
+        [(copy, _t)] = summary.imported
+        assert summary.files_kept == ["holiday.jpg", "report.pdf"]
+        mine, theirs = store.path(conv)[0], other.path(copy)[0]
+        assert mine.content == theirs.content  # (no marker added for kept files)
+        before = store.attachments_of([mine.id])[mine.id]
+        after = other.attachments_of([theirs.id])[theirs.id]
+        assert before == after
+        assert [other.blob(r["sha256"]) for r in after] == [store.blob(r["sha256"]) for r in before]
+        # export --all's items carry the same "attachments" map.
+        item = {k: exported[k] for k in ("conversation", "messages", "attachments")}
+        item["conversation"] = {**item["conversation"], "id": "another-id"}
+        wrapped = {"format": "desktop-agent.conversations", "version": 1, "conversations": [item]}
+        again = import_file(other, write_json(tmp_path / "all.json", wrapped))
+        assert len(again.imported) == 1 and again.files_kept == ["holiday.jpg", "report.pdf"]
+    finally:
+        other.close()
+
+
+def test_a_forged_attachment_in_our_json_skips_that_conversation(
+    store: Store, tmp_path: Path
+) -> None:
+    import base64
+
+    from desktop_agent.storage.export import to_json
+
+    archive = chatgpt_zip(tmp_path / "export.zip", [chatgpt_with_files()])
+    [(conv, _t)] = import_file(store, archive, prepare=for_import()).imported
+    exported = to_json(store, conv)
+    digest = next(iter(exported["attachments"]))
+    exported["attachments"][digest]["data"] = base64.b64encode(b"something else").decode()
+    exported["conversation"]["id"] = "forged"
+    good = to_json(store, conv)
+    good["conversation"]["id"] = "good"
+    wrapped = {
+        "format": "desktop-agent.conversations",
+        "version": 1,
+        "conversations": [exported, good],
+    }
+    other = Store(tmp_path / "other.db")
+    try:
+        summary = import_file(other, write_json(tmp_path / "all.json", wrapped))
+        [(_label, why)] = summary.skipped
+        assert "does not match its sha256" in why
+        assert len(summary.imported) == 1
+        assert blob_count(other) == 2  # the good one's, nothing of the forged one
+    finally:
+        other.close()

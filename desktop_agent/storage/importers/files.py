@@ -98,6 +98,10 @@ def _one(
     prepare: Preparer | None,
 ) -> FileOutcome:
     outcome = FileOutcome(message.id, ref, "missing", ref.name)
+    if ref.stored is not None:  # (our own export: kept exactly as it was)
+        data, mime, kind = ref.stored
+        outcome.state, outcome.prepared = "kept", _Stored(ref.name, kind, mime, data)
+        return outcome
     try:
         found = source.file(ref.pointer) if source is not None else None
     except ImportFormatError as exc:
@@ -129,6 +133,14 @@ def _one(
         return outcome
     outcome.state = "kept"
     return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    name: str
+    kind: str
+    mime: str
+    data: bytes
 
 
 _NOTE = {

@@ -49,6 +49,10 @@ class Limits:
     members: int = 200_000
 
 
+def _size(n: int) -> str:
+    return f"{n / MB:,.0f} MB" if n >= 10 * MB else f"{n / 1024:,.0f} KB"
+
+
 def pointer_id(pointer: str) -> str:
     """The file id of an export's reference: "file-abc" of "file-service://file-abc",
     "file_00ab" of "sediment://file_00ab?shared_conversation_id=…"."""
@@ -164,8 +168,8 @@ class ImportInput:
     def _check_size(self, info: zipfile.ZipInfo, limit: int) -> None:
         if info.file_size > limit:
             raise ImportFormatError(
-                f"{info.filename} would unpack to {info.file_size / MB:,.0f} MB, "
-                f"more than the limit of {limit / MB:,.0f} MB; not imported"
+                f"{info.filename} would unpack to {_size(info.file_size)}, "
+                f"more than the limit of {_size(limit)}; not imported"
             )
         if info.file_size > MB and info.file_size > self.limits.ratio * max(info.compress_size, 1):
             raise ImportFormatError(
