@@ -269,3 +269,18 @@ def test_a_forged_attachment_in_our_json_skips_that_conversation(
         assert blob_count(other) == 2  # the good one's, nothing of the forged one
     finally:
         other.close()
+
+
+def test_what_one_conversation_holds_in_memory_is_bounded(store: Store, tmp_path: Path) -> None:
+    archive = chatgpt_zip(tmp_path / "export.zip", [chatgpt_with_files()])
+    summary = import_file(
+        store,
+        archive,
+        limits=Limits(
+            conversation_attachment_bytes=10 * 1024
+        ),  # the PDF's text fits, not the photo
+        prepare=for_import(),
+    )
+    assert summary.files_kept == ["report.pdf"]
+    [(name, why)] = summary.files_refused
+    assert name == "holiday.jpg" and "more than 10 KB" in why

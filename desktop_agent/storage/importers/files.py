@@ -85,10 +85,14 @@ def gather(
                     outcome.state, outcome.prepared = "refused", None
                     outcome.why = (
                         f"{outcome.name}: this conversation's attachments come to more than "
-                        f"{budget // (1024 * 1024)} MB; the rest were not imported"
+                        f"{_size(budget)} (the limit held in memory at once); not imported"
                     )
             out.append(outcome)
     return out
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):,.0f} MB" if n >= 10 * 1024 * 1024 else f"{n / 1024:,.0f} KB"
 
 
 def _one(
