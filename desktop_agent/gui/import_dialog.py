@@ -55,8 +55,8 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         self.label = QLabel(
             "Import a ChatGPT data export (conversations.json or the .zip), a Claude export, "
-            "an Open WebUI chat export or desktop-agent's JSON. Importing a file again adds "
-            "nothing twice."
+            "an Open WebUI chat export or desktop-agent's JSON. Images and files in the export "
+            "are kept with their messages. Importing a file again adds nothing twice."
         )
         self.label.setWordWrap(True)
         layout.addWidget(self.label)

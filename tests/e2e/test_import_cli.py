@@ -49,7 +49,7 @@ def test_import_zip_then_again_then_export_all(tmp_path: Path) -> None:
     first = cli(home, "import", str(archive))
     assert first.returncode == 0, first.stderr
     assert "ChatGPT export: 1 imported, 0 already present, 0 skipped" in first.stdout
-    assert "1 images or files kept as attachments" in first.stdout
+    assert "1 image or file kept as attachments" in first.stdout
     again = cli(home, "import", str(archive))
     assert "0 imported, 1 already present" in again.stdout, again.stderr
     for data in ([claude_conversation()], [openwebui_chat()]):

@@ -72,7 +72,7 @@ def test_chatgpt_zip_images_and_pdf_become_attachments_of_the_user_message(
     assert b"Quarterly figures: 42 units." in text and text.startswith(b"File: report.pdf")
     lines = "\n".join(summary.lines())
     assert "2 images or files kept as attachments" in lines
-    assert "1 images or files are missing" in lines and "file_00000000gone" in lines
+    assert "1 image or file missing" in lines and "file_00000000gone" in lines
 
 
 def test_reimport_and_a_second_export_do_not_store_a_blob_twice(
@@ -284,3 +284,20 @@ def test_what_one_conversation_holds_in_memory_is_bounded(store: Store, tmp_path
     assert summary.files_kept == ["report.pdf"]
     [(name, why)] = summary.files_refused
     assert name == "holiday.jpg" and "more than 10 KB" in why
+
+
+def test_an_embedded_pdf_is_a_document_named_as_a_file(store: Store, tmp_path: Path) -> None:
+    from tests.support.attach_files import pdf
+    from tests.support.import_files import data_url
+
+    chat = openwebui_with_image()
+    chat["chat"]["history"]["messages"]["u1"]["files"] = [
+        {"type": "file", "url": data_url(pdf(["Minutes of the meeting."]), "application/pdf")}
+    ]
+    summary = import_file(store, write_json(tmp_path / "c.json", [chat]), prepare=for_import())
+    assert summary.files_kept == ["file.pdf", "chart"]
+    [(conv, _t)] = summary.imported
+    first = store.path(conv)[0]
+    [ref] = store.attachments_of([first.id])[first.id]
+    assert ref["kind"] == "document"
+    assert b"Minutes of the meeting." in store.blob(ref["sha256"])[0]  # type: ignore[index]

@@ -71,28 +71,27 @@ class ImportSummary:
         if len(self.skipped) > 50:
             out.append(f"  … and {len(self.skipped) - 50} more skipped")
         if self.files_kept:
-            out.append(f"{len(self.files_kept)} images or files kept as attachments")
+            out.append(f"{_files(len(self.files_kept))} kept as attachments")
         if self.files_missing:
             out.append(
-                f"{len(self.files_missing)} images or files are missing: referenced but not in "
-                f"the export (marked in the messages): {_names(self.files_missing)}"
+                f"{_files(len(self.files_missing))} missing: referenced but not in the export "
+                f"(marked in the messages): {_names(self.files_missing)}"
             )
         if self.files_refused:
-            out.append(
-                f"{len(self.files_refused)} images or files were refused (marked in the messages):"
-            )
+            out.append(f"{_files(len(self.files_refused))} refused (marked in the messages):")
             out += [f"  {why}" for _name, why in self.files_refused[:20]]
             if len(self.files_refused) > 20:
                 out.append(f"  … and {len(self.files_refused) - 20} more refused")
         if self.files_in_answers:
             out.append(
-                f"{len(self.files_in_answers)} images made by the assistant or a tool are not "
-                f"kept (only your own messages' attachments are): {_names(self.files_in_answers)}"
+                f"{_files(len(self.files_in_answers), 'image')} made by the assistant or a tool "
+                "not kept (only your own messages' attachments are): "
+                + _names(self.files_in_answers)
             )
         if self.files_not_kept:
             out.append(
-                f"{len(self.files_not_kept)} images or files are in the export but were not "
-                f"kept (marked in the messages): {_names(self.files_not_kept)}"
+                f"{_files(len(self.files_not_kept))} in the export not kept (marked in the "
+                f"messages): {_names(self.files_not_kept)}"
             )
         if self.odd_members:
             out.append(
@@ -116,6 +115,13 @@ class ImportSummary:
                     "missing": self.files_missing,
                     "answer": self.files_in_answers,
                 }.get(o.state, self.files_not_kept).append(o.name)
+
+
+def _files(n: int, what: str = "image or file") -> str:
+    """ "1 image or file", "2 images or files"."""
+    if n == 1:
+        return f"1 {what}"
+    return f"{n} " + what.replace("image", "images").replace("file", "files")
 
 
 def _names(names: list[str]) -> str:

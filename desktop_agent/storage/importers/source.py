@@ -183,8 +183,9 @@ class ImportInput:
         is there but over the limits."""
         if pointer.startswith("data:"):
             head, _, body = pointer.partition(",")
-            subtype = head[5:].split(";", 1)[0].partition("/")[2]
-            name = f"image.{subtype}" if subtype.isalnum() else "image"
+            kind, _, subtype = head[5:].split(";", 1)[0].partition("/")
+            stem = "image" if kind in ("image", "") else "file"
+            name = f"{stem}.{subtype}" if subtype.isalnum() else stem
             if len(body) * 3 // 4 > self.limits.attachment_bytes:
                 raise ImportFormatError("an embedded file is over the size limit")
             try:
