@@ -81,8 +81,16 @@ def test_reimport_and_a_second_export_do_not_store_a_blob_twice(
     archive = chatgpt_zip(tmp_path / "export.zip", [chatgpt_with_files()])
     import_file(store, archive, prepare=for_import())
     assert (blob_count(store), link_count(store)) == (2, 2)
-    again = import_file(store, archive, prepare=for_import())
+    prepared: list[str] = []
+    preparer = for_import()
+
+    def counting(name: str, data: bytes, extracted: bool) -> object:
+        prepared.append(name)
+        return preparer(name, data, extracted)
+
+    again = import_file(store, archive, prepare=counting)  # type: ignore[arg-type]
     assert len(again.already_present) == 1 and again.files_kept == []
+    assert prepared == []  # (found already present before its files were prepared)
     assert (blob_count(store), link_count(store)) == (2, 2)
     # A later export: the same conversation plus another one with the same files.
     later = chatgpt_zip(
