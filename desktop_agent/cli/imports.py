@@ -46,7 +46,10 @@ def import_main(path: str, *, max_conversation_mb: int = 256) -> int:
     console = Console(stderr=True)
     attach = AttachmentLimits.from_settings(load_settings())
     limits = Limits(
-        conversation_bytes=max_conversation_mb * 1024 * 1024, attachment_bytes=attach.file_bytes
+        conversation_bytes=max_conversation_mb * 1024 * 1024,
+        attachment_bytes=attach.file_bytes,
+        message_files=attach.files,
+        message_bytes=attach.message_bytes,
     )
     columns = (
         TextColumn("importing"),

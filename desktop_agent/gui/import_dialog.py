@@ -124,7 +124,11 @@ class ImportDialog(QDialog):
                     int(read * 1000 / max(total, 1)), total, done
                 ),
                 should_stop=self._stop.is_set,
-                limits=Limits(attachment_bytes=attach.file_bytes),
+                limits=Limits(
+                    attachment_bytes=attach.file_bytes,
+                    message_files=attach.files,
+                    message_bytes=attach.message_bytes,
+                ),
                 prepare=for_import(attach),
             )
         except ImportFormatError as exc:

@@ -309,3 +309,19 @@ def test_an_embedded_pdf_is_a_document_named_as_a_file(store: Store, tmp_path: P
     [ref] = store.attachments_of([first.id])[first.id]
     assert ref["kind"] == "document"
     assert b"Minutes of the meeting." in store.blob(ref["sha256"])[0]  # type: ignore[index]
+
+
+def test_one_message_keeps_what_one_message_may_send(store: Store, tmp_path: Path) -> None:
+    archive = chatgpt_zip(tmp_path / "export.zip", [chatgpt_with_files()])
+    summary = import_file(store, archive, limits=Limits(message_files=1), prepare=for_import())
+    assert summary.files_kept == ["holiday.jpg"]
+    assert summary.files_refused == [
+        ("report.pdf", "report.pdf: one message keeps up to 1 attachments")
+    ]
+    archive = chatgpt_zip(tmp_path / "again.zip", [chatgpt_with_files("conv-2")])
+    summary = import_file(
+        store, archive, limits=Limits(message_bytes=20 * 1024), prepare=for_import()
+    )
+    assert summary.files_kept == ["report.pdf"]  # the photo alone is over 20 KB
+    [(name, why)] = summary.files_refused
+    assert name == "holiday.jpg" and "up to 20 KB of attachments" in why

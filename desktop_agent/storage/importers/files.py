@@ -32,7 +32,7 @@ from typing import Protocol
 
 from .. import attachments as blobs
 from .model import FileRef, ImportedConversation, ImportedMessage, ImportFormatError
-from .source import ImportInput, pointer_id
+from .source import ImportInput, Limits, pointer_id
 
 __all__ = ["FileOutcome", "Prepared", "Preparer", "content_with_notes", "gather", "store_files"]
 
@@ -69,24 +69,38 @@ def gather(
     conv: ImportedConversation,
     source: ImportInput | None,
     prepare: Preparer | None,
-    budget: int,
+    limits: Limits,
 ) -> list[FileOutcome]:
-    """What becomes of every file the conversation refers to (prepared ones hold
-    their bytes; at most `budget` bytes of them, the rest refused)."""
+    """What becomes of every file the conversation refers to. Prepared ones hold
+    their bytes: at most `limits.conversation_attachment_bytes` of them, and per
+    message `limits.message_files` files and `limits.message_bytes` bytes (what one
+    message may send); the rest are refused."""
     out: list[FileOutcome] = []
     held = 0
     for message in conv.messages:
+        files = size = 0
         for ref in message.files:
             outcome = _one(message, ref, source, prepare)
-            if outcome.prepared is not None:
-                held += len(outcome.prepared.data)
-                if held > budget:
-                    held -= len(outcome.prepared.data)
-                    outcome.state, outcome.prepared = "refused", None
-                    outcome.why = (
-                        f"{outcome.name}: this conversation's attachments come to more than "
-                        f"{_size(budget)} (the limit held in memory at once); not imported"
+            prepared = outcome.prepared
+            if prepared is not None:
+                why = ""
+                if held + len(prepared.data) > limits.conversation_attachment_bytes:
+                    why = (
+                        "this conversation's attachments come to more than "
+                        f"{_size(limits.conversation_attachment_bytes)} (the limit held in "
+                        "memory at once); not imported"
                     )
+                elif files + 1 > limits.message_files:
+                    why = f"one message keeps up to {limits.message_files} attachments"
+                elif size + len(prepared.data) > limits.message_bytes:
+                    why = f"one message keeps up to {_size(limits.message_bytes)} of attachments"
+                if why:
+                    outcome.state, outcome.prepared = "refused", None
+                    outcome.why = f"{outcome.name}: {why}"
+                else:
+                    held += len(prepared.data)
+                    files += 1
+                    size += len(prepared.data)
             out.append(outcome)
     return out
 

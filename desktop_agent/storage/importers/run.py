@@ -278,7 +278,7 @@ def write(
     if present is not None:
         return present, True
     limits = source.limits if source is not None else Limits()
-    outcomes = gather(conv, source, prepare, limits.conversation_attachment_bytes)
+    outcomes = gather(conv, source, prepare, limits)
     by_message: dict[str, list[FileOutcome]] = {}
     for outcome in outcomes:
         by_message.setdefault(outcome.message_id, []).append(outcome)

@@ -43,6 +43,10 @@ class Limits:
     #: prepared attachments of one conversation held in memory before it is written;
     #: files past it are refused (named in the summary)
     conversation_attachment_bytes: int = 256 * MB
+    #: attachments one message keeps, and their bytes as prepared (the app passes
+    #: `AttachmentLimits.files` and `.message_bytes`: what one message may send)
+    message_files: int = 20
+    message_bytes: int = 40 * MB
     #: unpacked / packed size above which a member (over 1 MB) is taken for a zip bomb
     ratio: int = 200
     #: members an archive may have
