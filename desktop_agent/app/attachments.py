@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ __all__ = [
     "AttachmentError",
     "AttachmentLimits",
     "check_message",
+    "for_import",
     "human_size",
     "prepare",
     "prepare_file",
@@ -202,6 +203,30 @@ def prepare(name: str, data: bytes, limits: AttachmentLimits | None = None) -> A
     from .attachment_documents import prepare_text
 
     return prepare_text(name, data, limits)
+
+
+def for_import(
+    limits: AttachmentLimits | None = None,
+) -> Callable[[str, bytes, bool], Attachment]:
+    """The preparer an import is given (`storage.importers.Preparer`): a file of an
+    export prepared as if attached in the composer; `extracted` text (the source's
+    own extraction of a document, e.g. Claude's) is taken as the document's text."""
+    chosen = limits or AttachmentLimits()
+
+    def prepare_imported(name: str, data: bytes, extracted: bool) -> Attachment:
+        if not extracted:
+            return prepare(name, data, chosen)
+        from .attachment_documents import prepare_text
+
+        name = Path(name.replace("\\", "/")).name or "file"
+        if len(data) > chosen.file_bytes:
+            raise AttachmentError(
+                f"{name} is {human_size(len(data))}; files up to "
+                f"{human_size(chosen.file_bytes)} can be attached."
+            )
+        return prepare_text(name, data, chosen)
+
+    return prepare_imported
 
 
 def _looks_like_image(data: bytes) -> bool:

@@ -1,5 +1,6 @@
-"""What a user does to conversations, for every surface: send, edit, regenerate,
-switch versions, rename, delete (and undo), export.
+"""What a user does to conversations, for every surface: send, edit, regenerate
+(any answer), switch versions, delete from a message on (and undo), rename, delete
+(and undo), export.
 
 `ConversationActions` works on a session's orchestrator and (when history is kept)
 its store; it imports no Qt and no aiohttp, so the window, `chat` and `serve` all
@@ -18,14 +19,20 @@ if TYPE_CHECKING:
     from ..engine.handle import RunHandle
     from ..engine.orchestrator import Orchestrator
     from ..storage import Store
+    from ..storage.branches import Cut
     from .attachments import Attachment, AttachmentLimits
     from .projects import Projects
     from .providers import ConnectionConfig
 
-__all__ = ["EXPORT_FORMATS", "ConversationActions"]
+__all__ = ["EXPORT_FORMATS", "ConversationActions", "ConversationBusyError"]
 
 #: `export` formats: Markdown, JSON (the import format).
 EXPORT_FORMATS = ("md", "json")
+
+
+class ConversationBusyError(RuntimeError):
+    """The conversation is answering: what was asked would pull the history from
+    under the run (stop it first, or wait for the answer)."""
 
 
 class ConversationActions:
@@ -60,6 +67,10 @@ class ConversationActions:
         #: New conversations (not stored yet) that start in a project: id -> project id.
         self.starting_in: dict[str, str] = {}
         self._in_project: set[str] = set()  # configured with a project's tools
+        #: Messages cut with `delete_from` in this session, most recent last.
+        self.cuts: list[Cut] = []
+        #: What `undo` restores, most recent last: "conversation" or "messages".
+        self._undo: list[str] = []
 
     # -- runs -------------------------------------------------------------------------
 
@@ -263,7 +274,80 @@ class ConversationActions:
             self.orchestrator.set_messages(conversation_id, messages[: last + 1])
         return self.send(conversation_id, None)
 
+    def regenerate_answer(self, conversation_id: str, answer_id: str) -> RunHandle | None:
+        """Answer again in place of the stored answer `answer_id` (any answer, not only
+        the last): the new answer is a new version under the same parent, and the
+        shown path continues with it. None when `answer_id` is not a stored answer
+        of this conversation."""
+        stored = self.store.message(answer_id) if self.store is not None else None
+        if (
+            stored is None
+            or stored.conversation_id != conversation_id
+            or stored.role != "assistant"
+            or stored.parent_id is None
+        ):
+            return None
+        if self.orchestrator.busy(conversation_id):
+            raise ConversationBusyError("Wait for the answer (or stop it) to regenerate")
+        if not self.rewind_to(conversation_id, stored.parent_id):
+            return None
+        return self.send(conversation_id, None)
+
     # -- history ----------------------------------------------------------------------
+
+    def delete_from(self, conversation_id: str, message_id: str) -> int:
+        """Delete the stored message `message_id` and everything after it (softly:
+        `undo` brings them back until the next start). Its other versions stay; the
+        conversation then ends at the message before it. Returns how many messages
+        went (0: not a stored message of this conversation). Raises
+        `ConversationBusyError` while the conversation is answering."""
+        from ..storage.branches import cut_from
+
+        stored = self.store.message(message_id) if self.store is not None else None
+        if self.store is None or stored is None or stored.conversation_id != conversation_id:
+            return 0
+        if self.orchestrator.busy(conversation_id):
+            raise ConversationBusyError(
+                "The conversation is answering: stop it (Esc) before deleting messages"
+            )
+        cut = cut_from(self.store, message_id)
+        if cut is None:
+            return 0
+        self.cuts.append(cut)
+        self._undo.append("messages")
+        if conversation_id in self.orchestrator.tenants():  # (else read when it next runs)
+            self.orchestrator.set_messages(
+                conversation_id, self.store.model_messages(conversation_id)
+            )
+        return cut.count
+
+    def next_undo(self) -> str | None:
+        """What `undo` would restore: "conversation", "messages" or None."""
+        return self._undo[-1] if self._undo else None
+
+    def undo(self) -> tuple[str, str] | None:
+        """Undo the latest delete (a conversation's or `delete_from`'s): (what,
+        conversation id), or None when there is nothing to undo (or it is answering)."""
+        what = self.next_undo()
+        if what == "conversation":
+            restored = self.undo_delete()
+            return ("conversation", restored) if restored is not None else None
+        if what != "messages" or self.store is None:
+            return None
+        from ..storage.branches import restore_cut
+
+        cut = self.cuts[-1]
+        if self.orchestrator.busy(cut.conversation_id):
+            raise ConversationBusyError("Wait for the answer (or stop it) to undo the delete")
+        self.cuts.pop()
+        self._undo.pop()
+        if not restore_cut(self.store, cut):
+            return None
+        if cut.conversation_id in self.orchestrator.tenants():
+            self.orchestrator.set_messages(
+                cut.conversation_id, self.store.model_messages(cut.conversation_id)
+            )
+        return ("messages", cut.conversation_id)
 
     def switch_version(self, conversation_id: str, message_id: str, step: int) -> bool:
         """Show the previous (-1) or next (+1) version of a message."""
@@ -287,6 +371,7 @@ class ConversationActions:
             self.orchestrator.cancel(conversation_id)
         self.store.delete(conversation_id)
         self.deleted.append(conversation_id)
+        self._undo.append("conversation")
         return True
 
     def undo_delete(self) -> str | None:
@@ -294,6 +379,8 @@ class ConversationActions:
         if self.store is None or not self.deleted:
             return None
         conversation_id = self.deleted.pop()
+        if "conversation" in self._undo:  # (the latest conversation entry)
+            del self._undo[len(self._undo) - 1 - self._undo[::-1].index("conversation")]
         self.store.restore(conversation_id)
         return conversation_id
 

@@ -101,7 +101,11 @@ def export_all_main(*, fmt: str = "json", output: str | None = None) -> int:
         for conversation_id in ids:
             if fmt == "json":
                 data = to_json(store, conversation_id)
-                item = {"conversation": data["conversation"], "messages": data["messages"]}
+                item = {
+                    "conversation": data["conversation"],
+                    "messages": data["messages"],
+                    "attachments": data["attachments"],  # (their bytes, once each)
+                }
                 out.write(("," if count else "") + "\n" + dumps(item))
             else:
                 out.write(("\n---\n\n" if count else "") + to_markdown(store, conversation_id))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..app.attachments import AttachmentLimits, for_import
 from ..app.backup import BackupError, backup, restore
 from ..app.paths import data_dir, history_path
+from ..app.settings import load_settings
 from ..printable import printable
 from ..storage import Store, StoreError
 from ..storage.importers import ImportFormatError, Limits, import_file
@@ -42,7 +44,13 @@ def import_main(path: str, *, max_conversation_mb: int = 256) -> int:
     except StoreError as exc:
         return _fail(str(exc))
     console = Console(stderr=True)
-    limits = Limits(conversation_bytes=max_conversation_mb * 1024 * 1024)
+    attach = AttachmentLimits.from_settings(load_settings())
+    limits = Limits(
+        conversation_bytes=max_conversation_mb * 1024 * 1024,
+        attachment_bytes=attach.file_bytes,
+        message_files=attach.files,
+        message_bytes=attach.message_bytes,
+    )
     columns = (
         TextColumn("importing"),
         BarColumn(),
@@ -58,7 +66,9 @@ def import_main(path: str, *, max_conversation_mb: int = 256) -> int:
             def progress(read: int, total: int, done: int) -> None:
                 bar.update(task, completed=read, total=total, done=done)
 
-            summary = import_file(store, path, limits=limits, progress=progress)
+            summary = import_file(
+                store, path, limits=limits, progress=progress, prepare=for_import(attach)
+            )
     except ImportFormatError as exc:
         return _fail(f"cannot import {path}: {exc}")
     except KeyboardInterrupt:

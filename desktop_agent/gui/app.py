@@ -141,6 +141,7 @@ def run_app(
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
 
+    from .appearance import Appearance, settings_saver
     from .window import MainWindow
 
     saved = load_settings()
@@ -170,6 +171,8 @@ def run_app(
         tool_settings=tool_settings,
         on_tool_settings_saved=save_tools,
         mcp=mcp_setup,
+        appearance=Appearance.from_settings(saved),
+        save_appearance=settings_saver(),
     )
     window.show()
     # Paint first: one pass of Qt's loop shows the window before asyncio, qasync,

@@ -67,6 +67,12 @@ class Composer(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
+    def fill(self, text: str) -> None:
+        """Put `text` in the composer (a suggestion), the cursor at its end."""
+        self.setPlainText(text)
+        self.moveCursor(self.textCursor().MoveOperation.End)
+        self.setFocus()
+
     def submit(self) -> bool:
         text = self.toPlainText().strip()
         if (not text and not self.has_attachments()) or self.busy:

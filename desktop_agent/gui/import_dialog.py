@@ -4,6 +4,8 @@ picker, a progress bar, and the summary at the end.
 The import runs in a worker thread with its own connection to the history (WAL
 lets the window keep reading and writing); progress and the result come back as
 queued signals. `start(path)` begins it without the picker (tests, drops).
+The images and files an export holds are prepared as the composer prepares
+attachments (same limits, from the settings) and kept with their messages.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         self.label = QLabel(
             "Import a ChatGPT data export (conversations.json or the .zip), a Claude export, "
-            "an Open WebUI chat export or desktop-agent's JSON. Importing a file again adds "
-            "nothing twice."
+            "an Open WebUI chat export or desktop-agent's JSON. Images and files in the export "
+            "are kept with their messages. Importing a file again adds nothing twice."
         )
         self.label.setWordWrap(True)
         layout.addWidget(self.label)
@@ -102,10 +104,13 @@ class ImportDialog(QDialog):
         self._thread.start()
 
     def _work(self, path: Path) -> None:
+        from ..app.attachments import for_import
         from ..storage import Store, StoreError
-        from ..storage.importers import ImportFormatError, import_file
+        from ..storage.importers import ImportFormatError, Limits, import_file
+        from .attach_input import settings_limits
 
         result: Any
+        attach = settings_limits()
         try:
             store = Store(self._history, session=False)
         except StoreError as exc:
@@ -119,6 +124,12 @@ class ImportDialog(QDialog):
                     int(read * 1000 / max(total, 1)), total, done
                 ),
                 should_stop=self._stop.is_set,
+                limits=Limits(
+                    attachment_bytes=attach.file_bytes,
+                    message_files=attach.files,
+                    message_bytes=attach.message_bytes,
+                ),
+                prepare=for_import(attach),
             )
         except ImportFormatError as exc:
             result = f"Cannot import {path.name}: {exc}"

@@ -27,8 +27,8 @@ class ProjectsController(QObject):
         self.panel = ProjectsPanel(window.sidebar)
         self.panel.setVisible(False)  # until the session says projects are kept
         layout = window.sidebar.layout()
-        if isinstance(layout, QBoxLayout):
-            layout.insertWidget(1, self.panel)  # under "New conversation", above the list
+        if isinstance(layout, QBoxLayout):  # under "New conversation", above the list
+            layout.insertWidget(layout.indexOf(window.sidebar.new_button) + 1, self.panel)
         self.panel.activated.connect(window.open_conversation)
         self.panel.new_in_project.connect(self.new_in_project)
         self.panel.edit_requested.connect(lambda pid: self.edit(pid or None))

@@ -31,6 +31,7 @@ class ProtocolFields:
         self.headers.setMaximumHeight(60)
         form.addRow("API", self.api)
         form.addRow("Headers", self.headers)
+        self._form = form
 
     def load(self, config: ConnectionConfig) -> None:
         values = [value for _label, value in APIS]
@@ -39,8 +40,9 @@ class ProtocolFields:
         self.show_for(config.kind)
 
     def show_for(self, kind: str) -> None:
-        self.api.setEnabled(kind == "openai")
-        self.headers.setEnabled(kind == "agui")
+        """Only the rows that apply to this kind of provider are shown."""
+        self._form.setRowVisible(self.api, kind == "openai")
+        self._form.setRowVisible(self.headers, kind == "agui")
 
     def apply(self, config: ConnectionConfig) -> ConnectionConfig:
         return replace(

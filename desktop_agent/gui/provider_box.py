@@ -13,7 +13,8 @@ __all__ = ["ProviderBox"]
 
 
 class ProviderBox(QComboBox):
-    """Shown only when more than one provider is saved."""
+    """The model picker in the header: always shown (it says which model answers),
+    switchable when more than one provider is saved."""
 
     chosen = Signal(str)  # the provider id the user picked
 
@@ -21,6 +22,8 @@ class ProviderBox(QComboBox):
         super().__init__(parent)
         self.setAccessibleName("Provider for this conversation")
         self.setToolTip("Where this conversation's answers come from")
+        self.setAccessibleDescription("The provider and model that answer this conversation")
+        self.setMaximumWidth(360)  # (a long model name is elided, the header keeps its title)
         self.activated.connect(self._activated)
 
     def fill(self, providers: Providers, default_label: str, selected: str) -> None:
@@ -33,7 +36,6 @@ class ProviderBox(QComboBox):
                 is_default = provider.id == providers.default.id
                 self.addItem(default_label if is_default else provider.title, provider.id)
             self.show_provider(selected)
-        self.setVisible(len(providers.items) > 1)
 
     def show_provider(self, provider_id: str) -> None:
         index = self.findData(provider_id)

@@ -1,6 +1,7 @@
 """What the composer and the transcript's buttons do to the conversation on
-screen: send (a new version when a message is being edited), stop, regenerate,
-edit, switch versions. The conversation operations are the session's
+screen: send (a new version when a message is being edited), stop, regenerate
+(the last answer or any other), edit, switch versions, delete from a message on
+(Ctrl+Z undoes). The conversation operations are the session's
 (`ConversationActions`); this draws what they change."""
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class RunController(QObject):
         session: Callable[[], Session | None],
     ) -> None:
         super().__init__(views)
-        self._views = views
+        self._views, self._pane = views, pane
         self._composer = composer = pane.composer
         self._status = status
         self._conversations = conversations
@@ -58,6 +59,8 @@ class RunController(QObject):
 
     def _made(self, view: ConversationView) -> None:
         view.transcript.retry_requested.connect(self.regenerate)
+        view.transcript.regenerate_requested.connect(self.regenerate_answer)
+        view.transcript.delete_requested.connect(self.delete_from)
         view.transcript.version_requested.connect(self.switch_version)
         view.transcript.edit_requested.connect(self.edit_message)
 
@@ -88,7 +91,8 @@ class RunController(QObject):
         session = self._session()
         if session is None:
             self.pending.append(text)
-            view.transcript.add_notice("Connecting… your message will be sent in a moment.")
+            # (a banner, not a transcript entry: the window clears it once connected)
+            self._pane.show_banner("Connecting… your message will be sent in a moment.")
             return
         if self.editing is not None:
             self._branch_before(self.editing)
@@ -155,6 +159,83 @@ class RunController(QObject):
             if index + 1 < len(transcript.entries):
                 transcript.truncate(transcript.entries[index + 1])
         self._submit(None)
+
+    def regenerate_answer(self, key: str) -> None:
+        """Regenerate on an answer (any, not only the last): a new version of it, under
+        the same parent; the transcript continues with it."""
+        from ..app.conversations import ConversationBusyError
+
+        session = self._session()
+        view = self._views.current
+        if session is None:
+            return
+        if view.busy:
+            self._status.showMessage("Wait for the answer (or stop it) to regenerate", 4000)
+            return
+        transcript = view.transcript
+        entry = transcript.entry(key)
+        try:
+            handle = session.conversations.regenerate_answer(view.conversation_id, key)
+        except ConversationBusyError as exc:
+            self._status.showMessage(str(exc), 4000)
+            return
+        if handle is None:  # not stored (history off): the last answer as before
+            if entry is not None and entry is transcript.last("assistant"):
+                self.regenerate()
+            return
+        if entry is not None:
+            transcript.truncate(entry)
+        view.begin_run()
+        self._conversations.sent(view.conversation_id, None)
+
+    def delete_from(self, key: str) -> None:
+        """Delete from here: the message `key` and everything after it (Ctrl+Z undoes)."""
+        from ..app.conversations import ConversationBusyError
+
+        session = self._session()
+        view = self._views.current
+        if session is None or session.store is None:
+            self._status.showMessage("Messages can be deleted only when the history is kept", 4000)
+            return
+        if view.busy:
+            self._status.showMessage(
+                "The conversation is answering: stop it (Esc) before deleting messages", 5000
+            )
+            return
+        try:
+            count = session.conversations.delete_from(view.conversation_id, key)
+        except ConversationBusyError as exc:
+            self._status.showMessage(str(exc), 5000)
+            return
+        if count:
+            view.load_latest()
+            self._status.showMessage(
+                f"Deleted {count} message{'s' if count != 1 else ''} — Ctrl+Z to undo", 8000
+            )
+            view.transcript.announce(f"Deleted {count} messages. Control Z undoes.")
+
+    def undo(self) -> None:
+        """Ctrl+Z: undo the latest delete, of messages or of a conversation."""
+        from ..app.conversations import ConversationBusyError
+
+        session = self._session()
+        if session is None or session.conversations.next_undo() != "messages":
+            self._conversations.undo_delete()
+            return
+        try:
+            undone = session.conversations.undo()
+        except ConversationBusyError as exc:
+            self._status.showMessage(str(exc), 5000)
+            return
+        if undone is None:
+            self._status.showMessage("The deleted messages are gone", 3000)
+            return
+        view = self._views.current
+        if view.conversation_id == undone[1]:
+            view.load_latest()
+        else:
+            self._conversations.open_requested.emit(undone[1])
+        self._status.showMessage("Messages restored", 3000)
 
     def edit_last(self) -> None:
         """Up in an empty composer: bring back the last message to edit and resend."""

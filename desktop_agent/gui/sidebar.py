@@ -1,6 +1,8 @@
-"""The conversation list: newest first, renameable in place (F2), deletable with
-undo (Delete), exportable; conversations with a run going are marked ●, those
-waiting for an approval ⚠.
+"""The conversation list: a search field on top (titles, as you type; Ctrl+K),
+newest first in groups (Today, Yesterday, Previous 7 days, Older), renameable in
+place (F2 or the pencil on the row), deletable with undo (Delete or the bin),
+exportable; conversations with a run going are marked ●, those waiting for an
+approval ⚠. Titles are elided: the list never scrolls sideways.
 
 A list model over plain tuples, not a widget per row: 5,000 conversations list in
 a few milliseconds (tests/bench/bench_history.py).
@@ -10,18 +12,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLineEdit,
     QListView,
     QMenu,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from .sidebar_delegate import RowDelegate
 
 __all__ = ["ConversationList", "Row", "Sidebar"]
 
@@ -136,10 +143,11 @@ class ConversationList(QAbstractListModel):
 
 
 class Sidebar(QWidget):
-    """New conversation button + the list."""
+    """The search field, New conversation and the list."""
 
     activated = Signal(str)  # conversation id to open
     new_requested = Signal()
+    search_messages = Signal(str)  # Enter in the search field with no title matching
     delete_requested = Signal(str)  # conversation id
     export_requested = Signal(str, str)  # conversation id, "md" | "json"
     move_requested = Signal(str)  # conversation id: choose its project
@@ -152,12 +160,24 @@ class Sidebar(QWidget):
         self.new_button = QPushButton("+  New conversation", self)
         self.new_button.setAccessibleName("New conversation")
         self.new_button.setToolTip("New conversation (Ctrl+N)")
+        self.new_button.setAccessibleDescription("Start a new conversation")
         self.new_button.clicked.connect(self.new_requested)
+        self.search = QLineEdit(self)
+        self.search.setAccessibleName("Search conversations")
+        self.search.setAccessibleDescription(
+            "Filters the list by title as you type; Enter opens the first match, "
+            "or searches the messages when no title matches"
+        )
+        self.search.setPlaceholderText("Search (Ctrl+K)")
+        self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._search_entered)
         self.view = QListView(self)
         self.view.setAccessibleName("Conversation list")
+        self.view.setAccessibleDescription("F2 renames, Delete deletes, Enter opens")
         self.view.setModel(self.model)
-        self.view.setUniformItemSizes(True)  # constant-time layout for long lists
-        self.view.setSpacing(2)
+        self.delegate: RowDelegate | None = None  # (in `finish_setup`, after the first paint)
+        self.model.modelReset.connect(self._refilter)
+        self.model.rowsInserted.connect(self._refilter)
         self.view.setEditTriggers(
             QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.SelectedClicked
@@ -167,14 +187,32 @@ class Sidebar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 0, 4)
         layout.setSpacing(6)
+        layout.addWidget(self.search)
         layout.addWidget(self.new_button)
         layout.addWidget(self.view, 1)
-        self.setMinimumWidth(180)
+        self.setMinimumWidth(200)  # (LOOK.md: 200-480, 260 at first)
 
     def finish_setup(self) -> None:
         """What needs the `Qt` namespace: done after the first paint (see app.py)."""
         from PySide6.QtCore import Qt
 
+        from .sidebar_delegate import RowDelegate
+
+        self.search.setClearButtonEnabled(True)  # (its icon loads: after the first paint)
+        for button in self.search.findChildren(QToolButton):  # (the clear button)
+            button.setAccessibleName("Clear the search")
+        self.delegate = RowDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
+        self.delegate.rename_clicked.connect(self._rename_later)
+        self.delegate.delete_clicked.connect(
+            lambda row: self.delete_requested.emit(self.model.rows[row].id)
+        )
+        self.view.setMouseTracking(True)
+        self.view.entered.connect(self._hover)
+        # titles are elided by the delegate: never a horizontal scrollbar
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)
         delete = QAction("Delete conversation", self.view)
@@ -182,6 +220,70 @@ class Sidebar(QWidget):
         delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         delete.triggered.connect(self._delete_selected)
         self.view.addAction(delete)
+        self.refresh_icons()
+
+    def refresh_icons(self) -> None:
+        """The row buttons' icons in the palette's text colour (after the first paint)."""
+        from PySide6.QtGui import QPalette
+
+        from .icons import icon
+
+        colour = self.palette().color(QPalette.ColorRole.Text).name()
+        if self.delegate is not None:
+            self.delegate.icons = {what: icon(what, colour) for what in ("rename", "delete")}
+        self.view.viewport().update()
+
+    # -- search ---------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        """Ctrl+K: the search field, its text selected."""
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def filter(self, text: str) -> None:
+        """Show only the conversations whose title contains `text` (any case)."""
+        needle = text.casefold().strip()
+        for i, row in enumerate(self.model.rows):
+            title = (row.title or "New conversation").casefold()
+            self.view.setRowHidden(i, bool(needle) and needle not in title)
+        self.view.doItemsLayout()  # group labels follow the rows shown
+
+    def _refilter(self, *_args: object) -> None:
+        if self.search.text():
+            self.filter(self.search.text())
+
+    def visible_ids(self) -> list[str]:
+        return [r.id for i, r in enumerate(self.model.rows) if not self.view.isRowHidden(i)]
+
+    def _search_entered(self) -> None:
+        shown = self.visible_ids()
+        if shown:
+            self.activated.emit(shown[0])
+        elif self.search.text().strip():
+            self.search_messages.emit(self.search.text().strip())
+
+    def _hover(self, index: QModelIndex) -> None:
+        if self.delegate is not None:
+            self.delegate.hovered = index.row() if index.isValid() else -1
+        self.view.viewport().update()
+
+    def leaveEvent(self, event: Any) -> None:
+        if self.delegate is not None:
+            self.delegate.hovered = -1
+        self.view.viewport().update()
+        super().leaveEvent(event)
+
+    def _rename_later(self, row: int) -> None:
+        """(After the click that asked for it is done: the view ends its mouse
+        handling by closing editors.)"""
+        from PySide6.QtCore import QTimer
+
+        conversation_id = self.model.rows[row].id
+        QTimer.singleShot(0, self, lambda: self.rename(conversation_id))
+
+    def target(self) -> str | None:
+        """The row F2 is about: the current one while the list has the focus."""
+        return self.selected_id() if self.view.hasFocus() else None
 
     def _activated(self, index: QModelIndex) -> None:
         if index.isValid():

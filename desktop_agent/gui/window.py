@@ -1,14 +1,14 @@
 """The main window: conversations on the left, the one on screen on the right
-(transcript, composer), a status bar; every action on the keyboard.
+(header, transcript or empty state, composer), a status bar; every action on the
+keyboard.
 
 The window is layout and wiring. What happens to conversations is the session's
-(`app/session.py`: orchestrator, recorder, `ConversationActions`); what the window
-decides lives in small controllers: `ConversationViews` (the transcripts in the
-stack), `RunController` (send, stop, regenerate, edit, versions),
-`ConversationListController` (the list: delete and undo, export, rename, Ctrl+K),
-`ApprovalController` and `SettingsController` (providers, tools, MCP). Closing
-the window stops the session (runs cancelled, connections closed) before the app
-quits.
+(`app/session.py`); what the window decides lives in small controllers:
+`ConversationViews` (the transcripts), `RunController` (send, stop, regenerate,
+edit, versions), `ConversationListController` (delete and undo, export, rename),
+`ApprovalController`, `SettingsController` (providers, tools, MCP) and `Chrome`
+(header, sidebar toggle and search, empty state, banner, theme, zoom). Closing the
+window stops the session (runs cancelled, connections closed) before the app quits.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter
+from PySide6.QtWidgets import QDialog, QSplitter
 
 from ..app.providers import ConnectionConfig, Providers
 from ..app.settings import ToolSettings
+from .appearance import Appearance, Looks
 from .approval_controller import ApprovalController
 from .attach_input import AttachInput, settings_limits
 from .background import Background
+from .chrome import Chrome
 from .context_meter import ContextMeter
 from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
@@ -39,21 +39,16 @@ from .shortcuts import SHORTCUTS, add_actions
 from .sidebar import Sidebar
 from .status import ToolStatusBar
 from .theme import Theme
+from .window_dialogs import WindowDialogs
 
 if TYPE_CHECKING:
-    import asyncio
-    from pathlib import Path
-
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
     from ..engine.events import UserMessage
     from ..engine.model import ChatModel, Timeouts
-    from ..engine.orchestrator import Orchestrator
     from ..engine.tools import Tool
     from ..storage import Store
-    from .bridge import EventBridge
     from .downloads import DownloadManager
-    from .transcript import Transcript
 
 # asyncio, the engine, the session and the bridge are imported when first used,
 # after the window is on screen: start-up paints first (see app.py).
@@ -63,13 +58,8 @@ __all__ = ["SHORTCUTS", "MainWindow"]
 _log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDialogs):
     """desktop-agent's window."""
-
-    busy_changed = Signal(bool)  # True while the conversation on screen has a run
-    ready = Signal()  # the session has started; messages can be sent
-    conversation_opened = Signal(str)  # the conversation now on screen
-    dialog_opened = Signal(QDialog)  # a dialog the window opened (settings, export...)
 
     def __init__(
         self,
@@ -86,6 +76,8 @@ class MainWindow(QMainWindow):
         tool_settings: ToolSettings | None = None,
         on_tool_settings_saved: Callable[[ToolSettings], None] | None = None,
         mcp: Callable[[], McpSetup] | None = None,
+        appearance: Appearance | None = None,
+        save_appearance: Callable[[Appearance], None] | None = None,
     ) -> None:
         super().__init__()
         self._history = history
@@ -97,6 +89,9 @@ class MainWindow(QMainWindow):
 
         self.setObjectName("main-window")
         self.resize(1100, 740)
+        # the palette and the zoomed font first: the widgets are born with them
+        self.looks = Looks(self, appearance or Appearance(), save_appearance)
+        self.looks.start()
         self.theme = Theme.from_palette()
         self.sidebar = Sidebar(self)
         self.sidebar.setVisible(history is not None)
@@ -109,7 +104,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(pane)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([250, 850])
+        self.splitter.setSizes([260, 840])
+        self.sidebar.setMaximumWidth(480)
         self.setCentralWidget(self.splitter)
         self.status = ToolStatusBar(self)
         self.setStatusBar(self.status)
@@ -176,15 +172,24 @@ class MainWindow(QMainWindow):
         self.sidebar.new_requested.connect(self.new_conversation)
         self.provider_box.chosen.connect(self.choose_provider)
         self.settings.providers_changed.connect(self._providers_changed)
-        self.settings.notice.connect(self.views.say)
+        self.chrome = Chrome(self, self.looks)
+        self.settings.notice.connect(self.chrome.say)
+        self.settings.banner.connect(self.chrome.banner)
         self.actions_by_name = add_actions(
             self,
             {
                 "stop": self.runs.stop,
                 "new": self.new_conversation,
-                "switch": self.conversations.open_switcher,
-                "rename": lambda: self.conversations.rename(self.tenant_id),
-                "undo_delete": self.conversations.undo_delete,
+                "switch": self.chrome.focus_search,
+                "search_messages": self.conversations.open_switcher,
+                "toggle_sidebar": self.chrome.toggle_sidebar,
+                "zoom_in": self.chrome.looks.zoom_in,
+                "zoom_out": self.chrome.looks.zoom_out,
+                "zoom_reset": self.chrome.looks.zoom_reset,
+                "rename": lambda: self.conversations.rename(
+                    self.sidebar.target() or self.tenant_id
+                ),
+                "undo_delete": self.runs.undo,  # (a conversation or messages)
                 "export_md": lambda: self.conversations.export(self.tenant_id, "md"),
                 "export_json": lambda: self.conversations.export(self.tenant_id, "json"),
                 "focus": self.runs.focus_composer,
@@ -198,73 +203,15 @@ class MainWindow(QMainWindow):
                 "agent_state": self.show_agent_state,
                 "models": self.open_models,
                 "move_project": lambda: self.projects.move_menu(),
-                "help": lambda: self.show_dialog(_shortcuts_dialog(self)),
+                "help": self.show_shortcuts,
                 "quit": self.close,
             },
         )
         ImportDrop(self, self.open_import)  # an export dropped on the window: import it
         self.views.open(None)
         self._providers_changed()
-        self.setTabOrder(self.composer, self.send_button)
-        self.setTabOrder(self.send_button, self.transcript)
+        self.chrome.order_tabs()
         self.composer.setFocus()
-
-    def compact_now(self) -> None:
-        """ "Compact now": the conversation's next request leaves out or summarises more."""
-        if self.session is None:
-            return
-        self.session.compact_now(self.tenant_id)
-        self.status.showMessage(
-            "Compacting: the next message is sent with older messages summarized or left out.",
-            5000,
-        )
-
-    def conversation_context(self) -> QDialog | None:
-        """This conversation's own reserve and strategy (a dialog; saved with it)."""
-        session = self.session
-        if session is None:
-            return None
-        from .context_settings import ConversationContextDialog
-
-        conversation = self.tenant_id
-        dialog = ConversationContextDialog(session.context_policy(conversation), self)
-        dialog.chosen.connect(lambda policy: session.set_context_policy(conversation, policy))
-        self.show_dialog(dialog)
-        return dialog
-
-    @property
-    def transcript(self) -> Transcript:
-        return self.views.current.transcript
-
-    @property
-    def tenant_id(self) -> str:
-        """The conversation on screen (its id is its orchestrator tenant)."""
-        return self.views.current.conversation_id
-
-    @property
-    def busy(self) -> bool:
-        return self.views.current.busy
-
-    @property
-    def bridge(self) -> EventBridge | None:
-        return self.views.current.bridge
-
-    @property
-    def config(self) -> ConnectionConfig:
-        return self.settings.config
-
-    @property
-    def orchestrator(self) -> Orchestrator | None:
-        return self.session.orchestrator if self.session is not None else None
-
-    @property
-    def store(self) -> Store | None:
-        return self.session.store if self.session is not None else None
-
-    @property
-    def dialogs(self) -> list[QDialog]:
-        """The dialogs open now, oldest first."""
-        return list(self._dialogs)
 
     def _made(self, view: ConversationView) -> None:
         view.transcript.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
@@ -280,6 +227,7 @@ class MainWindow(QMainWindow):
         self.runs.editing = None
         self._update_labels()
         self.sidebar.select(view.conversation_id)
+        self.chrome.refresh_empty()
 
     def _view_busy(self, view: ConversationView, busy: bool) -> None:
         self.sidebar.model.set_live(view.conversation_id, busy)
@@ -290,14 +238,18 @@ class MainWindow(QMainWindow):
     def _user_message_shown(self, view: ConversationView, event: UserMessage) -> None:
         """A run's user message reached its transcript (from the event stream)."""
         self.conversations.sent(view.conversation_id, event.content)
-        if view is self.views.current and self.store is not None:
-            self._update_labels()
+        if view is self.views.current:
+            self.chrome.refresh_empty()
+            if self.store is not None:
+                self._update_labels()
 
     def _run_finished(self, view: ConversationView) -> None:
         self.conversations.finished(view.conversation_id)
         self.projects.refresh()
-        if view is self.views.current and self.store is not None:
-            self._update_labels()
+        if view is self.views.current:
+            self.chrome.refresh_empty()
+            if self.store is not None:
+                self._update_labels()
 
     def _update_labels(self) -> None:
         provider = self.settings.provider_of(self.tenant_id)
@@ -312,11 +264,6 @@ class MainWindow(QMainWindow):
 
     # -- starting -----------------------------------------------------------------------
 
-    @property
-    def closed(self) -> asyncio.Event:
-        """Set once the window has shut down (runs cancelled, connections closed)."""
-        return self.background.closed
-
     async def start(self) -> None:
         """Open the session (model client, history: heavy imports) once the window
         is on screen."""
@@ -325,6 +272,7 @@ class MainWindow(QMainWindow):
         await asyncio.sleep(0)  # let the first paint happen
         self.sidebar.finish_setup()
         self.pane.finish_setup()
+        self.chrome.finish_setup()
         store, problem = self.conversations.open_history(self._history)
         self.session = session = await self.settings.open_session(
             store, problem, lambda message: self.status.showMessage(message, 10000)
@@ -335,6 +283,8 @@ class MainWindow(QMainWindow):
         self.settings.attach(session)
         self._providers_changed()
         self.transcript.prepare()
+        self.chrome.banner("")  # (connecting: done)
+        self.chrome.refresh_empty()
         self.ready.emit()
         self.runs.send_pending()
 
@@ -368,91 +318,3 @@ class MainWindow(QMainWindow):
         self.status.showMessage(
             f"This conversation now uses {self.provider_box.currentText()}", 3000
         )
-
-    def open_settings(self) -> QDialog:
-        """Ctrl+,: the Settings dialog (returned: it is open)."""
-        return self.show_dialog(self.settings.open_dialog(self))
-
-    def open_import(self, path: Path | None = None) -> QDialog | None:
-        """Ctrl+Shift+O: import conversations from a file (`path`: at once, no picker)."""
-        if self.store is None:
-            self.status.showMessage("Conversations are not kept in this session", 5000)
-            return None
-        from .import_dialog import ImportDialog
-
-        dialog = ImportDialog(self.store.file, self)
-        dialog.imported.connect(lambda added: self.conversations.reload() if added else None)
-        self.show_dialog(dialog)
-        if path is not None:
-            dialog.start(path)
-        return dialog
-
-    def show_agent_state(self) -> QDialog | None:
-        """The AG-UI agent's shared state for the conversation on screen."""
-        from .agent_state import NO_STATE, AgentStateDialog, agent_state_text
-
-        text = NO_STATE
-        if self.session is not None:
-            orchestrator = self.session.orchestrator
-            model = orchestrator.config_for(self.tenant_id).model
-            text = agent_state_text(model, orchestrator.messages(self.tenant_id))
-        return self.show_dialog(AgentStateDialog(text, self))
-
-    @property
-    def downloads(self) -> DownloadManager:
-        """Model downloads (they go on while you chat; the status bar shows them)."""
-        if self._downloads is None:
-            from .models_page import attach_downloads
-
-            self._downloads = attach_downloads(self, self.status)
-        return self._downloads
-
-    def open_models(self) -> QDialog:
-        """Ctrl+Shift+M: the Models page (returned: it is open)."""
-        from .models_page import open_models_dialog
-
-        return self.show_dialog(open_models_dialog(self, self.downloads, self.settings))
-
-    def show_dialog(self, dialog: QDialog) -> QDialog:
-        """Open a dialog without blocking the loop (not exec()); held until it closes."""
-        self._dialogs.append(dialog)
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog))
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-        return dialog
-
-    # -- closing ------------------------------------------------------------------------
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if self._shutdown_done:
-            event.accept()
-        else:
-            event.ignore()
-            if not self._closing:
-                self._closing = True
-                self.background.spawn(self.shutdown())
-
-    async def shutdown(self) -> None:
-        """Stop watching, stop the session (runs, MCP, models, history), then close."""
-        self.settings.closing = True
-        if self._downloads is not None:
-            self._downloads.stop_all()  # paused: the partial files are kept
-        self.background.cancel()
-        try:
-            await self.views.detach()
-            if self.session is not None:
-                await self.session.aclose()
-        except Exception:
-            _log.exception("error while shutting down")
-        finally:
-            self._shutdown_done = True
-            for dialog in list(self._dialogs):  # open (window-modal) dialogs go too
-                dialog.reject()
-            self.close()
-            self.closed.set()
-
-
-def _shortcuts_dialog(parent: MainWindow) -> QDialog:
-    from .settings_dialog import ShortcutsDialog
-
-    return ShortcutsDialog(SHORTCUTS, parent)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from desktop_agent.storage import Store
+from tests.support.attach_files import png
 from tests.support.exports import (
     chatgpt_conversation,
     claude_conversation,
@@ -44,11 +45,11 @@ def test_import_zip_then_again_then_export_all(tmp_path: Path) -> None:
     archive = tmp_path / "chatgpt-export.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("conversations.json", json.dumps([chatgpt_conversation()]))
-        z.writestr("file-Pic123-cat.png", b"\x89PNG")
+        z.writestr("file-Pic123-cat.png", png(300, 100))
     first = cli(home, "import", str(archive))
     assert first.returncode == 0, first.stderr
     assert "ChatGPT export: 1 imported, 0 already present, 0 skipped" in first.stdout
-    assert "1 images or files are in the export but attachments are not kept yet" in first.stdout
+    assert "1 image or file kept as attachments" in first.stdout
     again = cli(home, "import", str(archive))
     assert "0 imported, 1 already present" in again.stdout, again.stderr
     for data in ([claude_conversation()], [openwebui_chat()]):
@@ -76,6 +77,10 @@ def test_import_zip_then_again_then_export_all(tmp_path: Path) -> None:
         sums = next(c for c in store.conversations() if c.title == "Sums")
         assert len(store.messages(sums.id)) == 9  # every version came along
         assert [m.content for m in store.path(sums.id)][-1] == "A cat; 8."
+        question = store.path(sums.id)[4]  # the picture came along with its message
+        [ref] = store.attachments_of([question.id])[question.id]
+        assert (ref["name"], ref["kind"]) == ("file-Pic123-cat.png", "image")
+        assert store.blob(ref["sha256"]) is not None
     finally:
         store.close()
 
@@ -137,3 +142,24 @@ def test_backup_then_restore_into_an_empty_folder_gives_identical_history(
     assert busy.returncode == 1 and "desktop-agent is running" in busy.stderr
     not_backup = tmp_path / "c.json"
     assert "not a desktop-agent backup" in cli(new, "restore", str(not_backup)).stderr
+
+
+def test_import_cli_keeps_files_and_names_the_refused_and_missing(tmp_path: Path) -> None:
+    from tests.support.import_files import chatgpt_with_files, chatgpt_zip
+
+    home = tmp_path / "home"
+    home.mkdir()
+    # The per-file limit comes from the settings' attachment limits.
+    (home / "settings.json").write_text(json.dumps({"attachments": {"file_bytes": 50_000}}))
+    archive = chatgpt_zip(
+        tmp_path / "export.zip",
+        [chatgpt_with_files("c-bomb", bomb=True), chatgpt_with_files("c-2")],
+        bomb=True,
+    )
+    done = cli(home, "import", str(archive))
+    assert done.returncode == 0, done.stderr
+    assert "2 imported" in done.stdout
+    assert "2 images or files kept as attachments" in done.stdout  # the two PDFs
+    assert "huge.png is 12000×12000 pixels" in done.stdout  # the bomb, by name
+    assert "file-Pic123-holiday.jpg would unpack to" in done.stdout  # over 50 KB
+    assert "missing" in done.stdout and "file_00000000gone" in done.stdout

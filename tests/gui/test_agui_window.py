@@ -69,10 +69,12 @@ def test_settings_keep_the_api_and_the_agents_headers(gui: Gui) -> None:
     server = ConnectionConfig(kind="openai", id="b", base_url="http://127.0.0.1:2/v1", api="auto")
     dialog = SettingsDialog(Providers([agent, server], "a"))
     try:
-        assert dialog.protocol.headers.isEnabled() and not dialog.protocol.api.isEnabled()
+        shown = dialog.protocol.headers.isVisibleTo  # (rows that do not apply are hidden)
+        assert shown(dialog) and not dialog.protocol.api.isVisibleTo(dialog)
+        assert not dialog.n_ctx.isVisibleTo(dialog)  # (a local model's row)
         dialog.protocol.headers.setPlainText("X-Team: blue\nnot a header")
         dialog.list.setCurrentRow(1)
-        assert dialog.protocol.api.isEnabled() and not dialog.protocol.headers.isEnabled()
+        assert dialog.protocol.api.isVisibleTo(dialog) and not shown(dialog)
         assert dialog.protocol.api.currentText() == "Auto (probe once)"
         dialog.protocol.api.setCurrentIndex(1)  # Responses
         saved = dialog.providers()

@@ -124,7 +124,9 @@ def test_first_run_panel_when_nothing_is_available(
     window = open_window(gui, ConnectionConfig())
     try:
         assert window.config.kind == "none"
-        text = window.transcript.toPlainText()
+        # (the first-run notice is part of the empty state, shown over the transcript)
+        assert window.pane.showing_empty
+        text = window.pane.empty.notices.text()
         assert "No model is set up yet" in text and "Ollama (http://127.0.0.1:11434/v1)" in text
         assert window.windowTitle() == "desktop-agent — not connected (Ctrl+, to connect)"
         gui.call(window.send, "hello?")

@@ -92,14 +92,18 @@ def test_hover_shows_the_messages_actions_and_they_work(qtbot: Any) -> None:
     hover(t, at)
     qtbot.waitUntil(lambda: t.action_bar.isVisible() and t.action_bar.key == "u0")
     names = [b.accessibleName() for b in t.action_bar.buttons]
-    assert names == ["Copy message", "Edit message"]
+    assert names == ["Copy message", "Edit message", "Delete from here"]
     qtbot.mouseClick(t.action_bar.buttons[1], Qt.MouseButton.LeftButton)
     assert edits == ["u0"]
     qtbot.mouseClick(t.action_bar.buttons[0], Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == "Question 0?"
     answer = t.entry("a0")
     assert answer is not None
-    assert [a.name for a in t.message_actions(answer)] == ["Copy message", "Regenerate answer"]
+    assert [a.name for a in t.message_actions(answer)] == [
+        "Copy message",
+        "Regenerate answer",
+        "Delete from here",
+    ]
 
 
 def test_keyboard_reaches_every_message_and_its_actions(qtbot: Any) -> None:
@@ -108,16 +112,16 @@ def test_keyboard_reaches_every_message_and_its_actions(qtbot: Any) -> None:
     t.set_versions("u1", (2, 2))
     edits: list[str] = []
     versions: list[tuple[str, int]] = []
-    retries: list[int] = []
+    retries: list[str] = []
     t.edit_requested.connect(edits.append)
     t.version_requested.connect(lambda key, step: versions.append((key, step)))
-    t.retry_requested.connect(lambda: retries.append(1))
+    t.regenerate_requested.connect(retries.append)
     t.setFocus()
     qtbot.keyClick(t, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
     assert t.focused is t.entry("a1")  # starts from the last message on screen
     assert t.action_bar.isVisible() and t.action_bar.key == "a1"
     qtbot.keyClick(t, Qt.Key.Key_R)
-    assert retries == [1]
+    assert retries == ["a1"]
     qtbot.keyClick(t, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
     assert t.focused is t.entry("u1")
     qtbot.keyClick(t, Qt.Key.Key_E)

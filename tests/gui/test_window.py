@@ -340,14 +340,20 @@ def QWidget_types() -> Any:
 
 
 def test_tab_order_reaches_every_control(gui: Gui, window: MainWindow) -> None:
-    seen = []
-    widget = window.composer
-    for _ in range(4):
-        seen.append(widget.objectName() or type(widget).__name__)
-        widget = widget.nextInFocusChain()
-        while not (widget.focusPolicy() & Qt.TabFocus) or not widget.isVisible():
+    def chain() -> list[str]:
+        seen = []
+        widget = window.composer
+        for _ in range(4):
+            seen.append(widget.objectName() or type(widget).__name__)
             widget = widget.nextInFocusChain()
-    assert seen[:3] == ["composer", "QPushButton", "transcript"]
+            while not (widget.focusPolicy() & Qt.TabFocus) or not widget.isVisible():
+                widget = widget.nextInFocusChain()
+        return seen
+
+    # a new conversation: the suggestions of the empty state after Send
+    assert chain()[:3] == ["composer", "QPushButton", "suggestion"]
+    gui.call(window.pane.set_empty, False)  # (as once a message is shown)
+    assert chain()[:3] == ["composer", "QPushButton", "transcript"]
 
 
 def test_pyside_void_calls_do_not_corrupt_none_refcount(qapp: Any) -> None:

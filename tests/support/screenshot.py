@@ -9,6 +9,11 @@ any scale.
 its own process: Qt's scale factor is set before the application starts). Dark
 uses the app's theme module when it offers a dark palette, else Fusion with a
 dark palette.
+
+    python -m tests.support.screenshot --chrome resources/screenshots
+
+`--chrome` writes the empty state and the Settings dialog, light and dark
+(empty-light.png, empty-dark.png, settings-light.png, settings-dark.png).
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ def main(path: str, dark: bool = False) -> None:
     import qasync
 
     from desktop_agent.app.providers import ConnectionConfig
+    from desktop_agent.gui.appearance import Appearance
     from desktop_agent.gui.window import MainWindow
     from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
     from desktop_agent.tools.basic import DEFAULT_TOOLS
@@ -135,6 +141,7 @@ def main(path: str, dark: bool = False) -> None:
         tools=[*DEFAULT_TOOLS, save_note],
         model_factory=lambda _c: model,
         history=lambda: store,
+        appearance=Appearance(scheme="dark" if dark else "light"),
     )
     window.resize(1120, 760)
     window.show()
@@ -161,6 +168,66 @@ def main(path: str, dark: bool = False) -> None:
     print(f"saved {path}")
 
 
+def chrome_main(folder: str) -> None:
+    """The empty state and the Settings dialog, light and dark, into `folder`."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import qasync
+
+    from desktop_agent.app.providers import ConnectionConfig
+    from desktop_agent.gui.appearance import Appearance
+    from desktop_agent.gui.window import MainWindow
+    from desktop_agent.storage import Store
+    from desktop_agent.testing import ScriptedModel
+    from desktop_agent.tools.basic import DEFAULT_TOOLS
+
+    if QApplication.instance() is None:
+        QApplication(sys.argv[:1])
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    config = ConnectionConfig(
+        kind="openai", base_url="https://api.openai.com/v1", model="gpt-4o-mini"
+    )
+    db = f"{tempfile.mkdtemp(prefix='da-screenshot-')}/history.db"
+    store = Store(db)
+    for title, ago in [
+        ("Plan three days in Kyoto in autumn", 9 * 86400),
+        ("Why does my SQLite query ignore the index?", 3 * 86400),
+        ("Draft a polite reminder about the invoice", 86400 + 3600),
+        ("Explain Python's asyncio.TaskGroup", 3600),
+    ]:
+        conv = store.create_conversation(created_at=time.time() - ago)
+        store.add_message(conv, "user", title, created_at=time.time() - ago)
+        store.add_message(conv, "assistant", "…", created_at=time.time() - ago)
+    store.close()
+
+    async def scene() -> None:
+        for scheme in ("light", "dark"):
+            window = MainWindow(
+                config,
+                tools=DEFAULT_TOOLS,
+                model_factory=lambda _c: ScriptedModel([], model="gpt-4o-mini"),
+                history=lambda: Store(db),
+                appearance=Appearance(scheme=scheme),
+            )
+            window.resize(1120, 760)
+            window.show()
+            await window.start()
+            await asyncio.sleep(0.2)
+            window.grab().save(str(out / f"empty-{scheme}.png"))
+            dialog = window.open_settings()
+            dialog.resize(900, 600)
+            await asyncio.sleep(0.2)
+            dialog.grab().save(str(out / f"settings-{scheme}.png"))
+            dialog.reject()
+            await window.shutdown()
+            print(f"saved {out}/empty-{scheme}.png, settings-{scheme}.png")
+
+    qasync.run(scene())
+
+
 def render_all(folder: str) -> None:
     """The four screenshots, each in a fresh process (light/dark × 100 %/200 %)."""
     import subprocess
@@ -182,8 +249,13 @@ if __name__ == "__main__":
     parser.add_argument("--dark", action="store_true", help="a dark palette")
     parser.add_argument("--scale", default="1", help="device pixel ratio (2 = 200 %%)")
     parser.add_argument("--all", metavar="DIR", help="all four screenshots into DIR")
+    parser.add_argument(
+        "--chrome", metavar="DIR", help="the empty state and Settings, light and dark, into DIR"
+    )
     options = parser.parse_args()
-    if options.all:
+    if options.chrome:
+        chrome_main(options.chrome)
+    elif options.all:
         render_all(options.all)
     else:
         os.environ["QT_SCALE_FACTOR"] = options.scale

@@ -115,3 +115,96 @@ async def test_without_a_store_nothing_is_kept(tmp_path: Path) -> None:
     with pytest.raises(LookupError):
         session.conversations.export("c-1")
     await session.aclose()
+
+
+async def test_regenerate_any_answer_makes_a_version_under_the_same_parent(
+    session: Session,
+) -> None:
+    await session.conversations.send("c-1", "one").wait()
+    await session.conversations.send("c-1", "two").wait()
+    store = session.store
+    assert store is not None
+    first_answer = store.path("c-1")[1]
+    assert first_answer.content == "first answer"
+    handle = session.conversations.regenerate_answer("c-1", first_answer.id)
+    assert handle is not None
+    await handle.wait()
+    path = store.path("c-1")
+    assert texts(session, "c-1") == [("user", "one"), ("assistant", "third answer")]
+    assert path[1].parent_id == first_answer.parent_id and path[1].id != first_answer.id
+    assert store.versions(path)[path[1].id] == (2, 2)
+    assert said(session, "c-1") == ["one", "third answer"]
+    # The earlier answer and what followed it are still a version away.
+    assert session.conversations.switch_version("c-1", path[1].id, -1)
+    assert [c for _r, c in texts(session, "c-1")] == ["one", "first answer", "two", "second answer"]
+    # Only stored answers of this conversation.
+    user = store.path("c-1")[0].id
+    assert session.conversations.regenerate_answer("c-1", user) is None
+    assert session.conversations.regenerate_answer("c-2", first_answer.id) is None
+
+
+async def test_delete_from_cuts_softly_keeps_other_versions_and_undoes(
+    session: Session,
+) -> None:
+    conv = session.conversations
+    await conv.send("c-1", "one").wait()
+    await conv.send("c-1", "two").wait()
+    store = session.store
+    assert store is not None
+    one, first, two, second = store.path("c-1")
+    await conv.regenerate_answer("c-1", second.id).wait()  # type: ignore[union-attr]
+    third = store.path("c-1")[3]
+    assert conv.delete_from("c-1", two.id) == 3  # "two", both its answers
+    assert texts(session, "c-1") == [("user", "one"), ("assistant", "first answer")]
+    assert said(session, "c-1") == ["one", "first answer"]
+    assert store.conversation("c-1") is not None and store.conversation("c-1").leaf_id == first.id  # type: ignore[union-attr]
+    assert [m.id for m in store.messages("c-1")] == [one.id, first.id]
+    assert [c.id for c in store.conversations()] == ["c-1"]  # the holder is not listed
+    assert store.search("two") == []  # nor found
+    # Undo: everything back, the path as it was.
+    assert conv.next_undo() == "messages"
+    assert conv.undo() == ("messages", "c-1")
+    assert [m.id for m in store.path("c-1")] == [one.id, first.id, two.id, third.id]
+    assert store.versions(store.path("c-1"))[third.id] == (2, 2)
+    assert said(session, "c-1")[-1] == "third answer"
+    assert conv.undo() is None
+
+    # Deleting an answer: its other version (a sibling) stays, the path ends at the
+    # user message; a new answer then is a third version.
+    assert conv.delete_from("c-1", third.id) == 1
+    assert [m.id for m in store.path("c-1")] == [one.id, first.id, two.id]
+    assert {m.id for m in store.messages("c-1")} >= {second.id}
+    handle = conv.regenerate("c-1", two.id)
+    assert handle is not None
+    await handle.wait()
+    new = store.path("c-1")[-1]
+    assert store.versions([new])[new.id] == (2, 2)  # second answer + the new one
+
+
+async def test_delete_from_is_refused_while_answering_and_purged_at_the_next_start(
+    session: Session,
+) -> None:
+    from desktop_agent.app.conversations import ConversationBusyError
+
+    conv = session.conversations
+    await conv.send("c-1", "one").wait()
+    store = session.store
+    assert store is not None
+    user = store.path("c-1")[0].id
+    handle = conv.send("c-1", "two")
+    with pytest.raises(ConversationBusyError, match="answering"):
+        conv.delete_from("c-1", user)
+    await handle.wait()
+    assert len(store.path("c-1")) == 4  # nothing was cut
+    assert conv.delete_from("c-1", "no-such-id") == 0
+    assert conv.delete_from("c-1", user) == 4
+    assert store.path("c-1") == []
+    # Conversation deletes and message deletes undo newest first.
+    conv.delete("c-1")
+    assert conv.next_undo() == "conversation"
+    assert conv.undo() == ("conversation", "c-1")
+    assert conv.next_undo() == "messages"
+    store.purge_deleted()  # (what the next start does): the cut messages are gone
+    assert store.messages("c-1") == []
+    assert conv.undo() is None
+    assert store.path("c-1") == []

@@ -190,20 +190,12 @@ def test_zip_export_with_its_files(store: Store, tmp_path: Path) -> None:
         z.writestr("user.json", "{}")
         z.writestr("file-Pic1234-other.png", b"not this one")  # a longer id, same start
         z.writestr("dalle-generations/file-Pic123-cat.png", b"\x89PNG")
-    kept: list[tuple[str, str, bytes]] = []
-    summary = import_file(
-        store, archive, attachments=lambda c, m, name, data: kept.append((m, name, data))
-    )
+    # Without a preparer (storage alone; the app passes one), a file found is listed as
+    # not kept and marked in its message (tests/unit/test_import_attachments.py: kept).
+    summary = import_file(store, archive)
     [(conv, _t)] = summary.imported
-    assert summary.files_kept == ["file-Pic123"] and summary.files_missing == []
-    [(message_id, name, data)] = kept
-    assert (name, data) == ("file-Pic123", b"\x89PNG")
-    assert store.message(message_id).content.endswith("[attached: file-Pic123]")  # type: ignore[union-attr]
-    # Without the attachment store (not there yet), the file is listed as not kept.
-    store.delete(conv)
-    store.purge_deleted()
-    again = import_file(store, archive)
-    assert again.files_not_kept == ["file-Pic123"] and len(again.imported) == 1
+    assert summary.files_not_kept == ["file-Pic123-cat.png"] and summary.files_missing == []
+    assert store.path(conv)[4].content.endswith("[file not imported: file-Pic123-cat.png]")
 
 
 def well_formed(messages: list[dict[str, object]]) -> bool:
@@ -334,29 +326,3 @@ def test_progress_reports_bytes_and_conversations(store: Store, tmp_path: Path) 
         should_stop=lambda: len(stop_after) >= 2,
     )
     assert len(summary.imported) == 2 and summary.error == "stopped before the end of the file"
-
-
-def test_open_webui_embedded_images_reach_the_attachment_seam(store: Store, tmp_path: Path) -> None:
-    chat = openwebui_chat("img")
-    image = {"type": "image", "url": "data:image/png;base64,iVBORw0KGgo="}
-    chat["chat"]["history"]["messages"]["u1"]["files"] = [image]
-    kept: list[tuple[str, bytes]] = []
-    summary = import_file(
-        store,
-        write_json(tmp_path / "w.json", [chat]),
-        attachments=lambda _c, _m, name, data: kept.append((name, data)),
-    )
-    assert kept == [("image", b"\x89PNG\r\n\x1a\n")]
-    assert summary.files_kept == ["image"]
-
-
-def test_a_file_with_a_longer_id_is_not_taken_for_the_one_referenced(
-    store: Store, tmp_path: Path
-) -> None:
-    archive = tmp_path / "export.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("conversations.json", json.dumps([chatgpt_conversation()]))
-        z.writestr("file-Pic1234-other.png", b"not this one")  # same start, another id
-    kept: list[str] = []
-    summary = import_file(store, archive, attachments=lambda _c, _m, n, _d: kept.append(n))
-    assert kept == [] and summary.files_missing == ["file-Pic123"]

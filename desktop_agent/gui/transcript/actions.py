@@ -1,7 +1,8 @@
-"""What can be done with one message (Copy, Edit, Regenerate, versions, a tool's
-details, an approval's answers), the same list for the hover toolbar, the context
-menu and the keyboard; a message as text with its author (for screen readers);
-and the conversation as Markdown (Ctrl+A, Ctrl+C). No widget here."""
+"""What can be done with one message (Copy, Edit, Regenerate (any answer), versions,
+Delete from here, a tool's details, an approval's answers), the same list for the
+hover toolbar, the context menu and the keyboard; a message as text with its author
+(for screen readers); and the conversation as Markdown (Ctrl+A, Ctrl+C). No widget
+here."""
 
 from __future__ import annotations
 
@@ -59,11 +60,17 @@ def actions_for(view: Transcript, entry: Entry) -> list[MessageAction]:
                     lambda: view.version_requested.emit(key, 1),
                 )
             )
-    last = view.last("assistant")
-    if (entry.kind == "assistant" and entry is last and not entry.streaming) or (
-        entry.kind == "error" and entry.retry
-    ):
+    if entry.kind == "assistant" and not entry.streaming:
+        add(
+            MessageAction(
+                "Regenerate answer", "↻", "R", lambda: view.regenerate_requested.emit(key)
+            )
+        )
+    elif entry.kind == "error" and entry.retry:
         add(MessageAction("Regenerate answer", "↻", "R", view.retry_requested.emit))
+    stored = entry.kind == "assistant" or (entry.kind == "user" and entry.editable)
+    if stored and not entry.streaming:
+        add(MessageAction("Delete from here", "✕", "Del", lambda: view.delete_requested.emit(key)))
     if entry.kind == "tool":
         what = "Hide details" if entry.expanded else "Show details"
         glyph = "▾" if entry.expanded else "▸"

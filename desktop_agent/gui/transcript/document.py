@@ -13,6 +13,7 @@ Boxes (user, tool, error) are block backgrounds.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import itertools
 from collections.abc import Callable, Iterator
@@ -202,6 +203,16 @@ class EntryDocument:
         new_len = self.replace_range(entry, 0, old, html_text)
         entry.header_len = new_len + (1 if entry.header_len else 0)
 
+    def collapse_header(self, entry: Entry) -> None:
+        """An entry with no header line (an answer after tool calls in the same turn):
+        its empty first block takes no height (it keeps the entry's top margin)."""
+        block = self.document.findBlock(entry.pos)
+        if block.length() > 1:
+            return
+        fmt = block.blockFormat()
+        fmt.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+        QTextCursor(block).setBlockFormat(fmt)
+
     def start_body(self, entry: Entry) -> None:
         """Start the entry's body in a block of its own under its header."""
         self.insert_block(entry, entry.pos + entry.header_len)
@@ -223,6 +234,23 @@ class EntryDocument:
         cursor.setBlockFormat(fmt)
         cursor.setBlockCharFormat(char_fmt)
         self._shift_after(entry, size)
+
+    def owner(self, position: int) -> Entry | None:
+        """The entry whose text holds `position`."""
+        index = bisect.bisect_right(self.entries, position, key=lambda e: e.pos) - 1
+        return self.entries[index] if index >= 0 else None
+
+    def swap_text(self, cursor: QTextCursor, text: str) -> None:
+        """Put plain `text` in place of `cursor`'s selection, in the format of its
+        first character (a link stays a link); the entries after it move along."""
+        entry = self.owner(cursor.selectionStart())
+        start = QTextCursor(self.document)
+        start.setPosition(cursor.selectionStart() + 1)
+        fmt = start.charFormat()
+        size = self.document.characterCount()
+        cursor.insertText(text, fmt)
+        if entry is not None:
+            self._shift_after(entry, size)
 
     def style(self, entry: Entry, from_position: int) -> None:
         """Give the entry's blocks from `from_position` on their look."""

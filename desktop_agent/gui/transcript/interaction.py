@@ -18,27 +18,23 @@ from PySide6.QtGui import (
     QFontInfo,
     QFontMetricsF,
     QGuiApplication,
-    QKeySequence,
     QPainter,
     QTextCursor,
 )
-from PySide6.QtWidgets import QTextBrowser
 
 from . import accessible
 from .actions import FOCUSABLE, MessageAction, actions_for, conversation_markdown, spoken
 from .decor import Decor
+from .keyboard import MessageKeys
 from .palette import TranscriptTheme
 
 if TYPE_CHECKING:
     # (QMenu and QContextMenuEvent cost ~25 ms to load: not before the first paint)
     from PySide6.QtGui import (
-        QContextMenuEvent,
-        QKeyEvent,
         QMouseEvent,
         QPaintEvent,
         QResizeEvent,
     )
-    from PySide6.QtWidgets import QMenu
 
     from .document import EntryDocument
     from .entries import Entry
@@ -55,7 +51,7 @@ _NEAR_END = 40
 _PALETTE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 
 
-class Interaction(QTextBrowser):
+class Interaction(MessageKeys):
     """The part of `Transcript` that is about looks, focus and keys."""
 
     # (provided by Transcript)
@@ -96,7 +92,7 @@ class Interaction(QTextBrowser):
         if self._action_bar is None:
             from .overlay import ActionBar
 
-            self._action_bar = ActionBar(self.viewport())
+            self._action_bar = ActionBar(self.viewport(), self._left_bar, self._bar_ran)
         return self._action_bar
 
     @property
@@ -308,6 +304,10 @@ class Interaction(QTextBrowser):
             self._dismiss_bar()
             self.viewport().update()
             return
+        cursor = self.textCursor()
+        if cursor.hasSelection():  # (a link chosen with Tab: Tab now enters the toolbar)
+            cursor.clearSelection()
+            self.setTextCursor(cursor)
         rect = self._decor.rect(entry, self.theme)
         bar = self.verticalScrollBar()
         if rect.top() < bar.value() or rect.bottom() > bar.value() + self.viewport().height():
@@ -327,69 +327,6 @@ class Interaction(QTextBrowser):
     def _forget_focus(self) -> None:
         self.focused = None
         self._dismiss_bar()
-
-    def message_menu(self, entry: Entry | None, pos: QPoint) -> QMenu:
-        """The context menu: the standard one (Copy, Select All), then `entry`'s actions."""
-        from PySide6.QtWidgets import QMenu  # noqa: F401  (loaded with the first menu)
-
-        menu = self.createStandardContextMenu(pos)
-        if entry is not None:
-            actions = self.message_actions(entry)
-            if actions:
-                menu.addSeparator()
-            for action in actions:
-                item = menu.addAction(action.name)
-                item.setShortcut(QKeySequence(action.key))
-                item.triggered.connect(lambda _checked=False, run=action.run: run())
-        return menu
-
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        from PySide6.QtGui import QContextMenuEvent
-
-        if event.reason() == QContextMenuEvent.Reason.Keyboard and self.focused is not None:
-            entry: Entry | None = self.focused
-            rect = self._decor.rect(self.focused, self.theme)
-            pos = QPoint(int(rect.left()), int(rect.top() - self.verticalScrollBar().value()))
-        else:
-            pos = event.pos()
-            entry = self._decor.entry_at(self.entries, pos.y() + self.verticalScrollBar().value())
-        menu = self.message_menu(entry, pos)
-        from PySide6.QtCore import Qt
-
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.viewport().mapToGlobal(pos))
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        from PySide6.QtCore import Qt
-
-        key, mods = event.key(), event.modifiers()
-        alt = mods == Qt.KeyboardModifier.AltModifier
-        if alt and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            self.focus_message(-1 if key == Qt.Key.Key_Up else 1)
-            return
-        if key == Qt.Key.Key_End and mods == Qt.KeyboardModifier.ControlModifier:
-            self.jump_to_latest()
-            return
-        if key == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier:
-            from PySide6.QtGui import QContextMenuEvent
-
-            self.contextMenuEvent(
-                QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, QPoint(0, 0))
-            )
-            return
-        if self.focused is not None:
-            if key == Qt.Key.Key_Escape:
-                self.set_focused(None)
-                return
-            name = QKeySequence(key).toString()
-            if mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier):
-                for action in self.message_actions(self.focused):
-                    if action.key == name or (action.key == "Return" and key == Qt.Key.Key_Enter):
-                        action.run()
-                        if self.focused is not None and self.focused in self.entries:
-                            self._place_bar(self.focused)
-                        return
-        super().keyPressEvent(event)
 
     # -- copy and accessibility -----------------------------------------------------------
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from ..theme import Theme
 from . import entries as render
+from .copy_feedback import CopyFeedback
 from .document import EntryDocument
 from .entries import Entry
 from .interaction import Interaction
@@ -39,6 +40,8 @@ class Transcript(Interaction, QTextBrowser):
     its actions: see `Interaction`)."""
 
     retry_requested = Signal()  # the user clicked Retry on an error entry
+    regenerate_requested = Signal(str)  # entry key (message id) of an answer to redo
+    delete_requested = Signal(str)  # entry key (message id): delete it and what follows
     version_requested = Signal(str, int)  # entry key (message id), step: -1 (◀) or +1 (▶)
     edit_requested = Signal(str)  # entry key of a user message to edit
     approval_answered = Signal(str, str)  # call_id, decision ("allow" | "always" | "deny")
@@ -70,6 +73,8 @@ class Transcript(Interaction, QTextBrowser):
         #: Refused resource requests, for tests and the curious.
         self.refused_resources: list[str] = []
         self._setup_interaction()
+        #: "Copied" on a code block's Copy link for a while after it was used.
+        self.copy_feedback = CopyFeedback(self._doc, self.links, self)
 
     @property
     def entries(self) -> list[Entry]:
@@ -112,6 +117,8 @@ class Transcript(Interaction, QTextBrowser):
             code = self._copy.get(key)
             if code is not None:
                 QGuiApplication.clipboard().setText(code)
+                if self.copy_feedback.copied(key):
+                    self.announce("Copied")
                 self.copied.emit(code)
         elif action == "toggle":
             entry = self._doc.by_key.get(key)
@@ -187,9 +194,10 @@ class Transcript(Interaction, QTextBrowser):
     def _render(self, entry: Entry) -> None:
         """Show the entry as it is now (an assistant entry: its header)."""
         if entry.kind == "assistant":
-            self._doc.replace_header(
-                entry, render.assistant_header_html(entry, self.theme, self.links)
-            )
+            header = render.assistant_header_html(entry, self.theme, self.links)
+            self._doc.replace_header(entry, header)
+            if not header:
+                self._doc.collapse_header(entry)
         else:
             self._doc.replace(entry, 0, render.entry_html(entry, self.theme, self.links))
         self.viewport().update()
@@ -360,10 +368,12 @@ class Transcript(Interaction, QTextBrowser):
 
     def truncate(self, entry: Entry) -> None:
         """Remove `entry` and everything after it."""
+        self.copy_feedback.restore()
         self._doc.truncate(entry)
         self._forget_focus()
 
     def clear_all(self) -> None:
+        self.copy_feedback.showing = None
         self._doc.clear()
         self._copy.clear()
         self._forget_focus()

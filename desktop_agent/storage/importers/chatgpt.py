@@ -5,7 +5,14 @@ to), an array of conversations, each a `mapping` of nodes
 A message is `{author: {role, name}, create_time, content: {content_type, parts |
 text}, recipient, metadata}`. What is kept:
 
-* user and assistant text (`text`, `multimodal_text`: images become file refs);
+* user and assistant text (`text`, `multimodal_text`);
+* images and files: an `image_asset_pointer` part names its file by `asset_pointer`
+  ("file-service://file-abc", "sediment://file_00ab…"), an upload is listed in
+  `metadata.attachments` (id, name); the archive holds the file under a name that
+  starts with the id ("file-abc-cat.png", "dalle-generations/file-abc-….webp",
+  "file_00ab-….png", sometimes ".dat"). The user's become attachments of their
+  message (see `files`); images in answers and tool results (DALL·E) are listed,
+  not kept;
 * an assistant message addressed to a tool (`recipient` "python", "web", ...): a
   tool call with the code or text as its arguments; the tool's answer
   (`execution_output`, text) a tool entry;
@@ -33,6 +40,7 @@ from .model import (
     text_of,
     timestamp,
 )
+from .source import pointer_id
 
 __all__ = ["SOURCE", "convert", "looks_like"]
 
@@ -162,9 +170,10 @@ def _message(node_id: str, raw: Any, system_prompt: list[str]) -> ImportedMessag
     kind = content.get("content_type")
     if kind in _HIDDEN_TYPES or raw.get("channel") == "analysis":
         return None  # (reasoning: see `_thoughts`)
-    text, files = _content(content)
-    shown = {ref.name for ref in files}  # (an uploaded image is in both places)
-    files += [ref for ref in _attachments(metadata) if ref.pointer not in shown]
+    uploads = _attachments(metadata)
+    text, files = _content(content, {pointer_id(ref.pointer): ref.name for ref in uploads})
+    shown = {pointer_id(ref.pointer) for ref in files}  # (an uploaded image is in both)
+    files += [ref for ref in uploads if pointer_id(ref.pointer) not in shown]
     created = timestamp(raw.get("create_time"))
     if role == "system":
         if text.strip() and not metadata.get("is_visually_hidden_from_conversation"):
@@ -198,8 +207,11 @@ def _message(node_id: str, raw: Any, system_prompt: list[str]) -> ImportedMessag
     return None
 
 
-def _content(content: dict[str, Any]) -> tuple[str, list[FileRef]]:
-    """Plain text and the images of a message's content."""
+def _content(
+    content: dict[str, Any], names: dict[str, str] | None = None
+) -> tuple[str, list[FileRef]]:
+    """Plain text and the images of a message's content (`names`: file id -> the
+    uploaded file's name, from the message's `metadata.attachments`)."""
     files: list[FileRef] = []
     parts = content.get("parts")
     if isinstance(parts, list):
@@ -210,7 +222,8 @@ def _content(content: dict[str, Any]) -> tuple[str, list[FileRef]]:
             elif isinstance(part, dict):
                 pointer = part.get("asset_pointer")
                 if isinstance(pointer, str) and pointer:
-                    files.append(FileRef(pointer, pointer.rsplit("/", 1)[-1]))
+                    file_id = pointer_id(pointer)
+                    files.append(FileRef(pointer, (names or {}).get(file_id, file_id)))
                 elif isinstance(part.get("text"), str):
                     texts.append(part["text"])
         return "\n".join(t for t in texts if t), files

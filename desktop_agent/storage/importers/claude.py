@@ -8,6 +8,13 @@ messages form a tree, edits and retries as siblings, and the conversation's
 Content blocks: `text` is the message's text; `thinking` its reasoning;
 `tool_use` and `tool_result` become plain-text tool entries (a call on the
 assistant message, then a tool message with the result's text).
+
+Files: an entry of `attachments` (`file_name`, `file_type`, `extracted_content`)
+becomes a document attachment of its message holding the extracted text (the
+export has no other copy); an entry of `files` (`file_name`, `file_uuid`) is kept
+when an archive holds a file of that name, else listed as missing (Claude's
+exports hold no images). Without an attachment store the extracted text stays in
+the message's text.
 """
 
 from __future__ import annotations
@@ -107,9 +114,6 @@ def _messages(message_id: str, raw: dict[str, Any]) -> list[ImportedMessage]:
     blocks = raw.get("content")
     if not isinstance(blocks, list) or not blocks:
         blocks = [{"type": "text", "text": text_of(raw.get("text"))}]
-    extracted = _extracted(raw)
-    if extracted:
-        blocks = [*blocks, {"type": "text", "text": extracted}]
     out: list[ImportedMessage] = []
     current = ImportedMessage(message_id, None, role, "", created, files=files)
     texts: list[str] = []
@@ -162,20 +166,19 @@ def _joined(texts: list[str]) -> str:
 
 
 def _files(raw: dict[str, Any]) -> list[FileRef]:
-    out: list[FileRef] = []
+    """A message's `attachments` (documents, with the text Claude extracted from
+    them) and `files` (images and other uploads, by name; the export does not hold
+    their bytes, so they are missing unless an archive has them), each once."""
+    out: dict[str, FileRef] = {}
     for key in ("attachments", "files"):
         for entry in raw.get(key) or []:
-            if isinstance(entry, dict) and isinstance(entry.get("file_name"), str):
-                out.append(FileRef(entry["file_name"], entry["file_name"]))
-    return out
-
-
-def _extracted(raw: dict[str, Any]) -> str:
-    """The text Claude extracted from attached documents (kept in the message)."""
-    out = []
-    for entry in raw.get("attachments") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("extracted_content"), str):
-            name = entry.get("file_name") or "attachment"
-            out.append(f"[{name}]\n{entry['extracted_content']}")
-    return "\n\n".join(out)
-    return out
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("file_name")
+            if not isinstance(name, str) or not name:
+                name = "attachment" if isinstance(entry.get("extracted_content"), str) else None
+            if name is None or name in out:
+                continue
+            text = entry.get("extracted_content")
+            out[name] = FileRef(name, name, text if isinstance(text, str) else None)
+    return list(out.values())

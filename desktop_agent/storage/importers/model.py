@@ -34,10 +34,17 @@ class ImportFormatError(ValueError):
 @dataclass(frozen=True, slots=True)
 class FileRef:
     """An image or file a message refers to: `pointer` is how the export names it
-    (ChatGPT: "file-service://file-abc"), `name` what to show."""
+    (ChatGPT: "file-service://file-abc", "sediment://file_00…"; Open WebUI: a `data:`
+    URL), `name` what to show. `text`: the file's text as the source extracted it
+    (Claude's `extracted_content`), kept as a document when the file itself is not
+    in the export. `stored`: an attachment of our own JSON (already prepared, its
+    bytes checked against their sha256), kept as it is."""
 
     pointer: str
     name: str
+    text: str | None = None
+    #: an attachment of our own export, stored as it is: (bytes, MIME type, kind)
+    stored: tuple[bytes, str, str] | None = None
 
 
 @dataclass(slots=True)

@@ -1,14 +1,27 @@
 """Our own JSON: one conversation (`desktop-agent export ID --format json`) or many
 (`desktop-agent export --all --format json`: `{"format":
 "desktop-agent.conversations", "conversations": [{conversation, messages}, ...]}`).
-Every field is kept: versions, reasoning, tool calls and results, statuses."""
+Every field is kept: versions, reasoning, tool calls and results, statuses, and
+attachments (`"attachments": {sha256: {mime, data}}` beside the messages, each
+message's `attachments` naming them), stored exactly as they were after their bytes
+are checked against their sha256."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from typing import Any
 
 from ..export import FORMAT, FORMAT_VERSION
-from .model import ImportedConversation, ImportedMessage, ImportFormatError, Node, kept_tree
+from .model import (
+    FileRef,
+    ImportedConversation,
+    ImportedMessage,
+    ImportFormatError,
+    Node,
+    kept_tree,
+)
 
 __all__ = ["FORMAT_ALL", "SOURCE", "convert", "looks_like"]
 
@@ -34,6 +47,7 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
     source_id = conv.get("id")
     if not isinstance(source_id, str):
         source_id = ""  # (hand-made files: imported, just not matched on a second import)
+    blobs = _blobs(item.get("attachments"))
     nodes: list[Node] = []
     for position, raw in enumerate(raw_messages):
         if not isinstance(raw, dict) or raw.get("role") not in _ROLES:
@@ -55,6 +69,7 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
             tool_name=_text(raw.get("tool_name")),
             status=str(raw.get("status") or "complete"),
             error=_text(raw.get("error")),
+            files=_files(raw.get("attachments"), blobs),
         )
         nodes.append(
             Node(str(id_), str(parent) if parent is not None else None, message, float(position))
@@ -73,6 +88,48 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
         model=_text(conv.get("model")),
         system_prompt=_text(conv.get("system_prompt")),
     )
+
+
+def _blobs(raw: Any) -> dict[str, tuple[bytes, str]]:
+    """sha256 -> (bytes, MIME type); a damaged or forged entry refuses the
+    conversation (nothing is stored under a name it does not have)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ImportFormatError("its attachments are not an object")
+    found: dict[str, tuple[bytes, str]] = {}
+    for digest, entry in raw.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("data"), str):
+            raise ImportFormatError(f"attachment {str(digest)[:16]} has no data")
+        try:
+            data = base64.b64decode(entry["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise ImportFormatError(f"attachment {str(digest)[:16]} is not valid base64") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ImportFormatError(
+                f"attachment {str(digest)[:16]} does not match its sha256 (damaged file?)"
+            )
+        found[str(digest)] = (data, str(entry.get("mime") or "application/octet-stream"))
+    return found
+
+
+def _files(refs: Any, blobs: dict[str, tuple[bytes, str]]) -> list[FileRef]:
+    if refs is None:
+        return []
+    if not isinstance(refs, list):
+        raise ImportFormatError("a message's attachments are not a list")
+    out = []
+    for ref in refs:
+        digest = ref.get("sha256") if isinstance(ref, dict) else None
+        if not isinstance(digest, str) or ref.get("kind") not in ("image", "document"):
+            raise ImportFormatError(f"an attachment is not valid: {str(ref)[:80]}")
+        name = str(ref.get("name") or "file")
+        if digest not in blobs:  # (export --all before attachments were written with it)
+            out.append(FileRef(f"sha256:{digest}", name))
+            continue
+        data, mime = blobs[digest]
+        out.append(FileRef(f"sha256:{digest}", name, stored=(data, mime, str(ref["kind"]))))
+    return out
 
 
 def _text(value: Any) -> str | None:

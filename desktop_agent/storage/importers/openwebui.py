@@ -5,10 +5,18 @@ created_at, updated_at}` (or one such object, or a bare `chat`).
 `history.messages` maps ids to `{id, parentId, childrenIds, role, content,
 timestamp, model, files}`: a regenerated answer or an edited message is another
 child of the same parent, so a version here; `currentId` is the shown leaf.
+
+Files: a message's `files` entries (`{type: "image", url: "data:image/png;base64,…"}`
+for a pasted image; `{type: "file", name, url: "/api/v1/files/…"}` for an upload,
+whose bytes stay on the server) and Markdown images with a `data:` URL in its text
+(`![](data:image/png;base64,…)`, taken out of the text) are file refs: the
+embedded ones become attachments of a user message (see `files`), uploads are
+listed as missing, images in answers as not kept.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .model import (
@@ -25,6 +33,10 @@ from .model import (
 __all__ = ["SOURCE", "convert", "looks_like"]
 
 SOURCE = "openwebui"
+#: A Markdown image whose source is a base64 `data:` URL.
+_DATA_IMAGE = re.compile(
+    r"!\[([^\]\n]{0,200})\]\((data:image/[\w.+-]{1,40};base64,[A-Za-z0-9+/=\s]+)\)"
+)
 
 
 def _chat(item: Any) -> dict[str, Any] | None:
@@ -98,11 +110,16 @@ def _message(message_id: str, raw: dict[str, Any]) -> ImportedMessage | None:
             name = entry.get("name") or (entry.get("file") or {}).get("filename") or "image"
             if isinstance(url, str) and url:
                 files.append(FileRef(url, str(name)))
+    text = text_of(raw.get("content"))
+    if "data:image/" in text:
+        for match in _DATA_IMAGE.finditer(text):
+            files.append(FileRef(re.sub(r"\s", "", match[2]), match[1].strip() or "image"))
+        text = _DATA_IMAGE.sub("", text).strip()
     return ImportedMessage(
         message_id,
         None,
         str(role),
-        text_of(raw.get("content")),
+        text,
         timestamp(raw.get("timestamp")),
         files=files,
     )

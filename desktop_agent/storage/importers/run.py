@@ -1,14 +1,20 @@
 """Importing a file: recognise its format by content, convert each conversation,
-write each in its own transaction (all of it or nothing of it), and say what
-happened: imported, already present (the same source's conversation was imported
-before), skipped (and why).
+write each in its own transaction (all of it or nothing of it, its attachments
+included), and say what happened: imported, already present (the same source's
+conversation was imported before), skipped (and why), and what became of the
+images and files the export refers to (kept, missing, refused and why).
 
-    summary = import_file(store, "conversations.json", progress=print)
+    summary = import_file(store, "conversations.json", progress=print, prepare=prepare)
+
+`prepare` is the app's preparation of an attachment (`app.attachments.for_import`):
+storage does not know how images are scaled or PDFs read; without it, files are
+found and listed but not kept.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -20,10 +26,11 @@ from typing import Any
 from ..records import title_from
 from ..store import Store
 from . import chatgpt, claude, native, openwebui
+from .files import FileOutcome, Preparer, content_with_notes, gather, store_files
 from .model import ImportedConversation, ImportFormatError, paired_tool_calls
 from .source import ImportInput, Limits
 
-__all__ = ["FORMAT_NAMES", "AttachmentSink", "ImportSummary", "Progress", "detect", "import_file"]
+__all__ = ["FORMAT_NAMES", "ImportSummary", "Preparer", "Progress", "detect", "import_file"]
 
 #: Tried in this order: the first whose `looks_like` accepts a conversation.
 _FORMATS: tuple[ModuleType, ...] = (native, chatgpt, claude, openwebui)
@@ -36,10 +43,6 @@ FORMAT_NAMES = {
 
 #: (bytes read, bytes in all, conversations done)
 Progress = Callable[[int, int, int], None]
-#: The seam for attachments: (conversation id, message id, file name, the file's bytes
-#: from the archive), called inside the conversation's transaction. Until the
-#: attachment store exists, files found are listed as not kept.
-AttachmentSink = Callable[[str, str, str, bytes], None]
 
 
 @dataclass
@@ -49,9 +52,11 @@ class ImportSummary:
     imported: list[tuple[str, str]] = field(default_factory=list)  # (our id, title)
     already_present: list[tuple[str, str]] = field(default_factory=list)  # (our id, title)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (title or id, why)
-    files_missing: list[str] = field(default_factory=list)  # referenced, not in the file
-    files_not_kept: list[str] = field(default_factory=list)  # in the file, not stored yet
     files_kept: list[str] = field(default_factory=list)
+    files_missing: list[str] = field(default_factory=list)  # referenced, not in the file
+    files_refused: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+    files_in_answers: list[str] = field(default_factory=list)  # made by the model: not kept
+    files_not_kept: list[str] = field(default_factory=list)  # in the file; no preparer given
     odd_members: list[str] = field(default_factory=list)  # archive names ignored
     #: why the import stopped before the end of the file (None: it read it all)
     error: str | None = None
@@ -65,15 +70,28 @@ class ImportSummary:
         out += [f"  skipped {title!r}: {why}" for title, why in self.skipped[:50]]
         if len(self.skipped) > 50:
             out.append(f"  … and {len(self.skipped) - 50} more skipped")
+        if self.files_kept:
+            out.append(f"{_files(len(self.files_kept))} kept as attachments")
         if self.files_missing:
             out.append(
-                f"{len(self.files_missing)} images or files are referenced but not in the "
-                f"export (marked in the messages): {_names(self.files_missing)}"
+                f"{_files(len(self.files_missing))} missing: referenced but not in the export "
+                f"(marked in the messages): {_names(self.files_missing)}"
+            )
+        if self.files_refused:
+            out.append(f"{_files(len(self.files_refused))} refused (marked in the messages):")
+            out += [f"  {why}" for _name, why in self.files_refused[:20]]
+            if len(self.files_refused) > 20:
+                out.append(f"  … and {len(self.files_refused) - 20} more refused")
+        if self.files_in_answers:
+            out.append(
+                f"{_files(len(self.files_in_answers), 'image')} made by the assistant or a tool "
+                "not kept (only your own messages' attachments are): "
+                + _names(self.files_in_answers)
             )
         if self.files_not_kept:
             out.append(
-                f"{len(self.files_not_kept)} images or files are in the export but attachments "
-                f"are not kept yet (marked in the messages): {_names(self.files_not_kept)}"
+                f"{_files(len(self.files_not_kept))} in the export not kept (marked in the "
+                f"messages): {_names(self.files_not_kept)}"
             )
         if self.odd_members:
             out.append(
@@ -83,6 +101,27 @@ class ImportSummary:
         if self.error:
             out.append(f"stopped: {self.error}")
         return out
+
+    def count(self, outcomes: list[FileOutcome]) -> None:
+        """Add what became of a written conversation's files."""
+        for o in outcomes:
+            if o.state == "refused":
+                self.files_refused.append(
+                    (o.name, o.why if o.name in o.why else f"{o.name}: {o.why}")
+                )
+            else:
+                {
+                    "kept": self.files_kept,
+                    "missing": self.files_missing,
+                    "answer": self.files_in_answers,
+                }.get(o.state, self.files_not_kept).append(o.name)
+
+
+def _files(n: int, what: str = "image or file") -> str:
+    """ "1 image or file", "2 images or files"."""
+    if n == 1:
+        return f"1 {what}"
+    return f"{n} " + what.replace("image", "images").replace("file", "files")
 
 
 def _names(names: list[str]) -> str:
@@ -101,12 +140,13 @@ def import_file(
     *,
     limits: Limits | None = None,
     progress: Progress | None = None,
-    attachments: AttachmentSink | None = None,
+    prepare: Preparer | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> ImportSummary:
     """Import every conversation of `path`. Raises ImportFormatError when the file
     cannot be imported at all (nothing was written); a problem after some
-    conversations were written ends the import with `summary.error` set."""
+    conversations were written ends the import with `summary.error` set.
+    `prepare` makes the files an export holds attachments (see `files`)."""
     summary = ImportSummary(str(path))
     with ImportInput(path, limits) as source:
         summary.odd_members = list(source.odd_members)
@@ -128,7 +168,7 @@ def import_file(
                 if kind is None:
                     summary.skipped.append((label, f"not a conversation: {_shape(item)}"))
                 else:
-                    _import_one(store, kind, item, label, source, attachments, summary)
+                    _import_one(store, kind, item, label, source, prepare, summary)
                 if progress is not None:
                     progress(source.read, source.size, done)
         except ImportFormatError as exc:
@@ -166,7 +206,7 @@ def _import_one(
     item: Any,
     label: str,
     source: ImportInput,
-    attachments: AttachmentSink | None,
+    prepare: Preparer | None,
     summary: ImportSummary,
 ) -> None:
     try:
@@ -178,7 +218,7 @@ def _import_one(
         summary.skipped.append((label, "it has no messages"))
         return
     try:
-        found = write(store, conv, source, attachments, summary)
+        found = write(store, conv, source, prepare, summary)
     except ImportFormatError as exc:
         summary.skipped.append((label, str(exc)))
         return
@@ -211,29 +251,45 @@ def _shape(item: Any) -> str:
     return f"a JSON {type(item).__name__}"
 
 
+def _present(db: sqlite3.Connection, conv: ImportedConversation) -> str | None:
+    if not conv.source_id:  # ("": a file of ours without ids; nothing to match it by)
+        return None
+    row = db.execute(
+        "SELECT conversation_id FROM conversation_sources WHERE source = ? AND source_id = ?",
+        (conv.source, conv.source_id),
+    ).fetchone()
+    return str(row[0]) if row is not None else None
+
+
 def write(
     store: Store,
     conv: ImportedConversation,
     source: ImportInput | None = None,
-    attachments: AttachmentSink | None = None,
+    prepare: Preparer | None = None,
     summary: ImportSummary | None = None,
 ) -> tuple[str, bool]:
     """Write one conversation in one transaction: (its id, True if it was there
-    already — the same source and source id — and nothing was written)."""
+    already — the same source and source id — and nothing was written). Its files
+    are prepared first (no lock held meanwhile; not at all when it is there already)."""
     if conv.source != native.SOURCE:  # (ours are kept exactly as they were)
         conv.messages = paired_tool_calls(conv.messages)
+    with store.batch() as db:
+        present = _present(db, conv)
+    if present is not None:
+        return present, True
+    limits = source.limits if source is not None else Limits()
+    outcomes = gather(conv, source, prepare, limits)
+    by_message: dict[str, list[FileOutcome]] = {}
+    for outcome in outcomes:
+        by_message.setdefault(outcome.message_id, []).append(outcome)
     ids = {m.id: f"m-{uuid.uuid4().hex}" for m in conv.messages}
     times = [m.created_at for m in conv.messages if m.created_at]
     created = conv.created_at or (min(times) if times else time.time())
     updated = conv.updated_at or (max(times) if times else created)
-    files: list[tuple[str, str, str]] = []  # (list, name, our message id) once committed
     with store.batch() as db:
-        row = db.execute(
-            "SELECT conversation_id FROM conversation_sources WHERE source = ? AND source_id = ?",
-            (conv.source, conv.source_id),
-        ).fetchone()
-        if row is not None and conv.source_id:
-            return str(row[0]), True
+        present = _present(db, conv)  # (another import may have written it meanwhile)
+        if present is not None:
+            return present, True
         title = conv.title or next(
             (title_from(m.content) for m in conv.messages if m.role == "user" and m.content), ""
         )
@@ -244,24 +300,16 @@ def write(
         when = created
         for m in conv.messages:
             when = m.created_at or when
-            call_id = m.tool_call_id
-            content = m.content
-            for ref in m.files:
-                state = _file(
-                    conversation_id, ids[m.id], ref.pointer, ref.name, source, attachments
-                )
-                files.append((state, ref.name, ids[m.id]))
-                content += f"{chr(10) * 2 if content else ''}[{_FILE_NOTE[state]}: {ref.name}]"
             rows.append(
                 (
                     ids[m.id],
                     conversation_id,
                     ids[m.parent_id] if m.parent_id is not None else None,
                     m.role,
-                    content,
+                    content_with_notes(m.content, by_message.get(m.id, ())),
                     m.reasoning,
                     json.dumps(m.tool_calls) if m.tool_calls else None,
-                    call_id,
+                    m.tool_call_id,
                     m.tool_name,
                     m.status,
                     m.error,
@@ -275,47 +323,17 @@ def write(
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        store_files(db, outcomes, ids)
         db.execute(
             "UPDATE conversations SET leaf_id = ?, updated_at = ? WHERE id = ?",
             (ids.get(conv.leaf_id) if conv.leaf_id else None, updated, conversation_id),
         )
-        if conv.source_id:  # ("": a file of ours without ids; nothing to match it by)
+        if conv.source_id:
             db.execute(
                 "INSERT INTO conversation_sources (conversation_id, source, source_id, "
                 "imported_at) VALUES (?, ?, ?, ?)",
                 (conversation_id, conv.source, conv.source_id, time.time()),
             )
     if summary is not None:
-        for state, name, _message in files:
-            {"kept": summary.files_kept, "missing": summary.files_missing}.get(
-                state, summary.files_not_kept
-            ).append(name)
+        summary.count(outcomes)
     return conversation_id, False
-
-
-_FILE_NOTE = {
-    "kept": "attached",
-    "missing": "file not in the export",
-    "not kept": "file not imported",
-}
-
-
-def _file(
-    conversation_id: str,
-    message_id: str,
-    pointer: str,
-    name: str,
-    source: ImportInput | None,
-    attachments: AttachmentSink | None,
-) -> str:
-    """kept | missing | not kept: what became of a file a message refers to."""
-    try:
-        found = source.file(pointer) if source is not None else None
-    except ImportFormatError:
-        return "missing"  # (there, but over the limits: not read)
-    if found is None:
-        return "missing"
-    if attachments is None:
-        return "not kept"
-    attachments(conversation_id, message_id, found[0] if name == "image" else name, found[1])
-    return "kept"

@@ -26,7 +26,7 @@ import ijson
 
 from .model import ImportFormatError
 
-__all__ = ["ConversationTooLarge", "ImportInput", "Limits"]
+__all__ = ["ConversationTooLarge", "ImportInput", "Limits", "pointer_id"]
 
 MB = 1024 * 1024
 
@@ -37,12 +37,30 @@ class Limits:
     conversation_bytes: int = 256 * MB
     #: the conversations file inside an archive, unpacked, at most
     member_bytes: int = 16 * 1024 * MB
-    #: an image or file inside an archive, unpacked, at most
+    #: an image or file inside an archive, unpacked, at most (the app passes its
+    #: attachment limit, `AttachmentLimits.file_bytes`)
     attachment_bytes: int = 64 * MB
+    #: prepared attachments of one conversation held in memory before it is written;
+    #: files past it are refused (named in the summary)
+    conversation_attachment_bytes: int = 256 * MB
+    #: attachments one message keeps, and their bytes as prepared (the app passes
+    #: `AttachmentLimits.files` and `.message_bytes`: what one message may send)
+    message_files: int = 20
+    message_bytes: int = 40 * MB
     #: unpacked / packed size above which a member (over 1 MB) is taken for a zip bomb
     ratio: int = 200
     #: members an archive may have
     members: int = 200_000
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:,.0f} MB" if n >= 10 * MB else f"{n / 1024:,.0f} KB"
+
+
+def pointer_id(pointer: str) -> str:
+    """The file id of an export's reference: "file-abc" of "file-service://file-abc",
+    "file_00ab" of "sediment://file_00ab?shared_conversation_id=…"."""
+    return pointer.split("?", 1)[0].rsplit("://", 1)[-1].rsplit("/", 1)[-1]
 
 
 class ConversationTooLarge(ImportFormatError):
@@ -154,8 +172,8 @@ class ImportInput:
     def _check_size(self, info: zipfile.ZipInfo, limit: int) -> None:
         if info.file_size > limit:
             raise ImportFormatError(
-                f"{info.filename} would unpack to {info.file_size / MB:,.0f} MB, "
-                f"more than the limit of {limit / MB:,.0f} MB; not imported"
+                f"{info.filename} would unpack to {_size(info.file_size)}, "
+                f"more than the limit of {_size(limit)}; not imported"
             )
         if info.file_size > MB and info.file_size > self.limits.ratio * max(info.compress_size, 1):
             raise ImportFormatError(
@@ -169,6 +187,9 @@ class ImportInput:
         is there but over the limits."""
         if pointer.startswith("data:"):
             head, _, body = pointer.partition(",")
+            kind, _, subtype = head[5:].split(";", 1)[0].partition("/")
+            stem = "image" if kind in ("image", "") else "file"
+            name = f"{stem}.{subtype}" if subtype.isalnum() else stem
             if len(body) * 3 // 4 > self.limits.attachment_bytes:
                 raise ImportFormatError("an embedded file is over the size limit")
             try:
@@ -177,10 +198,10 @@ class ImportInput:
                 )
             except ValueError:
                 return None
-            return "image", data
+            return name, data
         if self._zip is None:
             return None
-        key = pointer.rsplit("://", 1)[-1].rsplit("/", 1)[-1]
+        key = pointer_id(pointer)
         if not key:
             return None
         # "file-abc" is stored as "file-abc-photo.jpg" or "file-abc.png" (not "file-abcd...")

@@ -1,0 +1,195 @@
+"""Appearance: the colour scheme (System / Light / Dark: System follows the desktop
+live) and the zoom (Ctrl+= / Ctrl+- / Ctrl+0), kept in settings.json under
+"appearance".
+
+`Looks` applies them: the Fusion style with the palette of theme.py on the whole
+application (so every widget gets the change as a PaletteChange), and the zoomed
+system font on the window (widgets that read their font from the window, the
+transcript among them, follow it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+from .theme import build_palette, focus_stylesheet
+
+__all__ = ["SCHEMES", "Appearance", "Looks"]
+
+SCHEMES = ("system", "light", "dark")
+ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 50, 300, 10  # per cent
+
+
+@dataclass(frozen=True)
+class Appearance:
+    scheme: str = "system"
+    zoom: int = 100  # per cent of the system UI font
+
+    @classmethod
+    def from_settings(cls, saved: dict[str, Any]) -> Appearance:
+        raw = saved.get("appearance")
+        raw = raw if isinstance(raw, dict) else {}
+        scheme = raw.get("scheme") if raw.get("scheme") in SCHEMES else "system"
+        zoom = raw.get("zoom")
+        if not isinstance(zoom, int) or isinstance(zoom, bool):
+            zoom = 100
+        return cls(str(scheme), max(ZOOM_MIN, min(ZOOM_MAX, zoom)))
+
+    def to_settings(self) -> dict[str, Any]:
+        return {"scheme": self.scheme, "zoom": self.zoom}
+
+
+def settings_saver() -> Callable[[Appearance], None]:
+    """Saves into settings.json, changing only "appearance" (read-modify-write)."""
+    from ..app.settings import update_settings
+
+    def save(appearance: Appearance) -> None:
+        update_settings(lambda data: data.__setitem__("appearance", appearance.to_settings()))
+
+    return save
+
+
+def system_is_dark(default: bool = False) -> bool:
+    """The desktop's colour scheme (Qt >= 6.5); `default` when it says nothing."""
+    from PySide6.QtCore import Qt
+
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Unknown:
+        return default
+    return bool(scheme == Qt.ColorScheme.Dark)
+
+
+def platform_palette_is_dark() -> bool:
+    """The palette Qt started with: dark when its window colour is."""
+    from PySide6.QtGui import QPalette
+
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def system_high_contrast() -> bool:
+    """The platform's high-contrast setting, where Qt reports it (Qt >= 6.10:
+    `QStyleHints.accessibility().contrastPreference()`); False where it cannot."""
+    hints: Any = QGuiApplication.styleHints()
+    accessibility = getattr(hints, "accessibility", None)
+    if accessibility is None:
+        return False
+    try:
+        from PySide6.QtCore import Qt
+
+        high = Qt.ContrastPreference.HighContrast
+        return bool(accessibility().contrastPreference() == high)
+    except AttributeError:
+        return False
+
+
+class Looks(QObject):
+    """Applies an `Appearance` to the application and a window; follows the system."""
+
+    changed = Signal(bool)  # the palette in force is dark
+
+    def __init__(
+        self,
+        window: QWidget,
+        appearance: Appearance,
+        save: Callable[[Appearance], None] | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.window, self.appearance, self._save = window, appearance, save
+        self.dark = False
+        self.high_contrast = False
+        self.button_style = ""
+        #: how the desktop's scheme and contrast are read (replaceable: offscreen Qt
+        #: reports no scheme)
+        platform_dark = platform_palette_is_dark()  # (before ours replaces it)
+        self.system_dark: Callable[[], bool] = lambda: system_is_dark(platform_dark)
+        self.system_high_contrast: Callable[[], bool] = system_high_contrast
+        self._base_point_size = QApplication.font().pointSizeF()
+
+    def start(self) -> None:
+        """Apply before the first paint. (The desktop's scheme is read after it, in
+        `follow_system`: the first `QStyleHints.colorScheme()` call builds the `Qt`
+        namespace's enums, ~20 ms; until then the platform palette's lightness
+        stands for it.)"""
+        if QApplication.style().name().lower() != "fusion":  # (often it is already)
+            QApplication.setStyle("Fusion")
+        self.apply(early=True)
+
+    def follow_system(self) -> None:
+        """After the first paint: the desktop's scheme, and its changes from now on."""
+        hints: Any = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(self._system_changed)
+        accessibility = getattr(hints, "accessibility", None)  # (Qt >= 6.10)
+        if accessibility is not None:
+            accessibility().contrastPreferenceChanged.connect(self._contrast_changed)
+        system = self.appearance.scheme == "system"
+        if (system and self.system_dark() != self.dark) or self.system_high_contrast():
+            self.apply()
+
+    def _contrast_changed(self, _preference: object) -> None:
+        if self.window.isVisible():  # (a closed window has no say any more)
+            self.apply()
+
+    def _system_changed(self, _scheme: object) -> None:
+        if self.appearance.scheme == "system" and self.window.isVisible():
+            self.apply()
+
+    def apply(self, *, early: bool = False) -> None:
+        scheme = self.appearance.scheme
+        if scheme != "system":
+            self.dark = scheme == "dark"
+        elif early:
+            self.dark = platform_palette_is_dark()
+        else:
+            self.dark = self.system_dark()
+        self.high_contrast = False if early else self.system_high_contrast()
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        app.setPalette(build_palette(self.dark, high_contrast=self.high_contrast))
+        # (on the icon buttons only, not the application: an application style sheet
+        # stops the window's font, the zoom, from reaching its children)
+        self.button_style = focus_stylesheet(self.dark)
+        self.apply_zoom()
+        self.changed.emit(self.dark)
+
+    def set_scheme(self, scheme: str) -> None:
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown colour scheme {scheme!r}")
+        self._change(replace(self.appearance, scheme=scheme))
+        self.apply()
+
+    # -- zoom ---------------------------------------------------------------------------
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.appearance.zoom + ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.appearance.zoom - ZOOM_STEP)
+
+    def zoom_reset(self) -> None:
+        self.set_zoom(100)
+
+    def set_zoom(self, percent: int) -> None:
+        self._change(replace(self.appearance, zoom=max(ZOOM_MIN, min(ZOOM_MAX, percent))))
+        self.apply_zoom()
+
+    def apply_zoom(self) -> None:
+        """The zoomed system font on the window (and so on its widgets)."""
+        font = QApplication.font()
+        font.setPointSizeF(self._base_point_size * self.appearance.zoom / 100)
+        self.window.setFont(font)
+        # a widget with a style sheet does not inherit the window's font: given it
+        for widget in self.window.findChildren(QWidget):
+            if widget.styleSheet():
+                widget.setFont(font)
+
+    def _change(self, appearance: Appearance) -> None:
+        if appearance != self.appearance:
+            self.appearance = appearance
+            if self._save is not None:
+                self._save(appearance)
