@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -25,6 +25,7 @@ from ..storage.projects import KnowledgeFile, PassageHit, Project, ProjectStore
 from .knowledge import IndexReport, Progress, index_paths, rescan
 
 if TYPE_CHECKING:
+    from .embeddings import Embedder
     from .providers import ConnectionConfig
 
 __all__ = ["SEARCH_TOOL", "Projects", "citation", "format_hits", "is_remote"]
@@ -83,7 +84,10 @@ class Projects:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.db = ProjectStore(store)
-        self._lock = threading.Lock()  # the search tool may run on worker threads
+        #: Where queries and passages are embedded (a model with `embed`, e.g. the
+        #: session's `OpenAIClient`) and with which model; None: BM25 alone.
+        self.embedder: Embedder | None = None
+        self.embedding_model: str | None = None
 
     # -- projects -----------------------------------------------------------------
 
@@ -158,13 +162,62 @@ class Projects:
     ) -> IndexReport:
         return rescan(self.store.file, project_id, progress=progress, cancel=cancel)
 
-    def search(self, project_id: str, query: str, *, limit: int = TOP_K) -> list[PassageHit]:
-        """Best passages first, from a connection of its own (any thread)."""
+    def search(
+        self,
+        project_id: str,
+        query: str,
+        *,
+        limit: int = TOP_K,
+        query_vector: Sequence[float] | None = None,
+    ) -> list[PassageHit]:
+        """Best passages first, from a connection of its own (any thread): BM25, fused
+        with vector similarity when `query_vector` is given and the project has vectors
+        of `embedding_model`."""
+        from .embeddings import CANDIDATES, fuse, has_vectors, hits_by_number, vector_search
+
         store = Store(self.store.file, session=False)
         try:
-            return ProjectStore(store).search(project_id, query, limit=limit)
+            db = ProjectStore(store)
+            model = self.embedding_model
+            if query_vector is None or model is None or not has_vectors(db, project_id, model):
+                return db.search(project_id, query, limit=limit)
+            bm25 = db.search(project_id, query, limit=CANDIDATES)
+            near = vector_search(db, project_id, model, query_vector)
+            order = fuse([[h.n for h in bm25], near], limit=limit)
+            found = {h.n: h for h in bm25}
+            found.update(hits_by_number(db, [n for n in order if n not in found]))
+            return [found[n] for n in order if n in found]
         finally:
             store.close()
+
+    async def asearch(self, project_id: str, query: str, *, limit: int = TOP_K) -> list[PassageHit]:
+        """`search`, hybrid when the query can be embedded (else BM25 alone), off the
+        loop."""
+        import asyncio
+
+        from ..engine.model import ModelError
+
+        vector = None
+        if self.embedder is not None and self.embedding_model:
+            try:
+                [vector] = await self.embedder.embed([query], self.embedding_model)
+            except (ModelError, ValueError):
+                vector = None  # the endpoint has no embeddings: BM25 answers
+        return await asyncio.to_thread(
+            self.search, project_id, query, limit=limit, query_vector=vector
+        )
+
+    async def embed(
+        self, project_id: str, *, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Embed the passages that have no vector yet (with `embedder`); how many."""
+        from .embeddings import embed_project
+
+        if self.embedder is None or not self.embedding_model:
+            raise LookupError("No embedding model is set (settings: knowledge.embedding_model).")
+        return await embed_project(
+            self.store.file, project_id, self.embedder, self.embedding_model, progress=progress
+        )
 
     def resolve(self, link: str) -> tuple[Path, str] | None:
         """A citation link (`knowledge:FILE_ID/NAME#PLACE`) → the indexed file it
@@ -204,12 +257,12 @@ class Projects:
             name=SEARCH_TOOL,
             timeout=30,
         )
-        def search_knowledge(query: str) -> str:
+        async def search_knowledge(query: str) -> str:
             """
             Args:
                 query: what to look for: a question or the words the passage would hold.
             """
-            return format_hits(self.search(project_id, query), query)
+            return format_hits(await self.asearch(project_id, query), query)
 
         return search_knowledge
 

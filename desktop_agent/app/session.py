@@ -231,6 +231,11 @@ class Session:
             from .projects import Projects
 
             self.projects = Projects(self.store)
+            knowledge = load_settings().get("knowledge")
+            embedding = knowledge.get("embedding_model") if isinstance(knowledge, dict) else None
+            if isinstance(embedding, str) and embedding and hasattr(model, "embed"):
+                self.projects.embedder = model  # type: ignore[assignment]  # its /v1/embeddings
+                self.projects.embedding_model = embedding
         self.conversations = ConversationActions(
             self.orchestrator,
             self.store,

@@ -7,6 +7,7 @@ desktop-agent project rescan NAME             changed files again, deleted ones 
 desktop-agent project list                    projects, their files and conversations
 desktop-agent project files NAME              each file: indexed, or skipped and why
 desktop-agent project rm NAME [--delete-conversations]
+desktop-agent project embed NAME [--model M]  vectors from the provider's /v1/embeddings
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def add_parser(commands: Any) -> None:
     actions.add_parser("list", help="the projects")
     files = actions.add_parser("files", help="a project's files (indexed, or skipped and why)")
     files.add_argument("name")
+    embed = actions.add_parser(
+        "embed", help="embed its passages with the provider's /v1/embeddings (hybrid search)"
+    )
+    embed.add_argument("name")
+    embed.add_argument(
+        "--model",
+        help="the embedding model (saved as the setting knowledge.embedding_model); "
+        "default: that setting",
+    )
     rm = actions.add_parser("rm", help="remove a project (its conversations are kept)")
     rm.add_argument("name")
     rm.add_argument(
@@ -106,6 +116,8 @@ def main(args: Any) -> int:
                 what = f"{f.passages} passages" if f.status == "indexed" else f"skipped: {f.reason}"
                 print(f"{printable(f.path)}\t{printable(what)}")
             return 0
+        if command == "embed":
+            return _embed(project.id, args.model)
         if command == "rm":
             ids = projects.remove(project.id, delete_conversations=args.delete_conversations)
             fate = "deleted" if args.delete_conversations else "kept"
@@ -133,6 +145,51 @@ def _set_defaults(projects: Projects, project_id: str, args: Any) -> None:
             projects.db.clear_tools(project_id)
         else:
             projects.update(project_id, tools=[] if names == ["none"] else names)
+
+
+def _embed(project_id: str, model_name: str | None) -> int:
+    import asyncio
+
+    from ..app.session import Session
+    from ..app.settings import load_settings, update_settings
+    from ..engine.model import ModelError, close_model
+
+    if model_name:
+
+        def change(saved: dict[str, Any]) -> None:
+            knowledge = saved.get("knowledge")
+            saved["knowledge"] = {**(knowledge if isinstance(knowledge, dict) else {})}
+            saved["knowledge"]["embedding_model"] = model_name
+
+        update_settings(change)
+    knowledge = load_settings().get("knowledge")
+    name = knowledge.get("embedding_model") if isinstance(knowledge, dict) else None
+    if not name:
+        return _fail("say which embedding model: --model NAME (e.g. text-embedding-3-small)")
+
+    async def run() -> int:
+        session = Session.open(use_mcp=False)
+        try:
+            await session.resolve()
+            model = await asyncio.to_thread(session._make_model, session.config)
+            if not hasattr(model, "embed") or session.store is None:
+                await close_model(model)
+                return _fail(f"{session.config.label()} makes no embeddings")
+            projects = Projects(session.store)
+            projects.embedder, projects.embedding_model = model, name  # type: ignore[assignment]
+            try:
+                count = await projects.embed(project_id)
+            except ModelError as exc:
+                return _fail(f"no embeddings from {session.config.label()}: {exc}")
+            finally:
+                await close_model(model)
+            print(f"embedded {count} passages with {printable(name)}")
+            return 0
+        finally:
+            if session.store is not None:
+                session.store.close()
+
+    return asyncio.run(run())
 
 
 def _list(projects: Projects) -> int:

@@ -152,6 +152,17 @@ class OpenAIClient:
 
         return openai_counter(self.model)
 
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
+        """The endpoint's `/v1/embeddings` of `texts` with `model`, in order; raises
+        `ModelRequestError` (no such endpoint or model) or `ModelConnectionError`."""
+        try:
+            answer = await self._client.embeddings.create(
+                model=model, input=list(texts), extra_headers=self._auth_headers
+            )
+        except openai.APIError as exc:
+            raise self._error(exc) from None
+        return [list(d.embedding) for d in sorted(answer.data, key=lambda d: d.index)]
+
     async def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Token counts by the server's tokenizer (llama.cpp's); raises `ModelRequestError`
         where the endpoint has none."""

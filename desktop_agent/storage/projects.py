@@ -81,6 +81,8 @@ class PassageHit:
     page: int | None
     heading: str
     score: float
+    #: The passage's number in the index.
+    n: int = 0
 
     @property
     def location(self) -> str:
@@ -424,7 +426,7 @@ class ProjectStore:
         if not query:
             return []
         rows = self._db.execute(
-            "SELECT f.id AS file_id, f.path, p.text, p.line_start, p.line_end, p.page, "
+            "SELECT p.n, f.id AS file_id, f.path, p.text, p.line_start, p.line_end, p.page, "
             "p.heading, bm25(passages_fts) AS score FROM passages_fts "
             "JOIN passages p ON p.n = passages_fts.rowid "
             "JOIN knowledge_files f ON f.id = p.file_id "
@@ -441,6 +443,7 @@ class ProjectStore:
                 page=r["page"],
                 heading=r["heading"],
                 score=float(r["score"]),
+                n=int(r["n"]),
             )
             for r in rows
         ]

@@ -25,7 +25,8 @@ Version 6: projects. A project has a unique name, instructions, a default provid
 model and tool set; a conversation belongs to at most one (`conversations.project_id`).
 Its knowledge: the files and folders added (`knowledge_sources`), every file found
 (`knowledge_files`: mtime, size, sha256, indexed or skipped with the reason) and the
-files' passages (`passages`, with their place: lines or PDF page) under FTS5.
+files' passages (`passages`, with their place: lines or PDF page) under FTS5, and
+their embeddings where the provider makes them (`passage_vectors`: float32, unit length).
 """
 
 from __future__ import annotations
@@ -219,6 +220,11 @@ CREATE TABLE passages (
     text TEXT NOT NULL
 );
 CREATE INDEX passages_file ON passages (file_id);
+CREATE TABLE passage_vectors (
+    n INTEGER PRIMARY KEY REFERENCES passages(n) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
 """ + _fts("passages_fts", "passages", "text", "n")
 
 #: A new database: the current schema at once.

@@ -73,12 +73,27 @@ def test_project_commands_and_chat_in_a_project(tmp_path: Path, server: Scripted
     bad = run(tmp_path, "project", "set", "Depot", "--provider", "nowhere")
     assert bad.returncode == 1 and "No saved provider 'nowhere'" in bad.stderr
 
+    embedded = run(
+        tmp_path, "project", "embed", "Depot", "--model", "embed-small", base_url=server.base_url
+    )
+    assert embedded.returncode == 0, embedded.stderr
+    assert embedded.stdout == "embedded 72 passages with embed-small\n"
+    wrong = run(tmp_path, "project", "embed", "Depot", "--model", "nope", base_url=server.base_url)
+    assert wrong.returncode == 1 and "no embeddings from" in wrong.stderr
+    run(tmp_path, "project", "set", "Depot", "--tools", "all")
+    server.add(Reply(tool_calls=[["c2", "search_knowledge", call]]), Reply("Encore."))
+    again = run(tmp_path, "chat", "--project", "Depot", question, base_url=server.base_url)
+    assert again.returncode == 0, again.stderr
+    assert server.embedding_requests[-1]["input"] == [question]  # hybrid: the query embedded
+    [tool] = [m for m in server.requests[-1].body["messages"] if m["role"] == "tool"]
+    assert f"file: {answer_file.name}" in tool["content"].split("\n[2]")[0]
+
     unknown = run(tmp_path, "chat", "--project", "Nope", "hi", base_url=server.base_url)
     assert unknown.returncode == 1 and "no project named 'Nope'" in unknown.stderr
-    assert len(server.requests) == 2  # nothing sent
+    assert len(server.requests) == 4  # nothing sent
 
     removed = run(tmp_path, "project", "rm", "Depot")
-    assert removed.returncode == 0 and "1 conversations kept" in removed.stdout
+    assert removed.returncode == 0 and "2 conversations kept" in removed.stdout
     history = run(tmp_path, "history")
     assert history.returncode == 0 and history.stdout.strip()  # the conversation stays
     assert "no projects yet" in run(tmp_path, "project", "list").stdout

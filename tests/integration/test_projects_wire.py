@@ -161,3 +161,52 @@ async def test_a_projects_tool_set_limits_its_conversations_only(tmp_path: Path)
         "search_knowledge",
     ]
     assert {t["function"]["name"] for t in outside["tools"]} == everything
+
+
+async def test_hybrid_ranking_finds_what_bm25_cannot(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (home / "home").mkdir(exist_ok=True)
+    (home / "home" / "settings.json").write_text(
+        json.dumps({"knowledge": {"embedding_model": "embed-small"}})
+    )
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "garage.md").write_text("The automobile is parked in bay seven.\n")
+    for n in range(12):
+        (docs / f"other{n}.md").write_text(f"Filler note {n} about parking meters and bays.\n")
+    async with ScriptedServer() as server:
+        server.synonyms = {"automobile": "car", "car": "car", "vehicle": "car"}
+        session = await open_session(server)
+        try:
+            projects = session.projects
+            assert projects is not None and projects.embedding_model == "embed-small"
+            project = projects.create("Garage")
+            projects.index(project.id, [docs])
+            assert projects.search(project.id, "where is my car") == []  # no word matches
+            assert await projects.embed(project.id) == 13
+            assert await projects.embed(project.id) == 0  # only what has no vector yet
+            [best, *_] = await projects.asearch(project.id, "where is my car")
+            assert best.path == str(docs / "garage.md")
+            # a file changed: its new passage gets a vector at the next embed, the old one
+            # went with its passage
+            (docs / "garage.md").write_text("The vehicle moved to bay nine.\n")
+            projects.rescan(project.id)
+            assert await projects.embed(project.id) == 1
+            vectors = projects.store._db.execute("SELECT COUNT(*) FROM passage_vectors")
+            assert vectors.fetchone()[0] == 13  # the changed file's old vector went
+            [best, *_] = await projects.asearch(project.id, "where is my car")
+            assert "bay nine" in best.text
+            # through the engine: the tool's request carries the passage found by vectors
+            session.start_in_project("c-1", project.id)
+            call = json.dumps({"query": "where is my car"})
+            server.add(Reply(tool_calls=[["c1", "search_knowledge", call]]), Reply("Bay nine."))
+            await session.conversations.send("c-1", "Where is my car?").wait()
+            [tool] = [m for m in server.requests[-1].body["messages"] if m["role"] == "tool"]
+            assert "file: garage.md, line 1" in tool["content"].split("\n[2]")[0]
+            # an endpoint without that model: BM25 answers alone, nothing breaks
+            projects.embedding_model = "missing-model"
+            assert await projects.asearch(project.id, "bay nine vehicle") != []
+        finally:
+            await session.aclose()
+    assert [len(b["input"]) for b in server.embedding_requests[:2]] == [13, 1]

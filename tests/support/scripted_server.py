@@ -180,6 +180,12 @@ class ScriptedServer:
         self.script: deque[Reply | Fail] = deque()
         self.default: Reply | None = None
         self.requests: list[Recorded] = []
+        #: `/v1/embeddings`: the requests' bodies, and words taken as the same concept
+        #: (word -> concept); vectors are bags of concepts hashed into 64 dimensions.
+        self.embedding_requests: list[dict[str, Any]] = []
+        self.synonyms: dict[str, str] = {}
+        #: Embedding models the endpoint knows (others get a 404).
+        self.embedding_models = {"embed-small"}
         #: GET /models requests (Test connection, model lists), headers included.
         self.model_requests: list[Recorded] = []
         self.disconnects: list[float] = []
@@ -219,6 +225,7 @@ class ScriptedServer:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/responses", self._chat)  # responses_server.py plays it
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/props", self._props)
         app.router.add_post("/tokenize", self._tokenize)
         app.router.add_post("/api/show", self._show)
@@ -246,6 +253,31 @@ class ScriptedServer:
         await self.stop()
 
     # -- handlers -----------------------------------------------------------------
+
+    def embedding(self, text: str) -> list[float]:
+        """A text's vector: its words' concepts (synonyms share one), hashed."""
+        import re
+        import zlib
+
+        vector = [0.0] * 64
+        for word in re.findall(r"\w+", text.lower()):
+            concept = self.synonyms.get(word, word)
+            vector[zlib.crc32(concept.encode()) % 64] += 1.0
+        return vector
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.embedding_requests.append(body)
+        if body.get("model") not in self.embedding_models:
+            return self._error(404, f"The model {body.get('model')!r} does not exist")
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [
+            {"object": "embedding", "index": i, "embedding": self.embedding(t)}
+            for i, t in enumerate(texts)
+        ]
+        return web.json_response(
+            {"object": "list", "data": data, "model": body["model"], "usage": {}}
+        )
 
     async def _models(self, request: web.Request) -> web.Response:
         self.model_requests.append(
