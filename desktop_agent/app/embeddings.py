@@ -100,17 +100,26 @@ def vector_search(
 ) -> list[int]:
     """The passages (numbers) nearest to `query` by cosine, best first."""
     q = _unpack(pack(query))
-    scored: list[tuple[float, int]] = []
-    for n, blob in projects._db.execute(
+    rows = projects._db.execute(
         "SELECT v.n, v.vector FROM passage_vectors v JOIN passages p ON p.n = v.n "
         "JOIN knowledge_files f ON f.id = p.file_id WHERE f.project_id = ? AND v.model = ?",
         (project_id, model),
-    ):
-        vector = _unpack(blob)
-        if len(vector) == len(q):
-            scored.append((sum(a * b for a, b in zip(q, vector, strict=True)), int(n)))
-    scored.sort(reverse=True)
-    return [n for _score, n in scored[:limit]]
+    ).fetchall()
+    rows = [(int(n), blob) for n, blob in rows if len(blob) == 4 * len(q)]
+    try:
+        import numpy as np  # optional: ~100x faster on large projects
+    except ImportError:
+        scored = sorted(
+            ((sum(a * b for a, b in zip(q, _unpack(blob), strict=True)), n) for n, blob in rows),
+            reverse=True,
+        )
+        return [n for _score, n in scored[:limit]]
+    if not rows:
+        return []
+    matrix = np.frombuffer(b"".join(blob for _n, blob in rows), dtype=np.float32)
+    scores = matrix.reshape(len(rows), len(q)) @ np.asarray(q, dtype=np.float32)
+    best = np.argsort(-scores)[:limit]
+    return [rows[int(i)][0] for i in best]
 
 
 def hits_by_number(projects: ProjectStore, numbers: Sequence[int]) -> dict[int, PassageHit]:

@@ -236,3 +236,31 @@ def test_a_missing_source_is_reported_and_its_files_removed(
     assert projects.search(project.id, "walruses") == []
     with pytest.raises(FileNotFoundError):
         projects.index(project.id, [tmp_path / "nowhere"])
+
+
+def test_vector_search_ranks_the_same_with_and_without_numpy(
+    projects: Projects, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+    import sys
+
+    from desktop_agent.app.embeddings import pack, vector_search
+
+    for n in range(20):
+        (tmp_path / f"f{n}.md").write_text(f"note {n}\n")
+    project = projects.create("V")
+    projects.index(project.id, [tmp_path])
+    rng = random.Random(4)
+    db = projects.db
+    numbers = [r[0] for r in db._db.execute("SELECT n FROM passages ORDER BY n")]
+    for n in numbers:
+        vector = [rng.uniform(-1, 1) for _ in range(16)]
+        db._db.execute(
+            "INSERT INTO passage_vectors (n, model, vector) VALUES (?, 'm', ?)", (n, pack(vector))
+        )
+    query = [rng.uniform(-1, 1) for _ in range(16)]
+    fast = vector_search(db, project.id, "m", query, limit=5)
+    monkeypatch.setitem(sys.modules, "numpy", None)  # as where numpy is not installed
+    slow = vector_search(db, project.id, "m", query, limit=5)
+    assert fast == slow and len(fast) == 5
+    assert vector_search(db, project.id, "other-model", query) == []
