@@ -10,12 +10,14 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from desktop_agent.providers.local import default_model_path
-from desktop_agent.providers.models import download
+from desktop_agent.providers.models import catalog, download
+from desktop_agent.providers.models.catalog import CatalogEntry
 from desktop_agent.providers.models.hub import NotFound
 from desktop_agent.providers.models.installed import ModelLibrary
 from tests.support.hub_server import ScriptedHub, running_hub
@@ -125,6 +127,36 @@ def test_sha256_from_the_blobs_api_when_the_etag_is_not_one(
     assert library.remove(REF) == model
     with pytest.raises(download.ChecksumMismatch):
         download.pull(REF, library)
+
+
+def test_a_catalog_pin_the_hub_disagrees_with_is_refused_before_any_byte(
+    hub: ScriptedHub, library: ModelLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pinned = CatalogEntry(
+        "test-pinned", "Test Pinned", REPO, FILE, "Q4_1", len(DATA), 2 * len(DATA), 32768,
+        "Apache-2.0", tools=False, sha256=hashlib.sha256(DATA).hexdigest(),
+    )  # fmt: skip
+    stale = replace(pinned, id="test-stale", sha256="0" * 64)
+    monkeypatch.setattr(catalog, "CATALOG", (stale,))
+    for ref in ("test-stale", REF):  # by its id or by its hf: reference
+        with pytest.raises(download.ChecksumMismatch, match="catalog pins for test-stale"):
+            download.pull(ref, library)
+    assert hub.ranges == []  # nothing fetched
+    assert [p for p in library.folder.rglob("*") if p.is_file() and p.suffix != ".lock"] == []
+    monkeypatch.setattr(catalog, "CATALOG", (pinned,))
+    model = download.pull("test-pinned", library)  # the pin agrees: installed
+    assert model.sha256 == pinned.sha256 and model.catalog_id == "test-pinned"
+
+
+def test_the_built_in_pins_refuse_another_file_under_their_name(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    entry = catalog.find_entry("qwen3-0.6b")
+    assert entry is not None and entry.sha256 is not None
+    hub.add(entry.repo, entry.file, DATA)  # the right name, not the pinned bytes
+    with pytest.raises(download.ChecksumMismatch, match="nothing was downloaded"):
+        download.pull(entry.id, library)
+    assert hub.ranges == [] and library.models() == []
 
 
 @pytest.mark.parametrize("ref", ["hf:nobody/nothing-GGUF/x.gguf", f"hf:{REPO}/missing.gguf"])

@@ -3,6 +3,7 @@ context a model gets, fit hints, the function-calling history."""
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -96,6 +97,13 @@ def test_catalog_entries_are_complete() -> None:
         assert entry.context >= 32768 and entry.licence and entry.quant in entry.file
         assert entry.chat_format == ("chatml-function-calling" if entry.tools else None)
         assert entry.tools or entry.note  # a model without tools says why
+        assert entry.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", entry.sha256)
+
+
+def test_every_built_in_entry_is_pinned() -> None:
+    """The catalog's values were verified (see its docstring): each entry pins its file."""
+    assert [e.id for e in CATALOG if e.sha256 is None] == []
+    assert len({e.sha256 for e in CATALOG}) == len(CATALOG)
 
 
 def test_tool_results_reach_a_function_calling_template() -> None:

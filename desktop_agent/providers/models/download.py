@@ -6,6 +6,8 @@ stopped (a few retries with backoff, reset whenever bytes arrive), and a later p
 resumes a `.part` left by an earlier one (`FILE.part.json` records which version of
 the file it is: a different sha256 on the hub starts over). Only a file whose sha256
 matches the hub's becomes the model; on a mismatch every byte downloaded is deleted.
+A catalog entry that pins a sha256 must agree with the hub's before anything is
+fetched: a file replaced upstream is refused (`ChecksumMismatch`), not installed.
 `huggingface_hub.hf_hub_download` restarts small files from zero, drops its partial
 file on failure and does not check the sha256, hence this module.
 """
@@ -219,12 +221,19 @@ def pull(
     """Download and verify `ref` (catalog id or hf:OWNER/REPO/FILE.gguf) into `library`.
 
     Raises ValueError (bad reference), NotFound, HubError, NotEnoughSpace,
-    ChecksumMismatch (nothing kept), Cancelled or DownloadError (partial kept)."""
+    ChecksumMismatch (nothing kept; also when the hub's sha256 is not the one the
+    catalog pins), Cancelled or DownloadError (partial kept)."""
     repo, file, entry = parse_ref(ref)
     installed = library.find(f"{repo}/{file}")
     if installed is not None:
         return installed
     remote = remote_file(repo, file)
+    if entry is not None and entry.sha256 is not None and entry.sha256 != remote.sha256:
+        raise ChecksumMismatch(
+            f"the hub's {remote.file} is not the file the catalog pins for {entry.id} "
+            f"(the hub gives sha256 {remote.sha256[:12]}…, the catalog {entry.sha256[:12]}…); "
+            "nothing was downloaded"
+        )
     final = library.path_for(repo, file)
     private_dir(final.parent)
     part = final.with_name(final.name + ".part")
