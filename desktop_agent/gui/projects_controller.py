@@ -200,7 +200,14 @@ class ProjectsController(QObject):
             if project and project.provider_id
             else session.config
         )
-        dialog = ProjectDialog(projects, project, remote_host=remote, parent=self.window)
+        dialog = ProjectDialog(
+            projects,
+            project,
+            remote_host=remote,
+            providers=[(c.id, c.label()) for c in session.providers.items],
+            tools=[t.name for t in session.all_tools()],
+            parent=self.window,
+        )
         dialog.saved.connect(lambda _pid: self.refresh())
         self.dialog = dialog
         self.window.show_dialog(dialog)

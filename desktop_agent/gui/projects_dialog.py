@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt as QtNS
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -19,6 +23,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -37,6 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ProjectDialog"]
 
+Qt: Any = QtNS
+
 #: Rows the file list shows at most.
 SHOWN_FILES = 1000
 
@@ -51,6 +59,8 @@ class ProjectDialog(QDialog):
         project: Project | None,
         *,
         remote_host: str | None = None,
+        providers: Sequence[tuple[str, str]] = (),
+        tools: Sequence[str] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -64,6 +74,30 @@ class ProjectDialog(QDialog):
         self.instructions = QPlainTextEdit(project.instructions if project else "", self)
         self.instructions.setAccessibleName("Project instructions")
         self.instructions.setPlaceholderText("Added to the system prompt of its conversations")
+        self.provider = QComboBox(self)
+        self.provider.setAccessibleName("Default provider of new conversations")
+        self.provider.addItem("The session's provider", "")
+        for provider_id, label in providers:
+            self.provider.addItem(label, provider_id)
+        if project is not None and project.provider_id:
+            index = self.provider.findData(project.provider_id)
+            self.provider.setCurrentIndex(max(0, index))
+        self.all_tools = QCheckBox("All the session's tools", self)
+        self.all_tools.setAccessibleName("All the session's tools")
+        self.tools = QListWidget(self)
+        self.tools.setAccessibleName("Tools of this project's conversations")
+        self.tools.setMaximumHeight(90)
+        chosen = None if project is None else project.tools
+        for name in sorted(set(tools) | set(chosen or ())):
+            item = QListWidgetItem(name, self.tools)
+            item.setFlags(item.flags() | item.flags().ItemIsUserCheckable)
+            checked = chosen is None or name in chosen
+            item.setCheckState(
+                item.checkState().Checked if checked else item.checkState().Unchecked
+            )
+        self.all_tools.toggled.connect(lambda on: self.tools.setEnabled(not on))
+        self.all_tools.setChecked(chosen is None)
+        self.tools.setEnabled(chosen is not None)
         where = (
             f"Passages from these files are sent to {remote_host} (the provider is remote)."
             if remote_host
@@ -102,6 +136,9 @@ class ProjectDialog(QDialog):
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Instructions", self.instructions)
+        form.addRow("Provider", self.provider)
+        form.addRow("Tools", self.all_tools)
+        form.addRow("", self.tools)
         row = QHBoxLayout()
         for button in (self.add_files_button, self.add_folder_button, self.rescan_button):
             row.addWidget(button)
@@ -141,7 +178,12 @@ class ProjectDialog(QDialog):
                 self.projects.update(
                     self.project.id, name=name, instructions=self.instructions.toPlainText()
                 )
-                self.project = self.projects.get(self.project.id) or self.project
+            self.projects.update(self.project.id, provider_id=self.provider.currentData() or "")
+            if self.all_tools.isChecked():
+                self.projects.db.clear_tools(self.project.id)
+            else:
+                self.projects.update(self.project.id, tools=self.chosen_tools())
+            self.project = self.projects.get(self.project.id) or self.project
         except StoreError as exc:
             self.status.setText(printable(str(exc)))
             return False
@@ -150,6 +192,14 @@ class ProjectDialog(QDialog):
         self.status.setText("Saved.")
         self.saved.emit(self.project.id)
         return True
+
+    def chosen_tools(self) -> list[str]:
+        items = (self.tools.item(i) for i in range(self.tools.count()))
+        return [
+            item.text()
+            for item in items
+            if item is not None and item.checkState() == Qt.CheckState.Checked
+        ]
 
     def _set_knowledge_enabled(self, on: bool) -> None:
         for button in (self.add_files_button, self.add_folder_button, self.rescan_button):

@@ -21,6 +21,7 @@ from desktop_agent.gui.projects_viewer import SourceViewer
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.storage import Store
 from desktop_agent.testing import ScriptedModel, ScriptedToolCall, Turn
+from desktop_agent.tools.basic import calculator, current_time
 from tests.gui.conftest import Gui
 from tests.gui.test_transcript_links import anchors
 from tests.support.attach_files import pdf
@@ -263,3 +264,39 @@ def test_a_long_file_list_shows_skipped_files_first_and_is_capped(
     assert [r.text(1).split(":")[0] for r in rows] == ["skipped", "indexed", "indexed", ""]
     assert rows[0].text(0).endswith("zz.bin") and rows[-1].text(0) == "… and 6 more files"
     dialog.close()
+
+
+def test_the_dialog_sets_the_tool_set_and_provider(
+    gui: Gui, window: tuple[MainWindow, ScriptedModel]
+) -> None:
+    w, model = window
+    w.session.set_builtins([calculator, current_time])
+    dialog = w.projects.edit(None)
+    assert dialog is not None
+    names = [dialog.tools.item(i).text() for i in range(dialog.tools.count())]
+    assert names == ["calculator", "current_time"]
+    assert dialog.all_tools.isChecked() and not dialog.tools.isEnabled()
+    dialog.name.setText("Sums")
+    dialog.all_tools.setChecked(False)
+    dialog.tools.item(1).setCheckState(Qt.CheckState.Unchecked)
+    provider_ids = [dialog.provider.itemData(i) for i in range(dialog.provider.count())]
+    assert provider_ids[0] == "" and w.session.config.id in provider_ids
+    dialog.provider.setCurrentIndex(provider_ids.index(w.session.config.id))
+    assert dialog.save()
+    project = w.session.projects.find("Sums")
+    assert project is not None and project.tools == ("calculator",)
+    assert project.provider_id == w.session.config.id
+    dialog.close()
+    model.add("ok")
+    gui.call(w.projects.new_in_project, project.id)
+    gui.call(w.send, "1+1")
+    gui.until(lambda: not w.busy and len(model.requests) == 1, "the answer")
+    assert sorted(t["function"]["name"] for t in model.tools_seen[0]) == [
+        "calculator",
+        "search_knowledge",
+    ]
+    again = w.projects.edit(project.id)  # shown as saved
+    assert not again.all_tools.isChecked() and again.chosen_tools() == ["calculator"]
+    again.all_tools.setChecked(True)
+    assert again.save() and w.session.projects.get(project.id).tools is None
+    again.close()
