@@ -158,6 +158,7 @@ class ProjectDialog(QDialog):
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._show_progress)
         self.task: asyncio.Task[Any] | None = None
+        self._embedding = False
         self._set_knowledge_enabled(project is not None)
         self.show_files()
 
@@ -276,8 +277,11 @@ class ProjectDialog(QDialog):
                     progress=progress,
                     cancel=self._cancel,
                 )
-            self.status.setText(printable(report.summary()))
-            self.indexed.emit(report.summary())
+            summary = report.summary()
+            if self.projects.embedder is not None and self.projects.embedding_model:
+                summary += "; " + await self._embed(project_id)
+            self.status.setText(printable(summary))
+            self.indexed.emit(summary)
         except (OSError, LookupError) as exc:
             self.status.setText(printable(f"Not indexed: {exc}"))
         finally:
@@ -288,11 +292,30 @@ class ProjectDialog(QDialog):
             self.show_files()
         return report
 
+    async def _embed(self, project_id: str) -> str:
+        """Vectors for the new passages (hybrid search), from the provider."""
+        from ..engine.model import ModelError
+
+        def progress(done: int, total: int) -> None:
+            self._progress = (done, total, "")
+
+        self._embedding = True
+        try:
+            count = await self.projects.embed(project_id, progress=progress)
+        except (ModelError, ValueError) as exc:
+            return f"not embedded ({exc}): search uses BM25 alone"
+        finally:
+            self._embedding = False
+        return f"{count} passages embedded"
+
     def _show_progress(self) -> None:
         done, total, path = self._progress
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
+        if self._embedding:
+            self.status.setText(f"Embedding {done:,} of {total:,} passages…")
+            return
         name = Path(path).name if path else ""
         self.status.setText(printable(f"Indexing {done:,} of {total:,} files… {name}"))
 

@@ -300,3 +300,36 @@ def test_the_dialog_sets_the_tool_set_and_provider(
     again.all_tools.setChecked(True)
     assert again.save() and w.session.projects.get(project.id).tools is None
     again.close()
+
+
+def test_the_dialog_embeds_new_passages_when_an_embedding_model_is_set(
+    gui: Gui, tmp_path: Path, http_server: Any, config: ConnectionConfig
+) -> None:
+    import json
+    import os
+
+    home = Path(os.environ["DESKTOP_AGENT_HOME"])
+    (home / "settings.json").write_text(
+        json.dumps({"knowledge": {"embedding_model": "embed-small"}})
+    )
+    http_server.synonyms = {"automobile": "car", "car": "car"}
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "garage.md").write_text("The automobile is parked in bay seven.\n")
+    (docs / "other.md").write_text("Meters and bays.\n")
+    w = MainWindow(config, frame_ms=16, history=lambda: Store(tmp_path / "history.db"))
+    w.show()
+    try:
+        gui.run(w.start())
+        dialog = w.projects.edit(None)
+        dialog.name.setText("Garage")
+        assert dialog.save()
+        report = gui.run(dialog.start_indexing([str(docs)]))
+        assert report is not None and report.indexed == 2
+        assert dialog.status.text().endswith("; 2 passages embedded")
+        project = dialog.project
+        hits = gui.run(w.session.projects.asearch(project.id, "where is my car"))
+        assert hits[0].path.endswith("garage.md")
+        dialog.close()
+    finally:
+        gui.run(w.shutdown())
