@@ -69,10 +69,11 @@ def _size(n: int) -> str:
 
 
 def better_model(
-    library: ModelLibrary, catalog: tuple[CatalogEntry, ...] = CATALOG
+    library: ModelLibrary, catalog: tuple[CatalogEntry, ...] | None = None
 ) -> CatalogEntry | None:
     """The model to offer instead of the bundled one: the first tool-capable catalog
     model that fits this computer comfortably (memory to spare), not yet installed."""
+    catalog = CATALOG if catalog is None else catalog
     machine = this_machine(library.folder)
     have = {m.catalog_id for m in library.models()}
     fitting = [
@@ -122,7 +123,7 @@ class ModelsPage(QWidget):
         manager: DownloadManager,
         parent: QWidget | None = None,
         *,
-        catalog: tuple[CatalogEntry, ...] = CATALOG,
+        catalog: tuple[CatalogEntry, ...] | None = None,
         download_and_use: Callable[[str], None] | None = None,
     ) -> None:
         """`download_and_use`: who downloads a model and then uses it (the window, so
@@ -132,13 +133,13 @@ class ModelsPage(QWidget):
         self.manager = manager
         self._download_and_use = download_and_use
         self.library = manager.library
-        self.catalog = catalog
+        self.catalog = CATALOG if catalog is None else catalog
         self.rows: list[_Row] = []
         layout = QVBoxLayout(self)
         self.machine_label = QLabel(self)
         self.machine_label.setAccessibleName("This computer")
         layout.addWidget(self.machine_label)
-        offer = better_model(self.library, catalog)
+        offer = better_model(self.library, self.catalog)
         self.offer = FirstRunOffer(offer, self) if offer is not None else None
         #: downloads to use as soon as they are installed (the one-click offer)
         self.use_after: set[str] = set()

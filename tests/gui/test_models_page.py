@@ -13,7 +13,8 @@ import pytest
 
 from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.downloads import DownloadManager
-from desktop_agent.gui.models_page import ModelsDialog, ModelsPage
+from desktop_agent.gui.models_page import ModelsPage
+from desktop_agent.gui.settings_dialog import SettingsDialog
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.providers.models.catalog import CATALOG, CatalogEntry
 from desktop_agent.providers.models.installed import ModelLibrary
@@ -131,13 +132,22 @@ def test_window_downloads_while_chatting(
     window.show()
     gui.run(window.start())
     try:
-        window.actions_by_name["models"].trigger()
+        window.actions_by_name["models"].trigger()  # Ctrl+Shift+M: Settings → Models
         dialog = window.dialogs[-1]
-        assert isinstance(dialog, ModelsDialog)
+        assert isinstance(dialog, SettingsDialog)
+        assert dialog.pages.current_name == "Models"
+        page = dialog.pages.page("Models")
+        assert isinstance(page, ModelsPage) and page.isVisible()
         outcomes: list[str] = []
         window.downloads.finished.connect(lambda _r, outcome, _m: outcomes.append(outcome))
-        dialog.page.download(ENTRY.ref)
+        page.select(ENTRY.id)
+        page.buttons["download"].click()
         gui.until(lambda: window.status.currentMessage().startswith("Downloading tiny"), "status")
+        # Settings closes: the download goes on (the window owns it), the page lets go
+        gui.call(dialog.reject)
+        assert window.dialogs == [] and window.downloads.active(ENTRY.ref)
+        seen = window.status.currentMessage()
+        gui.until(lambda: window.status.currentMessage() != seen, "more progress after closing")
         http_server.add(Reply("Chatting while it downloads."))
         done = asyncio.Event()
         assert window.bridge is not None
@@ -178,9 +188,11 @@ def test_use_this_model_restarts_the_engine_with_it(
     try:
         assert window.config.kind == "local" and window.config.gguf_path == ""
         dialog = window.open_models()
-        assert isinstance(dialog, ModelsDialog)
-        dialog.page.select(ref)
-        dialog.page.buttons["use"].click()
+        assert isinstance(dialog, SettingsDialog)
+        page = dialog.pages.page("Models")
+        assert isinstance(page, ModelsPage)
+        page.select(ref)
+        page.buttons["use"].click()
         assert window.config.gguf_path == str(models_dir() / pulled.path)
         assert window.config.n_ctx == 8192  # SmolLM2's own context (fits in memory here)
         engine = window.orchestrator.model.engine  # type: ignore[union-attr]
