@@ -208,3 +208,58 @@ def test_open_the_folder_and_import_from_the_data_page(
         assert button.accessibleName()
     assert page.restore_button.accessibleName() and page.folder_button.accessibleName()
     gui.call(dialog.reject)
+
+
+# -- Settings → General → Files: the attachment limits ------------------------------------
+
+
+def test_attachment_limits_checked_inline_then_used(
+    gui: Gui, window: MainWindow, home: Path
+) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    from desktop_agent.app.settings import load_settings
+    from desktop_agent.gui.settings_files import MB, AttachmentLimitsGroup
+
+    dialog = gui.call(window.open_settings)
+    assert isinstance(dialog, SettingsDialog)
+    gui.call(dialog.pages.show_page, "General")
+    group = dialog.pages.page("General").findChild(AttachmentLimitsGroup)
+    assert group is not None and group.isVisible()
+    side, per_message = group.fields["image_side"], group.fields["message_bytes"]
+    assert side.text() == "2048" and per_message.text() == "40"  # the defaults
+    for edit in group.fields.values():
+        assert edit.accessibleName()
+    saved: list[Any] = []
+    dialog.saved.connect(saved.append)
+    # wrong values: said next to the field; Save keeps the dialog open, writes nothing
+    gui.call(side.setText, "huge")
+    assert not group.errors["image_side"].isHidden()
+    assert group.errors["image_side"].text() == "✗ A whole number from 256 to 8,192 px"
+    gui.call(per_message.setText, "0")
+    assert "from 1 to 1,024 MB" in group.errors["message_bytes"].text()
+    gui.call(dialog.pages.show_page, "Providers")
+    gui.call(dialog.save)
+    assert dialog.isVisible() and saved == []
+    assert dialog.pages.current_name == "General"  # where the problem is
+    assert "attachments" not in load_settings()
+    # right values: only the changed ones are written, where the attachments read them
+    gui.call(side.setText, "1024")
+    gui.call(per_message.setText, "2.5")
+    assert group.errors["image_side"].isHidden() and group.errors["message_bytes"].isHidden()
+    gui.call(dialog.save)
+    assert not dialog.isVisible() and len(saved) == 1
+    assert load_settings()["attachments"] == {"image_side": 1024, "message_bytes": int(2.5 * MB)}
+    limits = window.attach.limits()
+    assert limits.image_side == 1024 and limits.message_bytes == int(2.5 * MB)
+    image = QImage(3000, 1500, QImage.Format.Format_RGB32)
+    image.fill(QColor(10, 200, 30))
+    gui.call(window.attach.add_image, image)
+    gui.run(window.attach.wait_ready())
+    assert "1024×512" in window.attach.tray.chips[0].detail.text()
+    # opened again: the saved values are shown
+    dialog = gui.call(window.open_settings)
+    group = dialog.pages.page("General").findChild(AttachmentLimitsGroup)
+    assert group.fields["image_side"].text() == "1024"
+    assert group.fields["message_bytes"].text() == "2.5"
+    gui.call(dialog.reject)
