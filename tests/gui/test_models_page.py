@@ -209,3 +209,64 @@ def test_use_this_model_restarts_the_engine_with_it(
         assert window.transcript.last("error") is None
     finally:
         gui.run(window.shutdown())
+
+
+def test_first_run_offer_in_the_empty_state(
+    gui: Gui, hub: ScriptedHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled model answers (nothing configured) and a better catalog model fits:
+    the empty state offers it; Tab reaches the button, Space downloads it and then the
+    embedded engine uses it; the offer goes away."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_agent.app.paths import models_dir
+    from desktop_agent.gui.models_page import FirstRunOffer
+    from desktop_agent.testing import ScriptedModel
+
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("desktop_agent.gui.models_page.CATALOG", (ENTRY,))
+    hub.throttle = 0.0
+    made: list[ConnectionConfig] = []
+
+    def factory(config: ConnectionConfig) -> ScriptedModel:
+        made.append(config)
+        return ScriptedModel(["hi"], model=config.model, loop=True)
+
+    window = MainWindow(ConnectionConfig(kind="local"), model_factory=factory)
+    window.show()
+    gui.run(window.start())
+    try:
+        empty = window.pane.empty
+        offer = empty.offer
+        assert isinstance(offer, FirstRunOffer) and offer.isVisibleTo(window)
+        assert offer.button.text() == "Download Test Tiny (0.04 GB)"
+        assert offer.button.accessibleName() == "Download and use Test Tiny"
+        assert offer.accessibleName() == "A better local model"
+        # by keyboard: Tab from Send reaches it
+        window.send_button.setFocus()
+        gui.qtbot.keyClick(window.send_button, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is offer.button
+        gui.qtbot.keyClick(offer.button, Qt.Key.Key_Space)
+        gui.until(lambda: window.config.gguf_path != "", "the model downloaded and used", 60)
+        model = window.downloads.library.find(ENTRY.ref)
+        assert model is not None
+        assert window.config.gguf_path == str(models_dir() / model.path)
+        assert made[-1].gguf_path == window.config.gguf_path  # the engine restarted with it
+        gui.until(lambda: empty.offer is None, "the offer gone")
+    finally:
+        gui.run(window.shutdown())
+
+
+def test_no_offer_when_a_provider_is_configured(
+    gui: Gui, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: ConnectionConfig
+) -> None:
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("desktop_agent.gui.models_page.CATALOG", (ENTRY,))
+    window = MainWindow(config)
+    window.show()
+    gui.run(window.start())
+    try:
+        assert window.pane.showing_empty and window.pane.empty.offer is None
+    finally:
+        gui.run(window.shutdown())
