@@ -128,7 +128,9 @@ class DataPage(QWidget):
     # -- export, backup, restore -----------------------------------------------------------
 
     def _export(self) -> None:
-        self._pick("Export all conversations", "conversations.json", "JSON (*.json)", self.export_to)
+        self._pick(
+            "Export all conversations", "conversations.json", "JSON (*.json)", self.export_to
+        )
 
     def _backup(self) -> None:
         name = "desktop-agent-backup.zip"
@@ -138,7 +140,7 @@ class DataPage(QWidget):
         self._pick("Restore a backup", "", "Backups (*.zip)", self.confirm_restore, save=False)
 
     def _pick(
-        self, title: str, name: str, kinds: str, then: Callable[[Path], None], save: bool = True
+        self, title: str, name: str, kinds: str, then: Callable[[Path], object], save: bool = True
     ) -> None:
         picker = QFileDialog(self, title, str(Path.home() / name) if name else "", kinds)
         if save:

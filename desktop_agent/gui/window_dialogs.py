@@ -50,7 +50,9 @@ class WindowDialogs(WindowBase):
 
         return self.show_dialog(ShortcutsDialog(SHORTCUTS, self))
 
-    def open_import(self, path: Path | None = None, parent: QWidget | None = None) -> QDialog | None:
+    def open_import(
+        self, path: Path | None = None, parent: QWidget | None = None
+    ) -> QDialog | None:
         """Ctrl+Shift+O: import conversations from a file (`path`: at once, no picker;
         `parent`: the dialog it opens over, e.g. Settings)."""
         if self.store is None:

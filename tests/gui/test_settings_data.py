@@ -44,7 +44,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def window(gui: Gui, home: Path) -> Iterator[MainWindow]:
     from desktop_agent.app.paths import history_path
 
-    w = open_window(gui, history_path(), Models(p1=["First answer", "Second answer"]), config=CONFIG)
+    w = open_window(
+        gui, history_path(), Models(p1=["First answer", "Second answer"]), config=CONFIG
+    )
     yield w
     if not w.closed.is_set():
         gui.run(w.shutdown())
