@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
@@ -104,18 +104,19 @@ def test_export_all_writes_json_off_the_gui_thread(
     monkeypatch.setattr(export_all, "write_all", watched)
     dialog, page = data_page(gui, window)
     seen = finished(gui, page)
-    target = tmp_path / "out" / "all.json"
+    target = tmp_path / "out" / "<b>all.json"  # (a file name is shown as text)
     target.parent.mkdir()
     choose(gui, page, page.export_button, target)
     gui.until(lambda: bool(seen), "the export")
     assert threads == ["data export"]  # not the GUI thread
     assert seen == [("export", f"Exported 2 conversations to {target}")]
     assert page.status.text() == seen[0][1]
+    assert page.status.textFormat() == Qt.TextFormat.PlainText  # "<b>" is not markup
     data = json.loads(target.read_text(encoding="utf-8"))
     assert data["format"] == "desktop-agent.conversations"
     texts = [m["content"] for c in data["conversations"] for m in c["messages"]]
     assert texts == ["Hello there", "First answer", "Another one", "Second answer"]
-    assert [p.name for p in target.parent.iterdir()] == ["all.json"]  # no .part left
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no .part left
     # a folder that cannot be written: said, nothing left behind
     seen.clear()
     gui.call(page.export_to, tmp_path / "missing" / "all.json")
