@@ -270,3 +270,31 @@ def test_no_offer_when_a_provider_is_configured(
         assert window.pane.showing_empty and window.pane.empty.offer is None
     finally:
         gui.run(window.shutdown())
+
+
+def test_offer_in_settings_is_used_after_settings_closed(
+    gui: Gui, hub: ScriptedHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Models page's own offer: Settings closes right after the click; the model
+    still downloads and is then used (the window holds "download and use")."""
+    from desktop_agent.testing import ScriptedModel
+
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("desktop_agent.gui.models_page.CATALOG", (ENTRY,))
+    window = MainWindow(
+        ConnectionConfig(kind="local"),
+        model_factory=lambda c: ScriptedModel(["hi"], model=c.model, loop=True),
+    )
+    window.show()
+    gui.run(window.start())
+    try:
+        dialog = gui.call(window.open_models)
+        page = dialog.pages.page("Models")  # type: ignore[attr-defined]
+        assert isinstance(page, ModelsPage) and page.offer is not None
+        gui.call(page.offer.button.click)
+        gui.call(dialog.reject)
+        assert window.dialogs == [] and window.downloads.active(ENTRY.ref)
+        gui.until(lambda: window.config.gguf_path != "", "the model downloaded and used", 60)
+        assert window.config.gguf_path.endswith("tiny.gguf")
+    finally:
+        gui.run(window.shutdown())
