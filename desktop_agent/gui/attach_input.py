@@ -9,19 +9,20 @@ is a notice naming it; the others go on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QMimeData, QObject, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QMimeData, QObject
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolButton, QWidget
 
 from .attachment_chips import AttachmentChip, AttachmentTray
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (asyncio: imported after the first paint, see app.py)
+    import asyncio
+
     from ..app.attachments import Attachment, AttachmentLimits
 
 __all__ = ["AttachInput", "attach_button", "send_with_attachments", "settings_limits"]
@@ -192,11 +193,15 @@ class AttachInput(QObject):
         self._spawn(self._prepare_image(chip, image.copy(), name))
 
     def _spawn(self, coro: Any) -> None:
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _prepare_file(self, chip: AttachmentChip, path: Path) -> None:
+        import asyncio
+
         from ..app.attachments import prepare
 
         limits = self.limits()
@@ -217,6 +222,8 @@ class AttachInput(QObject):
         await self._finish(chip, lambda: prepare(name, _png_bytes(image), limits))
 
     async def _finish(self, chip: AttachmentChip, work: Callable[[], Attachment]) -> None:
+        import asyncio
+
         from ..app.attachments import AttachmentError
         from .transcript_thumbnails import image_from_pixels, thumbnail_pixels
 
@@ -256,6 +263,8 @@ class AttachInput(QObject):
 
     async def wait_ready(self) -> None:
         """Until every chip is prepared (tests, benchmarks)."""
+        import asyncio
+
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -264,6 +273,8 @@ class AttachInput(QObject):
     def offer_text_only(self, reason: str, send_text_only: Callable[[], None]) -> QMessageBox:
         """One message saying the model cannot see images, offering to send the text
         (and documents) without them; the composer keeps everything either way."""
+        from PySide6.QtCore import Qt  # here, not at import: see app.py (start-up)
+
         box = QMessageBox(self._window)
         box.setIcon(QMessageBox.Icon.Information)
         box.setWindowTitle("This model cannot see images")
