@@ -42,18 +42,23 @@ def settings_limits() -> AttachmentLimits:
 
 
 def attach_button(parent: QWidget) -> QToolButton:
-    """The paperclip."""
-    from PySide6.QtWidgets import QStyle
-
+    """The paperclip (its icon: `attach_icon`, after the first paint)."""
     button = QToolButton(parent)
-    # (a standard icon: an emoji paperclip is a box on systems without an emoji font)
-    button.setIcon(parent.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
     button.setText("Attach")
     button.setObjectName("attachButton")
     button.setAccessibleName("Attach files")
     button.setToolTip("Attach files: images, PDFs, text and code (Ctrl+U)")
     button.setMinimumHeight(40)
     return button
+
+
+def attach_icon(button: QToolButton) -> None:
+    """The paperclip's icon: a standard one (an emoji paperclip is a box on systems
+    without an emoji font). After the first paint: Python's first touch of `QStyle`
+    builds its enum types, ~5 ms."""
+    from PySide6.QtWidgets import QStyle
+
+    button.setIcon(button.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
 
 
 def read_in_pieces(path: Path, limit: int, progress: Callable[[float], None]) -> bytes:
