@@ -16,7 +16,7 @@ from ..app.paths import history_path
 from ..printable import printable
 from ..storage import Store, StoreError
 from ..storage.export import dumps, to_json, to_markdown
-from ..storage.importers.native import FORMAT_ALL
+from ..storage.export_all import write_all
 
 __all__ = ["export_all_main", "export_main", "history_main"]
 
@@ -92,26 +92,8 @@ def export_all_main(*, fmt: str = "json", output: str | None = None) -> int:
     except OSError as exc:
         store.close()
         return _fail(f"cannot write {output}: {exc.strerror or exc}")
-    count = 0
     try:
-        ids = [c.id for c in reversed(store.conversations())]  # oldest first
-        if fmt == "json":
-            head = {"format": FORMAT_ALL, "version": 1, "exported_at": time.time()}
-            out.write(dumps(head)[:-2] + ',\n  "conversations": [')
-        for conversation_id in ids:
-            if fmt == "json":
-                data = to_json(store, conversation_id)
-                item = {
-                    "conversation": data["conversation"],
-                    "messages": data["messages"],
-                    "attachments": data["attachments"],  # (their bytes, once each)
-                }
-                out.write(("," if count else "") + "\n" + dumps(item))
-            else:
-                out.write(("\n---\n\n" if count else "") + to_markdown(store, conversation_id))
-            count += 1
-        if fmt == "json":
-            out.write("\n]}\n")
+        count = write_all(store, out, fmt)
     finally:
         store.close()
         if output:

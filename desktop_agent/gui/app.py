@@ -132,13 +132,16 @@ def run_app(
         sys.stderr.write(problem + "\n")
         return 1
     _setup_logging()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance()
+    if app is None:
+        # (the style the window is drawn in, see `Looks.start`)
+        app = QApplication([*sys.argv[:1], "-style", "Fusion"])
+        app.setProperty("desktop_agent_fusion", True)
     assert isinstance(app, QApplication)
     app.setApplicationName("desktop-agent")
     app.setApplicationDisplayName("desktop-agent")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("desktop-agent")
-    app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
 
     from .appearance import Appearance, settings_saver
@@ -183,6 +186,9 @@ def run_app(
     if os.environ.get("DESKTOP_AGENT_EXIT_AFTER_SHOW"):  # start-up benchmark probe
         print("shown", flush=True)
         return 0
+    # The icon after the first paint too (its SVG and PNGs load, ~7 ms): the desktop's
+    # taskbar and window switcher take it as it is set.
+    app.setWindowIcon(app_icon())
 
     import asyncio
 

@@ -116,8 +116,12 @@ class Looks(QObject):
         `follow_system`: the first `QStyleHints.colorScheme()` call builds the `Qt`
         namespace's enums, ~20 ms; until then the platform palette's lightness
         stands for it.)"""
-        if QApplication.style().name().lower() != "fusion":  # (often it is already)
-            QApplication.setStyle("Fusion")
+        app = QApplication.instance()
+        # (run_app asks for Fusion on the command line, `-style Fusion`: asking the
+        # style's name would build `QStyle`'s enum types before the first paint, ~5 ms)
+        chosen = app is not None and app.property("desktop_agent_fusion") is True
+        if not chosen and QApplication.style().name().lower() != "fusion":
+            QApplication.setStyle("Fusion")  # (often it is already)
         self.apply(early=True)
 
     def follow_system(self) -> None:

@@ -9,19 +9,20 @@ is a notice naming it; the others go on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QMimeData, QObject, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QMimeData, QObject
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolButton, QWidget
 
 from .attachment_chips import AttachmentChip, AttachmentTray
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (asyncio: imported after the first paint, see app.py)
+    import asyncio
+
     from ..app.attachments import Attachment, AttachmentLimits
 
 __all__ = ["AttachInput", "attach_button", "send_with_attachments", "settings_limits"]
@@ -41,18 +42,23 @@ def settings_limits() -> AttachmentLimits:
 
 
 def attach_button(parent: QWidget) -> QToolButton:
-    """The paperclip."""
-    from PySide6.QtWidgets import QStyle
-
+    """The paperclip (its icon: `attach_icon`, after the first paint)."""
     button = QToolButton(parent)
-    # (a standard icon: an emoji paperclip is a box on systems without an emoji font)
-    button.setIcon(parent.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
     button.setText("Attach")
     button.setObjectName("attachButton")
     button.setAccessibleName("Attach files")
     button.setToolTip("Attach files: images, PDFs, text and code (Ctrl+U)")
     button.setMinimumHeight(40)
     return button
+
+
+def attach_icon(button: QToolButton) -> None:
+    """The paperclip's icon: a standard one (an emoji paperclip is a box on systems
+    without an emoji font). After the first paint: Python's first touch of `QStyle`
+    builds its enum types, ~5 ms."""
+    from PySide6.QtWidgets import QStyle
+
+    button.setIcon(button.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
 
 
 def read_in_pieces(path: Path, limit: int, progress: Callable[[float], None]) -> bytes:
@@ -192,11 +198,15 @@ class AttachInput(QObject):
         self._spawn(self._prepare_image(chip, image.copy(), name))
 
     def _spawn(self, coro: Any) -> None:
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _prepare_file(self, chip: AttachmentChip, path: Path) -> None:
+        import asyncio
+
         from ..app.attachments import prepare
 
         limits = self.limits()
@@ -217,6 +227,8 @@ class AttachInput(QObject):
         await self._finish(chip, lambda: prepare(name, _png_bytes(image), limits))
 
     async def _finish(self, chip: AttachmentChip, work: Callable[[], Attachment]) -> None:
+        import asyncio
+
         from ..app.attachments import AttachmentError
         from .transcript_thumbnails import image_from_pixels, thumbnail_pixels
 
@@ -256,6 +268,8 @@ class AttachInput(QObject):
 
     async def wait_ready(self) -> None:
         """Until every chip is prepared (tests, benchmarks)."""
+        import asyncio
+
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -264,6 +278,8 @@ class AttachInput(QObject):
     def offer_text_only(self, reason: str, send_text_only: Callable[[], None]) -> QMessageBox:
         """One message saying the model cannot see images, offering to send the text
         (and documents) without them; the composer keeps everything either way."""
+        from PySide6.QtCore import Qt  # here, not at import: see app.py (start-up)
+
         box = QMessageBox(self._window)
         box.setIcon(QMessageBox.Icon.Information)
         box.setWindowTitle("This model cannot see images")

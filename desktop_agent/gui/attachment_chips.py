@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
@@ -23,6 +23,8 @@ THUMB = 40
 
 class _RemoveButton(QToolButton):
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        from PySide6.QtCore import Qt  # here, not at import: see app.py (start-up)
+
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.click()
             return
@@ -35,6 +37,8 @@ class AttachmentChip(QFrame):
     remove_requested = Signal(object)  # AttachmentChip: its × was pressed
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt
+
         super().__init__(parent)
         self.setObjectName("attachmentChip")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -71,6 +75,8 @@ class AttachmentChip(QFrame):
 
     def ready(self, attachment: Attachment, thumb: QImage | None = None) -> None:
         """Prepared; `thumb`: a small picture made already (else made here)."""
+        from PySide6.QtCore import Qt
+
         from ..app.attachments import human_size
 
         self.attachment = attachment

@@ -33,12 +33,16 @@ class Chrome(QObject):
         header.settings_button.clicked.connect(w.open_settings)
         header.sidebar_button.clicked.connect(self.toggle_sidebar)
         sidebar.search_messages.connect(self._search_messages)
+        w.settings.providers_changed.connect(self.refresh_offer)
         self._icons_ready = False
+        self._offering: bool | None = None  # (the offer shown for: the bundled model)
 
     def order_tabs(self) -> None:
         """Tab: the composer, Send, then the suggestions (empty state) or the transcript."""
         w = self.window
-        chain = [w.composer, w.send_button, *w.pane.empty.suggestions, w.transcript]
+        offer = w.pane.empty.offer
+        button = [offer.button] if offer is not None and hasattr(offer, "button") else []
+        chain = [w.composer, w.send_button, *button, *w.pane.empty.suggestions, w.transcript]
         for first, second in itertools.pairwise(chain):
             w.setTabOrder(first, second)
 
@@ -112,6 +116,23 @@ class Chrome(QObject):
             w.pane.empty.show_model(provider.label(), "")
             tools = w.session.all_tools() if w.session is not None else w.settings.tools
             w.pane.empty.show_tools([t.name for t in tools])
+            self.refresh_offer()
+
+    def refresh_offer(self) -> None:
+        """While the bundled model answers (nothing configured), the empty state offers
+        a better catalog model that fits this computer, in one click."""
+        w = self.window
+        if w.session is None:
+            return  # (after start-up: the catalog is not read before the first paint)
+        from .model_offer import wants_offer
+
+        provider = w.settings.provider_of(w.tenant_id)
+        wanted = wants_offer(provider)
+        if wanted == self._offering:
+            return
+        self._offering = wanted
+        w.pane.empty.set_offer(w.local_models.offer(provider) if wanted else None)
+        self.order_tabs()
 
     def say(self, text: str, error: bool = False) -> None:
         """A notice: in the empty state while it shows, else in the transcript."""

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .attach_input import attach_button
+from .attach_input import attach_button, attach_icon
 from .attachment_chips import AttachmentTray
 from .composer import Composer
 from .empty_state import EmptyState
@@ -67,6 +67,7 @@ class ConversationPane(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.title_label.setFont(font)
         self.empty.finish_setup()
+        attach_icon(self.attach_button)
         self.refresh_icons()
 
     def refresh_icons(self) -> None:

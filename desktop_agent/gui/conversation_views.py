@@ -4,6 +4,7 @@ is dropped (rebuilt from the history when opened again)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,13 @@ __all__ = ["ConversationViews", "new_conversation_id"]
 
 
 def new_conversation_id() -> str:
-    import uuid
-
-    return f"c-{uuid.uuid4().hex}"
+    """A new conversation's id: "c-" and a random (version 4) UUID's hex, made without
+    `import uuid` (it imports `platform`, ~3 ms, and the first conversation is made
+    before the first paint)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return f"c-{raw.hex()}"
 
 
 class ConversationViews(QObject):

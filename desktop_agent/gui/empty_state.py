@@ -40,6 +40,8 @@ class EmptyState(QWidget):
         self.notices.setAccessibleName("Notices")
         self.notices.setWordWrap(True)
         self.notices.hide()
+        #: the one-click offer of a better local model (model_offer.py), when shown
+        self.offer: QWidget | None = None
         self.suggestions: list[QPushButton] = []
         grid = QGridLayout()
         grid.setSpacing(12)
@@ -63,6 +65,7 @@ class EmptyState(QWidget):
         inner.addWidget(self.model_label)
         inner.addWidget(self.tools_label)
         inner.addWidget(self.notices)
+        self._inner = inner
         inner.addSpacing(8)
         inner.addLayout(grid)
         inner.addSpacing(8)
@@ -93,6 +96,15 @@ class EmptyState(QWidget):
             self.tools_label.setText("Tools on: " + ", ".join(sorted(names)))
         else:
             self.tools_label.setText("No tools are on (Settings → Tools).")
+
+    def set_offer(self, offer: QWidget | None) -> None:
+        """Show `offer` under the notices (None: none), in place of the one shown."""
+        if self.offer is not None:
+            self.offer.hide()
+            self.offer.deleteLater()
+        self.offer = offer
+        if offer is not None:
+            self._inner.insertWidget(self._inner.indexOf(self.notices) + 1, offer)
 
     def add_notice(self, text: str) -> None:
         current = self.notices.text()

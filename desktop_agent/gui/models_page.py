@@ -1,9 +1,10 @@
 """The Models page: the catalog with what fits this computer, downloads (pause,
 resume, cancel), installed models (delete, import a GGUF), and "Use this model".
 
-A standalone widget: the window opens it in a dialog (Ctrl+Shift+M); a settings
-dialog with pages can host it as one. `FirstRunOffer` is the one-click "a better
-model" panel for an empty or first-run screen.
+A widget the window hosts as Settings → Models (Ctrl+Shift+M opens Settings on it);
+the downloads belong to the window's `DownloadManager`, so they go on when Settings
+closes. `FirstRunOffer` is the one-click "a better model" panel (the empty state
+shows it too).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -48,7 +47,7 @@ from .downloads import DownloadManager
 if TYPE_CHECKING:
     from .settings_controller import SettingsController
 
-__all__ = ["FirstRunOffer", "ModelsDialog", "ModelsPage", "better_model", "use_local_model"]
+__all__ = ["FirstRunOffer", "ModelsPage", "better_model", "use_local_model"]
 
 COLUMNS = ("Model", "Size", "Memory", "Context", "Abilities", "Licence", "State")
 
@@ -70,10 +69,11 @@ def _size(n: int) -> str:
 
 
 def better_model(
-    library: ModelLibrary, catalog: tuple[CatalogEntry, ...] = CATALOG
+    library: ModelLibrary, catalog: tuple[CatalogEntry, ...] | None = None
 ) -> CatalogEntry | None:
     """The model to offer instead of the bundled one: the first tool-capable catalog
     model that fits this computer comfortably (memory to spare), not yet installed."""
+    catalog = CATALOG if catalog is None else catalog
     machine = this_machine(library.folder)
     have = {m.catalog_id for m in library.models()}
     fitting = [
@@ -108,6 +108,11 @@ class FirstRunOffer(QWidget):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.button)
 
+    def show_progress(self, ref: str, done: int, total: int) -> None:
+        """A download's progress (the offered one's is shown on the button)."""
+        if ref == self.entry.ref and total:
+            self.button.setText(f"Downloading {self.entry.name}… {100 * done // total}%")
+
 
 class ModelsPage(QWidget):
     use_requested = Signal(str)  # the path of the model file to run in the engine
@@ -118,19 +123,23 @@ class ModelsPage(QWidget):
         manager: DownloadManager,
         parent: QWidget | None = None,
         *,
-        catalog: tuple[CatalogEntry, ...] = CATALOG,
+        catalog: tuple[CatalogEntry, ...] | None = None,
+        download_and_use: Callable[[str], None] | None = None,
     ) -> None:
+        """`download_and_use`: who downloads a model and then uses it (the window, so
+        that it happens even when this page is gone); else the page does it."""
         super().__init__(parent)
         self.setAccessibleName("Models")
         self.manager = manager
+        self._download_and_use = download_and_use
         self.library = manager.library
-        self.catalog = catalog
+        self.catalog = CATALOG if catalog is None else catalog
         self.rows: list[_Row] = []
         layout = QVBoxLayout(self)
         self.machine_label = QLabel(self)
         self.machine_label.setAccessibleName("This computer")
         layout.addWidget(self.machine_label)
-        offer = better_model(self.library, catalog)
+        offer = better_model(self.library, self.catalog)
         self.offer = FirstRunOffer(offer, self) if offer is not None else None
         #: downloads to use as soon as they are installed (the one-click offer)
         self.use_after: set[str] = set()
@@ -276,8 +285,18 @@ class ModelsPage(QWidget):
         self.refresh()
 
     def download_and_use(self, ref: str) -> None:
+        if self._download_and_use is not None:
+            self._download_and_use(ref)
+            self.select(ref)
+            self.refresh()
+            return
         self.use_after.add(ref)
         self.download(ref)
+
+    def detach(self) -> None:
+        """Stop following the downloads (the page is closing; they go on)."""
+        self.manager.progress.disconnect(self._progress)
+        self.manager.finished.disconnect(self._finished)
 
     def _download_selected(self) -> None:
         ref = self.selected_ref()
@@ -343,22 +362,6 @@ class ModelsPage(QWidget):
             self._use_selected()
 
 
-class ModelsDialog(QDialog):
-    """The Models page in a window of its own (until Settings hosts it as a page)."""
-
-    def __init__(self, page_factory: Callable[[QWidget], ModelsPage], parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Models")
-        self.setAccessibleName("Models")
-        self.resize(900, 520)
-        layout = QVBoxLayout(self)
-        self.page = page_factory(self)
-        layout.addWidget(self.page)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        close.rejected.connect(self.reject)
-        layout.addWidget(close)
-
-
 def use_local_model(settings: SettingsController, path: Path) -> ConnectionConfig:
     """Make the model at `path` the default provider's local model (the embedded engine
     restarts with it, with the model's context length): the default provider when it
@@ -385,14 +388,3 @@ def attach_downloads(parent: QWidget, status: QStatusBar) -> DownloadManager:
     manager.progress.connect(lambda *_: status.showMessage(manager.summary()))
     manager.finished.connect(lambda _ref, _outcome, text: status.showMessage(printable(text), 8000))
     return manager
-
-
-def open_models_dialog(
-    parent: QWidget, manager: DownloadManager, settings: SettingsController
-) -> ModelsDialog:
-    def page(owner: QWidget) -> ModelsPage:
-        made = ModelsPage(manager, owner)
-        made.use_requested.connect(lambda path: use_local_model(settings, Path(path)))
-        return made
-
-    return ModelsDialog(page, parent)

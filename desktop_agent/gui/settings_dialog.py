@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,8 @@ class SettingsDialog(QDialog):
         self.credentials = credentials
         self._row = -1
         self._removed: list[str] = []
+        #: (page, validate, apply) of the pages other parts add (see `on_save`)
+        self._on_save: list[tuple[str, Callable[[], bool], Callable[[], None]]] = []
 
         # -- the list of providers ------------------------------------------------
         self.list = QListWidget(self)
@@ -242,6 +245,10 @@ class SettingsDialog(QDialog):
     def add_page(self, name: str, widget: QWidget, *, before: str | None = None) -> None:
         """Another page in the navigation list (at the end, or before `before`)."""
         self.pages.add_page(name, widget, before=before)
+
+    def on_save(self, page: str, validate: Callable[[], bool], apply: Callable[[], None]) -> None:
+        """Save checks `validate` (False: shows `page`, stays open), then calls `apply`."""
+        self._on_save.append((page, validate, apply))
 
     def refresh_mcp(self) -> None:
         if self.mcp_page is not None:
@@ -435,6 +442,11 @@ class SettingsDialog(QDialog):
             self.pages.show_page("Providers")
             self.base_url.setFocus()
             return
+        for page, validate, _apply in self._on_save:
+            if not validate():
+                self.pages.show_page(page)
+                validate()  # (again, now shown: the wrong field takes the focus)
+                return
         providers = self.providers()
         if self.credentials is not None:
             for config in providers.items:
@@ -447,6 +459,8 @@ class SettingsDialog(QDialog):
             self.tools_saved.emit(self.tools_page.current())
         if self.mcp_page is not None and self.mcp_page.changed():
             self.mcp_page.apply()  # (Save applies the MCP editor too)
+        for _page, _validate, apply in self._on_save:
+            apply()
         self.accept()
 
     # -- Test connection ------------------------------------------------------------------

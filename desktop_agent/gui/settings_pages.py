@@ -102,7 +102,7 @@ class GeneralPage(QWidget):
         form = QFormLayout(self)
         folder = str(data_dir())
         form.addRow("Data folder", _note(folder, self, "Data folder"))
-        form.addRow("History", _note("history.sqlite3 in the data folder", self, "History"))
+        form.addRow("History", _note("history.db in the data folder", self, "History"))
         form.addRow("Log", _note("logs/desktop-agent.log in the data folder", self, "Log"))
         form.addRow("API keys", key_note)
 

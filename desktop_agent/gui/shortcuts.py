@@ -35,7 +35,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+= / Ctrl+- / Ctrl+0", "Zoom in / out / back to 100 %"),
     ("Ctrl+Shift+O", "Import conversations (ChatGPT, Claude, Open WebUI, JSON)"),
     ("Ctrl+Shift+S", "The AG-UI agent's shared state"),
-    ("Ctrl+Shift+M", "Models: download, import and choose local models"),
+    ("Ctrl+Shift+M", "Settings → Models: download, import and choose local models"),
     ("Ctrl+Shift+P", "Move the conversation to a project (or out of it)"),
     ("Insert (in Projects)", "New conversation in the selected project"),
     ("Delete (in Projects)", "Move the conversation out of its project"),

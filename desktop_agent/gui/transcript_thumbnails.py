@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
 from .transcript.attachments import THUMB_SIDE, thumb_url
@@ -111,6 +111,8 @@ def add_thumbnails(transcript: Any, refs: list[dict[str, Any]], source: Attachme
             data = source.get(sha)
             image = thumbnail_of(sha, data) if data else None
         if image is None:
+            from PySide6.QtCore import Qt  # here, not at import: see app.py (start-up)
+
             image = QImage(THUMB_SIDE // 2, THUMB_SIDE // 2, QImage.Format.Format_RGB32)
             image.fill(Qt.GlobalColor.lightGray)  # (missing from the store: a grey square)
         document.addResource(QTextDocument.ResourceType.ImageResource, url, image)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QWidget
 
 from .shortcuts import SHORTCUTS
 from .window_base import WindowBase
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .chrome import Chrome
     from .conversation_list_controller import ConversationListController
     from .downloads import DownloadManager
+    from .model_offer import LocalModels
     from .status import ToolStatusBar
 
 __all__ = ["WindowDialogs"]
@@ -27,24 +28,39 @@ class WindowDialogs(WindowBase):
     conversations: ConversationListController
     status: ToolStatusBar
     _downloads: DownloadManager | None
+    _local_models: LocalModels | None = None
 
     def open_settings(self) -> QDialog:
         """Ctrl+,: the Settings dialog (returned: it is open)."""
-        return self.show_dialog(self.chrome.add_pages(self.settings.open_dialog(self)))
+        return self.open_settings_at(None)
+
+    def open_settings_at(self, page: str | None) -> QDialog:
+        """The Settings dialog showing `page` (None: where it opens by itself)."""
+        from .settings_hosted import add_window_pages
+
+        dialog = self.chrome.add_pages(self.settings.open_dialog(self))
+        add_window_pages(self, dialog)
+        pages = getattr(dialog, "pages", None)
+        if page is not None and pages is not None:
+            pages.show_page(page)
+        return self.show_dialog(dialog)
 
     def show_shortcuts(self) -> QDialog:
         from .settings_dialog import ShortcutsDialog
 
         return self.show_dialog(ShortcutsDialog(SHORTCUTS, self))
 
-    def open_import(self, path: Path | None = None) -> QDialog | None:
-        """Ctrl+Shift+O: import conversations from a file (`path`: at once, no picker)."""
+    def open_import(
+        self, path: Path | None = None, parent: QWidget | None = None
+    ) -> QDialog | None:
+        """Ctrl+Shift+O: import conversations from a file (`path`: at once, no picker;
+        `parent`: the dialog it opens over, e.g. Settings)."""
         if self.store is None:
             self.status.showMessage("Conversations are not kept in this session", 5000)
             return None
         from .import_dialog import ImportDialog
 
-        dialog = ImportDialog(self.store.file, self)
+        dialog = ImportDialog(self.store.file, parent or self)
         dialog.imported.connect(lambda added: self.conversations.reload() if added else None)
         self.show_dialog(dialog)
         if path is not None:
@@ -71,11 +87,18 @@ class WindowDialogs(WindowBase):
             self._downloads = attach_downloads(self, self.status)
         return self._downloads
 
-    def open_models(self) -> QDialog:
-        """Ctrl+Shift+M: the Models page (returned: it is open)."""
-        from .models_page import open_models_dialog
+    @property
+    def local_models(self) -> LocalModels:
+        """Downloads used once installed ("Download and use"), and the empty state's offer."""
+        if self._local_models is None:
+            from .model_offer import LocalModels
 
-        return self.show_dialog(open_models_dialog(self, self.downloads, self.settings))
+            self._local_models = LocalModels(self.downloads, self.settings, self)
+        return self._local_models
+
+    def open_models(self) -> QDialog:
+        """Ctrl+Shift+M: Settings on the Models page (returned: it is open)."""
+        return self.open_settings_at("Models")
 
     def compact_now(self) -> None:
         """ "Compact now": the conversation's next request leaves out or summarises more."""

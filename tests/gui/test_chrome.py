@@ -376,15 +376,19 @@ def test_header_buttons(gui: Gui, config: ConnectionConfig, windows: list[MainWi
     assert dialog.pages.names == [
         "General",
         "Providers",
+        "Models",
         "Tools",
+        "Data",
         "Appearance",
         "Shortcuts",
         "About",
     ] or dialog.pages.names == [
         "General",
         "Providers",
+        "Models",
         "Tools",
         "MCP servers",
+        "Data",
         "Appearance",
         "Shortcuts",
         "About",
@@ -413,10 +417,10 @@ def test_settings_pages_fit_900x600_and_validate_inline(
         hint = page.minimumSizeHint()
         assert hint.height() <= stack.height() and hint.width() <= stack.width(), name
     # another part adds a page
-    extra = QLabel("models here")
-    gui.call(lambda: dialog.add_page("Models", extra, before="Appearance"))
-    assert dialog.pages.names.index("Models") == dialog.pages.names.index("Appearance") - 1
-    assert extra.accessibleName() == "Models"
+    extra = QLabel("more here")
+    gui.call(lambda: dialog.add_page("Extra", extra, before="Appearance"))
+    assert dialog.pages.names.index("Extra") == dialog.pages.names.index("Appearance") - 1
+    assert extra.accessibleName() == "Extra"
     # a bad base URL: said next to the field, and Save keeps the dialog open
     gui.call(dialog.pages.show_page, "General")
     saved: list[Any] = []

@@ -13,7 +13,8 @@ import pytest
 
 from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.downloads import DownloadManager
-from desktop_agent.gui.models_page import ModelsDialog, ModelsPage
+from desktop_agent.gui.models_page import ModelsPage
+from desktop_agent.gui.settings_dialog import SettingsDialog
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.providers.models.catalog import CATALOG, CatalogEntry
 from desktop_agent.providers.models.installed import ModelLibrary
@@ -131,13 +132,22 @@ def test_window_downloads_while_chatting(
     window.show()
     gui.run(window.start())
     try:
-        window.actions_by_name["models"].trigger()
+        window.actions_by_name["models"].trigger()  # Ctrl+Shift+M: Settings → Models
         dialog = window.dialogs[-1]
-        assert isinstance(dialog, ModelsDialog)
+        assert isinstance(dialog, SettingsDialog)
+        assert dialog.pages.current_name == "Models"
+        page = dialog.pages.page("Models")
+        assert isinstance(page, ModelsPage) and page.isVisible()
         outcomes: list[str] = []
         window.downloads.finished.connect(lambda _r, outcome, _m: outcomes.append(outcome))
-        dialog.page.download(ENTRY.ref)
+        page.select(ENTRY.id)
+        page.buttons["download"].click()
         gui.until(lambda: window.status.currentMessage().startswith("Downloading tiny"), "status")
+        # Settings closes: the download goes on (the window owns it), the page lets go
+        gui.call(dialog.reject)
+        assert window.dialogs == [] and window.downloads.active(ENTRY.ref)
+        seen = window.status.currentMessage()
+        gui.until(lambda: window.status.currentMessage() != seen, "more progress after closing")
         http_server.add(Reply("Chatting while it downloads."))
         done = asyncio.Event()
         assert window.bridge is not None
@@ -178,9 +188,11 @@ def test_use_this_model_restarts_the_engine_with_it(
     try:
         assert window.config.kind == "local" and window.config.gguf_path == ""
         dialog = window.open_models()
-        assert isinstance(dialog, ModelsDialog)
-        dialog.page.select(ref)
-        dialog.page.buttons["use"].click()
+        assert isinstance(dialog, SettingsDialog)
+        page = dialog.pages.page("Models")
+        assert isinstance(page, ModelsPage)
+        page.select(ref)
+        page.buttons["use"].click()
         assert window.config.gguf_path == str(models_dir() / pulled.path)
         assert window.config.n_ctx == 8192  # SmolLM2's own context (fits in memory here)
         engine = window.orchestrator.model.engine  # type: ignore[union-attr]
@@ -195,5 +207,94 @@ def test_use_this_model_restarts_the_engine_with_it(
         gui.run(done.wait(), 120)
         assert (window.transcript.last_answer() or "").strip()
         assert window.transcript.last("error") is None
+    finally:
+        gui.run(window.shutdown())
+
+
+def test_first_run_offer_in_the_empty_state(
+    gui: Gui, hub: ScriptedHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled model answers (nothing configured) and a better catalog model fits:
+    the empty state offers it; Tab reaches the button, Space downloads it and then the
+    embedded engine uses it; the offer goes away."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_agent.app.paths import models_dir
+    from desktop_agent.gui.models_page import FirstRunOffer
+    from desktop_agent.testing import ScriptedModel
+
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("desktop_agent.gui.models_page.CATALOG", (ENTRY,))
+    hub.throttle = 0.0
+    made: list[ConnectionConfig] = []
+
+    def factory(config: ConnectionConfig) -> ScriptedModel:
+        made.append(config)
+        return ScriptedModel(["hi"], model=config.model, loop=True)
+
+    window = MainWindow(ConnectionConfig(kind="local"), model_factory=factory)
+    window.show()
+    gui.run(window.start())
+    try:
+        empty = window.pane.empty
+        offer = empty.offer
+        assert isinstance(offer, FirstRunOffer) and offer.isVisibleTo(window)
+        assert offer.button.text() == "Download Test Tiny (0.04 GB)"
+        assert offer.button.accessibleName() == "Download and use Test Tiny"
+        assert offer.accessibleName() == "A better local model"
+        # by keyboard: Tab from Send reaches it
+        window.send_button.setFocus()
+        gui.qtbot.keyClick(window.send_button, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is offer.button
+        gui.qtbot.keyClick(offer.button, Qt.Key.Key_Space)
+        gui.until(lambda: window.config.gguf_path != "", "the model downloaded and used", 60)
+        model = window.downloads.library.find(ENTRY.ref)
+        assert model is not None
+        assert window.config.gguf_path == str(models_dir() / model.path)
+        assert made[-1].gguf_path == window.config.gguf_path  # the engine restarted with it
+        gui.until(lambda: empty.offer is None, "the offer gone")
+    finally:
+        gui.run(window.shutdown())
+
+
+def test_no_offer_when_a_provider_is_configured(
+    gui: Gui, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: ConnectionConfig
+) -> None:
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("desktop_agent.gui.models_page.CATALOG", (ENTRY,))
+    window = MainWindow(config)
+    window.show()
+    gui.run(window.start())
+    try:
+        assert window.pane.showing_empty and window.pane.empty.offer is None
+    finally:
+        gui.run(window.shutdown())
+
+
+def test_offer_in_settings_is_used_after_settings_closed(
+    gui: Gui, hub: ScriptedHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Models page's own offer: Settings closes right after the click; the model
+    still downloads and is then used (the window holds "download and use")."""
+    from desktop_agent.testing import ScriptedModel
+
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("desktop_agent.gui.models_page.CATALOG", (ENTRY,))
+    window = MainWindow(
+        ConnectionConfig(kind="local"),
+        model_factory=lambda c: ScriptedModel(["hi"], model=c.model, loop=True),
+    )
+    window.show()
+    gui.run(window.start())
+    try:
+        dialog = gui.call(window.open_models)
+        page = dialog.pages.page("Models")  # type: ignore[attr-defined]
+        assert isinstance(page, ModelsPage) and page.offer is not None
+        gui.call(page.offer.button.click)
+        gui.call(dialog.reject)
+        assert window.dialogs == [] and window.downloads.active(ENTRY.ref)
+        gui.until(lambda: window.config.gguf_path != "", "the model downloaded and used", 60)
+        assert window.config.gguf_path.endswith("tiny.gguf")
     finally:
         gui.run(window.shutdown())

@@ -1,0 +1,67 @@
+"""Start-up paints the window first: what the first paint does not need is loaded
+after it (and still happens: the paperclip's icon once the window has started)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.gui.window import MainWindow
+from tests.gui.conftest import Gui
+from tests.gui.test_window import make_window
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def window(gui: Gui, config: ConnectionConfig) -> Iterator[MainWindow]:
+    w = make_window(gui, config)
+    yield w
+    if not w.closed.is_set():
+        gui.run(w.shutdown())
+
+
+def test_the_paperclip_has_its_icon_once_started(window: MainWindow) -> None:
+    button = window.pane.attach_button
+    assert not button.icon().isNull()
+    assert button.accessibleName() == "Attach files"
+
+
+def test_the_first_paint_needs_none_of_what_comes_after_it(tmp_path: Path) -> None:
+    """What `run_app` has loaded once the window is painted (`DESKTOP_AGENT_EXIT_AFTER_SHOW`
+    returns there): not asyncio, openai, the engine's run or uuid, nor PySide6's `Qt`
+    namespace or `QStyle` (their first use builds ~90 and ~20 enum types). And the
+    window is drawn in Fusion, asked for on the command line (`-style Fusion`), even
+    when the desktop asks for another style (QT_STYLE_OVERRIDE)."""
+    probe = (
+        "import sys\n"
+        "import PySide6.QtCore, PySide6.QtWidgets\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from desktop_agent.gui.app import run_app\n"
+        "assert run_app() == 0\n"
+        "loaded = [m for m in ('asyncio', 'openai', 'uuid', 'desktop_agent.engine.run')\n"
+        "          if m in sys.modules]\n"
+        "loaded += [n for n in ('Qt',) if n in vars(PySide6.QtCore)]\n"
+        "loaded += [n for n in ('QStyle',) if n in vars(PySide6.QtWidgets)]\n"
+        "print('loaded:', *loaded)\n"
+        "print(QApplication.instance().style().name().lower())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DESKTOP_AGENT_"))}
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        QT_STYLE_OVERRIDE="windows",
+        DESKTOP_AGENT_HOME=str(tmp_path),
+        DESKTOP_AGENT_EXIT_AFTER_SHOW="1",
+        PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == ["shown", "loaded:", "fusion"], done.stdout
