@@ -24,19 +24,28 @@ class ProjectsController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.panel = ProjectsPanel(window.sidebar)
-        self.panel.setVisible(False)  # until the session says projects are kept
-        layout = window.sidebar.layout()
-        if isinstance(layout, QBoxLayout):  # under "New conversation", above the list
-            layout.insertWidget(layout.indexOf(window.sidebar.new_button) + 1, self.panel)
-        self.panel.activated.connect(window.open_conversation)
-        self.panel.new_in_project.connect(self.new_in_project)
-        self.panel.edit_requested.connect(lambda pid: self.edit(pid or None))
-        self.panel.remove_requested.connect(self.ask_remove)
-        self.panel.move_out.connect(lambda cid: self.move(cid, None))
+        self._panel: ProjectsPanel | None = None  # made after the first paint (`attach`)
         self.dialog: ProjectDialog | None = None
         #: What the last background re-scan changed (None: none has finished).
         self.rescanned: list[str] | None = None
+
+    @property
+    def panel(self) -> ProjectsPanel:
+        """The sidebar's projects, made when first needed: after the first paint (its
+        keys and menu policy load PySide6's `Qt` namespace)."""
+        if self._panel is None:
+            window = self.window
+            panel = self._panel = ProjectsPanel(window.sidebar)
+            panel.setVisible(False)  # until the session says projects are kept
+            layout = window.sidebar.layout()
+            if isinstance(layout, QBoxLayout):  # under "New conversation", above the list
+                layout.insertWidget(layout.indexOf(window.sidebar.new_button) + 1, panel)
+            panel.activated.connect(window.open_conversation)
+            panel.new_in_project.connect(self.new_in_project)
+            panel.edit_requested.connect(lambda pid: self.edit(pid or None))
+            panel.remove_requested.connect(self.ask_remove)
+            panel.move_out.connect(lambda cid: self.move(cid, None))
+        return self._panel
 
     @property
     def projects(self) -> Projects | None:
