@@ -36,8 +36,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
-import jsonpatch  # type: ignore[import-untyped]
-import jsonpointer  # type: ignore[import-untyped]
+import jsonpatch
+import jsonpointer
 from ag_ui.core import Event as AguiEvent
 from ag_ui.core import EventType
 from pydantic import TypeAdapter, ValidationError
