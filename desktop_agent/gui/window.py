@@ -27,7 +27,6 @@ from .attach_input import AttachInput, settings_limits
 from .background import Background
 from .chrome import Chrome
 from .context_meter import ContextMeter
-from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
 from .conversation_views import ConversationViews
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from ..engine.model import ChatModel, Timeouts
     from ..engine.tools import Tool
     from ..storage import Store
+    from .conversation import ConversationView
     from .downloads import DownloadManager
 
 # asyncio, the engine, the session and the bridge are imported when first used,
@@ -204,8 +204,11 @@ class MainWindow(WindowDialogs):
             },
         )
         ImportDrop(self, self.open_import)  # an export dropped on the window: import it
-        self.views.open(None)
+        # A new conversation: its empty state is painted first, its transcript built in
+        # `start()` (or when something needs it sooner), see `ConversationViews.build`.
+        self.views.defer_new()
         self._providers_changed()
+        self.chrome.refresh_empty()
         self.chrome.order_tabs()
         self.composer.setFocus()
 
@@ -267,6 +270,8 @@ class MainWindow(WindowDialogs):
         self.sidebar.finish_setup()
         self.pane.finish_setup()
         self.chrome.finish_setup()
+        self.views.build()  # the first transcript, after the first paint
+        self.chrome.order_tabs()
         store, problem = self.conversations.open_history(self._history)
         self.session = session = await self.settings.open_session(
             store, problem, lambda message: self.status.showMessage(message, 10000)
