@@ -40,6 +40,8 @@ from .theme import Theme
 from .window_dialogs import WindowDialogs
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
     from ..engine.events import UserMessage
@@ -172,8 +174,9 @@ class MainWindow(WindowDialogs):
         self.chrome = Chrome(self, self.looks)
         self.settings.notice.connect(self.chrome.say)
         self.settings.banner.connect(self.chrome.banner)
-        self.actions_by_name = add_actions(
-            self,
+        # (the QActions are made in `start()`, after the first paint, or when first asked for)
+        self._actions: dict[str, QAction] | None = None
+        self._action_slots: dict[str, Callable[[], Any]] = dict(
             {
                 "stop": self.runs.stop,
                 "new": self.new_conversation,
@@ -211,6 +214,13 @@ class MainWindow(WindowDialogs):
         self.chrome.refresh_empty()
         self.chrome.order_tabs()
         self.composer.setFocus()
+
+    @property
+    def actions_by_name(self) -> dict[str, QAction]:
+        """The window's actions (`shortcuts.ACTIONS`) by name, made when first needed."""
+        if self._actions is None:
+            self._actions = add_actions(self, self._action_slots)
+        return self._actions
 
     def _made(self, view: ConversationView) -> None:
         view.transcript.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
@@ -266,6 +276,7 @@ class MainWindow(WindowDialogs):
         is on screen."""
         import asyncio
 
+        self.actions_by_name  # noqa: B018 (made now: the keyboard shortcuts work from here)
         await asyncio.sleep(0)  # let the first paint happen
         self.sidebar.finish_setup()
         self.pane.finish_setup()

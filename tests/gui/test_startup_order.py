@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop_agent.app.providers import ConnectionConfig
+from desktop_agent.gui.shortcuts import ACTIONS
 from desktop_agent.gui.window import MainWindow
 from tests.gui.conftest import Gui
 from tests.gui.test_window import make_window
@@ -41,6 +42,14 @@ def test_the_first_transcript_is_built_once_started(window: MainWindow) -> None:
     assert window.pane.empty.suggestions[-1].nextInFocusChain() is window.transcript
 
 
+def test_the_shortcuts_are_made_once_started(window: MainWindow) -> None:
+    """The window's QActions (made after the first paint) are there once `start()` ran,
+    one per `ACTIONS` entry, with their keys."""
+    made = {action.text(): action for action in window.actions()}
+    for text, keys in ACTIONS.values():
+        assert [k.toString() for k in made[text].shortcuts()] == keys
+
+
 def test_the_deferred_conversation_keeps_its_id_when_built(
     gui: Gui, config: ConnectionConfig
 ) -> None:
@@ -65,7 +74,8 @@ def test_the_first_paint_needs_none_of_what_comes_after_it(tmp_path: Path) -> No
     returns there): not asyncio, openai, the engine's run or uuid, nor PySide6's `Qt`
     namespace or `QStyle` (their first use builds ~90 and ~20 enum types), nor the
     transcript (gui/conversation.py, gui/transcript/*, ~23 ms to import and build: the
-    first screen is the empty state) or QtGui's text-format classes. And the window is
+    first screen is the empty state) or QtGui's text-format classes, and no QAction (the
+    24 shortcuts are made in `start()`). And the window is
     drawn in Fusion, asked for on the command line (`-style Fusion`), even
     when the desktop asks for another style (QT_STYLE_OVERRIDE)."""
     probe = (
@@ -85,6 +95,7 @@ def test_the_first_paint_needs_none_of_what_comes_after_it(tmp_path: Path) -> No
         "print('loaded:', *loaded)\n"
         "window, = [w for w in QApplication.topLevelWidgets() if w.objectName() == 'main-window']\n"
         "print('empty state:', window.pane.showing_empty, window.pane.empty.isVisible())\n"
+        "print('actions:', len(window.actions()))\n"
         "print(QApplication.instance().style().name().lower())\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DESKTOP_AGENT_"))}
@@ -99,5 +110,7 @@ def test_the_first_paint_needs_none_of_what_comes_after_it(tmp_path: Path) -> No
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.split("\n")[:4]
-    assert lines == ["shown", "loaded:", "empty state: True True", "fusion"], done.stdout
+    lines = done.stdout.split("\n")[:5]
+    assert lines == ["shown", "loaded:", "empty state: True True", "actions: 0", "fusion"], (
+        done.stdout
+    )
