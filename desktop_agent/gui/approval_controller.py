@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from .composer import Composer
-from .conversation import ConversationView
 from .conversation_views import ConversationViews
 from .sidebar import Sidebar
 from .status import ToolStatusBar
 
 if TYPE_CHECKING:
     from ..engine.orchestrator import Orchestrator
+    from .conversation import ConversationView
 
 __all__ = ["ApprovalController"]
 

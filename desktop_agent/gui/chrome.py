@@ -42,7 +42,9 @@ class Chrome(QObject):
         w = self.window
         offer = w.pane.empty.offer
         button = [offer.button] if offer is not None and hasattr(offer, "button") else []
-        chain = [w.composer, w.send_button, *button, *w.pane.empty.suggestions, w.transcript]
+        chain = [w.composer, w.send_button, *button, *w.pane.empty.suggestions]
+        if w.views.built:  # (the first transcript is built after the first paint)
+            chain.append(w.transcript)
         for first, second in itertools.pairwise(chain):
             w.setTabOrder(first, second)
 
@@ -108,7 +110,7 @@ class Chrome(QObject):
     def refresh_empty(self) -> None:
         """The empty state while the conversation on screen has nothing but notices."""
         w = self.window
-        entries = w.transcript.entries
+        entries = w.transcript.entries if w.views.built else ()
         empty = all(e.kind == "notice" for e in entries)
         w.pane.set_empty(empty)
         if empty:

@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject
 
 from .approval_controller import ApprovalController
 from .attach_input import AttachInput, send_with_attachments
-from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
 from .conversation_views import ConversationViews
@@ -21,6 +20,7 @@ from .status import ToolStatusBar
 
 if TYPE_CHECKING:
     from ..app.session import Session
+    from .conversation import ConversationView
 
 __all__ = ["RunController"]
 

@@ -27,7 +27,6 @@ from .attach_input import AttachInput, settings_limits
 from .background import Background
 from .chrome import Chrome
 from .context_meter import ContextMeter
-from .conversation import ConversationView
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
 from .conversation_views import ConversationViews
@@ -42,12 +41,15 @@ from .theme import Theme
 from .window_dialogs import WindowDialogs
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
     from ..app.mcp_setup import McpSetup
     from ..app.session import Session
     from ..engine.events import UserMessage
     from ..engine.model import ChatModel, Timeouts
     from ..engine.tools import Tool
     from ..storage import Store
+    from .conversation import ConversationView
     from .downloads import DownloadManager
 
 # asyncio, the engine, the session and the bridge are imported when first used,
@@ -175,8 +177,9 @@ class MainWindow(WindowDialogs):
         self.chrome = Chrome(self, self.looks)
         self.settings.notice.connect(self.chrome.say)
         self.settings.banner.connect(self.chrome.banner)
-        self.actions_by_name = add_actions(
-            self,
+        # (the QActions are made in `start()`, after the first paint, or when first asked for)
+        self._actions: dict[str, QAction] | None = None
+        self._action_slots: dict[str, Callable[[], Any]] = dict(
             {
                 "stop": self.runs.stop,
                 "new": self.new_conversation,
@@ -208,10 +211,20 @@ class MainWindow(WindowDialogs):
             },
         )
         ImportDrop(self, self.open_import)  # an export dropped on the window: import it
-        self.views.open(None)
+        # A new conversation: its empty state is painted first, its transcript built in
+        # `start()` (or when something needs it sooner), see `ConversationViews.build`.
+        self.views.defer_new()
         self._providers_changed()
+        self.chrome.refresh_empty()
         self.chrome.order_tabs()
         self.composer.setFocus()
+
+    @property
+    def actions_by_name(self) -> dict[str, QAction]:
+        """The window's actions (`shortcuts.ACTIONS`) by name, made when first needed."""
+        if self._actions is None:
+            self._actions = add_actions(self, self._action_slots)
+        return self._actions
 
     def _made(self, view: ConversationView) -> None:
         view.transcript.copied.connect(lambda _code: self.status.showMessage("Code copied", 2000))
@@ -269,10 +282,13 @@ class MainWindow(WindowDialogs):
         is on screen."""
         import asyncio
 
+        self.actions_by_name  # noqa: B018 (made now: the keyboard shortcuts work from here)
         await asyncio.sleep(0)  # let the first paint happen
         self.sidebar.finish_setup()
         self.pane.finish_setup()
         self.chrome.finish_setup()
+        self.views.build()  # the first transcript, after the first paint
+        self.chrome.order_tabs()
         store, problem = self.conversations.open_history(self._history)
         self.session = session = await self.settings.open_session(
             store, problem, lambda message: self.status.showMessage(message, 10000)

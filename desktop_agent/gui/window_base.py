@@ -50,7 +50,7 @@ class WindowBase(QMainWindow):
     @property
     def tenant_id(self) -> str:
         """The conversation on screen (its id is its orchestrator tenant)."""
-        return self.views.current.conversation_id
+        return self.views.current_id
 
     @property
     def busy(self) -> bool:
