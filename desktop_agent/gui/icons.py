@@ -1,15 +1,23 @@
-"""Icons from qtawesome (Material Design Icons 6), drawn in the palette's text colour
-so they recolour with the theme; and the flat icon button the window's chrome uses.
+"""Icons from Material Design Icons 6 (the icon font qtawesome ships), drawn in the
+palette's text colour so they recolour with the theme; and the flat icon button the
+window's chrome uses.
 
-qtawesome (with qtpy) costs ~60 ms to import and loads its font on first use: the
-window creates its buttons with names and tooltips before the first paint and gives
-them icons after it (`IconButton.refresh`).
+The glyphs are drawn from qtawesome's font file and charmap directly: importing
+qtawesome itself brings qtpy, which loads QtOpenGL and QtOpenGLWidgets (+19 MB RSS)
+and every bundled font (+38 MB in all), for six icons. The window creates its buttons
+with names and tooltips before the first paint and gives them icons after it
+(`IconButton.refresh`).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from functools import lru_cache
+from pathlib import Path
+
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QIcon, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QToolButton, QWidget
 
 __all__ = ["NAMES", "IconButton", "icon"]
@@ -25,11 +33,50 @@ NAMES: dict[str, str] = {
 }
 
 
+#: The sizes an icon is drawn at (the 18 px buttons at 100 % and 200 %).
+SIZES = (16, 18, 24, 32, 36, 48)
+
+
+@lru_cache(maxsize=1)
+def _font() -> tuple[str, dict[str, str]]:
+    """The icon font's family (added to the application once) and its charmap."""
+    from ..app.paths import resource_path
+
+    folders = [resource_path("iconfont")]  # the packaged app: copied there by the spec
+    spec = importlib.util.find_spec("qtawesome")  # found, not imported
+    if spec is not None and spec.submodule_search_locations:
+        folders.append(Path(next(iter(spec.submodule_search_locations)), "fonts"))
+    for fonts in folders:
+        ttfs = sorted(fonts.glob("materialdesignicons6-webfont-*.ttf"))
+        charmaps = sorted(fonts.glob("materialdesignicons6-webfont-charmap-*.json"))
+        if ttfs and charmaps:
+            break
+    else:
+        raise RuntimeError("the icon font (qtawesome's Material Design Icons) is missing")
+    ttf, charmap = ttfs[-1], charmaps[-1]
+    font_id = QFontDatabase.addApplicationFont(str(ttf))
+    families = QFontDatabase.applicationFontFamilies(font_id)
+    if not families:
+        raise RuntimeError(f"the icon font {ttf.name} could not be loaded")
+    return families[0], json.loads(charmap.read_text(encoding="utf-8"))
+
+
 def icon(what: str, colour: str) -> QIcon:
     """The icon for `what` (a key of `NAMES`) in `colour`."""
-    import qtawesome  # type: ignore[import-untyped]
-
-    made: QIcon = qtawesome.icon(NAMES[what], color=colour)
+    family, charmap = _font()
+    glyph = chr(int(charmap[NAMES[what].split(".", 1)[1]], 16))
+    made = QIcon()
+    for size in SIZES:
+        pixmap = QPixmap(size, size)
+        pixmap.fill(QColor(0, 0, 0, 0))
+        painter = QPainter(pixmap)
+        font = QFont(family)
+        font.setPixelSize(size)
+        painter.setFont(font)
+        painter.setPen(QColor(colour))
+        painter.drawText(pixmap.rect(), 0x84, glyph)  # Qt.AlignCenter (no Qt namespace)
+        painter.end()
+        made.addPixmap(pixmap)
     return made
 
 
@@ -53,7 +100,10 @@ class IconButton(QToolButton):
     def refresh(self) -> None:
         """(Re)draw the icon in the palette's text colour."""
         colour = self.palette().color(QPalette.ColorRole.ButtonText).name()
-        self.setIcon(icon(self.what, colour))
+        try:
+            self.setIcon(icon(self.what, colour))
+        except (RuntimeError, OSError, ValueError, KeyError):
+            return  # no icon font: the button keeps its text
         from PySide6.QtCore import Qt
 
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)

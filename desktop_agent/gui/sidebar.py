@@ -230,7 +230,10 @@ class Sidebar(QWidget):
 
         colour = self.palette().color(QPalette.ColorRole.Text).name()
         if self.delegate is not None:
-            self.delegate.icons = {what: icon(what, colour) for what in ("rename", "delete")}
+            try:
+                self.delegate.icons = {what: icon(what, colour) for what in ("rename", "delete")}
+            except (RuntimeError, OSError, ValueError, KeyError):
+                pass  # no icon font: the rows keep F2 / Delete and their tooltips
         self.view.viewport().update()
 
     # -- search ---------------------------------------------------------------------
