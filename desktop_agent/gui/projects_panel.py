@@ -84,6 +84,7 @@ class ProjectsPanel(QWidget):
         opened = {item.data(0, _USER_ROLE) for item in self._groups() if item.isExpanded()}
         current = self.selected()
         self.tree.clear()
+        self.tree.setVisible(bool(groups))  # no projects: just the title and "+ Project"
         for project, conversations in groups:
             group = QTreeWidgetItem([f"{project.name}  ({len(conversations)})"])
             group.setData(0, _USER_ROLE, project.id)

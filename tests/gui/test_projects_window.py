@@ -333,3 +333,17 @@ def test_the_dialog_embeds_new_passages_when_an_embedding_model_is_set(
         dialog.close()
     finally:
         gui.run(w.shutdown())
+
+
+def test_the_projects_list_shows_only_when_there_are_projects(gui: Gui) -> None:
+    from desktop_agent.gui.projects_panel import ProjectsPanel
+    from desktop_agent.storage.knowledge_records import Project
+
+    panel = ProjectsPanel()
+    panel.show()
+    panel.set_projects([])
+    assert not panel.tree.isVisible() and panel.new_button.isVisible()
+    project = Project(id="p1", name="Manuals")
+    panel.set_projects([(project, [("c1", "Pump reset")])])
+    assert panel.tree.isVisible()
+    panel.deleteLater()
