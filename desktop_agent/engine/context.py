@@ -86,7 +86,8 @@ class TokenCounter:
 
     `count_text` is a tokenizer (e.g. tiktoken's, or counts the server gave); None
     uses `estimate_tokens`. Counts are cached by message identity (the history's
-    messages are never changed in place), bounded to `limit` entries.
+    messages are never changed in place), bounded to `limit` entries; the last tool
+    definitions' count likewise, by the list's identity.
     """
 
     def __init__(
@@ -96,6 +97,9 @@ class TokenCounter:
         self.exact = count_text is not None
         self._cache: dict[int, tuple[Message, int]] = {}
         self._limit = limit
+        # The last tool definitions counted, and their count: a run sends the same
+        # list with every request (and a request may be fitted up to three times).
+        self._last_tools: tuple[Sequence[dict[str, Any]], int] | None = None
 
     def message(self, message: Message) -> int:
         key = id(message)
@@ -144,7 +148,12 @@ class TokenCounter:
     def tools(self, tools: Sequence[dict[str, Any]] | None) -> int:
         if not tools:
             return 0
-        return self.count_text(json.dumps(list(tools), separators=(",", ":"))) + 10
+        last = self._last_tools
+        if last is not None and last[0] is tools:
+            return last[1]
+        count = self.count_text(json.dumps(list(tools), separators=(",", ":"))) + 10
+        self._last_tools = (tools, count)
+        return count
 
 
 @dataclass(frozen=True, slots=True)
