@@ -12,29 +12,17 @@ import sys
 import time
 from pathlib import Path
 
-from ..app.paths import history_path
 from ..printable import printable
-from ..storage import Store, StoreError
 from ..storage.export import dumps, to_json, to_markdown
 from ..storage.export_all import write_all
+from .common import fail, open_store
 
 __all__ = ["export_all_main", "export_main", "history_main"]
 
 
-def _open() -> Store:
-    return Store(history_path(), session=False)
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(f"error: {message}\n")
-    return 1
-
-
 def history_main(*, search: str | None = None, limit: int = 50) -> int:
-    try:
-        store = _open()
-    except StoreError as exc:
-        return _fail(str(exc))
+    if (store := open_store()) is None:
+        return 1
     try:
         if search:
             rows = [
@@ -57,13 +45,11 @@ def history_main(*, search: str | None = None, limit: int = 50) -> int:
 
 
 def export_main(conversation_id: str, *, fmt: str = "md", output: str | None = None) -> int:
-    try:
-        store = _open()
-    except StoreError as exc:
-        return _fail(str(exc))
+    if (store := open_store()) is None:
+        return 1
     try:
         if store.conversation(conversation_id, include_deleted=True) is None:
-            return _fail(f"no conversation {conversation_id!r} (see `desktop-agent history`)")
+            return fail(f"no conversation {conversation_id!r} (see `desktop-agent history`)")
         text = (
             to_markdown(store, conversation_id)
             if fmt == "md"
@@ -83,15 +69,13 @@ def export_all_main(*, fmt: str = "json", output: str | None = None) -> int:
     """Every conversation (not deleted), written one at a time: JSON `import` reads
     back (`{"format": "desktop-agent.conversations", "conversations": [...]}`), or
     Markdown, one after another."""
-    try:
-        store = _open()
-    except StoreError as exc:
-        return _fail(str(exc))
+    if (store := open_store()) is None:
+        return 1
     try:
         out = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         store.close()
-        return _fail(f"cannot write {output}: {exc.strerror or exc}")
+        return fail(f"cannot write {output}: {exc.strerror or exc}")
     try:
         count = write_all(store, out, fmt)
     finally:

@@ -7,26 +7,20 @@ desktop-agent restore FILE [--force]
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..app.attachments import AttachmentLimits, for_import
 from ..app.backup import BackupError, backup, restore
-from ..app.paths import data_dir, history_path
+from ..app.paths import data_dir
 from ..app.settings import load_settings
 from ..printable import printable
-from ..storage import Store, StoreError
 from ..storage.importers import ImportFormatError, Limits, import_file
+from .common import fail, open_store
 
 __all__ = ["backup_main", "import_main", "restore_main"]
 
 #: Up to this many imported conversations are listed one per line.
 _LISTED = 20
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(f"error: {message}\n")
-    return 1
 
 
 def import_main(path: str, *, max_conversation_mb: int = 256) -> int:
@@ -39,10 +33,8 @@ def import_main(path: str, *, max_conversation_mb: int = 256) -> int:
         TimeRemainingColumn,
     )
 
-    try:
-        store = Store(history_path(), session=False)
-    except StoreError as exc:
-        return _fail(str(exc))
+    if (store := open_store()) is None:
+        return 1
     console = Console(stderr=True)
     attach = AttachmentLimits.from_settings(load_settings())
     limits = Limits(
@@ -70,9 +62,9 @@ def import_main(path: str, *, max_conversation_mb: int = 256) -> int:
                 store, path, limits=limits, progress=progress, prepare=for_import(attach)
             )
     except ImportFormatError as exc:
-        return _fail(f"cannot import {path}: {exc}")
+        return fail(f"cannot import {path}: {exc}")
     except KeyboardInterrupt:
-        return _fail("stopped; the conversations imported so far are kept")
+        return fail("stopped; the conversations imported so far are kept")
     finally:
         store.close()
     if len(summary.imported) <= _LISTED:
@@ -86,11 +78,11 @@ def import_main(path: str, *, max_conversation_mb: int = 256) -> int:
 def backup_main(path: str) -> int:
     target = Path(path).expanduser().resolve()
     if target.is_dir():
-        return _fail(f"{path} is a folder; give a file name for the backup")
+        return fail(f"{path} is a folder; give a file name for the backup")
     try:
         info = backup(data_dir(), target)
     except (BackupError, OSError) as exc:
-        return _fail(f"cannot back up: {exc}")
+        return fail(f"cannot back up: {exc}")
     print(
         f"backed up {info.conversations} conversations ({info.messages} messages) and "
         f"{'settings' if 'settings.json' in info.files else 'no settings'} to {target} "
@@ -104,7 +96,7 @@ def restore_main(path: str, *, force: bool = False) -> int:
     try:
         info = restore(folder, Path(path).expanduser(), force=force)
     except (BackupError, OSError) as exc:
-        return _fail(f"cannot restore {path}: {exc}")
+        return fail(f"cannot restore {path}: {exc}")
     print(
         f"restored {info.conversations} conversations ({info.messages} messages) into {folder}"
         + (" with settings" if "settings.json" in info.files else "")

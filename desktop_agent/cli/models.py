@@ -18,13 +18,9 @@ from ..providers.models.catalog import CATALOG, GB, fit_hint, this_machine
 from ..providers.models.gguf import GGUFError
 from ..providers.models.hub import HubError, NotFound
 from ..providers.models.installed import ModelLibrary
+from .common import fail
 
 __all__ = ["import_main", "list_main", "pull_main", "rm_main"]
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(f"error: {printable(message)}\n")
-    return 1
 
 
 def _library() -> ModelLibrary:
@@ -111,11 +107,11 @@ def pull_main(
         finally:
             progress.stop()
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except NotFound as exc:
-        return _fail(f"not found: {exc}")
+        return fail(f"not found: {exc}")
     except (HubError, download.DownloadError, OSError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except KeyboardInterrupt:
         sys.stderr.write("paused: run the same pull again to resume\n")
         return 130
@@ -133,7 +129,7 @@ def rm_main(ref: str) -> int:
         except ValueError:
             partial = False
     if removed is None and not partial:
-        return _fail(f"no installed model {ref!r} (see `desktop-agent models list`)")
+        return fail(f"no installed model {ref!r} (see `desktop-agent models list`)")
     print(f"removed {printable(removed.id if removed else ref + ' (unfinished download)')}")
     return 0
 
@@ -142,8 +138,8 @@ def import_main(path: str) -> int:
     try:
         model = download.import_gguf(Path(path), _library())
     except GGUFError as exc:
-        return _fail(f"refused: {exc}")
+        return fail(f"refused: {exc}")
     except (FileExistsError, OSError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     print(f"imported {printable(model.id)} ({model.size:,} bytes)")
     return 0

@@ -12,15 +12,14 @@ desktop-agent project embed NAME [--model M]  vectors from the provider's /v1/em
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..app.paths import history_path
 from ..app.projects import Projects
 from ..printable import printable
-from ..storage import Store, StoreError
+from ..storage import StoreError
+from .common import fail, open_store
 
 __all__ = ["add_parser", "main"]
 
@@ -81,19 +80,12 @@ def add_parser(commands: Any) -> None:
     )
 
 
-def _fail(message: str) -> int:
-    sys.stderr.write(f"error: {printable(message)}\n")
-    return 1
-
-
 def main(args: Any) -> int:
     command = args.project_command
     if command is None:
-        return _fail("say what to do: create, add, rescan, list, files or rm (see --help)")
-    try:
-        store = Store(history_path(), session=False)
-    except StoreError as exc:
-        return _fail(str(exc))
+        return fail("say what to do: create, add, rescan, list, files or rm (see --help)")
+    if (store := open_store()) is None:
+        return 1
     try:
         projects = Projects(store)
         if command == "create":
@@ -124,10 +116,10 @@ def main(args: Any) -> int:
             print(f"removed project {printable(project.name)}; {len(ids)} conversations {fate}")
             return 0
     except (StoreError, LookupError, FileNotFoundError) as exc:
-        return _fail(str(exc).strip("'\""))
+        return fail(str(exc).strip("'\""))
     finally:
         store.close()
-    return _fail(f"unknown project command {command!r}")
+    return fail(f"unknown project command {command!r}")
 
 
 def _set_defaults(projects: Projects, project_id: str, args: Any) -> None:
@@ -165,7 +157,7 @@ def _embed(project_id: str, model_name: str | None) -> int:
     knowledge = load_settings().get("knowledge")
     name = knowledge.get("embedding_model") if isinstance(knowledge, dict) else None
     if not name:
-        return _fail("say which embedding model: --model NAME (e.g. text-embedding-3-small)")
+        return fail("say which embedding model: --model NAME (e.g. text-embedding-3-small)")
 
     async def run() -> int:
         session = Session.open(use_mcp=False)
@@ -174,13 +166,13 @@ def _embed(project_id: str, model_name: str | None) -> int:
             model = await asyncio.to_thread(session._make_model, session.config)
             if not hasattr(model, "embed") or session.store is None:
                 await close_model(model)
-                return _fail(f"{session.config.label()} makes no embeddings")
+                return fail(f"{session.config.label()} makes no embeddings")
             projects = Projects(session.store)
             projects.embedder, projects.embedding_model = model, name  # type: ignore[assignment]
             try:
                 count = await projects.embed(project_id)
             except ModelError as exc:
-                return _fail(f"no embeddings from {session.config.label()}: {exc}")
+                return fail(f"no embeddings from {session.config.label()}: {exc}")
             finally:
                 await close_model(model)
             print(f"embedded {count} passages with {printable(name)}")
@@ -224,7 +216,7 @@ def _index(projects: Projects, project_id: str, paths: Sequence[str] | None) -> 
     if paths is not None:
         for path in paths:
             if not Path(path).expanduser().exists():
-                return _fail(f"{path}: no such file or folder")
+                return fail(f"{path}: no such file or folder")
     console = Console(stderr=True)
     columns = (
         TextColumn("indexing"),
