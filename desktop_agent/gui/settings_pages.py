@@ -164,6 +164,7 @@ class AboutPage(QWidget):
 def shortcuts_table(shortcuts: list[tuple[str, str]], parent: QWidget) -> QTableWidget:
     table = QTableWidget(len(shortcuts), 2, parent)
     table.setAccessibleName("Shortcut list")
+    table.setTabKeyNavigation(False)  # (arrows move in it; Tab goes on to Save)
     table.setHorizontalHeaderLabels(["Keys", "Action"])
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
