@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from ..app.providers import ConnectionConfig, Providers, new_provider_id
 from .context_settings import ContextFields
 from .protocol_fields import ProtocolFields
+from .settings_pages import problem_label, show_problem
 
 __all__ = ["PRESETS", "ProvidersPage"]
 
@@ -121,10 +122,7 @@ class ProvidersPage(QWidget):
         self.base_url = QLineEdit(self)
         self.base_url.setAccessibleName("Base URL")
         self.base_url.setAccessibleDescription("Where the OpenAI-compatible API is: http(s)://…")
-        self.base_url_error = QLabel("", self)  # (inline, under the field)
-        self.base_url_error.setAccessibleName("Base URL problem")
-        self.base_url_error.setWordWrap(True)
-        self.base_url_error.hide()
+        self.base_url_error = problem_label(self, "Base URL problem")  # (under the field)
         self.base_url.textChanged.connect(lambda _t: self.validate())
         self.api_key = QLineEdit(self)
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
@@ -363,9 +361,7 @@ class ProvidersPage(QWidget):
         problem = ""
         if config_kind != "local" and url and not url.startswith(("http://", "https://")):
             problem = "The base URL must start with http:// or https://"
-        self.base_url_error.setText(f"✗ {problem}" if problem else "")
-        self.base_url_error.setVisible(bool(problem))
-        return not problem
+        return show_problem(self.base_url_error, problem)
 
     def store_keys(self, providers: Providers) -> None:
         """Keep the API keys in the key store (and forget the removed providers')."""
