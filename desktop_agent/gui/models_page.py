@@ -148,6 +148,7 @@ class ModelsPage(QWidget):
             layout.addWidget(self.offer)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setAccessibleName("Models: the catalog and installed models")
+        self.table.setTabKeyNavigation(False)  # (arrows move in it; Tab goes on)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

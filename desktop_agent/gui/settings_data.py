@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .settings_pages import note
+
 __all__ = ["DataPage"]
 
 
@@ -102,10 +104,11 @@ class DataPage(QWidget):
         form.addRow("Backup", _row(self.backup_button, self.restore_button))
         form.addRow(
             "",
-            _note(
+            note(
                 "A backup holds the history and the settings (no API keys, no MCP "
                 "servers' settings) to move to another machine.",
                 self,
+                "About backups",
             ),
         )
         form.addRow("Data folder", self.folder_label)
@@ -267,10 +270,3 @@ def _row(*widgets: QWidget) -> QHBoxLayout:
         row.addWidget(widget)
     row.addStretch(1)
     return row
-
-
-def _note(text: str, parent: QWidget) -> QLabel:
-    label = QLabel(text, parent)
-    label.setWordWrap(True)
-    label.setAccessibleName("About backups")
-    return label

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from .settings_pages import problem_label, show_problem
 
 __all__ = ["FIELDS", "AttachmentLimitsGroup"]
 
@@ -55,10 +56,7 @@ class AttachmentLimitsGroup(QGroupBox):
             edit.setMaximumWidth(140)
             edit.textChanged.connect(lambda _t, field=field: self._check(field))
             unit = QLabel(field.unit, self)
-            error = QLabel("", self)
-            error.setAccessibleName(f"{field.label}: problem")
-            error.setTextFormat(Qt.TextFormat.PlainText)
-            error.hide()
+            error = problem_label(self, f"{field.label}: problem")
             row = QVBoxLayout()
             row.setSpacing(0)
             line = QFormLayout()
@@ -88,10 +86,8 @@ class AttachmentLimitsGroup(QGroupBox):
     def _check(self, field: _Field) -> bool:
         ok = self.value(field.key) is not None
         kind = "A number" if field.decimals else "A whole number"
-        problem = f"✗ {kind} from {_number(field.low)} to {_number(field.high)} {field.unit}"
-        self.errors[field.key].setText("" if ok else problem)
-        self.errors[field.key].setVisible(not ok)
-        return ok
+        problem = f"{kind} from {_number(field.low)} to {_number(field.high)} {field.unit}"
+        return show_problem(self.errors[field.key], "" if ok else problem)
 
     def validate(self) -> bool:
         """Every field checked (problems shown); focus goes to the first wrong one."""

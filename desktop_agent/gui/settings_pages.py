@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,7 +32,16 @@ from .. import __version__
 if TYPE_CHECKING:
     from .appearance import Looks
 
-__all__ = ["AboutPage", "AppearancePage", "GeneralPage", "PageNav", "ShortcutsDialog"]
+__all__ = [
+    "AboutPage",
+    "AppearancePage",
+    "GeneralPage",
+    "PageNav",
+    "ShortcutsDialog",
+    "note",
+    "problem_label",
+    "show_problem",
+]
 
 
 class PageNav(QWidget):
@@ -85,11 +94,28 @@ class PageNav(QWidget):
             self.page_changed.emit(self.names[row])
 
 
-def _note(text: str, parent: QWidget, name: str) -> QLabel:
+def note(text: str, parent: QWidget, name: str) -> QLabel:
+    """A word-wrapped label with an accessible name (the pages' notes)."""
     label = QLabel(text, parent)
     label.setWordWrap(True)
     label.setAccessibleName(name)
     return label
+
+
+def problem_label(parent: QWidget, name: str) -> QLabel:
+    """The inline label under a field that says what is wrong with it (hidden when
+    nothing is); `show_problem` fills it."""
+    label = note("", parent, name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.hide()
+    return label
+
+
+def show_problem(label: QLabel, problem: str) -> bool:
+    """Show `problem` ("" for none) in a `problem_label`; True when there is none."""
+    label.setText(f"✗ {problem}" if problem else "")
+    label.setVisible(bool(problem))
+    return not problem
 
 
 class GeneralPage(QWidget):
@@ -101,9 +127,9 @@ class GeneralPage(QWidget):
 
         form = QFormLayout(self)
         folder = str(data_dir())
-        form.addRow("Data folder", _note(folder, self, "Data folder"))
-        form.addRow("History", _note("history.db in the data folder", self, "History"))
-        form.addRow("Log", _note("logs/desktop-agent.log in the data folder", self, "Log"))
+        form.addRow("Data folder", note(folder, self, "Data folder"))
+        form.addRow("History", note("history.db in the data folder", self, "History"))
+        form.addRow("Log", note("logs/desktop-agent.log in the data folder", self, "Log"))
         form.addRow("API keys", key_note)
 
 
@@ -136,7 +162,7 @@ class AppearancePage(QWidget):
         hc = "on" if looks.high_contrast else "off"
         form.addRow(
             "",
-            _note(
+            note(
                 f"The desktop's high-contrast setting is {hc}; "
                 "when on, text and borders are drawn at full strength.",
                 self,
@@ -149,9 +175,9 @@ class AboutPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.addWidget(_note(f"desktop-agent {__version__}", self, "Version"))
+        layout.addWidget(note(f"desktop-agent {__version__}", self, "Version"))
         layout.addWidget(
-            _note(
+            note(
                 "A desktop chat client for tool-calling language-model agents. "
                 "Icons: Material Design Icons via qtawesome.",
                 self,
@@ -164,6 +190,7 @@ class AboutPage(QWidget):
 def shortcuts_table(shortcuts: list[tuple[str, str]], parent: QWidget) -> QTableWidget:
     table = QTableWidget(len(shortcuts), 2, parent)
     table.setAccessibleName("Shortcut list")
+    table.setTabKeyNavigation(False)  # (arrows move in it; Tab goes on to Save)
     table.setHorizontalHeaderLabels(["Keys", "Action"])
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -298,3 +298,9 @@ def test_offer_in_settings_is_used_after_settings_closed(
         assert window.config.gguf_path.endswith("tiny.gguf")
     finally:
         gui.run(window.shutdown())
+
+
+def test_tab_leaves_the_table(gui: Gui, page: ModelsPage) -> None:
+    """Arrows move in the models table; Tab goes on to the next control (no trap)."""
+    page.table.setFocus()
+    assert not page.table.tabKeyNavigation()
