@@ -75,8 +75,16 @@ class Totals:
     estimated: bool = False  # some counts were the app's, not the server's
 
 
+# Derived once: the columns a caller may write, and the query reading a record.
+_WRITABLE = frozenset(_COLUMNS)
+_RECORD_FIELDS = tuple(f.name for f in fields(RequestRecord))
+_SELECT_RECORDS = (
+    f"SELECT {', '.join(_RECORD_FIELDS)} FROM model_requests WHERE conversation_id = ? ORDER BY n"
+)
+
+
 def _check(fields: dict[str, Any]) -> None:
-    unknown = set(fields) - set(_COLUMNS)
+    unknown = set(fields) - _WRITABLE
     if unknown:
         raise ValueError(f"unknown model_requests fields {sorted(unknown)}")
 
@@ -86,7 +94,7 @@ def add_request(store: Store, conversation_id: str, run_id: str, **fields: Any) 
     _check(fields)
     names = ", ".join(["conversation_id", "run_id", "created_at", *fields])
     marks = ", ".join("?" * (3 + len(fields)))
-    with store._transaction() as db:
+    with store.batch() as db:
         cursor = db.execute(
             f"INSERT INTO model_requests ({names}) VALUES ({marks})",
             (conversation_id, run_id, time.time(), *fields.values()),
@@ -100,19 +108,15 @@ def update_request(store: Store, n: int, **fields: Any) -> None:
     if not fields:
         return
     assignments = ", ".join(f"{key} = ?" for key in fields)
-    with store._transaction() as db:
+    with store.batch() as db:
         db.execute(f"UPDATE model_requests SET {assignments} WHERE n = ?", (*fields.values(), n))
 
 
 def requests_of(store: Store, conversation_id: str) -> list[RequestRecord]:
-    names = [f.name for f in fields(RequestRecord)]
-    rows = store._db.execute(
-        f"SELECT {', '.join(names)} FROM model_requests WHERE conversation_id = ? ORDER BY n",
-        (conversation_id,),
-    ).fetchall()
+    rows = store._db.execute(_SELECT_RECORDS, (conversation_id,)).fetchall()
     out = []
     for row in rows:
-        values = dict(zip(names, tuple(row), strict=True))
+        values = dict(zip(_RECORD_FIELDS, tuple(row), strict=True))
         for flag in ("retry", "estimated"):
             values[flag] = bool(values[flag])
         out.append(RequestRecord(**values))
@@ -147,7 +151,7 @@ def set_context_settings(
     store: Store, conversation_id: str, settings: dict[str, Any] | None
 ) -> None:
     text = json.dumps(settings) if settings is not None else None
-    with store._transaction() as db:
+    with store.batch() as db:
         db.execute(
             "UPDATE conversations SET context_settings = ? WHERE id = ?", (text, conversation_id)
         )

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.model import Message, user_content
-from . import attachments
+from . import attachments, search, tree
 from .attachments import content_part
 from .records import (
     Conversation,
@@ -422,29 +422,7 @@ class Store:
             start = found.parent_id if found else None
         if start is None or limit <= 0:
             return [], False
-        # The walk stays in the conversation and stops after `limit` steps, so a
-        # damaged tree (a parent cycle written by something else) cannot make it
-        # run forever; a message met twice ends the path (`_cut_at_repeat`).
-        rows = self._db.execute(
-            "WITH RECURSIVE path(id, depth) AS ("
-            "  SELECT :start, 0"
-            "  UNION ALL"
-            "  SELECT m.parent_id, p.depth + 1 FROM path p JOIN messages m ON m.id = p.id"
-            "  WHERE m.conversation_id = :conv AND m.parent_id IS NOT NULL AND p.depth < :max"
-            ") SELECT m.* FROM path p JOIN messages m ON m.id = p.id"
-            " WHERE m.conversation_id = :conv ORDER BY p.depth",
-            {"start": start, "conv": conversation_id, "max": limit - 1},
-        ).fetchall()
-        messages, cut = _cut_at_repeat([message_from_row(row) for row in rows])
-        if cut:
-            _log.warning(
-                "history: conversation %s is damaged (its messages form a cycle); "
-                "showing the path up to the first repeat",
-                conversation_id,
-            )
-        messages.reverse()
-        more = bool(messages) and messages[0].parent_id is not None and not cut
-        return messages, more
+        return tree.path_up(self._db, conversation_id, start, limit)
 
     def path(self, conversation_id: str) -> list[StoredMessage]:
         """The whole shown path, oldest first."""
@@ -453,10 +431,7 @@ class Store:
 
     def _count(self, conversation_id: str) -> int:
         """How many messages the conversation has: no path in it is longer."""
-        row = self._db.execute(
-            "SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
-        ).fetchone()
-        return int(row[0])
+        return tree.count(self._db, conversation_id)
 
     def model_messages(self, conversation_id: str) -> list[Message]:
         """The shown path as the messages a model is sent (a user message's
@@ -489,29 +464,7 @@ class Store:
 
     def versions(self, messages: Iterable[StoredMessage]) -> dict[str, tuple[int, int]]:
         """For each message with siblings of its role: (1-based index, count)."""
-        out: dict[str, tuple[int, int]] = {}
-        for message in messages:
-            if message.role not in ("user", "assistant"):
-                continue
-            siblings = self._siblings(message)
-            if len(siblings) > 1:
-                out[message.id] = (siblings.index(message.id) + 1, len(siblings))
-        return out
-
-    def _siblings(self, message: StoredMessage) -> list[str]:
-        if message.parent_id is None:
-            rows = self._db.execute(
-                "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS NULL "
-                "AND role = ? ORDER BY n",
-                (message.conversation_id, message.role),
-            )
-        else:
-            rows = self._db.execute(
-                "SELECT id FROM messages WHERE conversation_id = ? AND parent_id = ? "
-                "AND role = ? ORDER BY n",
-                (message.conversation_id, message.parent_id, message.role),
-            )
-        return [row[0] for row in rows]
+        return tree.versions(self._db, messages)
 
     def switch_version(self, message_id: str, step: int) -> str | None:
         """Show the sibling `step` away from `message_id` (and its latest answers);
@@ -519,40 +472,14 @@ class Store:
         message = self.message(message_id)
         if message is None:
             return None
-        siblings = self._siblings(message)
+        siblings = tree.siblings(self._db, message)
         index = siblings.index(message_id) + step
         if not 0 <= index < len(siblings):
             return None
         target = siblings[index]
-        # Down the latest answers, at most as many steps as the conversation has
-        # messages (a damaged tree with a cycle ends there, cut at the first repeat).
-        rows = self._db.execute(
-            "WITH RECURSIVE down(id, depth) AS ("
-            "  SELECT :target, 0"
-            "  UNION ALL"
-            "  SELECT (SELECT c.id FROM messages c"
-            "          WHERE c.conversation_id = :conv AND c.parent_id = down.id"
-            "          ORDER BY c.n DESC LIMIT 1), depth + 1"
-            "  FROM down WHERE down.id IS NOT NULL AND depth < :max"
-            ") SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth",
-            {
-                "target": target,
-                "conv": message.conversation_id,
-                "max": self._count(message.conversation_id),
-            },
-        ).fetchall()
-        seen: set[str] = set()
-        leaf = target
-        for (id_,) in rows:
-            if id_ in seen:
-                _log.warning(
-                    "history: conversation %s is damaged (its messages form a cycle)",
-                    message.conversation_id,
-                )
-                break
-            seen.add(id_)
-            leaf = id_
-        self.set_leaf(message.conversation_id, leaf)
+        self.set_leaf(
+            message.conversation_id, tree.latest_below(self._db, message.conversation_id, target)
+        )
         return target
 
     # -- search -------------------------------------------------------------------
@@ -563,55 +490,7 @@ class Store:
         query = fts_query(text)
         if not query:
             return [SearchHit(c.id, c.title, c.updated_at, "") for c in self.conversations(limit)]
-        hits: dict[str, SearchHit] = {}
-        for row in self._db.execute(
-            "SELECT c.id, c.title, c.updated_at FROM titles_fts f "
-            "JOIN conversations c ON c.rowid = f.rowid "
-            "WHERE titles_fts MATCH ? AND c.deleted_at IS NULL "
-            "ORDER BY c.updated_at DESC LIMIT ?",
-            (query, limit),
-        ):
-            hits[row["id"]] = SearchHit(row["id"], row["title"], row["updated_at"], "")
-        if len(hits) < limit:
-            # One row per conversation (its latest matching message), newest first...
-            found = self._db.execute(
-                "SELECT m.conversation_id AS cid, MAX(m.n) AS n, c.title, c.updated_at "
-                "FROM messages_fts f JOIN messages m ON m.n = f.rowid "
-                "JOIN conversations c ON c.id = m.conversation_id "
-                "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
-                "GROUP BY m.conversation_id ORDER BY c.updated_at DESC LIMIT ?",
-                (query, limit),
-            ).fetchall()
-            found = [row for row in found if row["cid"] not in hits][: limit - len(hits)]
-            # ...then what that message said around the match.
-            snippets: dict[int, tuple[str, str]] = {}
-            if found:
-                marks = ",".join("?" * len(found))
-                for row in self._db.execute(
-                    "SELECT f.rowid AS n, m.id AS message_id, "
-                    "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
-                    "FROM messages_fts f JOIN messages m ON m.n = f.rowid "
-                    f"WHERE messages_fts MATCH ? AND f.rowid IN ({marks})",
-                    (query, *(row["n"] for row in found)),
-                ):
-                    snippets[row["n"]] = (row["message_id"], row["snippet"])
-            for row in found:
-                message_id, snippet = snippets.get(row["n"], (None, ""))
-                hits[row["cid"]] = SearchHit(
-                    row["cid"], row["title"], row["updated_at"], snippet, message_id
-                )
-        return list(hits.values())
-
-
-def _cut_at_repeat(messages: list[StoredMessage]) -> tuple[list[StoredMessage], bool]:
-    """The messages up to (not including) the first one met a second time; and
-    whether there was one."""
-    seen: set[str] = set()
-    for i, message in enumerate(messages):
-        if message.id in seen:
-            return messages[:i], True
-        seen.add(message.id)
-    return messages, False
+        return search.search(self._db, query, limit)
 
 
 def _statements(script: str) -> list[str]:

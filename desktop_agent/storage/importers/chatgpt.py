@@ -37,6 +37,7 @@ from .model import (
     ImportFormatError,
     Node,
     kept_tree,
+    optional_str,
     text_of,
     timestamp,
 )
@@ -89,14 +90,14 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
         nodes.append(
             Node(
                 node_id,
-                str(parent) if parent is not None else None,
+                optional_str(parent),
                 message,
                 order=created if created is not None else float(position),
             )
         )
     if thoughts:
         _attach_thoughts(nodes, thoughts)
-    messages, leaf = kept_tree(nodes, _str(item.get("current_node")), what="conversation")
+    messages, leaf = kept_tree(nodes, optional_str(item.get("current_node")), what="conversation")
     slug = item.get("default_model_slug")
     return ImportedConversation(
         source=SOURCE,
@@ -153,10 +154,6 @@ def _attach_thoughts(nodes: list[Node], thoughts: dict[str, str]) -> None:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    return str(value) if value is not None else None
 
 
 def _message(node_id: str, raw: Any, system_prompt: list[str]) -> ImportedMessage | None:

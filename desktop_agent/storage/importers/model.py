@@ -21,6 +21,7 @@ __all__ = [
     "ImportedMessage",
     "Node",
     "kept_tree",
+    "optional_str",
     "paired_tool_calls",
     "text_of",
     "timestamp",
@@ -232,6 +233,11 @@ def paired_tool_calls(messages: list[ImportedMessage]) -> list[ImportedMessage]:
             if last != m.id:
                 moved[m.id] = last
     return out
+
+
+def optional_str(value: Any) -> str | None:
+    """A field as text (an id, a name), None when absent."""
+    return str(value) if value is not None else None
 
 
 def text_of(value: Any) -> str:

@@ -21,6 +21,7 @@ from .model import (
     ImportFormatError,
     Node,
     kept_tree,
+    optional_str,
 )
 
 __all__ = ["FORMAT_ALL", "SOURCE", "convert", "looks_like"]
@@ -65,17 +66,15 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
             _number(raw.get("created_at")),
             reasoning=str(raw.get("reasoning") or ""),
             tool_calls=calls if isinstance(calls, list) and calls else None,
-            tool_call_id=_text(raw.get("tool_call_id")),
-            tool_name=_text(raw.get("tool_name")),
+            tool_call_id=optional_str(raw.get("tool_call_id")),
+            tool_name=optional_str(raw.get("tool_name")),
             status=str(raw.get("status") or "complete"),
-            error=_text(raw.get("error")),
+            error=optional_str(raw.get("error")),
             files=_files(raw.get("attachments"), blobs),
         )
-        nodes.append(
-            Node(str(id_), str(parent) if parent is not None else None, message, float(position))
-        )
+        nodes.append(Node(str(id_), optional_str(parent), message, float(position)))
     leaf = conv.get("leaf_id")
-    messages, _shown = kept_tree(nodes, str(leaf) if leaf is not None else None)
+    messages, _shown = kept_tree(nodes, optional_str(leaf))
     return ImportedConversation(
         source=SOURCE,
         source_id=source_id,
@@ -85,8 +84,8 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
         messages=messages,
         # (an empty path is kept empty: the next message starts a new version)
         leaf_id=_shown if leaf is not None else None,
-        model=_text(conv.get("model")),
-        system_prompt=_text(conv.get("system_prompt")),
+        model=optional_str(conv.get("model")),
+        system_prompt=optional_str(conv.get("system_prompt")),
     )
 
 
@@ -130,10 +129,6 @@ def _files(refs: Any, blobs: dict[str, tuple[bytes, str]]) -> list[FileRef]:
         data, mime = blobs[digest]
         out.append(FileRef(f"sha256:{digest}", name, stored=(data, mime, str(ref["kind"]))))
     return out
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value is not None else None
 
 
 def _number(value: Any) -> float | None:

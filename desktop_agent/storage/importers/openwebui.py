@@ -26,6 +26,7 @@ from .model import (
     ImportFormatError,
     Node,
     kept_tree,
+    optional_str,
     text_of,
     timestamp,
 )
@@ -72,13 +73,13 @@ def convert(item: dict[str, Any]) -> ImportedConversation:
         nodes.append(
             Node(
                 message_id,
-                str(parent) if parent is not None else None,
+                optional_str(parent),
                 message,
                 order=order if order is not None else float(position),
             )
         )
     current = history.get("currentId")
-    messages, leaf = kept_tree(nodes, str(current) if current is not None else None, what="chat")
+    messages, leaf = kept_tree(nodes, optional_str(current), what="chat")
     models = chat.get("models")
     model = (
         models[0] if isinstance(models, list) and models and isinstance(models[0], str) else None
