@@ -190,3 +190,14 @@ def test_migration_to_the_import_sources_schema_keeps_data(tmp_path: Path) -> No
     assert len(summary.imported) == 1
     assert len(import_file(store, tmp_path / "c.json").already_present) == 1
     store.close()
+
+
+@pytest.mark.timeout(30)
+def test_deeply_nested_json_is_refused_quickly(store: Store, tmp_path: Path) -> None:
+    # ijson's prefixed events grow a prefix per level: a million levels took
+    # minutes and gigabytes before the depth check.
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 1_000_000 + b"]" * 1_000_000)
+    with pytest.raises(ImportFormatError, match="nested"):
+        import_file(store, path)
+    assert count(store) == (0, 0)

@@ -51,6 +51,9 @@ class Limits:
     ratio: int = 200
     #: members an archive may have
     members: int = 200_000
+    #: JSON nesting at most (ijson builds a prefix per level: a million levels is
+    #: quadratic time and memory; real exports nest a few dozen)
+    depth: int = 512
 
 
 def _size(n: int) -> str:
@@ -256,7 +259,7 @@ class ImportInput:
         try:
             prefix = self._shape()
             meter = self._open()
-            for item in ijson.items(meter, prefix, use_float=True):
+            for item in ijson.items(ijson.parse(self._checked(meter)), prefix):
                 yield prefix, item
                 meter.mark = meter.position
         except ijson.JSONError as exc:
@@ -265,6 +268,23 @@ class ImportInput:
             raise ImportFormatError(f"the file is not UTF-8 text: {exc}") from exc
         except (zipfile.BadZipFile, EOFError) as exc:
             raise ImportFormatError(f"the archive is damaged: {exc}") from exc
+
+    def _checked(self, raw: _Meter) -> Iterator[tuple[str, Any]]:
+        """ijson's unprefixed events of `raw`; ImportFormatError once the JSON nests
+        deeper than `limits.depth` (ijson builds a prefix per level: a million levels
+        would take minutes and gigabytes)."""
+        depth = 0
+        for event, value in ijson.basic_parse(raw, buf_size=16 * 1024, use_float=True):
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > self.limits.depth:
+                    raise ImportFormatError(
+                        f"the JSON is nested more than {self.limits.depth} levels deep:"
+                        " not a data export"
+                    )
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            yield event, value
 
     def _shape(self) -> str:
         """Where the conversations are: the top-level array's items, our `export
