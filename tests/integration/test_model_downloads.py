@@ -107,6 +107,52 @@ def test_a_later_pull_resumes_the_partial_left_by_an_earlier_one(
     assert hub.ranges == [f"bytes={kept}-"]  # never starting over
 
 
+def test_a_server_that_ignores_the_range_gets_the_file_from_the_start(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    hub.cut_after = len(DATA) // 2
+    with pytest.raises(download.DownloadError):
+        download.pull(REF, library, retries=0)
+    [part] = library.partials()
+    assert part.stat().st_size > 0
+    hub.ranges_mode = "ignore"  # a 200 with the whole file: what was kept is replaced
+    model = download.pull(REF, library)
+    assert library.file_of(model).read_bytes() == DATA
+    assert hub.ranges[-1] == f"bytes={len(DATA) // 2}-"
+
+
+def test_a_206_of_another_range_is_refused_and_the_partial_kept(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    hub.cut_after = len(DATA) // 2
+    with pytest.raises(download.DownloadError):
+        download.pull(REF, library, retries=0)
+    hub.ranges_mode = "shift"  # would leave a byte out if it were appended
+    with pytest.raises(download.DownloadError, match="another part"):
+        download.pull(REF, library)
+    [part] = library.partials()
+    assert part.read_bytes() == DATA[: len(DATA) // 2]
+    hub.ranges_mode = "honour"
+    model = download.pull(REF, library)
+    assert library.file_of(model).read_bytes() == DATA
+
+
+def test_a_redirect_to_another_origin_does_not_carry_the_token(
+    hub: ScriptedHub, tmp_path: Path
+) -> None:
+    """The hub's resolve URL answers 302 to the CDN (another port): the GET follows
+    it, and the token meant for the hub stays behind."""
+    from desktop_agent.providers.models.hub import RemoteFile
+
+    url = f"{hub.hub_url}/{REPO}/resolve/main/{FILE}"
+    remote = RemoteFile(REPO, FILE, url, len(DATA), hashlib.sha256(DATA).hexdigest(),
+                        {"Authorization": "Bearer hf_secret_token"})  # fmt: skip
+    hub.auth_seen.clear()
+    digest = download.fetch(remote, tmp_path / "f.part")
+    assert digest == remote.sha256
+    assert hub.auth_seen == [("hub", "Bearer hf_secret_token"), ("cdn", None)]
+
+
 def test_a_corrupted_file_is_rejected_and_removed(hub: ScriptedHub, library: ModelLibrary) -> None:
     hub.corrupt = True
     with pytest.raises(download.ChecksumMismatch, match=r"checksum .* did not match"):

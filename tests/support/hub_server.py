@@ -7,7 +7,8 @@
 * `GET /api/models/{owner}/{repo}?blobs=true`: siblings with their LFS sha256.
 * `GET /cdn/{owner}/{repo}/{file}`: the bytes, honouring `Range`.
 
-Misbehaviour on demand: `cut_after` (send that many bytes of the next response,
+Misbehaviour on demand: `ranges_mode` (ignore a `Range`, or answer another one),
+`cut_after` (send that many bytes of the next response,
 then drop the connection), `fail_all` (every CDN request answers 503), `corrupt`
 (serve bytes that do not match the sha256), `no_etag` (metadata only via the API).
 Every CDN request is recorded with its `Range` header.
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -31,9 +33,15 @@ CHUNK = 1 << 20
 class HubFile:
     data: bytes
     sha256: str = ""
+    #: served from this file with sendfile instead (no misbehaviour then)
+    path: Path | None = None
 
     def __post_init__(self) -> None:
         self.sha256 = self.sha256 or hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path else len(self.data)
 
 
 @dataclass
@@ -43,6 +51,9 @@ class ScriptedHub:
     fail_all: bool = False
     corrupt: bool = False
     no_etag: bool = False
+    #: the CDN's answer to a `Range`: "honour" it, "ignore" it (200, the whole file)
+    #: or "shift" it (206 from one byte later than asked)
+    ranges_mode: str = "honour"
     #: seconds the CDN waits before each MiB (a slow line, to act mid-download)
     throttle: float = 0.0
     ranges: list[str | None] = field(default_factory=list)
@@ -56,6 +67,13 @@ class ScriptedHub:
 
     def add(self, repo: str, file: str, data: bytes) -> HubFile:
         entry = HubFile(data)
+        self.files.setdefault(repo, {})[file] = entry
+        return entry
+
+    def add_file(self, repo: str, file: str, path: Path) -> HubFile:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        entry = HubFile(b"", digest, path)
         self.files.setdefault(repo, {})[file] = entry
         return entry
 
@@ -107,7 +125,7 @@ class ScriptedHub:
         m = request.match_info
         headers = {
             "Location": f"{self.cdn_url}/cdn/{m['owner']}/{m['repo']}/{m['file']}",
-            "X-Linked-Size": str(len(found.data)),
+            "X-Linked-Size": str(found.size),
             "X-Repo-Commit": "0" * 40,
             "ETag": '"deadbeef"',
         }
@@ -120,8 +138,8 @@ class ScriptedHub:
         if repo not in self.files:
             return web.Response(status=401, headers={"X-Error-Code": "RepoNotFound"})
         siblings = [
-            {"rfilename": name, "size": len(f.data), "blobId": "0" * 40,
-             "lfs": {"sha256": f.sha256, "size": len(f.data), "pointerSize": 134}}
+            {"rfilename": name, "size": f.size, "blobId": "0" * 40,
+             "lfs": {"sha256": f.sha256, "size": f.size, "pointerSize": 134}}
             for name, f in self.files[repo].items()
         ]  # fmt: skip
         return web.json_response({"id": repo, "_id": "x", "private": False, "siblings": siblings})
@@ -134,12 +152,14 @@ class ScriptedHub:
         self.ranges.append(header)
         if self.fail_all:
             return web.Response(status=503)
+        if found.path is not None:
+            return web.FileResponse(found.path)  # Range and 206 by aiohttp, sendfile
         data = found.data
         if self.corrupt:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         start = 0
-        if header and header.startswith("bytes="):
-            start = int(header[6:].split("-")[0])
+        if header and header.startswith("bytes=") and self.ranges_mode != "ignore":
+            start = int(header[6:].split("-")[0]) + (self.ranges_mode == "shift")
         response = web.StreamResponse(status=206 if start else 200)
         response.content_length = len(data) - start
         response.headers["Accept-Ranges"] = "bytes"
@@ -187,27 +207,6 @@ def running_hub(hub: ScriptedHub | None = None) -> Iterator[ScriptedHub]:
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
-
-
-def main() -> None:
-    """`python -m tests.support.hub_server REPO FILE PATH`: serve one file from another
-    process (for benchmarks: no GIL shared with the client); prints the hub URL."""
-    import sys
-
-    repo, name, path = sys.argv[1:4]
-    hub = ScriptedHub()
-    hub.add(repo, name, open(path, "rb").read())  # noqa: SIM115 (read whole, once)
-
-    async def serve() -> None:
-        await hub.start()
-        print(hub.hub_url, flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(serve())
-
-
-if __name__ == "__main__":
-    main()
 
 
 @dataclass
@@ -276,3 +275,30 @@ def running_proxy() -> Iterator[ForwardProxy]:
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+
+
+def main() -> None:
+    """`python -m tests.support.hub_server REPO FILE PATH [--copy]`: serve one file
+    from another process (for benchmarks: no GIL shared with the client), with
+    `sendfile` from the
+    page cache as a CDN's edge does, so the stand-in server's own copying takes as
+    little as it can of the CPU the client runs on; prints the hub URL."""
+    import sys
+
+    repo, name, path = sys.argv[1:4]
+    hub = ScriptedHub()
+    if "--copy" in sys.argv[4:]:  # the bytes through Python, 1 MiB at a time
+        hub.add(repo, name, Path(path).read_bytes())
+    else:
+        hub.add_file(repo, name, Path(path))
+
+    async def serve() -> None:
+        await hub.start()
+        print(hub.hub_url, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
