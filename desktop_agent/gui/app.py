@@ -131,7 +131,6 @@ def run_app(
     if problem:
         sys.stderr.write(problem + "\n")
         return 1
-    _setup_logging()
     app = QApplication.instance()
     if app is None:
         # (the style the window is drawn in, see `Looks.start`)
@@ -186,6 +185,8 @@ def run_app(
     if os.environ.get("DESKTOP_AGENT_EXIT_AFTER_SHOW"):  # start-up benchmark probe
         print("shown", flush=True)
         return 0
+    gc.enable()  # (off until the first paint when started by the command line)
+    _setup_logging()  # (after the paint: it creates and opens the log file)
     # The icon after the first paint too (its SVG and PNGs load, ~7 ms): the desktop's
     # taskbar and window switcher take it as it is set.
     app.setWindowIcon(app_icon())

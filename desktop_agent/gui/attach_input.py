@@ -14,14 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QMimeData, QObject
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QToolButton, QWidget
 
 from .attachment_chips import AttachmentChip, AttachmentTray
 
-if TYPE_CHECKING:  # (asyncio: imported after the first paint, see app.py)
-    import asyncio
+if TYPE_CHECKING:  # (asyncio and the classes used only on demand: after the first
+    import asyncio  # paint, see app.py: each Qt class imported builds its enum types)
+
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from ..app.attachments import Attachment, AttachmentLimits
 
@@ -88,6 +91,8 @@ def read_in_pieces(path: Path, limit: int, progress: Callable[[float], None]) ->
 
 def _png_bytes(image: QImage) -> bytes:
     """An image as PNG (in the worker thread: QImage is reentrant)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -124,10 +129,14 @@ class AttachInput(QObject):
         self._tasks: set[asyncio.Task[None]] = set()
         self.dialog: QFileDialog | None = None
         button.clicked.connect(self.choose_files)
-        window.setAcceptDrops(True)
-        window.installEventFilter(self)
         composer.mime_handler = self.take_mime
         composer.has_attachments = lambda: bool(tray.chips)
+
+    def listen(self) -> None:
+        """Take drops on the window (after the first paint: a filter in Python sees
+        every event the window gets)."""
+        self._window.setAcceptDrops(True)
+        self._window.installEventFilter(self)
 
     def limits(self) -> AttachmentLimits:
         from ..app.attachments import AttachmentLimits
@@ -139,6 +148,8 @@ class AttachInput(QObject):
     def choose_files(self) -> QFileDialog:
         """Ctrl+U / the paperclip: a file dialog (several files), opened without
         blocking the loop."""
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self._window, "Attach files")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.setNameFilters(
@@ -155,6 +166,8 @@ class AttachInput(QObject):
         return dialog
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
         if watched is self._window:
             if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
                 assert isinstance(event, QDragEnterEvent)
@@ -180,6 +193,8 @@ class AttachInput(QObject):
             self.add_paths(files)
             return True
         if mime.hasImage():
+            from PySide6.QtGui import QImage
+
             image = mime.imageData()
             if isinstance(image, QImage) and not image.isNull():
                 self.add_image(image)
@@ -279,6 +294,7 @@ class AttachInput(QObject):
         """One message saying the model cannot see images, offering to send the text
         (and documents) without them; the composer keeps everything either way."""
         from PySide6.QtCore import Qt  # here, not at import: see app.py (start-up)
+        from PySide6.QtWidgets import QMessageBox
 
         box = QMessageBox(self._window)
         box.setIcon(QMessageBox.Icon.Information)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (classes built on demand: see app.py, start-up)
+    from PySide6.QtGui import QImage, QKeyEvent
+
     from ..app.attachments import Attachment
 
 __all__ = ["AttachmentChip", "AttachmentTray"]
@@ -88,6 +89,8 @@ class AttachmentChip(QFrame):
 
                 thumb = thumbnail_of(attachment.sha256, attachment.data)
             if thumb is not None and not thumb.isNull():
+                from PySide6.QtGui import QPixmap
+
                 self.thumb.setPixmap(
                     QPixmap.fromImage(
                         thumb.scaled(

@@ -56,7 +56,7 @@ class Chrome(QObject):
         self.looks.follow_system()
 
     def _theme_changed(self, dark: bool) -> None:
-        from .theme import Theme
+        from .colors import Theme
 
         self.window.theme = Theme.from_palette()
         if self._icons_ready:

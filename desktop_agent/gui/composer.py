@@ -4,10 +4,14 @@ Up in an empty composer brings back the last message for editing."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
+
+if TYPE_CHECKING:  # (made on demand: see app.py, start-up)
+    from PySide6.QtCore import QMimeData
 
 __all__ = ["Composer"]
 

@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, QRectF, QSize, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -231,6 +230,8 @@ class ContextMeter(QWidget):
         text.setAccessibleName("Summary of earlier messages")
         text.setPlainText(context.summary or "(No summary: these messages were left out.)")
         layout.addWidget(text)
+        from PySide6.QtWidgets import QDialogButtonBox  # (on demand: see app.py, start-up)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
         buttons.rejected.connect(dialog.reject)
         layout.addWidget(buttons)

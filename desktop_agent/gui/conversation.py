@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
+from .colors import Theme
 from .context_meter import ConversationFigures
 from .status import Activity
-from .theme import Theme
 from .transcript import Transcript
 from .transcript_thumbnails import AttachmentBytes, add_thumbnails
 

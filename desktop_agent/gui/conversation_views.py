@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget
 
-from .theme import Theme
-
 if TYPE_CHECKING:
     from ..engine.dispatcher import EventDispatcher
     from ..storage import Store
+    from .colors import Theme
     from .conversation import ConversationView
 
 __all__ = ["ConversationViews", "new_conversation_id"]
@@ -38,6 +37,7 @@ def new_conversation_id() -> str:
 class ConversationViews(QObject):
     """Args:
     stack: where the transcripts are shown.
+    theme: the transcript's colours as they are now (asked for as each view is made).
     assistant_label: a conversation id -> the name its answers are shown under.
     """
 
@@ -53,7 +53,7 @@ class ConversationViews(QObject):
         self,
         stack: QStackedWidget,
         *,
-        theme: Theme,
+        theme: Callable[[], Theme],
         frame_ms: float,
         assistant_label: Callable[[str], str],
     ) -> None:
@@ -122,7 +122,7 @@ class ConversationViews(QObject):
         view = ConversationView(
             conversation_id,
             store=self._store,
-            theme=self._theme,
+            theme=self._theme(),
             parent=self._stack,
             frame_ms=self._frame_ms,
             assistant_label=lambda: self._assistant_label(conversation_id),

@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QBoxLayout, QMenu, QMessageBox
+from PySide6.QtWidgets import QBoxLayout
 
-from .projects_panel import ProjectsPanel
+if TYPE_CHECKING:  # (the panel, menus and boxes are made after the first paint)
+    from PySide6.QtWidgets import QMenu, QMessageBox
 
-if TYPE_CHECKING:
     from ..app.projects import Projects
     from .projects_dialog import ProjectDialog
+    from .projects_panel import ProjectsPanel
     from .window import MainWindow
 
 __all__ = ["ProjectsController"]
@@ -34,6 +35,8 @@ class ProjectsController(QObject):
         """The sidebar's projects, made when first needed: after the first paint (its
         keys and menu policy load PySide6's `Qt` namespace)."""
         if self._panel is None:
+            from .projects_panel import ProjectsPanel
+
             window = self.window
             panel = self._panel = ProjectsPanel(window.sidebar)
             panel.setVisible(False)  # until the session says projects are kept
@@ -151,6 +154,7 @@ class ProjectsController(QObject):
         cid = conversation_id or self.window.tenant_id
         now = self.current_project(cid)
         from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMenu
 
         menu = QMenu("Move to project", self.window)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -228,6 +232,8 @@ class ProjectsController(QObject):
         if projects is None or project is None:
             return None
         count = len(projects.conversations(project_id))
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(self.window)
         box.setWindowTitle("Remove project")
         box.setText(

@@ -4,10 +4,11 @@ keys (`add_actions`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+if TYPE_CHECKING:  # (the actions are made after the first paint: see app.py)
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QWidget
 
 __all__ = ["ACTIONS", "SHORTCUTS", "add_actions"]
 
@@ -75,6 +76,8 @@ ACTIONS: dict[str, tuple[str, list[str]]] = {
 
 def add_actions(widget: QWidget, slots: dict[str, Callable[[], Any]]) -> dict[str, QAction]:
     """The `ACTIONS` on `widget`, each triggering its slot; by name."""
+    from PySide6.QtGui import QAction, QKeySequence
+
     actions: dict[str, QAction] = {}
     for name, slot in slots.items():
         text, keys = ACTIONS[name]

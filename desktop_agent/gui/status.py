@@ -8,7 +8,7 @@ calling a tool or awaiting approval, and stops on done, cancelled or failed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from PySide6.QtCore import QRectF, QSize, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
@@ -78,8 +78,7 @@ class Spinner(QWidget):
         painter.end()
 
 
-@dataclass
-class _RunningTool:
+class _RunningTool(NamedTuple):
     name: str
     summary: str
     started: float

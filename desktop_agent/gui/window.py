@@ -30,14 +30,12 @@ from .context_meter import ContextMeter
 from .conversation_list_controller import ConversationListController
 from .conversation_pane import ConversationPane
 from .conversation_views import ConversationViews
-from .import_drop import ImportDrop
 from .projects_controller import ProjectsController
 from .run_controller import RunController
 from .settings_controller import SettingsController
 from .shortcuts import SHORTCUTS, add_actions
 from .sidebar import Sidebar
 from .status import ToolStatusBar
-from .theme import Theme
 from .window_dialogs import WindowDialogs
 
 if TYPE_CHECKING:
@@ -49,6 +47,7 @@ if TYPE_CHECKING:
     from ..engine.model import ChatModel, Timeouts
     from ..engine.tools import Tool
     from ..storage import Store
+    from .colors import Theme
     from .conversation import ConversationView
     from .downloads import DownloadManager
 
@@ -94,7 +93,7 @@ class MainWindow(WindowDialogs):
         # the palette and the zoomed font first: the widgets are born with them
         self.looks = Looks(self, appearance or Appearance(), save_appearance)
         self.looks.start()
-        self.theme = Theme.from_palette()
+        self._theme: Theme | None = None  # (made when first needed: after the first paint)
         self.sidebar = Sidebar(self)
         self.sidebar.setVisible(history is not None)
         self.pane = pane = ConversationPane(self)
@@ -131,7 +130,7 @@ class MainWindow(WindowDialogs):
         )
         self.views = ConversationViews(
             pane.stack,
-            theme=self.theme,
+            theme=lambda: self.theme,
             frame_ms=frame_ms,
             assistant_label=lambda cid: f"Assistant · {self.settings.provider_of(cid).model}",
         )
@@ -210,7 +209,6 @@ class MainWindow(WindowDialogs):
                 "quit": self.close,
             },
         )
-        ImportDrop(self, self.open_import)  # an export dropped on the window: import it
         # A new conversation: its empty state is painted first, its transcript built in
         # `start()` (or when something needs it sooner), see `ConversationViews.build`.
         self.views.defer_new()
@@ -218,6 +216,19 @@ class MainWindow(WindowDialogs):
         self.chrome.refresh_empty()
         self.chrome.order_tabs()
         self.composer.setFocus()
+
+    @property
+    def theme(self) -> Theme:
+        """The transcript's colours, from the palette in force."""
+        if self._theme is None:
+            from .colors import Theme
+
+            self._theme = Theme.from_palette()
+        return self._theme
+
+    @theme.setter
+    def theme(self, theme: Theme) -> None:
+        self._theme = theme
 
     @property
     def actions_by_name(self) -> dict[str, QAction]:
@@ -284,6 +295,10 @@ class MainWindow(WindowDialogs):
 
         self.actions_by_name  # noqa: B018 (made now: the keyboard shortcuts work from here)
         await asyncio.sleep(0)  # let the first paint happen
+        self.attach.listen()  # drops: files to attach, or (first) an export to import
+        from .import_drop import ImportDrop
+
+        ImportDrop(self, self.open_import)
         self.sidebar.finish_setup()
         self.pane.finish_setup()
         self.chrome.finish_setup()

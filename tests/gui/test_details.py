@@ -14,7 +14,7 @@ from desktop_agent import EventDispatcher
 from desktop_agent.engine.events import Done, Event, EventMeta, MessageChunk
 from desktop_agent.engine.status import RunOutcome
 from desktop_agent.gui.bridge import EventBridge
-from desktop_agent.gui.theme import Theme
+from desktop_agent.gui.colors import Theme
 from desktop_agent.gui.transcript import Transcript
 from tests.gui.conftest import Gui
 

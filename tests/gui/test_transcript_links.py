@@ -181,7 +181,7 @@ def test_hovering_a_link_shows_its_real_target_in_the_status_bar(gui: Gui) -> No
 def test_mail_links_keep_only_subject_body_and_cc(qtbot: Any) -> None:
     """`mailto:x@y?attach=/home/u/.ssh/id_rsa` came through whole: some mail clients
     attach the file (issue 12 review). A mail link keeps only subject, body and cc."""
-    from desktop_agent.gui.theme import Theme
+    from desktop_agent.gui.colors import Theme
     from desktop_agent.gui.transcript.markdown import MarkdownRenderer
 
     renderer = MarkdownRenderer(Theme.from_palette().markdown_colors(), lambda code: "")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..theme import Colors
+from ..colors import Colors
 
 if TYPE_CHECKING:
     from markdown_it.token import Token

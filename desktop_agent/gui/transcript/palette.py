@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPalette
 
-from ..theme import Theme
+from ..colors import Theme
 
 __all__ = ["TranscriptTheme"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtGui import QTextBlockFormat, QTextCharFormat
 
-from ..theme import Theme
+from ..colors import Theme
 from .document import EntryDocument
 from .entries import Entry
 from .markdown import CODE_INSET, HIGHLIGHT_LIMIT, MarkdownRenderer, StreamScan

@@ -19,7 +19,7 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from ..theme import Theme
+from ..colors import Theme
 from . import entries as render
 from .copy_feedback import CopyFeedback
 from .document import EntryDocument
