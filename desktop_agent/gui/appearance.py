@@ -1,6 +1,7 @@
 """Appearance: the colour scheme (System / Light / Dark: System follows the desktop
-live) and the zoom (Ctrl+= / Ctrl+- / Ctrl+0), kept in settings.json under
-"appearance".
+live), the zoom (Ctrl+= / Ctrl+- / Ctrl+0) and the window's size, sidebar width and
+whether the sidebar is hidden (as they were when the window closed), kept in
+settings.json under "appearance".
 
 `Looks` applies them: the Fusion style with the palette of theme.py on the whole
 application (so every widget gets the change as a PaletteChange), and the zoomed
@@ -24,25 +25,52 @@ __all__ = ["SCHEMES", "Appearance", "Looks"]
 
 SCHEMES = ("system", "light", "dark")
 ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 50, 300, 10  # per cent
+SIDEBAR_MIN, SIDEBAR_MAX = 200, 480  # px (LOOK.md: 200-480, 260 at first)
+WINDOW_MIN, WINDOW_MAX = (640, 400), (16384, 16384)  # px
+
+
+def _int_in(raw: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = raw.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return default
+    return max(low, min(high, value))
 
 
 @dataclass(frozen=True)
 class Appearance:
     scheme: str = "system"
     zoom: int = 100  # per cent of the system UI font
+    sidebar_width: int = 260
+    sidebar_hidden: bool = False
+    window_width: int = 1100
+    window_height: int = 740
 
     @classmethod
     def from_settings(cls, saved: dict[str, Any]) -> Appearance:
+        """From settings.json, each value checked: anything else is the default."""
         raw = saved.get("appearance")
         raw = raw if isinstance(raw, dict) else {}
-        scheme = raw.get("scheme") if raw.get("scheme") in SCHEMES else "system"
-        zoom = raw.get("zoom")
-        if not isinstance(zoom, int) or isinstance(zoom, bool):
-            zoom = 100
-        return cls(str(scheme), max(ZOOM_MIN, min(ZOOM_MAX, zoom)))
+        d = cls()
+        return cls(
+            scheme=str(raw.get("scheme")) if raw.get("scheme") in SCHEMES else d.scheme,
+            zoom=_int_in(raw, "zoom", d.zoom, ZOOM_MIN, ZOOM_MAX),
+            sidebar_width=_int_in(raw, "sidebar_width", d.sidebar_width, SIDEBAR_MIN, SIDEBAR_MAX),
+            sidebar_hidden=raw.get("sidebar_hidden") is True,
+            window_width=_int_in(raw, "window_width", d.window_width, WINDOW_MIN[0], WINDOW_MAX[0]),
+            window_height=_int_in(
+                raw, "window_height", d.window_height, WINDOW_MIN[1], WINDOW_MAX[1]
+            ),
+        )
 
     def to_settings(self) -> dict[str, Any]:
-        return {"scheme": self.scheme, "zoom": self.zoom}
+        return {
+            "scheme": self.scheme,
+            "zoom": self.zoom,
+            "sidebar_width": self.sidebar_width,
+            "sidebar_hidden": self.sidebar_hidden,
+            "window_width": self.window_width,
+            "window_height": self.window_height,
+        }
 
 
 def settings_saver() -> Callable[[Appearance], None]:
@@ -191,6 +219,26 @@ class Looks(QObject):
         for widget in self.window.findChildren(QWidget):
             if widget.styleSheet():
                 widget.setFont(font)
+
+    # -- layout -------------------------------------------------------------------------
+
+    def remember_layout(self, width: int, height: int, sidebar: int | None) -> None:
+        """The window's size and the sidebar's width (None: the sidebar is hidden, its
+        width stays as it was), saved for the next start."""
+        a = self.appearance
+        self._change(
+            replace(
+                a,
+                window_width=max(WINDOW_MIN[0], min(WINDOW_MAX[0], width)),
+                window_height=max(WINDOW_MIN[1], min(WINDOW_MAX[1], height)),
+                sidebar_hidden=sidebar is None,
+                sidebar_width=(
+                    a.sidebar_width
+                    if sidebar is None
+                    else max(SIDEBAR_MIN, min(SIDEBAR_MAX, sidebar))
+                ),
+            )
+        )
 
     def _change(self, appearance: Appearance) -> None:
         if appearance != self.appearance:

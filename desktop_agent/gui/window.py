@@ -89,13 +89,14 @@ class MainWindow(WindowDialogs):
         self._downloads: DownloadManager | None = None  # made when the Models page opens
 
         self.setObjectName("main-window")
-        self.resize(1100, 740)
+        looks = appearance or Appearance()
+        self.resize(looks.window_width, looks.window_height)  # (as it was closed)
         # the palette and the zoomed font first: the widgets are born with them
-        self.looks = Looks(self, appearance or Appearance(), save_appearance)
+        self.looks = Looks(self, looks, save_appearance)
         self.looks.start()
         self._theme: Theme | None = None  # (made when first needed: after the first paint)
         self.sidebar = Sidebar(self)
-        self.sidebar.setVisible(history is not None)
+        self.sidebar.setVisible(history is not None and not looks.sidebar_hidden)
         self.pane = pane = ConversationPane(self)
         self.composer, self.send_button = pane.composer, pane.send_button
         self.title_label, self.provider_box = pane.title_label, pane.provider_box
@@ -105,7 +106,7 @@ class MainWindow(WindowDialogs):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(pane)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([260, 840])
+        self.splitter.setSizes([looks.sidebar_width, looks.window_width - looks.sidebar_width])
         self.sidebar.setMaximumWidth(480)
         self.setCentralWidget(self.splitter)
         self.status = ToolStatusBar(self)
@@ -216,6 +217,20 @@ class MainWindow(WindowDialogs):
         self.chrome.refresh_empty()
         self.chrome.order_tabs()
         self.composer.setFocus()
+
+    def before_close(self) -> None:
+        """Remember the window's size and the sidebar's width, or that it is hidden
+        (not when there is no history to list: then it is hidden regardless)."""
+        size = self.normalGeometry().size() if self.isMaximized() else self.size()
+        if size.isEmpty():
+            size = self.size()
+        sidebar: int | None = self.splitter.sizes()[0]
+        if self._history is None:  # (as it was)
+            kept = self.looks.appearance
+            sidebar = None if kept.sidebar_hidden else kept.sidebar_width
+        elif not self.sidebar.isVisibleTo(self):
+            sidebar = None
+        self.looks.remember_layout(size.width(), size.height(), sidebar)
 
     @property
     def theme(self) -> Theme:

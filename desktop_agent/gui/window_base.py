@@ -101,9 +101,17 @@ class WindowBase(QMainWindow):
                 self._closing = True
                 self.background.spawn(self.shutdown())
 
+    def before_close(self) -> None:
+        """What the window keeps of itself for the next start (see MainWindow)."""
+
     async def shutdown(self) -> None:
         """Close the dialogs, stop watching, stop the session (runs, MCP, models,
         history), then close."""
+        if not self.settings.closing:
+            try:
+                self.before_close()
+            except Exception:  # (never in the way of closing)
+                _log.exception("could not remember the window's layout")
         self.settings.closing = True
         for dialog in self.dialogs:
             dialog.reject()

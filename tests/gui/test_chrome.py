@@ -160,7 +160,8 @@ def test_zoom_keys_and_zoom_remembered_across_restart(
     card = first.pane.empty.suggestions[0]  # (styled: given the font explicitly)
     assert card.styleSheet() and card.font().pointSizeF() == pytest.approx(base * 1.2)
     gui.run(first.shutdown())
-    assert load_settings()["appearance"] == {"scheme": "system", "zoom": 120}
+    assert load_settings()["appearance"]["scheme"] == "system"
+    assert load_settings()["appearance"]["zoom"] == 120
 
     second = open_window(
         gui,
@@ -183,6 +184,57 @@ def test_appearance_from_hostile_settings_falls_back() -> None:
     )
     assert Appearance.from_settings({"appearance": "x"}) == Appearance()
     assert Appearance.from_settings({"appearance": {"zoom": True}}).zoom == 100
+    hostile = {"sidebar_width": -5, "sidebar_hidden": "yes", "window_width": 10**9,
+               "window_height": "tall"}  # fmt: skip
+    looks = Appearance.from_settings({"appearance": hostile})
+    assert (looks.sidebar_width, looks.sidebar_hidden) == (200, False)
+    assert (looks.window_width, looks.window_height) == (16384, 740)
+
+
+def test_window_size_and_sidebar_remembered_across_restart(
+    gui: Gui,
+    config: ConnectionConfig,
+    windows: list[MainWindow],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The window opens at the size it was closed at, with the sidebar as wide as it
+    was, or hidden (Ctrl+B) if it was."""
+    from desktop_agent.app.settings import load_settings
+
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(tmp_path))
+    db = tmp_path / "h.db"
+
+    def reopen() -> MainWindow:
+        window = open_window(
+            gui,
+            config,
+            db,
+            appearance=Appearance.from_settings(load_settings()),
+            save_appearance=settings_saver(),
+        )
+        windows.append(window)
+        return window
+
+    first = reopen()
+    assert (first.width(), first.height()) == (1100, 740)  # (the defaults)
+    gui.call(first.resize, 1000, 650)
+    gui.call(first.splitter.setSizes, [333, 667])
+    gui.run(first.shutdown())
+    saved = load_settings()["appearance"]
+    assert (saved["window_width"], saved["window_height"], saved["sidebar_width"]) == (
+        1000, 650, 333
+    )  # fmt: skip
+    second = reopen()
+    assert (second.width(), second.height()) == (1000, 650)
+    assert second.splitter.sizes()[0] == 333 and second.sidebar.isVisible()
+    press(gui, second.composer, Qt.Key_B, Qt.ControlModifier)  # hide the sidebar
+    gui.run(second.shutdown())
+    assert load_settings()["appearance"]["sidebar_hidden"] is True
+    third = reopen()
+    assert not third.sidebar.isVisible()
+    press(gui, third.composer, Qt.Key_B, Qt.ControlModifier)
+    assert third.sidebar.isVisible() and third.splitter.sizes()[0] == 333
 
 
 # -- empty state, banner ----------------------------------------------------------------
