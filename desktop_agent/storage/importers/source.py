@@ -289,18 +289,20 @@ class ImportInput:
     def _shape(self) -> str:
         """Where the conversations are: the top-level array's items, our `export
         --all` object's `conversations`, or the top-level object itself."""
-        events = ijson.parse(self._open())
+        # (unprefixed events, depth-checked: ijson parses a whole buffer at a time, and
+        # prefixed events of 16,000 nested "[" build 16,000 ever longer prefixes)
+        events = self._checked(self._open())
         try:
-            _prefix, event, _value = next(events)
+            event, _value = next(events)
             if event == "start_array":
                 return "item"
             if event != "start_map":
                 raise ImportFormatError(
                     "the file is JSON but not an export: neither a list nor an object"
                 )
-            _prefix, event, key = next(events)
+            event, key = next(events)
             if event == "map_key" and key == "format":
-                _prefix, _event, value = next(events)
+                _event, value = next(events)
                 if value == "desktop-agent.conversations":
                     return "conversations.item"
             return ""
