@@ -20,6 +20,24 @@ from tests.gui.test_window import make_window
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def start_and_paint(probe: str, home: Path, **extra: str) -> list[str]:
+    """Run `probe` in a new Python whose window returns once painted
+    (`DESKTOP_AGENT_EXIT_AFTER_SHOW`); the lines it printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DESKTOP_AGENT_"))}
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        DESKTOP_AGENT_HOME=str(home),
+        DESKTOP_AGENT_EXIT_AFTER_SHOW="1",
+        PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
+        **extra,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split("\n")
+
+
 @pytest.fixture
 def window(gui: Gui, config: ConnectionConfig) -> Iterator[MainWindow]:
     w = make_window(gui, config)
@@ -110,22 +128,8 @@ def test_the_first_paint_needs_none_of_what_comes_after_it(tmp_path: Path) -> No
         "print('actions:', len(window.actions()))\n"
         "print(QApplication.instance().style().name().lower())\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DESKTOP_AGENT_"))}
-    env.update(
-        QT_QPA_PLATFORM="offscreen",
-        QT_STYLE_OVERRIDE="windows",
-        DESKTOP_AGENT_HOME=str(tmp_path),
-        DESKTOP_AGENT_EXIT_AFTER_SHOW="1",
-        PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.split("\n")[:5]
-    assert lines == ["shown", "loaded:", "empty state: True True", "actions: 0", "fusion"], (
-        done.stdout
-    )
+    lines = start_and_paint(probe, tmp_path, QT_STYLE_OVERRIDE="windows")[:5]
+    assert lines == ["shown", "loaded:", "empty state: True True", "actions: 0", "fusion"]
 
 
 def test_no_garbage_collection_before_the_first_paint(tmp_path: Path) -> None:
@@ -139,17 +143,6 @@ def test_no_garbage_collection_before_the_first_paint(tmp_path: Path) -> None:
         "assert main([]) == 0\n"
         "print('enabled:', gc.isenabled())\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DESKTOP_AGENT_"))}
-    env.update(
-        QT_QPA_PLATFORM="offscreen",
-        DESKTOP_AGENT_HOME=str(tmp_path),
-        DESKTOP_AGENT_EXIT_AFTER_SHOW="1",
-        PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.split("\n")
-    assert lines[0] == "shown", done.stdout  # (no "pass" before it)
-    assert "enabled: True" in lines, done.stdout
+    lines = start_and_paint(probe, tmp_path)
+    assert lines[0] == "shown", lines  # (no "pass" before it)
+    assert "enabled: True" in lines, lines

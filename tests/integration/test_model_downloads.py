@@ -107,14 +107,20 @@ def test_a_later_pull_resumes_the_partial_left_by_an_earlier_one(
     assert hub.ranges == [f"bytes={kept}-"]  # never starting over
 
 
-def test_a_server_that_ignores_the_range_gets_the_file_from_the_start(
-    hub: ScriptedHub, library: ModelLibrary
-) -> None:
+def leave_half(hub: ScriptedHub, library: ModelLibrary) -> Path:
+    """A pull cut in the middle with no retry: the partial file it leaves."""
     hub.cut_after = len(DATA) // 2
     with pytest.raises(download.DownloadError):
         download.pull(REF, library, retries=0)
     [part] = library.partials()
-    assert part.stat().st_size > 0
+    assert part.read_bytes() == DATA[: len(DATA) // 2]
+    return part
+
+
+def test_a_server_that_ignores_the_range_gets_the_file_from_the_start(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    leave_half(hub, library)
     hub.ranges_mode = "ignore"  # a 200 with the whole file: what was kept is replaced
     model = download.pull(REF, library)
     assert library.file_of(model).read_bytes() == DATA
@@ -124,13 +130,10 @@ def test_a_server_that_ignores_the_range_gets_the_file_from_the_start(
 def test_a_206_of_another_range_is_refused_and_the_partial_kept(
     hub: ScriptedHub, library: ModelLibrary
 ) -> None:
-    hub.cut_after = len(DATA) // 2
-    with pytest.raises(download.DownloadError):
-        download.pull(REF, library, retries=0)
+    part = leave_half(hub, library)
     hub.ranges_mode = "shift"  # would leave a byte out if it were appended
     with pytest.raises(download.DownloadError, match="another part"):
         download.pull(REF, library)
-    [part] = library.partials()
     assert part.read_bytes() == DATA[: len(DATA) // 2]
     hub.ranges_mode = "honour"
     model = download.pull(REF, library)
