@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -154,6 +155,93 @@ def test_a_redirect_to_another_origin_does_not_carry_the_token(
     digest = download.fetch(remote, tmp_path / "f.part")
     assert digest == remote.sha256
     assert hub.auth_seen == [("hub", "Bearer hf_secret_token"), ("cdn", None)]
+
+
+def test_an_error_page_for_a_range_leaves_the_partial_as_it_was(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    """A 200 to a `Range` replaces the partial only when it is the whole file."""
+    part = leave_half(hub, library)
+    hub.ranges_mode = "error"
+    with pytest.raises(download.DownloadError, match="not the file"):
+        download.pull(REF, library, sleep=no_sleep)
+    assert part.read_bytes() == DATA[: len(DATA) // 2]
+    hub.ranges_mode = "honour"
+    assert library.file_of(download.pull(REF, library)).read_bytes() == DATA
+
+
+def test_a_refusal_is_not_asked_again_but_a_busy_server_is(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    delays: list[float] = []
+    hub.fail_all, hub.fail_status = True, 403  # (an expired signed address, say)
+    with pytest.raises(download.DownloadError, match="HTTP 403"):
+        download.pull(REF, library, sleep=delays.append)
+    assert delays == [] and len(hub.ranges) == 1
+    hub.fail_status = 429
+    with pytest.raises(download.DownloadError, match="resume"):
+        download.pull(REF, library, sleep=delays.append, retries=2)
+    assert delays == [0.5, 1.0]
+
+
+def test_bytes_past_the_announced_size_are_refused(hub: ScriptedHub, library: ModelLibrary) -> None:
+    hub.extra = b"!"
+    with pytest.raises(download.ChecksumMismatch, match="more bytes"):
+        download.pull(REF, library)
+    assert library.models() == []
+
+
+def test_a_full_disk_ends_the_download_at_once(
+    hub: ScriptedHub, library: ModelLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_agent.providers.models import fetch
+
+    def full(_fd: int, _data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fetch, "_write_all", full)
+    delays: list[float] = []
+    with pytest.raises(download.DownloadError, match=r"could not be written.*No space"):
+        download.pull(REF, library, sleep=delays.append)
+    assert delays == []  # (not a dropped connection: no retry)
+
+
+def test_a_slow_line_reports_progress_and_pauses_within_a_mib(
+    hub: ScriptedHub, library: ModelLibrary
+) -> None:
+    """Each read takes what has arrived (one `recv`), not a whole MiB: on a slow line
+    progress moves and a pause takes effect piece by piece."""
+    hub.piece, hub.throttle = 16 * 1024, 0.02  # ~800 KB/s
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def progress(done: int, _total: int) -> None:
+        seen.append(done)
+        if done >= 64 * 1024:
+            cancel.set()
+
+    with pytest.raises(download.Cancelled):
+        download.pull(REF, library, on_progress=progress, cancel=cancel)
+    [part] = library.partials()
+    assert 64 * 1024 <= seen[-1] == part.stat().st_size < download.CHUNK
+
+
+def test_a_redirect_never_carries_the_proxy_password() -> None:
+    """ProxyHandler puts the proxy's password on the request; a redirect (perhaps to
+    a host the proxy is bypassed for) must not take it along, nor a token to another
+    origin."""
+    from urllib.request import Request
+
+    from desktop_agent.providers.models.fetch import _NoCrossOriginAuth
+
+    handler = _NoCrossOriginAuth()
+    secrets = {"Authorization": "Bearer hf_x", "Proxy-Authorization": "Basic dTpw"}
+    req = Request("https://hub.example/a", headers=secrets)
+    other = handler.redirect_request(req, None, 302, "Found", {}, "http://localhost/b")
+    same = handler.redirect_request(req, None, 302, "Found", {}, "https://HUB.example/c")
+    assert other is not None and same is not None
+    assert not other.has_header("Authorization") and not other.has_header("Proxy-authorization")
+    assert same.has_header("Authorization") and not same.has_header("Proxy-authorization")
 
 
 def test_a_corrupted_file_is_rejected_and_removed(hub: ScriptedHub, library: ModelLibrary) -> None:

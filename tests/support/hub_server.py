@@ -7,7 +7,8 @@
 * `GET /api/models/{owner}/{repo}?blobs=true`: siblings with their LFS sha256.
 * `GET /cdn/{owner}/{repo}/{file}`: the bytes, honouring `Range`.
 
-Misbehaviour on demand: `ranges_mode` (ignore a `Range`, or answer another one),
+Misbehaviour on demand: `ranges_mode` (ignore a `Range`, answer another one, or
+answer it with an error page), `fail_status`, `extra` (bytes past the file),
 `cut_after` (send that many bytes of the next response,
 then drop the connection), `fail_all` (every CDN request answers 503), `corrupt`
 (serve bytes that do not match the sha256), `no_etag` (metadata only via the API).
@@ -51,11 +52,17 @@ class ScriptedHub:
     fail_all: bool = False
     corrupt: bool = False
     no_etag: bool = False
-    #: the CDN's answer to a `Range`: "honour" it, "ignore" it (200, the whole file)
-    #: or "shift" it (206 from one byte later than asked)
+    #: the CDN's answer to a `Range`: "honour" it, "ignore" it (200, the whole file),
+    #: "shift" it (206 from one byte later than asked) or "error" (200, an error page)
     ranges_mode: str = "honour"
-    #: seconds the CDN waits before each MiB (a slow line, to act mid-download)
+    #: the status of every CDN answer while `fail_all`
+    fail_status: int = 503
+    #: bytes the CDN sends after the file (and counts in its Content-Length)
+    extra: bytes = b""
+    #: seconds the CDN waits before each piece (a slow line, to act mid-download)
     throttle: float = 0.0
+    #: bytes the CDN sends at a time
+    piece: int = CHUNK
     ranges: list[str | None] = field(default_factory=list)
     #: repo -> the token it needs (a gated repo): 401 GatedRepo without it
     gated: dict[str, str] = field(default_factory=dict)
@@ -151,10 +158,12 @@ class ScriptedHub:
         header = request.headers.get("Range")
         self.ranges.append(header)
         if self.fail_all:
-            return web.Response(status=503)
+            return web.Response(status=self.fail_status)
+        if header and self.ranges_mode == "error":
+            return web.Response(status=200, body=b"<html>try again later</html>")
         if found.path is not None:
             return web.FileResponse(found.path)  # Range and 206 by aiohttp, sendfile
-        data = found.data
+        data = found.data + self.extra
         if self.corrupt:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         start = 0
@@ -171,10 +180,10 @@ class ScriptedHub:
         if cut is not None:
             end = min(end, start + cut)
         view = memoryview(data)
-        for i in range(start, end, CHUNK):
+        for i in range(start, end, self.piece):
             if self.throttle:
                 await asyncio.sleep(self.throttle)
-            await response.write(view[i : min(i + CHUNK, end)])
+            await response.write(view[i : min(i + self.piece, end)])
         if cut is not None and end < len(data):
             assert request.transport is not None
             request.transport.close()  # the connection drops mid-body

@@ -122,14 +122,3 @@ def test_tool_results_reach_a_function_calling_template() -> None:
     assert out[1]["content"] == ""  # llama.cpp's server refuses null
     assert out[2] == {"role": "user", "content": "Result of functions.lookup:\nXQ-4417"}
     assert history[1]["content"] is None  # the history itself is untouched
-
-
-def test_reads_follow_the_line_speed() -> None:
-    """A fast line is read a MiB at a time; a slow one in pieces that arrive in about
-    a quarter of a second, so progress and a pause are not stuck behind a MiB."""
-    from desktop_agent.providers.models.download import CHUNK, next_read_size
-
-    assert next_read_size(CHUNK, 0.001) == CHUNK  # ~1 GB/s
-    assert next_read_size(CHUNK, 1.0) == CHUNK // 4  # 1 MiB/s: 256 KiB
-    assert next_read_size(64 << 10, 0.64) == 64 << 10  # 100 KiB/s: the smallest read
-    assert next_read_size(CHUNK, 0.0) == CHUNK  # too fast to time
