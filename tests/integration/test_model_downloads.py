@@ -226,6 +226,24 @@ def test_a_slow_line_reports_progress_and_pauses_within_a_mib(
     assert 64 * 1024 <= seen[-1] == part.stat().st_size < download.CHUNK
 
 
+def test_a_line_below_the_speed_floor_is_dropped_and_resumed(
+    hub: ScriptedHub, tmp_path: Path
+) -> None:
+    """A connection that brings less than the floor (here 1 MiB in 0.2 s, against a
+    line of ~300 KB/s) is given up and tried again from where it stopped."""
+    from desktop_agent.providers.models.hub import remote_file
+
+    hub.piece, hub.throttle = 16 * 1024, 0.05
+    part = tmp_path / "f.part"
+    with pytest.raises(download.DownloadError, match="too slow"):
+        download.fetch(remote_file(REPO, FILE), part, retries=1, sleep=no_sleep,
+                       low_speed=(1 << 20, 0.2))  # fmt: skip
+    assert hub.ranges[0] is None and hub.ranges[1] is not None
+    resumed_at = int(hub.ranges[1].removeprefix("bytes=").split("-")[0])
+    assert 0 < resumed_at <= part.stat().st_size < len(DATA)
+    assert part.read_bytes() == DATA[: part.stat().st_size]
+
+
 def test_a_redirect_never_carries_the_proxy_password() -> None:
     """ProxyHandler puts the proxy's password on the request; a redirect (perhaps to
     a host the proxy is bypassed for) must not take it along, nor a token to another

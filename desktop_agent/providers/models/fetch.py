@@ -12,10 +12,12 @@ final fsync little to wait for.
 What the server says is checked before a byte is kept: a 206 must be the range asked
 for, of the file announced; a 200 to a `Range` replaces the partial only when it is
 the whole file; a body longer than announced is refused. Dropped connections,
-timeouts and 5xx/408/429 answers are retried from where the file stopped (backoff,
-reset whenever bytes arrive); other 4xx answers end the download at once (a signed
-CDN address that expired needs a new one: `pull` asks the hub again). A redirect to
-another origin carries no token, cookie or proxy password.
+timeouts, a line slower than 1 KiB/s for a minute and 5xx/408/429 answers are
+retried from where the file stopped (backoff, reset whenever bytes arrive, except
+on a line that stays too slow); other
+4xx answers end the download at once (a signed CDN address that expired needs a new
+one: `pull` asks the hub again). A redirect to another origin carries no token,
+cookie or proxy password.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 CHUNK = 1 << 20
 #: progress is reported at least this often (seconds) while bytes arrive
 REPORT_EVERY = 0.25
+#: a connection that brings fewer bytes than this in this many seconds is dropped and
+#: tried again from where it stopped (curl's --speed-limit / --speed-time)
+LOW_SPEED = (1024 * 60, 60.0)
 #: HTTP answers worth asking again (the rest of 4xx will not change by asking)
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 #: open flags of the partial file (binary on Windows: no newline translation)
@@ -62,6 +67,11 @@ class Cancelled(DownloadError):
 
 class _Stale(OSError):
     """An answer that does not fit what we have: ask again, keep the file as it is."""
+
+
+class _TooSlow(OSError):
+    """A connection under the speed floor: tried again, and counted as a failure even
+    though some bytes came (a line that stays that slow ends the download)."""
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -204,7 +214,8 @@ def _check_answer(response: Any, offset: int, remote: RemoteFile) -> bool:
 
 class _Transfer:
     """Where a download is: reads the body into the sink up to the file's size,
-    reporting progress every CHUNK bytes or REPORT_EVERY seconds."""
+    reporting progress every CHUNK bytes or REPORT_EVERY seconds; a connection slower
+    than `low_speed` (bytes in seconds) is given up (an OSError: tried again)."""
 
     def __init__(
         self,
@@ -212,9 +223,11 @@ class _Transfer:
         offset: int,
         on_progress: Progress | None,
         cancel: threading.Event | None,
+        low_speed: tuple[int, float] = LOW_SPEED,
     ) -> None:
         self.size, self.offset = size, offset
         self.on_progress, self.cancel = on_progress, cancel
+        self.low_speed = low_speed
         self.reported, self.reported_at = offset, time.monotonic()
         if on_progress:
             on_progress(offset, size)
@@ -227,6 +240,8 @@ class _Transfer:
             raise Cancelled("paused")
 
     def receive(self, response: Any, sink: _Sink) -> None:
+        least, seconds = self.low_speed
+        window_offset, window_start = self.offset, time.monotonic()
         while self.offset < self.size:
             data = response.read1(min(CHUNK, self.size - self.offset))
             if not data:
@@ -234,6 +249,12 @@ class _Transfer:
             sink.put(data)
             self.offset += len(data)
             now = time.monotonic()
+            if now - window_start >= seconds:
+                if self.offset - window_offset < least:
+                    raise _TooSlow(
+                        f"the connection is too slow (under {least:,} bytes in {seconds:g} s)"
+                    )
+                window_offset, window_start = self.offset, now
             if self.on_progress and (
                 self.offset - self.reported >= CHUNK
                 or now - self.reported_at >= REPORT_EVERY
@@ -256,6 +277,7 @@ def fetch(
     backoff: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
     timeout: float = 30.0,
+    low_speed: tuple[int, float] = LOW_SPEED,
 ) -> str:
     """Download `remote` into `part` (resuming what is there); its sha256 (hex)."""
     hasher = hashlib.sha256()
@@ -263,7 +285,7 @@ def fetch(
     if offset > remote.size:
         part.unlink()
         hasher, offset = hashlib.sha256(), 0
-    transfer = _Transfer(remote.size, offset, on_progress, cancel)
+    transfer = _Transfer(remote.size, offset, on_progress, cancel, low_speed)
     failures = 0
     opener = _opener()
     fd = os.open(part, PART_FLAGS, FILE_MODE)
@@ -294,8 +316,8 @@ def fetch(
                         ) from None
                     failures = _retry(failures, retries, backoff, sleep, offset, remote, exc)
                 except (OSError, http.client.HTTPException) as exc:
-                    if transfer.offset > offset:  # bytes arrived: a fresh count of retries
-                        failures = 0
+                    if transfer.offset > offset and not isinstance(exc, _TooSlow):
+                        failures = 0  # bytes arrived: a fresh count of retries
                     failures = _retry(
                         failures, retries, backoff, sleep, transfer.offset, remote, exc
                     )
