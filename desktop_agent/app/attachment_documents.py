@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from .attachments import Attachment, AttachmentError, AttachmentLimits
 
@@ -67,33 +70,47 @@ def decode_text(name: str, data: bytes) -> str:
     return text
 
 
+@contextmanager
+def _reading_pdf(name: str) -> Iterator[None]:
+    """pypdf's failures while a PDF is read, as one `AttachmentError` naming it."""
+    from pypdf.errors import PdfReadError
+
+    try:
+        yield
+    except AttachmentError:
+        raise
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AttachmentError(f"{name} is not a readable PDF ({exc}).") from None
+
+
+def _open_pdf(name: str, data: bytes) -> Any:
+    """pypdf's reader of `data` (an encrypted PDF is tried with the empty password);
+    call inside `_reading_pdf`."""
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about odd files
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        try:
+            reader.decrypt("")
+        except Exception:
+            raise AttachmentError(f"{name} is an encrypted PDF; it cannot be read.") from None
+    return reader
+
+
 def pdf_pages(name: str, data: bytes, *, max_chars: int) -> list[str]:
     """A PDF's text, one string per page ("" for a page without a text layer), until
     `max_chars` characters were read; raises `AttachmentError` for an unreadable,
     encrypted or empty PDF."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     pages: list[str] = []
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                reader.decrypt("")
-            except Exception:
-                raise AttachmentError(f"{name} is an encrypted PDF; it cannot be read.") from None
+    with _reading_pdf(name):
         total = 0
-        for page in reader.pages:
+        for page in _open_pdf(name, data).pages:
             text = (page.extract_text() or "").strip()
             pages.append(text)
             total += len(text)
             if total > max_chars:
                 break
-    except AttachmentError:
-        raise
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise AttachmentError(f"{name} is not a readable PDF ({exc}).") from None
     if not pages:
         raise AttachmentError(f"{name} is a PDF without pages.")
     return pages
@@ -105,17 +122,8 @@ def _utf16(sample: bytes) -> bool:
 
 def prepare_pdf(name: str, data: bytes, limits: AttachmentLimits) -> Attachment:
     """A PDF's text, page by page; pages without a text layer are named."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about odd files
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                reader.decrypt("")
-            except Exception:
-                raise AttachmentError(f"{name} is an encrypted PDF; it cannot be read.") from None
+    with _reading_pdf(name):
+        reader = _open_pdf(name, data)
         pages: list[str] = []
         empty: list[int] = []
         total = 0
@@ -131,10 +139,6 @@ def prepare_pdf(name: str, data: bytes, limits: AttachmentLimits) -> Attachment:
                 if left:
                     pages.append(f"[… {left} more pages not read (attachment limit)]")
                 break
-    except AttachmentError:
-        raise
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise AttachmentError(f"{name} is not a readable PDF ({exc}).") from None
     if not pages:
         raise AttachmentError(f"{name} is a PDF without pages.")
     note = ""
