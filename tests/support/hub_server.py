@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+
+from tests.support.threaded_server import on_own_loop
 
 CHUNK = 1 << 20
 
@@ -195,27 +196,8 @@ class ScriptedHub:
 @contextmanager
 def running_hub(hub: ScriptedHub | None = None) -> Iterator[ScriptedHub]:
     """The hub on its own thread and loop."""
-    hub = hub or ScriptedHub()
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(hub.start())
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(hub.stop())
-        loop.close()
-
-    thread = threading.Thread(target=serve, name="scripted-hub", daemon=True)
-    thread.start()
-    if not started.wait(10):
-        raise RuntimeError("the scripted hub did not start")
-    try:
-        yield hub
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+    with on_own_loop(hub or ScriptedHub(), "scripted hub") as running:
+        yield running
 
 
 @dataclass
@@ -263,27 +245,8 @@ class ForwardProxy:
 
 @contextmanager
 def running_proxy() -> Iterator[ForwardProxy]:
-    proxy = ForwardProxy()
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(proxy.start())
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(proxy.stop())
-        loop.close()
-
-    thread = threading.Thread(target=serve, name="forward-proxy", daemon=True)
-    thread.start()
-    if not started.wait(10):
-        raise RuntimeError("the proxy did not start")
-    try:
+    with on_own_loop(ForwardProxy(), "forward proxy") as proxy:
         yield proxy
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 def main() -> None:
