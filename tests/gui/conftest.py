@@ -13,7 +13,7 @@ import gc
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -25,6 +25,9 @@ import qasync
 from desktop_agent.app.providers import ConnectionConfig
 from tests.support.scripted_server import ScriptedServer
 from tests.support.threaded_server import threaded_server
+
+if TYPE_CHECKING:
+    from desktop_agent.gui.window import MainWindow
 
 T = TypeVar("T")
 
@@ -126,3 +129,25 @@ def config(http_server: ScriptedServer) -> ConnectionConfig:
         api_key="sk-gui-test",
         system_prompt="sys",
     )
+
+
+@pytest.fixture
+def window(gui: Gui, config: ConnectionConfig) -> Iterator[MainWindow]:
+    """A started window on the scripted server (shut down after the test)."""
+    from tests.gui.test_window import make_window
+
+    w = make_window(gui, config)
+    yield w
+    if not w.closed.is_set():
+        gui.run(w.shutdown())
+
+
+def answers_a_message(gui: Gui, window: MainWindow) -> None:
+    """Send "Say hello." and wait for an answer with no error (a real model: 120 s)."""
+    done = asyncio.Event()
+    assert window.bridge is not None
+    window.bridge.run_done.connect(lambda _d: done.set())
+    gui.call(window.send, "Say hello.")
+    gui.run(done.wait(), 120)
+    assert (window.transcript.last_answer() or "").strip()
+    assert window.transcript.last("error") is None

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
 from PySide6.QtCore import Qt as QtNS
@@ -26,14 +24,6 @@ from tests.support.attach_files import jpeg_with_gps, pdf
 from tests.support.scripted_server import Fail, Reply, ScriptedServer
 
 Qt: Any = QtNS
-
-
-@pytest.fixture
-def window(gui: Gui, config: ConnectionConfig) -> Iterator[MainWindow]:
-    w = make_window(gui, config)
-    yield w
-    if not w.closed.is_set():
-        gui.run(w.shutdown())
 
 
 def ready(gui: Gui, window: MainWindow, count: int) -> None:

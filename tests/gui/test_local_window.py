@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from aiohttp import web
 from desktop_agent.app.providers import ConnectionConfig, resolve_auto
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.providers.discovery import discover
-from tests.gui.conftest import Gui
+from tests.gui.conftest import Gui, answers_a_message
 
 
 def open_window(gui: Gui, config: ConnectionConfig) -> MainWindow:
@@ -37,13 +36,7 @@ def test_window_chats_with_the_embedded_model(gui: Gui, no_servers: None) -> Non
         engine: Any = window.orchestrator.model.engine  # type: ignore[union-attr]
         gui.until(lambda: engine.state == "ready", "the model")
         assert window.status.model_label.text() == "SmolLM2-135M-Instruct · on this computer"
-        done = asyncio.Event()
-        assert window.bridge is not None
-        window.bridge.run_done.connect(lambda _d: done.set())
-        gui.call(window.send, "Say hello.")
-        gui.run(done.wait(), 120)
-        assert (window.transcript.last_answer() or "").strip()
-        assert window.transcript.last("error") is None
+        answers_a_message(gui, window)
     finally:
         gui.run(window.shutdown())
 

@@ -18,7 +18,7 @@ from desktop_agent.gui.settings_dialog import SettingsDialog
 from desktop_agent.gui.window import MainWindow
 from desktop_agent.providers.models.catalog import CATALOG, CatalogEntry
 from desktop_agent.providers.models.installed import ModelLibrary
-from tests.gui.conftest import Gui
+from tests.gui.conftest import Gui, answers_a_message
 from tests.support.hub_server import ScriptedHub, running_hub
 from tests.support.scripted_server import Reply, ScriptedServer
 
@@ -200,13 +200,7 @@ def test_use_this_model_restarts_the_engine_with_it(
         gui.until(lambda: engine.state == "ready", "the engine with the pulled model", 120)
         assert f"--model {window.config.gguf_path}" in " ".join(engine.process.args)
         assert window.status.model_label.text() == "smol · on this computer"
-        done = asyncio.Event()
-        assert window.bridge is not None
-        window.bridge.run_done.connect(lambda _d: done.set())
-        gui.call(window.send, "Say hello.")
-        gui.run(done.wait(), 120)
-        assert (window.transcript.last_answer() or "").strip()
-        assert window.transcript.last("error") is None
+        answers_a_message(gui, window)
     finally:
         gui.run(window.shutdown())
 

@@ -6,16 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from desktop_agent.app.providers import ConnectionConfig
 from desktop_agent.gui.shortcuts import ACTIONS
 from desktop_agent.gui.window import MainWindow
 from tests.gui.conftest import Gui
-from tests.gui.test_window import make_window
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,14 +32,6 @@ def start_and_paint(probe: str, home: Path, **extra: str) -> list[str]:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.split("\n")
-
-
-@pytest.fixture
-def window(gui: Gui, config: ConnectionConfig) -> Iterator[MainWindow]:
-    w = make_window(gui, config)
-    yield w
-    if not w.closed.is_set():
-        gui.run(w.shutdown())
 
 
 def test_the_paperclip_has_its_icon_once_started(window: MainWindow) -> None:

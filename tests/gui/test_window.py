@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -40,14 +39,6 @@ def make_window(gui: Gui, config: ConnectionConfig, **kwargs: Any) -> MainWindow
     )
     gui.run(window.start())
     return window
-
-
-@pytest.fixture
-def window(gui: Gui, config: ConnectionConfig) -> Iterator[MainWindow]:
-    w = make_window(gui, config)
-    yield w
-    if not w.closed.is_set():
-        gui.run(w.shutdown())
 
 
 def type_and_send(gui: Gui, window: MainWindow, text: str) -> None:
