@@ -136,7 +136,7 @@ def _running(folder: Path) -> list[int]:
             db.close()
     except sqlite3.DatabaseError:
         return []
-    from ..storage.store import _alive
+    from ..storage.database import _alive
 
     return [pid for pid in pids if pid != os.getpid() and _alive(pid)]
 
